@@ -1,0 +1,138 @@
+"""Markdown + YAML frontmatter documents that round-trip byte for byte.
+
+A `Document` keeps the exact text it was read from. Parsing never normalises
+anything: the frontmatter mapping is derived data, the text is the truth.
+Edits (`teleo.notes.edit`) splice new lines into that text, so an unchanged
+document writes back identical bytes and a changed field changes only its
+own lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from teleo.notes.yamlio import YamlProblem, load_frontmatter
+
+MAX_NOTE_BYTES = 5 * 1024 * 1024
+"""Notes larger than this are reported, not parsed: a knowledge-base note is
+kilobytes; a multi-megabyte file is a dump that slows every tool down."""
+
+_OPENER = "---"
+_CLOSERS = ("---", "...")
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w\-]*)\s*:", re.MULTILINE)
+_H1 = re.compile(r"^# (.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a file's form, found while reading it."""
+
+    code: str
+    line: int
+    message: str
+    field: str | None = None
+
+
+@dataclass
+class Document:
+    """One markdown file: its exact text, its frontmatter and where things are."""
+
+    text: str
+    frontmatter: dict[str, Any] | None = None
+    has_frontmatter: bool = False
+    frontmatter_text: str = ""
+    fm_first_line: int = 0
+    """1-based line of the first frontmatter line after the opening `---`."""
+    body_start_line: int = 1
+    """1-based line where the body starts."""
+    body: str = ""
+    key_lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The frontmatter mapping, empty when absent or unparseable."""
+        return self.frontmatter or {}
+
+    def line_of(self, key: str) -> int:
+        """The file line of a top-level frontmatter key (1 when unknown)."""
+        return self.key_lines.get(key, max(self.fm_first_line - 1, 1))
+
+    def h1(self) -> tuple[str, int] | None:
+        """The first `# heading` of the body and its file line."""
+        match = _H1.search(self.body)
+        if match is None:
+            return None
+        line = self.body_start_line + self.body.count("\n", 0, match.start())
+        return match.group(1), line
+
+
+def parse_document(text: str) -> Document:
+    """Split `text` into frontmatter and body; never raises on bad input."""
+    if not text.startswith(_OPENER) or not _is_delimiter(text, 0, _OPENER):
+        return Document(text=text, body=text, body_start_line=1)
+    lines = text.splitlines(keepends=True)
+    close_index = _find_closer(lines)
+    if close_index is None:
+        problem = Problem("frontmatter-unclosed", 1, "frontmatter opened with '---' is never closed")
+        return Document(text=text, body=text, body_start_line=1, has_frontmatter=True, problems=[problem])
+    fm_text = "".join(lines[1:close_index])
+    body = "".join(lines[close_index + 1 :])
+    doc = Document(
+        text=text,
+        has_frontmatter=True,
+        frontmatter_text=fm_text,
+        fm_first_line=2,
+        body=body,
+        body_start_line=close_index + 2,
+        key_lines=_key_lines(fm_text, first_line=2),
+    )
+    _load_mapping(doc)
+    return doc
+
+
+def _is_delimiter(text: str, start: int, marker: str) -> bool:
+    end = start + len(marker)
+    return text[start:end] == marker and text[end : end + 1] in ("\n", "\r", "")
+
+
+def _find_closer(lines: list[str]) -> int | None:
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n").rstrip() in _CLOSERS:
+            return index
+    return None
+
+
+def _key_lines(fm_text: str, first_line: int) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for match in _TOP_LEVEL_KEY.finditer(fm_text):
+        lines.setdefault(match.group(1), first_line + fm_text.count("\n", 0, match.start()))
+    return lines
+
+
+def _load_mapping(doc: Document) -> None:
+    try:
+        data, duplicates = load_frontmatter(doc.frontmatter_text)
+    except YamlProblem as exc:
+        doc.problems.append(Problem("yaml", doc.fm_first_line + exc.line, exc.message))
+        return
+    for key, line in duplicates:
+        doc.problems.append(
+            Problem("duplicate-key", doc.fm_first_line + line, f"key '{key}' appears more than once", key)
+        )
+    if data is None:
+        doc.frontmatter = {}
+    elif isinstance(data, dict):
+        doc.frontmatter = {str(k): v for k, v in data.items()}
+    else:
+        kind = type(data).__name__
+        doc.problems.append(Problem("not-mapping", doc.fm_first_line, f"frontmatter is a YAML {kind}, not a mapping"))
+
+
+def dump_value(key: str, value: Any) -> str:
+    """Serialise one top-level `key: value` as block YAML lines."""
+    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=None)

@@ -1,0 +1,108 @@
+"""Finding `[[wiki links]]` in a note, with where they are.
+
+Links inside frontmatter values (`depends_on: ["[[x]]"]`) are real edges and
+are found too. Links inside fenced code blocks and inline code are examples,
+not edges, and are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from teleo.notes.document import Document
+
+WIKI_LINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
+_FENCE = re.compile(r"^(`{3,}|~{3,})", re.MULTILINE)
+_INLINE_CODE = re.compile(r"`[^`\n]+`")
+
+
+@dataclass(frozen=True)
+class WikiLink:
+    """One `[[target|alias]]` occurrence."""
+
+    raw: str
+    """The text between the brackets, as written."""
+    line: int
+    in_frontmatter: bool
+    field: str | None = None
+    """The frontmatter key it sits under, when in frontmatter."""
+
+    @property
+    def target(self) -> str:
+        return split_link(self.raw)[0]
+
+    @property
+    def alias(self) -> str | None:
+        return split_link(self.raw)[1]
+
+
+def split_link(raw: str) -> tuple[str, str | None]:
+    """`target|alias` → (target, alias); `target#heading` keeps the target."""
+    target, _, alias = raw.partition("|")
+    target = target.split("#", 1)[0] if not target.startswith("#") else target
+    return target.strip(), (alias.strip() or None) if alias else None
+
+
+def find_links(doc: Document) -> list[WikiLink]:
+    """Every wiki link of the document, in file order."""
+    links: list[WikiLink] = []
+    if doc.frontmatter_text:
+        links.extend(_frontmatter_links(doc))
+    links.extend(_body_links(doc))
+    return links
+
+
+def _frontmatter_links(doc: Document) -> list[WikiLink]:
+    found = []
+    current_key: str | None = None
+    for offset, line in enumerate(doc.frontmatter_text.splitlines()):
+        key_match = re.match(r"^([A-Za-z_][\w\-]*)\s*:", line)
+        if key_match:
+            current_key = key_match.group(1)
+        for match in WIKI_LINK.finditer(line):
+            found.append(WikiLink(match.group(1), doc.fm_first_line + offset, True, current_key))
+    return found
+
+
+def _body_links(doc: Document) -> list[WikiLink]:
+    body = doc.body
+    if "[[" not in body:
+        return []
+    found = []
+    for start, segment in _prose_segments(body):
+        if "[[" not in segment:
+            continue
+        for match in WIKI_LINK.finditer(segment):
+            line = doc.body_start_line + body.count("\n", 0, start + match.start())
+            found.append(WikiLink(match.group(1), line, False))
+    return found
+
+
+def _prose_segments(body: str) -> list[tuple[int, str]]:
+    """(offset, text) pieces of the body outside fenced code and inline code."""
+    pieces: list[tuple[int, str]] = []
+    position = 0
+    fences = list(_FENCE.finditer(body))
+    index = 0
+    while index < len(fences):
+        opener = fences[index]
+        closer = next((f for f in fences[index + 1 :] if f.group(1)[0] == opener.group(1)[0]), None)
+        pieces.append((position, body[position : opener.start()]))
+        if closer is None:
+            position = len(body)
+            break
+        position = body.find("\n", closer.end())
+        position = len(body) if position < 0 else position
+        index = fences.index(closer) + 1
+        while index < len(fences) and fences[index].start() < position:
+            index += 1
+    if position < len(body):
+        pieces.append((position, body[position:]))
+    return [(offset, _blank_inline_code(text)) for offset, text in pieces]
+
+
+def _blank_inline_code(text: str) -> str:
+    if "`" not in text:
+        return text
+    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), text)
