@@ -1,0 +1,89 @@
+"""Running the gates: `check(vault, paths)` → a report of findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from pydantic import BaseModel
+
+from teleo.gates import rules as _rules  # noqa: F401  (registers every rule)
+from teleo.gates.context import GateContext
+from teleo.gates.findings import Finding, Severity
+from teleo.gates.registry import RULES
+from teleo.notes import Note
+from teleo.vault import Vault
+
+
+class Summary(BaseModel):
+    files: int
+    findings: int
+    errors: int
+    warnings: int
+    infos: int
+    by_rule: dict[str, int]
+
+
+class Report(BaseModel):
+    """What `teleo lint --format json` prints."""
+
+    findings: list[Finding]
+    summary: Summary
+
+    @property
+    def has_errors(self) -> bool:
+        return self.summary.errors > 0
+
+
+def check(
+    vault: Vault,
+    paths: Iterable[str] | None = None,
+    *,
+    rules: Iterable[str] | None = None,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Run every (or the named) rule on the notes at `paths` (default: all)."""
+    ctx = GateContext(vault, today=today or dt.date.today())
+    selected = [RULES[r] for r in rules] if rules else list(RULES.values())
+    all_paths = vault.markdown_paths()
+    targets = sorted(set(paths)) if paths is not None else all_paths
+    wanted = set(targets)
+    findings: list[Finding] = []
+    for problem in vault.walk_problems():
+        if problem.path in wanted or paths is None:
+            findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
+    note_rules = [r for r in selected if r.note_check is not None]
+    for index, path in enumerate(targets, 1):
+        findings.extend(_check_note(ctx, vault.note(path), note_rules))
+        if progress is not None:
+            progress(index, len(targets))
+    for rule in selected:
+        if rule.vault_check is not None:
+            findings.extend(f for f in rule.vault_check(ctx) if f.file in wanted)
+    findings.sort(key=Finding.sort_key)
+    return Report(findings=findings, summary=summarise(findings, len(targets)))
+
+
+def _check_note(ctx: GateContext, note: Note, note_rules: list) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in note_rules:
+        if rule.kinds is not None and note.kind not in rule.kinds:
+            continue
+        if not note.readable and rule.id != "parse":
+            continue
+        found.extend(rule.note_check(ctx, note))
+    return found
+
+
+def summarise(findings: list[Finding], files: int) -> Summary:
+    severities = Counter(f.severity for f in findings)
+    return Summary(
+        files=files,
+        findings=len(findings),
+        errors=severities[Severity.ERROR],
+        warnings=severities[Severity.WARNING],
+        infos=severities[Severity.INFO],
+        by_rule=dict(sorted(Counter(f.rule for f in findings).items())),
+    )

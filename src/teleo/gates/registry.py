@@ -1,0 +1,56 @@
+"""The gate registry: small rule functions with ids and severities.
+
+A *note rule* looks at one note at a time; a *vault rule* looks across notes
+(duplicate titles, position counts). Rules never write: fixes live in
+`teleo.gates.fixes` and are applied only by `teleo fix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from teleo.gates.findings import Finding, Severity
+from teleo.notes import Kind, Note
+
+if TYPE_CHECKING:
+    from teleo.gates.context import GateContext
+
+NoteCheck = Callable[["GateContext", Note], Iterable[Finding]]
+VaultCheck = Callable[["GateContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    kinds: frozenset[Kind] | None
+    """The kinds a note rule applies to; None for all kinds."""
+    note_check: NoteCheck | None = None
+    vault_check: VaultCheck | None = None
+
+
+RULES: dict[str, Rule] = {}
+
+
+def note_rule(rule_id: str, severity: Severity, summary: str, kinds: Iterable[Kind] | None = None):
+    """Register a per-note rule; the function yields findings."""
+
+    def register(func: NoteCheck) -> NoteCheck:
+        RULES[rule_id] = Rule(rule_id, severity, summary, frozenset(kinds) if kinds else None, note_check=func)
+        return func
+
+    return register
+
+
+def vault_rule(rule_id: str, severity: Severity, summary: str):
+    """Register a rule that looks across the whole vault."""
+
+    def register(func: VaultCheck) -> VaultCheck:
+        RULES[rule_id] = Rule(rule_id, severity, summary, None, vault_check=func)
+        return func
+
+    return register
+

@@ -1,0 +1,198 @@
+"""The one wiki-link resolver every stage uses.
+
+Resolution order (first hit wins):
+
+1. path form — the target contains `/`: the vault-relative path, with or
+   without `.md`, case-insensitive (`[[domains/ai-alignment/_map]]`);
+   failing that, its last segment is tried as a title;
+2. exact title (filename stem), then `title.md`;
+3. case-insensitive title;
+4. normalised title: Unicode NFKC, case-folded, apostrophes and quotes
+   dropped, other punctuation (hyphens and underscores included) turned into
+   spaces, whitespace collapsed — so `[[futarchy-enables-x]]`, `[[Futarchy
+   enables X]]` and `[[futarchy enables x.]]` meet the same note.
+
+`[[title|alias]]` and `[[title#heading]]` resolve by their title part. A
+target containing `..` never resolves (it is reported as unsafe).
+
+**Ambiguity rule.** When several files carry the title, the one sharing the
+most leading folders with the linking note wins (so `[[_map]]` is the map of
+the note's own folder, and a `domains/` note's link prefers the `domains/`
+copy); then the top-level folder order domains, foundations, core, maps,
+entities, agents, inbox, others; then the path in byte order. A choice not
+settled by "same folder" is reported as ambiguous.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Iterable, Literal
+
+from rapidfuzz import fuzz, process
+
+Method = Literal["path", "exact", "md-suffix", "case", "normalised", "basename"]
+
+TOP_FOLDER_ORDER = ("domains", "foundations", "core", "maps", "entities", "agents", "inbox")
+_QUOTES = re.compile(r"['\u2018\u2019\u201c\u201d\"`]")
+_PUNCT = re.compile(r"[^\w\s]|_")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=200_000)
+def normalise_title(text: str) -> str:
+    """The comparison form of a title (see the module doc, step 4)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _QUOTES.sub("", text)
+    text = _PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where a link target leads, and how it got there."""
+
+    target: str
+    path: str | None
+    method: Method | None = None
+    candidates: tuple[str, ...] = ()
+    ambiguous: bool = False
+    unsafe: bool = False
+
+    @property
+    def resolved(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The nearest existing title for an unresolved target."""
+
+    title: str
+    path: str
+    reason: Literal["prefix", "similar"]
+    score: float
+
+
+class LinkResolver:
+    """Resolves `[[targets]]` against the titles of a set of vault paths."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self._by_stem: dict[str, list[str]] = defaultdict(list)
+        self._by_fold: dict[str, list[str]] = defaultdict(list)
+        self._by_norm: dict[str, list[str]] = defaultdict(list)
+        self._by_path: dict[str, str] = {}
+        for path in sorted(paths):
+            stem = PurePosixPath(path).stem
+            self._by_stem[stem].append(path)
+            self._by_fold[stem.casefold()].append(path)
+            self._by_norm[normalise_title(stem)].append(path)
+            self._by_path[path[:-3].casefold() if path.endswith(".md") else path.casefold()] = path
+        self._sorted_norms = sorted(self._by_norm)
+        self._suggest_cache: dict[str, Suggestion | None] = {}
+
+    def titles(self) -> dict[str, list[str]]:
+        """Title → every path carrying it."""
+        return self._by_stem
+
+    def duplicates(self) -> dict[str, list[str]]:
+        """Titles carried by more than one file."""
+        return {stem: paths for stem, paths in self._by_stem.items() if len(paths) > 1}
+
+    def resolve(self, target: str, from_path: str = "") -> Resolution:
+        """Resolve `target` as linked from the note at `from_path`."""
+        target = target.strip()
+        if not target:
+            return Resolution(target, None)
+        if _unsafe(target):
+            return Resolution(target, None, unsafe=True)
+        if "/" in target:
+            key = target.lstrip("./").casefold()
+            key = key[:-3] if key.endswith(".md") else key
+            if key in self._by_path:
+                return Resolution(target, self._by_path[key], "path", (self._by_path[key],))
+            found = self._by_title(PurePosixPath(target).name, from_path)
+            if found.resolved:
+                return Resolution(target, found.path, "basename", found.candidates, found.ambiguous)
+            return Resolution(target, None)
+        return self._by_title(target, from_path)
+
+    def _by_title(self, title: str, from_path: str) -> Resolution:
+        stem = title[:-3] if title.lower().endswith(".md") else title
+        for method, table, key in (
+            ("exact", self._by_stem, title),
+            ("md-suffix", self._by_stem, stem),
+            ("case", self._by_fold, stem.casefold()),
+            ("normalised", self._by_norm, normalise_title(stem)),
+        ):
+            candidates = table.get(key)
+            if candidates:
+                path, ambiguous = choose(candidates, from_path)
+                return Resolution(title, path, method, tuple(candidates), ambiguous)  # type: ignore[arg-type]
+        return Resolution(title, None)
+
+    def suggest(self, target: str) -> Suggestion | None:
+        """The title an unresolved `target` most likely meant, if any."""
+        if target not in self._suggest_cache:
+            self._suggest_cache[target] = self._suggest(target)
+        return self._suggest_cache[target]
+
+    def _suggest(self, target: str) -> Suggestion | None:
+        norm = normalise_title(PurePosixPath(target).name if "/" in target else target)
+        if not norm:
+            return None
+        completions = self.completions(norm)
+        if len(completions) == 1:
+            path = self._by_norm[completions[0]][0]
+            return Suggestion(PurePosixPath(path).stem, path, "prefix", 100.0)
+        match = process.extractOne(norm, self._sorted_norms, scorer=fuzz.ratio, score_cutoff=82)
+        if match is None:
+            return None
+        path = self._by_norm[match[0]][0]
+        return Suggestion(PurePosixPath(path).stem, path, "similar", round(match[1], 1))
+
+    def completions(self, norm: str) -> list[str]:
+        """Normalised titles that start with `norm` (a truncated link), for targets of 4+ words."""
+        if len(norm.split(" ")) < 4:
+            return []
+        start = bisect.bisect_left(self._sorted_norms, norm)
+        found = []
+        for candidate in self._sorted_norms[start:]:
+            if not candidate.startswith(norm):
+                break
+            if candidate != norm:
+                found.append(candidate)
+        return found
+
+
+def _unsafe(target: str) -> bool:
+    """A `..` segment or an absolute path: never followed."""
+    return ".." in re.split(r"[\\/]", target) or target.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", target))
+
+
+def choose(candidates: list[str], from_path: str) -> tuple[str, bool]:
+    """Apply the ambiguity rule; return the chosen path and whether it was ambiguous."""
+    if len(candidates) == 1:
+        return candidates[0], False
+    folder = str(PurePosixPath(from_path).parent)
+    same_folder = [c for c in candidates if str(PurePosixPath(c).parent) == folder]
+    if len(same_folder) == 1:
+        return same_folder[0], False
+    ranked = sorted(candidates, key=lambda c: _rank(c, from_path))
+    return ranked[0], True
+
+
+def _rank(candidate: str, from_path: str) -> tuple[int, int, str]:
+    shared = 0
+    for a, b in zip(PurePosixPath(candidate).parent.parts, PurePosixPath(from_path).parent.parts):
+        if a != b:
+            break
+        shared += 1
+    top = PurePosixPath(candidate).parts[0]
+    order = TOP_FOLDER_ORDER.index(top) if top in TOP_FOLDER_ORDER else len(TOP_FOLDER_ORDER)
+    return (-shared, order, candidate)
