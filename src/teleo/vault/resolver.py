@@ -95,6 +95,7 @@ class LinkResolver:
             self._by_path[path[:-3].casefold() if path.endswith(".md") else path.casefold()] = path
         self._sorted_norms = sorted(self._by_norm)
         self._suggest_cache: dict[str, Suggestion | None] = {}
+        self._resolve_cache: dict[tuple[str, str], Resolution] = {}
 
     def titles(self) -> dict[str, list[str]]:
         """Title → every path carrying it."""
@@ -105,7 +106,15 @@ class LinkResolver:
         return {stem: paths for stem, paths in self._by_stem.items() if len(paths) > 1}
 
     def resolve(self, target: str, from_path: str = "") -> Resolution:
-        """Resolve `target` as linked from the note at `from_path`."""
+        """Resolve `target` as linked from the note at `from_path` (memoised per folder)."""
+        key = (target, _parent(from_path))
+        found = self._resolve_cache.get(key)
+        if found is None:
+            found = self._resolve(target, from_path)
+            self._resolve_cache[key] = found
+        return found
+
+    def _resolve(self, target: str, from_path: str) -> Resolution:
         target = target.strip()
         if not target:
             return Resolution(target, None)
@@ -179,20 +188,24 @@ def choose(candidates: list[str], from_path: str) -> tuple[str, bool]:
     """Apply the ambiguity rule; return the chosen path and whether it was ambiguous."""
     if len(candidates) == 1:
         return candidates[0], False
-    folder = str(PurePosixPath(from_path).parent)
-    same_folder = [c for c in candidates if str(PurePosixPath(c).parent) == folder]
+    folder = _parent(from_path)
+    same_folder = [c for c in candidates if _parent(c) == folder]
     if len(same_folder) == 1:
         return same_folder[0], False
     ranked = sorted(candidates, key=lambda c: _rank(c, from_path))
     return ranked[0], True
 
 
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
 def _rank(candidate: str, from_path: str) -> tuple[int, int, str]:
     shared = 0
-    for a, b in zip(PurePosixPath(candidate).parent.parts, PurePosixPath(from_path).parent.parts):
+    for a, b in zip(_parent(candidate).split("/"), _parent(from_path).split("/")):
         if a != b:
             break
         shared += 1
-    top = PurePosixPath(candidate).parts[0]
+    top = candidate.split("/", 1)[0]
     order = TOP_FOLDER_ORDER.index(top) if top in TOP_FOLDER_ORDER else len(TOP_FOLDER_ORDER)
     return (-shared, order, candidate)
