@@ -54,9 +54,12 @@ class Vault:
         for folder in (here, *here.parents):
             if (folder / CONFIG_FILE).is_file():
                 return cls(folder)
-            if (folder / ".git").exists() and any((folder / m).is_dir() for m in LAYOUT_MARKERS):
+            if sum((folder / m).is_dir() for m in LAYOUT_MARKERS) >= 2:
                 return cls(folder)
-        raise VaultNotFound(f"no vault at or above {here} (looked for {CONFIG_FILE}, or a git repository with domains/ or inbox/)")
+        raise VaultNotFound(
+            f"no vault at or above {here} (looked for {CONFIG_FILE}, or a folder with two of "
+            + ", ".join(f"{m}/" for m in LAYOUT_MARKERS) + "); pass --vault PATH or run teleo init"
+        )
 
     # -- paths -----------------------------------------------------------------
 

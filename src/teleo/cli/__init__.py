@@ -1,0 +1,1 @@
+"""The `teleo` command line: thin wrappers over the stage entry points."""

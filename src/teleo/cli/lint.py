@@ -1,0 +1,113 @@
+"""`teleo lint`: run the quality gates over notes as they stand."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from teleo.cli.common import OutputFormat, console, example, fail, note_targets, vault_for_paths
+from teleo.gates import RULES, Finding, Report, Severity, check
+from teleo.gates.check import summarise
+from teleo.vault import Vault
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+EPILOG = example(
+    "teleo lint",
+    "teleo lint domains/health --severity warning",
+    "teleo lint ../teleo-codex --format json > findings.json",
+    "teleo lint --rule link-unresolved --rule schema-enum",
+)
+
+
+def lint(
+    ctx: typer.Context,
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders to check (default: the whole vault)."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+    severity: Severity = typer.Option(Severity.INFO, "--severity", "-s", help="Show findings at this level and above."),
+    rule: Optional[list[str]] = typer.Option(None, "--rule", "-r", help="Run only these rule ids (repeatable)."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List every rule id with its severity and exit."),
+) -> None:
+    """Check notes against the quality gates; exit 1 when any error is found."""
+    if list_rules:
+        _print_rules()
+        return
+    for name in rule or []:
+        if name not in RULES:
+            fail(f"unknown rule '{name}' (see teleo lint --list-rules)")
+    vault = vault_for_paths(ctx, paths)
+    targets, outside = note_targets(vault, paths or [])
+    report = _run(vault, targets, rule, outside)
+    shown = [f for f in report.findings if f.severity.rank <= severity.rank]
+    if output is OutputFormat.json:
+        payload = {"findings": [f.model_dump(mode="json") for f in shown], "summary": report.summary.model_dump()}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+    else:
+        _print_findings(shown)
+        _print_summary(report, vault)
+    raise typer.Exit(1 if report.has_errors else 0)
+
+
+def _run(vault: Vault, targets: list[str] | None, rules: list[str] | None, outside: list[Finding]) -> Report:
+    from rich.progress import Progress
+
+    total = len(targets) if targets is not None else len(vault.markdown_paths())
+    with Progress(transient=True, console=console, disable=total < 2000 or not console.is_terminal) as bar:
+        task = bar.add_task("linting", total=total)
+        report = check(vault, targets, rules=rules, progress=lambda done, _: bar.update(task, completed=done))
+    if outside:
+        findings = sorted(outside + report.findings, key=Finding.sort_key)
+        report = Report(findings=findings, summary=summarise(findings, report.summary.files))
+    return report
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_file[finding.file].append(finding)
+    for path, items in by_file.items():
+        console.print(f"\n[bold]{path}[/]")
+        for f in items:
+            console.print(
+                f"  {f.line:>5}  [{_STYLE[f.severity]}]{f.severity.value:<7}[/] [dim]{f.rule:<24}[/] {_escape(f.message)}"
+            )
+            if f.suggestion:
+                console.print(f"  {'':>5}  {'':<7} {'':<24} [green]→ {_escape(f.suggestion)}[/]")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def _print_summary(report: Report, vault: Vault) -> None:
+    summary = report.summary
+    table = Table(title=f"teleo lint — {vault.root.name}", show_edge=False)
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("findings", justify="right")
+    for rule_id, count in summary.by_rule.items():
+        sev = RULES[rule_id].severity if rule_id in RULES else Severity.ERROR
+        table.add_row(rule_id, f"[{_STYLE[sev]}]{sev.value}[/]", str(count))
+    if summary.by_rule:
+        console.print()
+        console.print(table)
+    verdict = "[bold red]errors found[/]" if report.has_errors else "[bold green]no errors[/]"
+    console.print(
+        f"{summary.files} files · [bold red]{summary.errors}[/] errors · [yellow]{summary.warnings}[/] warnings · "
+        f"[cyan]{summary.infos}[/] info — {verdict}"
+    )
+
+
+def _print_rules() -> None:
+    table = Table(show_edge=False)
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("checks that")
+    for rule in sorted(RULES.values(), key=lambda r: r.id):
+        table.add_row(rule.id, f"[{_STYLE[rule.severity]}]{rule.severity.value}[/]", rule.summary)
+    console.print(table)
