@@ -53,6 +53,9 @@ def fix(
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {problem.file}: {problem.message}")
     fixes = strip_broken_links(vault, targets) if strip_broken else safe_fixes(vault, targets)
+    for refused in (f for f in fixes if f.refused):
+        err_console.print(f"[yellow]not repaired[/] {refused.path}: {refused.refused}")
+    fixes = [f for f in fixes if not f.refused]
     repo = Repo.open(vault.root)
     fixes, skipped = _without_dirty(vault, repo, fixes) if repo and not dry_run else (fixes, [])
     totals = sum((f.kinds for f in fixes), Counter())

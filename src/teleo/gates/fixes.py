@@ -32,6 +32,8 @@ class FileFix:
     after: str
     changes: list[str] = field(default_factory=list)
     kinds: Counter = field(default_factory=Counter)
+    refused: str | None = None
+    """Why a computed repair is not applied (it would damage the note)."""
 
     @property
     def changed(self) -> bool:
@@ -47,7 +49,8 @@ def safe_fixes(vault: Vault, paths: list[str] | None = None) -> list[FileFix]:
             continue  # never rewrite a file Teleo could not fully read
         fix = _fix_links(note, vault.resolver)
         fix = _fix_enums(note, fix)
-        if fix.changed and _still_sound(note, fix):
+        if fix.changed:
+            fix.refused = _damage(note, fix)
             fixes.append(fix)
     return fixes
 
@@ -109,13 +112,16 @@ def _fix_enums(note: Note, fix: FileFix) -> FileFix:
     return fix
 
 
-def _still_sound(note: Note, fix: FileFix) -> bool:
-    """A repair must leave the frontmatter parseable and every other field unchanged."""
+def _damage(note: Note, fix: FileFix) -> str | None:
+    """Why the repaired text would be worse than the original, or None when it is sound."""
     after = note_from_text(note.path, fix.after)
     if after.doc.problems:
-        return False
-    before_keys = set(note.data)
-    return set(after.data) == before_keys and after.kind is note.kind
+        return "the repaired frontmatter would not parse: " + after.doc.problems[0].message
+    if set(after.data) != set(note.data):
+        return "the repair would change which frontmatter fields exist"
+    if after.kind is not note.kind:
+        return "the repair would change the note's kind"
+    return None
 
 
 # -- the reference's lossy stripper, for parity only -------------------------------------------

@@ -133,6 +133,25 @@ def _load_mapping(doc: Document) -> None:
         doc.problems.append(Problem("not-mapping", doc.fm_first_line, f"frontmatter is a YAML {kind}, not a mapping"))
 
 
-def dump_value(key: str, value: Any) -> str:
-    """Serialise one top-level `key: value` as block YAML lines."""
-    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=None)
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper that writes date-like strings bare, as the corpus does."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+
+
+def dump_value(key: str, value: Any, flow_lists: bool = True) -> str:
+    """Serialise one top-level `key: value` as YAML lines.
+
+    Scalars and mappings are written in block style; lists in flow style
+    (`[a, b]`, the corpus's usual form) unless `flow_lists` is False.
+    """
+    if isinstance(value, (list, tuple)) and flow_lists:
+        inline = yaml.dump(list(value), Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=1_000_000)
+        return f"{key}: {inline.strip()}\n"
+    return yaml.dump(
+        {key: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+    )
