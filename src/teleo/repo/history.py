@@ -1,0 +1,143 @@
+"""Reading a vault's git history: commits, the files they touched, their trailers.
+
+One `git log` call reads the whole history (or a path's) and is parsed here;
+paths are read with `core.quotePath=false` so non-ASCII titles match the files
+on disk (the reference exporter's quoted paths never did).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_RECORD = "\x1e"
+_FIELD = "\x1f"
+_FORMAT = _RECORD + _FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%s", "%b"]) + _FIELD
+_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(.+?)\s*$")
+_AGENT_TRAILER = re.compile(r"^\s*([^<]+?)\s*(?:<([^>]*)>)?\s*$")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    status: str
+    """A, M, D (renames are read as delete + add)."""
+    path: str
+
+
+@dataclass(frozen=True)
+class Commit:
+    id: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    date: str
+    """Author date, ISO 8601."""
+    subject: str
+    body: str
+    changes: tuple[FileChange, ...] = field(default=())
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def trailers(self) -> dict[str, list[str]]:
+        """`Key: value` lines of the message's last paragraph."""
+        paragraphs = [p for p in self.body.strip().split("\n\n") if p.strip()]
+        if not paragraphs:
+            return {}
+        found: dict[str, list[str]] = {}
+        for line in paragraphs[-1].splitlines():
+            match = _TRAILER.match(line)
+            if match:
+                found.setdefault(match.group(1), []).append(match.group(2))
+        return found
+
+    @property
+    def pentagon_agent(self) -> tuple[str, str | None] | None:
+        """(name, id) from the `Pentagon-Agent: Name <id>` trailer, if any."""
+        values = self.trailers.get("Pentagon-Agent")
+        if not values:
+            return None
+        match = _AGENT_TRAILER.match(values[-1])
+        if match is None:
+            return None
+        return match.group(1), match.group(2)
+
+    def agent(self, known: set[str]) -> str | None:
+        """The agent behind this commit: trailer first, then a `name:` subject prefix."""
+        trailer = self.pentagon_agent
+        if trailer and trailer[0].lower() in known:
+            return trailer[0].lower()
+        prefix = self.subject.split(":", 1)[0].strip().lower() if ":" in self.subject else ""
+        prefix = prefix.split("/", 1)[0]
+        return prefix if prefix in known else None
+
+
+class HistoryError(Exception):
+    """git could not read the history."""
+
+
+def read_log(root: Path, paths: list[str] | None = None, *, ref: str = "HEAD", follow: bool = False) -> list[Commit]:
+    """Commits reachable from `ref` (newest first), optionally only those touching `paths`."""
+    args = [
+        "git", "-C", str(root), "-c", "core.quotePath=false", "log", ref, "--no-renames",
+        f"--format={_FORMAT}", "--name-status", "--no-color",
+    ]
+    if follow and paths and len(paths) == 1:
+        args.insert(args.index("--no-renames"), "--follow")
+        args.remove("--no-renames")
+    if paths:
+        args += ["--", *paths]
+    result = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    if result.returncode != 0:
+        message = result.stderr.strip()
+        if "does not have any commits" in message or "unknown revision" in message:
+            return []
+        raise HistoryError(message or "git log failed")
+    return parse_log(result.stdout)
+
+
+def parse_log(text: str) -> list[Commit]:
+    commits = []
+    for record in text.split(_RECORD):
+        if not record.strip():
+            continue
+        parts = record.split(_FIELD)
+        if len(parts) < 8:
+            continue
+        commit_id, parents, name, email, date, subject, body, rest = parts[:8]
+        changes = tuple(_changes(rest))
+        commits.append(
+            Commit(commit_id, tuple(parents.split()), name, email, date, subject, body.strip("\n"), changes)
+        )
+    return commits
+
+
+def _changes(text: str) -> list[FileChange]:
+    found = []
+    for line in text.splitlines():
+        if "\t" not in line:
+            continue
+        status, _, path = line.partition("\t")
+        if "\t" in path:  # a copy/rename line: status, old, new
+            path = path.split("\t")[-1]
+        found.append(FileChange(status[:1], path))
+    return found
+
+
+def is_repository(root: Path) -> bool:
+    result = subprocess.run(["git", "-C", str(root), "rev-parse", "--git-dir"], capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def first_additions(commits: list[Commit]) -> dict[str, Commit]:
+    """For each path, the commit that first added it (walks oldest first)."""
+    first: dict[str, Commit] = {}
+    for commit in reversed(commits):
+        for change in commit.changes:
+            if change.status == "A" and change.path not in first:
+                first[change.path] = commit
+    return first
