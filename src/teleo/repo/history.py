@@ -83,7 +83,7 @@ class HistoryError(Exception):
 def read_log(root: Path, paths: list[str] | None = None, *, ref: str = "HEAD", follow: bool = False) -> list[Commit]:
     """Commits reachable from `ref` (newest first), optionally only those touching `paths`."""
     args = [
-        "git", "-C", str(root), "-c", "core.quotePath=false", "log", ref, "--no-renames",
+        "git", "-C", str(root), "-c", "core.quotePath=false", "log", ref, "--no-renames", "--relative",
         f"--format={_FORMAT}", "--name-status", "--no-color",
     ]
     if follow and paths and len(paths) == 1:
