@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from teleo import __version__
-from teleo.cli import fix as fix_cmd
-from teleo.cli import lint as lint_cmd
-from teleo.cli.common import console, example, fail, friendly_errors
+from teleo.cli.common import console, friendly_errors
 
 app = typer.Typer(
     name="teleo",
@@ -38,61 +37,17 @@ def root(
     ctx.obj = {"vault": vault}
 
 
-app.command("lint", epilog=lint_cmd.EPILOG)(lint_cmd.lint)
-app.command("fix", epilog=fix_cmd.EPILOG)(fix_cmd.fix)
+COMMAND_MODULES = ("lint", "fix", "init", "index", "search", "similar", "show", "graph", "stats")
+"""Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
 
-
-@app.command(
-    "init",
-    epilog=example(
-        "teleo init my-vault",
-        "teleo init climate-kb --domain climate=gaia --domain grand-strategy --name 'Climate KB'",
-    ),
-)
-def init(
-    directory: Path = typer.Argument(..., help="The new vault's folder (created; must be empty)."),
-    domain: Optional[list[str]] = typer.Option(
-        None, "--domain", "-d", help="A domain, optionally with its agent: NAME or NAME=AGENT (repeatable)."
-    ),
-    name: str = typer.Option("Teleo vault", "--name", help="The vault's display name."),
-    git: bool = typer.Option(True, "--git/--no-git", help="Make it a git repository with a first commit."),
-) -> None:
-    """Create a new vault: teleo-codex layout, one agent per domain, schemas and a README."""
-    from teleo.repo import GitError, Repo
-    from teleo.vault.init import DEFAULT_DOMAINS, InitError, create_vault, init_config
-
-    chosen: dict[str, str | None] = {}
-    for item in domain or DEFAULT_DOMAINS:
-        key, _, agent = item.partition("=")
-        if not key.strip() or "/" in key or ".." in key:
-            fail(f"--domain '{item}': a domain is a plain name such as ai-alignment")
-        chosen[key.strip()] = agent.strip() or None
-    config = init_config(name, chosen)
+for _name in COMMAND_MODULES:
     try:
-        files = create_vault(directory, config)
-    except InitError as exc:
-        fail(str(exc))
-    if git:
-        _git_init(directory, files)
-    console.print(f"[green]created[/] {directory} — {len(files)} files, {len(config.domains)} domains, {len(config.agents)} agents")
-    console.print(f"next: [cyan]cd {directory} && teleo lint[/]")
-
-
-def _git_init(directory: Path, files: list[str]) -> None:
-    import subprocess
-
-    from teleo.repo import GitError, Repo
-
-    if Repo.open(directory) is None or Repo.open(directory).root.resolve() != directory.resolve():
-        subprocess.run(["git", "init", "-q", "-b", "main", str(directory)], check=False)
-    repo = Repo.open(directory)
-    if repo is None:
-        console.print("[yellow]git not available: the vault was created without a repository[/]")
-        return
-    try:
-        repo.commit(files, "teleo init: new vault\n")
-    except GitError as exc:
-        console.print(f"[yellow]vault created, first commit failed:[/] {exc}")
+        _module = importlib.import_module(f"teleo.cli.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"teleo.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
 
 
 def main() -> None:

@@ -24,6 +24,11 @@ from teleo.notes import atomic_write
 from teleo.repo import GitError, Repo
 from teleo.vault import Vault
 
+
+def register(app: typer.Typer) -> None:
+    app.command("fix", epilog=EPILOG)(fix)
+
+
 EPILOG = example(
     "teleo fix --dry-run",
     "teleo fix domains/ai-alignment",

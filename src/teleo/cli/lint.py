@@ -17,6 +17,11 @@ from teleo.vault import Vault
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
+
+def register(app: typer.Typer) -> None:
+    app.command("lint", epilog=EPILOG)(lint)
+
+
 EPILOG = example(
     "teleo lint",
     "teleo lint domains/health --severity warning",
