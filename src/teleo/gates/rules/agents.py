@@ -2,7 +2,7 @@
 
 - `belief-grounding`: a belief cites enough claims for its level (axiom 5, belief 3, hypothesis 1);
   in an agent's aggregate `beliefs.md` every `### N. statement` section needs ≥3 grounding claims;
-- `position-criteria`: performance criteria, time horizon, invalidation criteria, ≥1 depends_on;
+- `position-criteria`: invalidation criteria (field, or "Invalidates if" under Performance Criteria);
 - `position-active-count`: at most `max_active_positions` active/adopted positions per agent;
 - `stale`: musing seeds, sectors and entities not touched within their thresholds.
 """
@@ -198,7 +198,8 @@ _INVALIDATES = re.compile(r"\binvalidat", re.IGNORECASE)
 
 @note_rule(
     "position-criteria", Severity.WARNING,
-    "positions state performance criteria, a time horizon, invalidation criteria and ≥1 depends_on", [Kind.POSITION],
+    "positions say what would invalidate them (presence of the other required fields is schema-required's job)",
+    [Kind.POSITION],
 )
 def position_criteria(ctx, note):
     data = note.data
@@ -214,20 +215,6 @@ def position_criteria(ctx, note):
             performance_text += "\n".join(lines[index + 1 : end])
         elif _INVALIDATION_HEADING.match(heading.group(2)):
             invalidation_section = True
-    has_performance = _has(data.get("performance_criteria")) or bool(performance_text.strip())
-    if not has_performance:
-        yield ctx.finding(
-            "position-criteria", note, note.doc.line_of("performance_criteria"),
-            "position has no performance criteria (field or '## Performance Criteria' section)",
-            field="performance_criteria",
-            suggestion="state measurably what validates the position: performance_criteria: \"… by YYYY\"",
-        )
-    if not _has(data.get("time_horizon")) and not _TIME_HORIZON.search(performance_text):
-        yield ctx.finding(
-            "position-criteria", note, note.doc.line_of("time_horizon"),
-            "position has no time horizon (time_horizon field or 'Time horizon:' under Performance Criteria)",
-            field="time_horizon", suggestion="add time_horizon: \"YYYY\" (when the position is judged)",
-        )
     if not (
         _has(data.get("invalidation_criteria")) or _INVALIDATES.search(performance_text) or invalidation_section
     ):
@@ -238,12 +225,6 @@ def position_criteria(ctx, note):
             "Performance Criteria)",
             field="invalidation_criteria",
             suggestion="say what outcome would prove the position wrong: '**Invalidates if:** …'",
-        )
-    if not _entries(data.get("depends_on")):
-        yield ctx.finding(
-            "position-criteria", note, note.doc.line_of("depends_on"),
-            "position depends_on lists no beliefs or claims", field="depends_on",
-            suggestion="add depends_on: [\"[[belief or claim the position rests on]]\"]",
         )
 
 

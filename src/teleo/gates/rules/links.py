@@ -6,10 +6,15 @@ from teleo.gates.findings import Severity
 from teleo.gates.registry import note_rule
 from teleo.notes import Kind
 
+TRACE_FIELDS = frozenset({"claims_extracted", "enrichments", "enrichments_applied"})
+"""Source fields whose entries `source-trace` checks; `link-unresolved` leaves them to it."""
+
 
 @note_rule("link-unresolved", Severity.WARNING, "every [[wiki link]] resolves to a note (nearest title suggested)")
 def unresolved_links(ctx, note):
     for link in ctx.links(note):
+        if link.field in TRACE_FIELDS and note.kind is Kind.SOURCE:
+            continue
         resolution = ctx.resolve(note, link.target)
         if resolution.resolved or resolution.unsafe:
             continue
