@@ -189,8 +189,8 @@ def test_maps_section(small):
     _, s = small
     rows = {m.folder: m for m in s.maps}
     health = rows["domains/health"]
-    assert health.has_map and health.claims == 5
-    assert health.unlinked == 3
+    assert health.has_map and health.claims == 6  # five claims and the analysis note; the map itself excepted
+    assert health.unlinked == 4
     assert "domains/health/claim a.md" not in health.unlinked_paths
     assert not rows["core/mechanisms"].has_map and rows["core/mechanisms"].unlinked == 1
     assert rows["domains/entertainment"].claims == 0
@@ -359,6 +359,8 @@ def test_corpus_maps(codex):
     assert rows["domains/ai-alignment"].unlinked == 14 and rows["domains/health"].unlinked == 5
     assert rows["domains/space-development"].unlinked == 2 and rows["core/mechanisms"].unlinked == 0
     assert rows["foundations/collective-intelligence"].unlinked == 5
+    assert (rows["domains/internet-finance"].unlinked, rows["domains/internet-finance"].claims) == (83, 100)
+    assert rows["core/mechanisms"].claims == 20
     assert rows["domains/entertainment"].unlinked in (17, 18)
 
 

@@ -248,8 +248,8 @@ def _links(report: VaultStats) -> Iterator[Table]:
 
 
 def _maps(report: VaultStats) -> Iterator[Table]:
-    table = Table(title="Map coverage — claims not linked from their folder's _map.md", title_justify="left", show_edge=False)
-    for heading, justify in (("domain", "left"), ("folder", "left"), ("claims", "right"), ("not in map", "right"), ("%", "right")):
+    table = Table(title="Map coverage — notes of each domain folder its _map.md does not link", title_justify="left", show_edge=False)
+    for heading, justify in (("domain", "left"), ("folder", "left"), ("notes", "right"), ("not in map", "right"), ("%", "right")):
         table.add_column(heading, justify=justify)  # type: ignore[arg-type]
     for row in sorted(report.maps, key=lambda r: (-r.unlinked, r.folder)):
         missing = "[red]no _map.md[/]" if not row.has_map else f"{row.unlinked}"

@@ -420,7 +420,7 @@ class _Claims:
         self.vault = vault
         self.paths: list[str] = []
         self.by_folder_domain: dict[str, list[str]] = defaultdict(list)
-        """Folder domain → claim paths (the folder's, not the `domain` field's)."""
+        """Folder domain → its notes other than maps: claims, legacy-typed claims, untyped files."""
         self.table: dict[str, Counter] = defaultdict(Counter)
         self.confidence = Counter()
         self.fields = Counter()
@@ -442,6 +442,8 @@ class _Claims:
         if folder_domain is None or file_name(note.path) == MAP_FILE:
             return
         self.kb_by_stem[note.title].append(note)
+        if note.kind is not Kind.MAP:
+            self.by_folder_domain[folder_domain].append(note.path)
         self._title(note)
         self.enrichment_blocks.update(m.lower() for m in _ENRICHMENT_HEADING.findall(note.doc.body))
         type_value = (note.type_value or "").strip().lower()
@@ -450,7 +452,6 @@ class _Claims:
             return
         data = note.data
         self.paths.append(note.path)
-        self.by_folder_domain[folder_domain].append(note.path)
         domain = value_key(data.get("domain"))
         confidence = value_key(data.get("confidence")).lower()
         self.table[domain][confidence] += 1
@@ -643,7 +644,7 @@ def _pct(part: int, total: int) -> float:
 def _map_coverage(
     domain_folders: dict[str, str], claims: dict[str, list[str]], map_targets: dict[str, set[str]]
 ) -> list[MapCoverage]:
-    """Per domain folder: its claims (subfolders included) the folder's `_map.md` does not link to."""
+    """Per domain folder: its notes (subfolders included, maps excepted) the folder's `_map.md` does not link to."""
     rows = []
     for domain, folder in domain_folders.items():
         map_path = f"{folder}/{MAP_FILE}"

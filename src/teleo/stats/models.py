@@ -219,6 +219,7 @@ class MapCoverage(BaseModel):
     folder: str
     has_map: bool
     claims: int
+    """Notes of the folder other than maps: claims, legacy-typed claims (`analysis`, …), untyped files."""
     unlinked: int
     """Claims of the folder the map does not link to."""
     unlinked_paths: list[str] = Field(default_factory=list)
