@@ -184,10 +184,10 @@ def _title_line(note) -> int:
 _UNIVERSAL = re.compile(
     r"(?<!\bnot )(?<!\balmost )(?<!\bnearly )(?<!\bat )(?<!\bafter )(?<!\babove )"
     r"\b(all(?! (?:but|in|of (?:the )?(?:two|three|four|five))\b)(?! (?:two|three|four|five|six|\d+)\b)"
-    r"|always|never|the only|the fundamental|everyone|everything|everybody|no one|nobody|nothing|impossible)\b"
+    r"|always|never|the only|the fundamental|everyone|everything|everybody|no one|nobody|impossible)\b"
 )
 
-_UNIVERSAL_KEYS = ("all", "always", "never", "only", "fundamental", "every", "one", "body", "nothing", "impossible")
+_UNIVERSAL_KEYS = ("all", "always", "never", "only", "fundamental", "every", "one", "body", "impossible")
 
 
 @note_rule(

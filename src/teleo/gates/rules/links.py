@@ -29,6 +29,23 @@ def unresolved_links(ctx, note):
         )
 
 
+_LENIENT = {"md-suffix": "a .md suffix", "case": "different case", "normalised": "different punctuation or spacing",
+            "basename": "a path that no longer exists"}
+
+
+@note_rule("link-inexact", Severity.INFO, "a link names its note exactly (not only by case, .md, punctuation or a stale path)")
+def inexact_links(ctx, note):
+    for link in ctx.links(note):
+        resolution = ctx.resolve(note, link.target)
+        if resolution.method in _LENIENT:
+            title = resolution.path.rsplit("/", 1)[-1][:-3]
+            yield ctx.finding(
+                "link-inexact", note, link.line,
+                f"[[{link.target}]] resolves only through {_LENIENT[resolution.method]} to {resolution.path}",
+                field=link.field, suggestion=f"`teleo fix` rewrites it to [[{title}]]",
+            )
+
+
 @note_rule("link-unsafe", Severity.ERROR, "no link points outside the vault (`..`, absolute paths)")
 def unsafe_links(ctx, note):
     for link in ctx.links(note):
