@@ -1,0 +1,168 @@
+"""`teleo show`: one note with its frontmatter, links both ways, sources and git history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.cli.index import open_index, sync
+from teleo.index import Index, Link
+from teleo.index.report import NoteReport, note_report
+from teleo.repo.history import Commit, HistoryError, read_log
+from teleo.vault import UnsafePath, Vault
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show", epilog=EPILOG)(show)
+
+
+EPILOG = example(
+    'teleo show "futarchy solves trustless joint ownership not just better decision-making"',
+    "teleo show futarchy-solves-trustless-joint-ownership-not-just-better-decision-making",
+    "teleo show domains/health/_map --no-history",
+    'teleo show "some claim" --format json | jq .backlinks',
+)
+
+
+def show(
+    ctx: typer.Context,
+    title: str = typer.Argument(..., help="The note's title (case and punctuation are forgiven), link target, or path."),
+    history: bool = typer.Option(True, "--history/--no-history", help="Read the commits that touched the note (git)."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """Show a note: frontmatter, description, backlinks, what it depends on and what challenges it,
+    the sources it came from, and the commits that touched it (with their agents)."""
+    vault = vault_from(ctx)
+    with open_index(vault) as idx:
+        sync(idx)
+        path = _find(vault, idx, title)
+        report = note_report(idx, path)
+    if report is None:
+        fail(f"{path}: not in the index", 1)
+    commits, history_note = _history(vault, path) if history else ([], "not read (--no-history)")
+    known = {name.lower() for name in vault.config.agents} | {vault.config.vault.evaluator.lower()}
+    rows = [_commit_row(c, known) for c in commits]
+    if output is OutputFormat.json:
+        payload: dict[str, Any] = report.model_dump(mode="json")
+        payload["history"] = rows
+        if history_note:
+            payload["history_note"] = history_note
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        return
+    _print(report, rows, history_note)
+
+
+def _find(vault: Vault, idx: Index, title: str) -> str:
+    candidate = Path(title)
+    if title.endswith(".md") and candidate.is_file():
+        try:
+            return vault.relative(candidate)
+        except UnsafePath as exc:
+            fail(str(exc), 1)
+    found = idx.resolve(title)
+    if found.path:
+        return found.path
+    hint = idx.resolver.suggest(title)
+    suffix = f" — did you mean '{hint.title}'?" if hint else ""
+    fail(f"no note titled '{title}'{suffix}", 1)
+    raise AssertionError  # unreachable: fail exits
+
+
+def _history(vault: Vault, path: str) -> tuple[list[Commit], str | None]:
+    try:
+        commits = read_log(vault.root, [path])
+    except (HistoryError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "not a git repository" in message.lower():
+            return [], "not a git repository"
+        return [], f"git history unavailable: {message}"
+    return commits, None if commits else "no commits touch this note"
+
+
+def _commit_row(commit: Commit, known: set[str]) -> dict[str, Any]:
+    trailer = commit.pentagon_agent
+    agent = commit.agent(known) or (trailer[0].lower() if trailer else None)
+    change = next((c.status for c in commit.changes), None)
+    return {
+        "id": commit.id, "date": commit.date, "subject": commit.subject, "author": commit.author_name,
+        "agent": agent, "agent_id": trailer[1] if trailer else None, "change": change,
+    }
+
+
+def _print(report: NoteReport, history: list[dict[str, Any]], history_note: str | None) -> None:
+    note = report.note
+    console.print(f"[bold]{escape(note.title)}[/]")
+    facts = [note.type or note.kind, note.domain, note.confidence, note.status, note.agent and f"agent {note.agent}"]
+    console.print(f"[cyan]{' · '.join(escape(f) for f in facts if f)}[/]  [dim]{escape(note.path)}[/]")
+    if note.label:
+        console.print(escape(note.label))
+    if note.description:
+        console.print(f"\n{escape(note.description)}")
+    if note.data:
+        table = Table(show_header=False, show_edge=False, box=None, padding=(0, 2, 0, 0))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+        for key, value in note.data.items():
+            table.add_row(escape(str(key)), escape(_value(value)))
+        _section("Frontmatter")
+        console.print(table)
+    for problem in note.problems:
+        console.print(f"[yellow]problem[/] line {escape(problem)}")
+    _links("Depends on", report.depends_on)
+    _links("Challenged by", report.challenged_by)
+    if report.challenges:
+        _section(f"Challenges ({len(report.challenges)})")
+        for link in report.challenges:
+            console.print(f"  {escape(_stem(link.source))}  [dim]{escape(link.source)}:{link.line}[/]")
+    if report.sources or report.source_text:
+        _section("Sources")
+        for source in report.sources:
+            console.print(f"  {source.how:<10} {escape(source.title)}  [dim]{escape(source.path)}:{source.line}[/]")
+        if report.source_text:
+            console.print(f"  [dim]source:[/]    {escape(report.source_text)}")
+    _section(f"Backlinks ({len(report.backlinks)})")
+    for link in report.backlinks:
+        where = f" [dim]\\[{escape(link.field)}][/]" if link.field else ""
+        console.print(f"  {escape(link.source)}[dim]:{link.line}[/]{where}")
+    if report.unresolved:
+        _section(f"Unresolved links ({len(report.unresolved)})")
+        for link in report.unresolved:
+            console.print(f"  [red]✗[/] [[{escape(link.raw)}]]  [dim]line {link.line}[/]")
+    _section(f"History ({len(history)} commits)")
+    if history_note:
+        console.print(f"  [dim]{escape(history_note)}[/]")
+    for row in history:
+        agent = row["agent"] or "—"
+        console.print(f"  {row['date'][:10]}  [magenta]{escape(agent):<10}[/] {escape(row['subject'])}  [dim]{row['id'][:8]}[/]")
+
+
+def _section(title: str) -> None:
+    console.print(f"\n[bold underline]{escape(title)}[/]")
+
+
+def _links(title: str, links: list[Link]) -> None:
+    if not links:
+        return
+    _section(f"{title} ({len(links)})")
+    for link in links:
+        if link.path:
+            console.print(f"  [green]✓[/] {escape(_stem(link.path))}  [dim]{escape(link.path)}[/]")
+        else:
+            console.print(f"  [red]✗[/] {escape(link.raw)}  [dim](unresolved)[/]")
+
+
+def _stem(path: str) -> str:
+    name = path.rpartition("/")[2]
+    return name[:-3] if name.endswith(".md") else name
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)

@@ -1,0 +1,170 @@
+"""The SQLite file behind the index: where it lives, its schema, its version.
+
+Layout (`<vault>/.teleo/index.sqlite`, WAL journal):
+
+- `meta(key, value)` — schema version, Teleo version, config fingerprint,
+  embedding model, generation (bumped by every commit that changes anything);
+- `notes` — one row per markdown file: stat and content hash (for incremental
+  syncs), facets (kind, type, domain, confidence, status, agent), description,
+  the frontmatter as JSON, reading problems;
+- `fields(note, key, value)` — the frontmatter flattened, one row per scalar
+  or list item (`claims_extracted`, `tags`, …), for lookups by field;
+- `links(note, line, field, raw, target, key, dst, method, ambiguous, wiki)` —
+  every `[[wiki link]]` (body and frontmatter) and every plain title in a
+  reference field (`depends_on`, `claims_extracted`, …), with its resolution;
+  `key` is the normalised title the target can resolve to, so links are
+  re-resolved only when a file with that title appears or disappears;
+- `fts_head(title, description, meta)` and `fts_body(body)` — FTS5 (porter
+  stemming), rowid = note id; two tables so a ranking on titles and
+  descriptions stays fast when a common word matches most bodies;
+- `vectors(note, text_hash, pending, vec)` — float32 embedding blobs; `pending`
+  holds the text still to embed (vectors are computed lazily, see `Index`).
+
+Everything is derived from the files: a version or schema mismatch drops the
+tables and rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+INDEX_DIR = ".teleo"
+INDEX_FILE = "index.sqlite"
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    type TEXT COLLATE NOCASE,
+    domain TEXT COLLATE NOCASE,
+    confidence TEXT COLLATE NOCASE,
+    status TEXT COLLATE NOCASE,
+    agent TEXT COLLATE NOCASE,
+    owner TEXT,
+    description TEXT,
+    created TEXT,
+    label TEXT,
+    data TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_title ON notes(title COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS notes_kind ON notes(kind);
+CREATE INDEX IF NOT EXISTS notes_domain ON notes(domain);
+CREATE INDEX IF NOT EXISTS notes_agent ON notes(agent);
+CREATE TABLE IF NOT EXISTS fields (note INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fields_note ON fields(note);
+CREATE INDEX IF NOT EXISTS fields_key ON fields(key, value);
+CREATE TABLE IF NOT EXISTS links (
+    note INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    field TEXT,
+    raw TEXT NOT NULL,
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,
+    dst TEXT,
+    method TEXT,
+    ambiguous INTEGER NOT NULL DEFAULT 0,
+    wiki INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS links_note ON links(note);
+CREATE INDEX IF NOT EXISTS links_dst ON links(dst);
+CREATE INDEX IF NOT EXISTS links_key ON links(key);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_head USING fts5(title, description, meta, tokenize='{TOKENIZER}');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_body USING fts5(body, tokenize='{TOKENIZER}');
+CREATE TABLE IF NOT EXISTS vectors (note INTEGER PRIMARY KEY, text_hash BLOB NOT NULL, pending TEXT, vec BLOB);
+CREATE INDEX IF NOT EXISTS vectors_pending ON vectors(note) WHERE vec IS NULL;
+"""
+
+TABLES = ("meta", "notes", "fields", "links", "fts_head", "fts_body", "vectors")
+
+
+def default_location(root: Path) -> Path:
+    """`<vault>/.teleo/index.sqlite`, or a per-user cache file when the vault is read-only."""
+    folder = root / INDEX_DIR
+    if _writable(folder if folder.exists() else root):
+        return folder / INDEX_FILE
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "teleo" / "indexes"
+    digest = hashlib.blake2b(str(root).encode(), digest_size=6).hexdigest()
+    return cache / f"{root.name}-{digest}" / INDEX_FILE
+
+
+def _writable(folder: Path) -> bool:
+    if not os.access(folder, os.W_OK):
+        return False
+    try:  # root ignores permission bits; a read-only mount still refuses
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".teleo-probe-"):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating the folder and its `.gitignore`) with WAL and a busy timeout."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if folder.name == INDEX_DIR and not ignore.exists():
+        try:
+            ignore.write_text("# Teleo's derived index: rebuilt from the notes at any time.\n*\n", encoding="utf-8")
+        except OSError:
+            pass
+    try:
+        return _connect(path)
+    except sqlite3.OperationalError:  # locked, unwritable: not ours to delete
+        raise
+    except sqlite3.DatabaseError:  # not a database, or damaged: it is derived data, start over
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Create the tables (statement by statement: `executescript` would commit an open transaction)."""
+    for statement in SCHEMA.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def drop_all(db: sqlite3.Connection) -> None:
+    for table in TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def read_meta(db: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.OperationalError:
+        return {}
+
+
+def write_meta(db: sqlite3.Connection, values: dict[str, str]) -> None:
+    db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
