@@ -1,0 +1,105 @@
+"""The extraction contract: what any extractor — offline or an LLM — must return.
+
+Reference §4.3 (deployed extractor): claims, enrichments typed
+extend/confirm/challenge, a source update with key facts, or a null result
+with notes. Every provider's output is validated against these models before
+anything is written; text inside them is data, never instructions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Confidence = Literal["proven", "likely", "experimental", "speculative"]
+EnrichmentType = Literal["extend", "confirm", "challenge"]
+Relation = Literal["supports", "extends", "challenges", "depends on", "related"]
+
+MAX_TITLE_CHARS = 200
+"""Titles become file names; 200 characters keeps `<title>.md` well under 255 bytes for ASCII."""
+
+
+class Quote(BaseModel):
+    """A verbatim passage of the source that supports a claim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=8, max_length=2000)
+
+
+class RelatedNote(BaseModel):
+    """A link the extractor proposes to an existing note, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    relation: Relation = "related"
+
+
+class ClaimDraft(BaseModel):
+    """A new claim: one arguable proposition, grounded in the source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=10, max_length=MAX_TITLE_CHARS)
+    description: str = Field(min_length=20, max_length=400)
+    confidence: Confidence = "speculative"
+    body: str = Field(default="", max_length=20_000)
+    """The argument with inline evidence, markdown, without the H1 or link sections."""
+    evidence: list[Quote] = Field(min_length=1, max_length=10)
+    related: list[RelatedNote] = Field(default_factory=list, max_length=20)
+    challenges: list[str] = Field(default_factory=list, max_length=10)
+    """Known counter-evidence or objections, in prose."""
+
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split()).rstrip(".")
+
+
+class EnrichmentDraft(BaseModel):
+    """New evidence for an existing claim, appended as an `### Additional Evidence` block."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(min_length=1, max_length=300)
+    """The existing claim's title."""
+    type: EnrichmentType
+    evidence: str = Field(min_length=20, max_length=4000)
+    """The paragraph to append."""
+    quote: Quote
+
+
+class SourceUpdate(BaseModel):
+    """What the extractor says about the source itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_facts: list[str] = Field(default_factory=list, max_length=30)
+    notes: str = Field(default="", max_length=2000)
+    """Why nothing was extracted (mandatory for a null result), or remarks."""
+
+
+class ExtractionResult(BaseModel):
+    """The whole answer for one source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claims: list[ClaimDraft] = Field(default_factory=list, max_length=25)
+    enrichments: list[EnrichmentDraft] = Field(default_factory=list, max_length=25)
+    source_update: SourceUpdate = Field(default_factory=SourceUpdate)
+
+    @property
+    def is_null(self) -> bool:
+        return not self.claims and not self.enrichments
+
+    def problems(self) -> list[str]:
+        """Contract rules a JSON schema cannot express."""
+        found = []
+        if self.is_null and not self.source_update.notes.strip():
+            found.append("a null result needs source_update.notes saying why nothing was extracted")
+        titles = [c.title.casefold() for c in self.claims]
+        if len(titles) != len(set(titles)):
+            found.append("two claims share a title")
+        return found

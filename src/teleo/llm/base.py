@@ -1,0 +1,55 @@
+"""The provider seam: every extractor (offline, Anthropic, OpenAI-compatible) looks like this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from teleo.extract.contract import ExtractionResult
+from teleo.extract.request import ExtractionRequest
+
+T = TypeVar("T")
+
+
+class LLMCall(BaseModel):
+    """One model call, as written to the ledger."""
+
+    provider: str
+    model: str
+    job: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    """None when the provider's price is unknown."""
+    latency_s: float = 0.0
+    prompt_chars: int = 0
+    ok: bool = True
+    error: str | None = None
+    started_at: str = ""
+    """ISO 8601 UTC."""
+
+
+class ProviderResult(BaseModel, Generic[T]):
+    output: T
+    calls: list[LLMCall] = Field(default_factory=list)
+
+
+class ProviderError(Exception):
+    """A provider could not produce a valid result; the calls made are attached."""
+
+    def __init__(self, message: str, calls: list[LLMCall] | None = None) -> None:
+        super().__init__(message)
+        self.calls = calls or []
+
+
+class Provider(ABC):
+    """An extractor behind the seam."""
+
+    name: str = "provider"
+    model: str = ""
+
+    @abstractmethod
+    def extract(self, request: ExtractionRequest) -> ProviderResult[ExtractionResult]:
+        """Extract from one source; raise ProviderError after retries are exhausted."""
