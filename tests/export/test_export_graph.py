@@ -213,3 +213,49 @@ def test_parallel_parse_gives_the_same_nodes(small):
     assert [n.as_json() for n in parallel] == [n.as_json() for n in serial]
     assert [(n.body_links, n.conflict_links) for n in parallel] == [(n.body_links, n.conflict_links) for n in serial]
     assert calls == [1]
+
+
+def test_any_vault_layout(make_vault, tmp_path):
+    vault = make_vault(
+        {
+            "notes/science/a physics claim.md": "---\ntype: claim\n---\n[[a biology claim]]\n",
+            "notes/biology/a biology claim.md": "---\ntype: claim\n---\nx\n",
+            "domains/health/not scanned here.md": claim("health"),
+        },
+        config="""
+        [agents.ada]
+        [agents.bo]
+        [domains.science]
+        folder = "notes/science"
+        agent = "ada"
+        [domains.biology]
+        folder = "notes/biology/"
+        agent = "bo"
+        """,
+    )
+    summary = export_graph(vault, tmp_path / "out")
+    data = _load(tmp_path / "out")
+    assert [(n["title"], n["domain"], n["agent"]) for n in data["nodes"]] == [
+        ("a biology claim", "biology", "bo"), ("a physics claim", "science", "ada"),
+    ]
+    assert summary.cross_domain == 1
+    assert set(data["domain_colors"]) == {"science", "biology"}
+
+
+def test_no_configured_domains_scans_the_reference_folders(make_vault, tmp_path):
+    vault = make_vault(
+        {"core/x/a claim.md": "---\ntype: claim\n---\n", "notes/b claim.md": "---\ntype: claim\n---\n"},
+        config="[vault]\nname = \"bare\"\n",
+    )
+    summary = export_graph(vault, tmp_path / "out")
+    nodes = _load(tmp_path / "out")["nodes"]
+    assert [(n["id"], n["domain"], n["agent"]) for n in nodes] == [("core/x/a claim.md", "x", "collective")]
+    assert summary.nodes == 1
+
+
+def test_empty_vault(make_vault, tmp_path):
+    vault = make_vault({"README.md": "# nothing\n"})
+    summary = export_graph(vault, tmp_path / "out")
+    assert summary.nodes == 0 and summary.edges_total == 0
+    context = _load(tmp_path / "out", "claims-context.json")
+    assert context["claims"] == [] and context["generated"] is None

@@ -250,8 +250,8 @@ def render_records(document: dict[str, Any]) -> str:
     parts = []
     for key, value in document.items():
         if isinstance(value, list) and value:
-            items = ",\n".join("    " + (item if isinstance(item, Encoded) else encode(item)) for item in value)
-            parts.append(f"  {encode(key)}: [\n{items}\n  ]")
+            items = ",\n    ".join([item if isinstance(item, Encoded) else encode(item) for item in value])
+            parts.append(f"  {encode(key)}: [\n    {items}\n  ]")
         else:
             parts.append(f"  {encode(key)}: {encode(value)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"

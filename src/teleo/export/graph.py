@@ -156,11 +156,11 @@ def read_nodes(
         if while_waiting is not None:
             while_waiting()
         return [n for n in (_read_node(vault.root, p, domains[p], legacy_types) for p in paths) if n is not None]
-    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
-    jobs = [(vault.root, chunk, [domains[p] for p in chunk], legacy_types) for chunk in chunks]
+    parts_of_paths = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    jobs = [(vault.root, part, [domains[p] for p in part], legacy_types) for part in parts_of_paths]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        parts = pool.map(_read_chunk, jobs)  # the workers are forked here, before any thread starts
+        parts = pool.map(_read_chunk, jobs)  # the workers are forked here, before `while_waiting` starts threads
         if while_waiting is not None:
             while_waiting()
         return [node for part in parts for node in part]

@@ -25,7 +25,7 @@ else `collective`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,13 @@ class History:
     commits: list[Commit]
     first_added: dict[str, Commit]
     known_agents: frozenset[str]
+    _agents: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def agent_of(self, commit: Commit) -> str | None:
+        """`commit.agent(known)`, parsed once per commit (many files share an adder)."""
+        if commit.id not in self._agents:
+            self._agents[commit.id] = commit.agent(set(self.known_agents))
+        return self._agents[commit.id]
 
     @property
     def head(self) -> Commit | None:
@@ -73,7 +80,7 @@ def adder_agent(history: History | None, path: str) -> str | None:
     if history is None:
         return None
     commit = history.first_added.get(path)
-    return commit.agent(set(history.known_agents)) if commit is not None else None
+    return history.agent_of(commit) if commit is not None else None
 
 
 def first_parent_chain(commits: list[Commit]) -> list[Commit]:
