@@ -37,7 +37,9 @@ def root(
     ctx.obj = {"vault": vault}
 
 
-COMMAND_MODULES = ("lint", "fix", "init", "index", "search", "similar", "show", "graph", "stats")
+COMMAND_MODULES = (
+    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
+)
 """Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
 
 for _name in COMMAND_MODULES:

@@ -15,7 +15,7 @@ from teleo.gates import Finding, Severity
 from teleo.vault import ConfigError, UnsafePath, Vault, VaultNotFound
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 USAGE_ERROR = 2
 
