@@ -1,0 +1,356 @@
+"""Time `teleo lint` against a floor measured in the same run.
+
+    python bench/lint_bench.py [--copies 20] [--corpus PATH] [--repeat 3] [--json] [--profile 25]
+
+For the corpus and for a synthetic copy of it `--copies` times over (built by
+`bench/synth.py` into bench/out/synth-N, reused while its marker matches):
+
+* floor — a plain loop that walks the vault, reads every .md file as text and
+  regex-extracts the frontmatter (`^---\\n(.*?)\\n---`) and every `[[link]]`;
+* lint (in-process) — `teleo.gates.check(Vault.open(path))`, a fresh Vault
+  each run and the module-level title cache cleared, so nothing carries over;
+* lint (CLI) — wall time of `teleo lint PATH --format json` in a subprocess,
+  once (interpreter start, imports and JSON output included).
+
+Floor and in-process lint are the best of `--repeat` runs. The target is
+lint ≤ 3× the floor at the synthetic size. These are figures to read, not
+assertions: nothing here runs under pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth import REPO, default_corpus, ensure_synthetic, link_stats, make_synthetic  # noqa: E402
+
+TARGET = 3.0
+FRONTMATTER = re.compile(r"^---\n(.*?)\n---", re.DOTALL)
+LINK = re.compile(r"\[\[(.+?)\]\]")
+
+
+# -- the floor -------------------------------------------------------------------
+
+
+def floor(root: Path) -> dict:
+    """Walk, read every markdown file, regex out frontmatter and links. The least lint can do."""
+    files = frontmatters = links = 0
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+            files += 1
+            if FRONTMATTER.match(text):
+                frontmatters += 1
+            links += len(LINK.findall(text))
+    return {"files": files, "frontmatters": frontmatters, "links": links}
+
+
+# -- lint ------------------------------------------------------------------------
+
+
+def lint_once(root: Path, clock: list[float] | None = None):
+    """One cold in-process lint: fresh Vault, empty title cache.
+
+    With `clock`, the seconds spent in `LinkResolver.suggest` (the "did you
+    mean" search for unresolved targets) are appended to it: a wrapper around
+    the method for this run only, a few microseconds in all.
+    """
+    from teleo.gates import check
+    from teleo.vault import Vault
+    from teleo.vault.resolver import LinkResolver, normalise_title
+
+    normalise_title.cache_clear()
+    if clock is None:
+        return check(Vault.open(root))
+    original = LinkResolver.suggest
+    spent = [0.0]
+
+    def timed(self, target):
+        start = time.perf_counter()
+        try:
+            return original(self, target)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    LinkResolver.suggest = timed
+    try:
+        return check(Vault.open(root))
+    finally:
+        LinkResolver.suggest = original
+        clock.append(spent[0])
+
+
+def best_of(repeat: int, run) -> tuple[float, list[float], list[float], object]:
+    """Best wall time, every wall time, every CPU time (this process), the last result."""
+    times, cpu = [], []
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = run()
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(times), times, cpu, result
+
+
+def teleo_command() -> list[str]:
+    exe = shutil.which("teleo")
+    if exe:
+        return [exe]
+    return [sys.executable, "-c", "from teleo.cli.app import main; main()"]
+
+
+def cli_available() -> tuple[bool, str]:
+    try:
+        done = subprocess.run([*teleo_command(), "lint", "--help"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"teleo lint --help failed: {exc}"
+    if done.returncode != 0:
+        return False, f"teleo lint --help exited {done.returncode}: {(done.stderr or done.stdout).strip()[:200]}"
+    return True, ""
+
+
+def cli_once(root: Path) -> tuple[float | None, int | None, str]:
+    """Wall time of `teleo lint ROOT --format json`, its findings count, and a note if it failed."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*teleo_command(), "lint", str(root), "--format", "json"], capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1 = errors found, which the corpus has
+        return None, None, f"exit {done.returncode}: {done.stderr.strip()[:200]}"
+    try:
+        findings = len(json.loads(done.stdout)["findings"])
+    except (ValueError, KeyError) as exc:
+        return seconds, None, f"unreadable JSON: {exc}"
+    return seconds, findings, ""
+
+
+# -- one vault -------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    vault: str
+    path: str
+    files: int
+    floor_s: float
+    floor_runs: list[float]
+    floor_counts: dict
+    lint_s: float
+    lint_runs: list[float]
+    findings: list[int]
+    by_rule: dict[str, int]
+    suggest_s: float
+    """Of lint_s (the best run), the time in LinkResolver.suggest."""
+    floor_cpu: list[float]
+    lint_cpu: list[float]
+    """CPU seconds of this process per run: steadier than wall time on a busy machine."""
+    cli_s: float | None = None
+    cli_findings: int | None = None
+    cli_note: str = ""
+    ratio: float = field(init=False)
+    cpu_ratio: float = field(init=False)
+    cli_ratio: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ratio = self.lint_s / self.floor_s
+        self.cpu_ratio = min(self.lint_cpu) / min(self.floor_cpu)
+        self.cli_ratio = self.cli_s / self.floor_s if self.cli_s is not None else None
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio <= TARGET
+
+
+def measure(name: str, root: Path, repeat: int, cli: bool, log) -> Row:
+    log(f"[{name}] floor ×{repeat}")
+    floor(root)  # warm the page cache so neither side pays for the disk
+    floor_s, floor_runs, floor_cpu, counts = best_of(repeat, lambda: floor(root))
+    log(f"[{name}] lint ×{repeat}")
+    findings: list[int] = []
+    suggest: list[float] = []
+
+    def run():
+        report = lint_once(root, suggest)
+        findings.append(report.summary.findings)
+        return report
+
+    lint_s, lint_runs, lint_cpu, report = best_of(repeat, run)
+    row = Row(
+        vault=name, path=str(root), files=report.summary.files, floor_s=floor_s, floor_runs=floor_runs,
+        floor_counts=counts, lint_s=lint_s, lint_runs=lint_runs, findings=findings, by_rule=report.summary.by_rule,
+        suggest_s=suggest[lint_runs.index(lint_s)], floor_cpu=floor_cpu, lint_cpu=lint_cpu,
+    )
+    if cli:
+        log(f"[{name}] teleo lint (CLI)")
+        row.cli_s, row.cli_findings, row.cli_note = cli_once(root)
+        row.__post_init__()
+    return row
+
+
+def profile(root: Path, top: int, dump: Path | None) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    lint_once(root)
+    profiler.disable()
+    if dump is not None:
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(dump)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(top)
+    return out.getvalue()
+
+
+# -- output ----------------------------------------------------------------------
+
+
+def print_table(rows: list[Row], meta: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    table = Table(title=f"teleo lint vs floor (best of {meta['repeat']})")
+    for column, justify in (
+        ("vault", "left"), ("files", "right"), ("floor s", "right"), ("lint s (in-process)", "right"),
+        ("of which suggest s", "right"), ("lint s (CLI)", "right"), ("lint/floor", "right"),
+        ("CPU lint/floor", "right"), ("target", "right"), ("", "left"), ("findings", "right"),
+    ):
+        table.add_column(column, justify=justify, no_wrap=True)
+    for row in rows:
+        cli = f"{row.cli_s:.3f}" if row.cli_s is not None else "skipped"
+        verdict = "[bold green]PASS[/]" if row.passed else "[bold red]FAIL[/]"
+        table.add_row(
+            row.vault, f"{row.files:,}", f"{row.floor_s:.3f}", f"{row.lint_s:.3f}", f"{row.suggest_s:.3f}", cli,
+            f"{row.ratio:.1f}×", f"{row.cpu_ratio:.1f}×",
+            f"≤ {TARGET:.1f}×", verdict, f"{row.findings[-1]:,}",
+        )
+    console.print(table)
+    for row in rows:
+        runs = ", ".join(f"{s:.3f}" for s in row.lint_runs)
+        floors = ", ".join(f"{s:.3f}" for s in row.floor_runs)
+        counts = ", ".join(f"{n:,}" for n in row.findings)
+        console.print(
+            f"[bold]{row.vault}[/]: floor runs {floors} s ({row.floor_counts['frontmatters']:,} frontmatters, "
+            f"{row.floor_counts['links']:,} links); lint runs {runs} s; findings per run {counts}"
+        )
+        rest = row.lint_s - row.suggest_s
+        console.print(
+            f"  suggestions {row.suggest_s:.3f} s of the best lint run; the rest {rest:.3f} s = "
+            f"{rest / row.floor_s:.1f}× floor"
+        )
+        console.print(f"  by rule: {row.by_rule}")
+        if row.cli_s is not None:
+            console.print(
+                f"  CLI: {row.cli_s:.3f} s = {row.cli_ratio:.1f}× floor, {row.cli_findings} findings in its JSON"
+                + (f" ({row.cli_note})" if row.cli_note else "")
+            )
+        elif row.cli_note:
+            console.print(f"  CLI: skipped — {row.cli_note}")
+    if meta.get("links"):
+        console.print(
+            "links resolving: "
+            + "; ".join(f"{name} {s['resolved']:,}/{s['links']:,} = {s['share']:.2%}" for name, s in meta["links"].items())
+        )
+    console.print(
+        f"[dim]{meta['python']} on {meta['machine']}, load average {meta['load_average']} at the end; "
+        f"synthetic: {meta['synthetic']}[/]"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=20, help="size of the synthetic vault (default 20×)")
+    parser.add_argument("--corpus", type=Path, default=default_corpus(), help="the source vault ($TELEO_CORPUS)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    parser.add_argument("--tmp", action="store_true", help="build the synthetic vault in a temporary folder")
+    parser.add_argument("--no-cli", action="store_true", help="skip the `teleo lint` subprocess timing")
+    parser.add_argument("--verify-links", action="store_true", help="also print the share of resolving links")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0,
+        help="cProfile one synthetic lint and print the top N by cumulative time (dump in bench/out/)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the synthetic ratio misses the target")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    corpus = args.corpus.resolve()
+    if not corpus.is_dir():
+        log(f"error: no corpus at {corpus} (pass --corpus or set TELEO_CORPUS)")
+        return 2
+
+    scratch = None
+    if args.tmp:
+        scratch = tempfile.TemporaryDirectory(prefix="teleo-synth-")
+        synth_root = Path(scratch.name) / f"synth-{args.copies}"
+        log(f"building {args.copies}× copy in {synth_root}")
+        marker, reused = make_synthetic(corpus, synth_root, args.copies), False
+    else:
+        synth_root = REPO / "bench" / "out" / f"synth-{args.copies}"
+        log(f"synthetic {args.copies}× copy: {synth_root}")
+        marker, reused = ensure_synthetic(corpus, synth_root, args.copies)
+    log(f"  {'reused' if reused else 'built'}: {marker['files']:,} files")
+
+    cli, cli_note = (False, "--no-cli") if args.no_cli else cli_available()
+    if not cli and not args.no_cli:
+        log(f"CLI timing skipped: {cli_note}")
+
+    rows = []
+    try:
+        for name, root in (("corpus", corpus), (f"synthetic {args.copies}×", synth_root)):
+            row = measure(name, root, args.repeat, cli, log)
+            if not cli:
+                row.cli_note = cli_note
+            rows.append(row)
+        meta = {
+            "copies": args.copies, "repeat": args.repeat, "target": TARGET,
+            "python": f"Python {platform.python_version()}", "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "synthetic": f"{synth_root} ({'reused' if reused else 'built'} this run)",
+        }
+        if args.verify_links:
+            meta["links"] = {"corpus": link_stats(corpus), f"synthetic {args.copies}×": link_stats(synth_root)}
+        prof = profile(synth_root, args.profile, REPO / "bench" / "out" / f"lint-{args.copies}x.prof") if args.profile else ""
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+    if args.json:
+        payload = {**meta, "rows": [{**asdict(r), "passed": r.passed} for r in rows]}
+        print(json.dumps(payload, indent=1, ensure_ascii=False))
+        if prof:
+            log(prof)
+    else:
+        print_table(rows, meta)
+        if prof:
+            print(f"\ncProfile of one synthetic lint, top {args.profile} by cumulative time:")
+            print(prof)
+    return 1 if args.strict and not rows[-1].passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
