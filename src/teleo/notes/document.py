@@ -5,6 +5,10 @@ anything: the frontmatter mapping is derived data, the text is the truth.
 Edits (`teleo.notes.edit`) splice new lines into that text, so an unchanged
 document writes back identical bytes and a changed field changes only its
 own lines.
+
+A line ends at `\n` (so `\r\n` too), never at the other characters
+`str.splitlines` breaks on (`\r`, `\f`, NEL, U+2028…): line numbers then
+agree with git, grep and editors, and with every `count("\n")` in Teleo.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from teleo.notes.yamlio import YamlProblem, load_frontmatter
+from teleo.notes.yamlio import LineIndex, TopKey, YamlProblem, load_frontmatter_keys
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
 """Notes larger than this are reported, not parsed: a knowledge-base note is
@@ -23,7 +27,8 @@ kilobytes; a multi-megabyte file is a dump that slows every tool down."""
 
 _OPENER = "---"
 _CLOSERS = ("---", "...")
-_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w\-]*)\s*:", re.MULTILINE)
+_BOM = "\ufeff"
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:", re.MULTILINE)
 _H1 = re.compile(r"^# (.+?)\s*$", re.MULTILINE)
 
 
@@ -51,6 +56,9 @@ class Document:
     """1-based line where the body starts."""
     body: str = ""
     key_lines: dict[str, int] = field(default_factory=dict)
+    """File line of each top-level key's first occurrence."""
+    key_starts: list[TopKey] = field(default_factory=list)
+    """Every top-level key in order, duplicates included, with 1-based file lines."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -73,9 +81,10 @@ class Document:
 
 def parse_document(text: str) -> Document:
     """Split `text` into frontmatter and body; never raises on bad input."""
-    if not text.startswith(_OPENER) or not _is_delimiter(text, 0, _OPENER):
+    start = len(_BOM) if text.startswith(_BOM) else 0
+    if not _is_delimiter(text, start, _OPENER):
         return Document(text=text, body=text, body_start_line=1)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     close_index = _find_closer(lines)
     if close_index is None:
         problem = Problem("frontmatter-unclosed", 1, "frontmatter opened with '---' is never closed")
@@ -88,11 +97,17 @@ def parse_document(text: str) -> Document:
         frontmatter_text=fm_text,
         fm_first_line=2,
         body=body,
-        body_start_line=close_index + 2,
-        key_lines=_key_lines(fm_text, first_line=2),
+        body_start_line=close_index + 2 if lines[close_index].endswith("\n") else close_index + 1,
     )
     _load_mapping(doc)
     return doc
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` cut after every `\n` (ends kept; the last piece may lack one)."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def _is_delimiter(text: str, start: int, marker: str) -> bool:
@@ -107,19 +122,32 @@ def _find_closer(lines: list[str]) -> int | None:
     return None
 
 
-def _key_lines(fm_text: str, first_line: int) -> dict[str, int]:
-    lines: dict[str, int] = {}
+def _regex_keys(fm_text: str) -> list[TopKey]:
+    """Top-level keys by pattern, for frontmatter YAML cannot read."""
+    keys = []
+    lines = LineIndex(fm_text)
     for match in _TOP_LEVEL_KEY.finditer(fm_text):
-        lines.setdefault(match.group(1), first_line + fm_text.count("\n", 0, match.start()))
-    return lines
+        line = lines.line(match.start())
+        keys.append(TopKey(match.group(1), line, 0, line))
+    return keys
+
+
+def _set_keys(doc: Document, keys: list[TopKey]) -> None:
+    first = doc.fm_first_line
+    doc.key_starts = [TopKey(k.key, first + k.line, k.column, first + k.last_line) for k in keys]
+    for top in doc.key_starts:
+        if top.key is not None:
+            doc.key_lines.setdefault(top.key, top.line)
 
 
 def _load_mapping(doc: Document) -> None:
     try:
-        data, duplicates = load_frontmatter(doc.frontmatter_text)
+        data, duplicates, keys = load_frontmatter_keys(doc.frontmatter_text)
     except YamlProblem as exc:
+        _set_keys(doc, _regex_keys(doc.frontmatter_text))
         doc.problems.append(Problem("yaml", doc.fm_first_line + exc.line, exc.message))
         return
+    _set_keys(doc, keys if isinstance(data, dict) else _regex_keys(doc.frontmatter_text))
     for key, line in duplicates:
         doc.problems.append(
             Problem("duplicate-key", doc.fm_first_line + line, f"key '{key}' appears more than once", key)
@@ -143,6 +171,15 @@ _Dumper.yaml_implicit_resolvers = {
 }
 
 
+class _FlowList(list):
+    """A list written in flow style (`[a, b]`) under a block-style key."""
+
+
+_Dumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
 def dump_value(key: str, value: Any, flow_lists: bool = True) -> str:
     """Serialise one top-level `key: value` as YAML lines.
 
@@ -150,8 +187,19 @@ def dump_value(key: str, value: Any, flow_lists: bool = True) -> str:
     (`[a, b]`, the corpus's usual form) unless `flow_lists` is False.
     """
     if isinstance(value, (list, tuple)) and flow_lists:
-        inline = yaml.dump(list(value), Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=1_000_000)
-        return f"{key}: {inline.strip()}\n"
+        value = _FlowList(value)  # the key is dumped too, so odd keys get quoted
+    text = _dump({key: value}, allow_unicode=True)
+    if any(ch in text for ch in _RAW_BREAKS):
+        # PyYAML writes NEL/U+2028/U+2029 raw inside quotes, where YAML reads them as
+        # folded line breaks (NEL comes back as a space): escape instead.
+        text = _dump({key: value}, allow_unicode=False)
+    return text
+
+
+_RAW_BREAKS = "\x85\u2028\u2029"
+
+
+def _dump(data: dict[str, Any], allow_unicode: bool) -> str:
     return yaml.dump(
-        {key: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=allow_unicode, width=1_000_000, default_flow_style=False
     )

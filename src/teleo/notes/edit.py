@@ -4,28 +4,39 @@ A field edit replaces only the lines of that top-level key (or appends it
 before the closing delimiter); every other byte of the file is kept. That is
 how "change one field, change only its lines" holds without trusting a YAML
 round-tripper to reproduce quoting, comments and spacing it did not write.
+
+A key's lines run from the key to the next top-level key, as YAML itself
+places them (so quoted keys and multi-line scalars are handled), less any
+blank or `#` comment lines just before the next key, which stay put. New
+lines take the file's line ending. A frontmatter that does not parse as a
+mapping with its keys at column 0 is not edited: `ValueError` is raised
+instead of guessing.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from teleo.notes.document import Document, dump_value, parse_document
+from teleo.notes.document import Document, dump_value, parse_document, split_lines
 
-_KEY_LINE = re.compile(r"^([A-Za-z_][\w\-]*)\s*:")
+_BOM = "\ufeff"
 
 
 def set_field(doc: Document, key: str, value: Any) -> str:
-    """Return the document text with top-level `key` set to `value`."""
-    new_lines = dump_value(key, value)
+    """Return the document text with top-level `key` set to `value`.
+
+    Raises ValueError when the frontmatter cannot be edited line by line.
+    """
+    lines = split_lines(doc.text)
+    eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    new_lines = dump_value(key, value).replace("\n", eol)
     if not doc.has_frontmatter:
-        return f"---\n{new_lines}---\n{doc.text}"
+        bom = _BOM if doc.text.startswith(_BOM) else ""
+        return f"{bom}---{eol}{new_lines}---{eol}{doc.text[len(bom):]}"
     start, end = _field_span(doc, key)
-    lines = doc.text.splitlines(keepends=True)
     if start is None:
         close = doc.body_start_line - 2  # 0-based index of the closing delimiter
         return "".join(lines[:close]) + _with_newline(lines, close) + new_lines + "".join(lines[close:])
@@ -34,10 +45,12 @@ def set_field(doc: Document, key: str, value: Any) -> str:
 
 def remove_field(doc: Document, key: str) -> str:
     """Return the document text without top-level `key`."""
+    if not doc.has_frontmatter:
+        return doc.text
     start, end = _field_span(doc, key)
     if start is None:
         return doc.text
-    lines = doc.text.splitlines(keepends=True)
+    lines = split_lines(doc.text)
     return "".join(lines[:start]) + "".join(lines[end:])
 
 
@@ -49,18 +62,33 @@ def _with_newline(lines: list[str], close: int) -> str:
 
 
 def _field_span(doc: Document, key: str) -> tuple[int | None, int]:
-    """0-based [start, end) line indexes of `key` and its continuation lines."""
-    lines = doc.text.splitlines(keepends=True)
-    first = doc.fm_first_line - 1
+    """0-based [start, end) line indexes of `key` and its continuation lines.
+
+    With duplicate keys the last one (the value YAML keeps) is the one edited.
+    """
+    _check_editable(doc)
     close = doc.body_start_line - 2
-    start = None
-    for index in range(first, close):
-        match = _KEY_LINE.match(lines[index])
-        if start is None and match and match.group(1) == key:
-            start = index
-        elif start is not None and match:
-            return start, index
-    return start, close
+    starts = doc.key_starts
+    found = [i for i, top in enumerate(starts) if top.key == key]
+    if not found:
+        return None, close
+    index = found[-1]
+    start = starts[index].line - 1
+    last = starts[index].last_line - 1
+    end = starts[index + 1].line - 1 if index + 1 < len(starts) else close
+    lines = split_lines(doc.text)
+    while end - 1 > start and (not lines[end - 1].strip() or (end - 1 > last and lines[end - 1].startswith("#"))):
+        end -= 1  # blank lines and, after the value, comments belong to what follows
+    return start, end
+
+
+def _check_editable(doc: Document) -> None:
+    if doc.frontmatter is None:
+        reason = doc.problems[0].message if doc.problems else "it does not parse"
+        raise ValueError(f"frontmatter cannot be edited: {reason}")
+    lines = [top.line for top in doc.key_starts]
+    if any(top.column != 0 for top in doc.key_starts) or len(set(lines)) != len(lines):
+        raise ValueError("frontmatter cannot be edited line by line: its keys are not each on a line of their own at column 0")
 
 
 def replace_in_body(doc: Document, old: str, new: str) -> str:

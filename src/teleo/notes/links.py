@@ -56,7 +56,7 @@ def find_links(doc: Document) -> list[WikiLink]:
 def _frontmatter_links(doc: Document) -> list[WikiLink]:
     found = []
     current_key: str | None = None
-    for offset, line in enumerate(doc.frontmatter_text.splitlines()):
+    for offset, line in enumerate(doc.frontmatter_text.split("\n")):  # `\n` lines, as everywhere
         key_match = re.match(r"^([A-Za-z_][\w\-]*)\s*:", line)
         if key_match:
             current_key = key_match.group(1)
@@ -70,11 +70,14 @@ def _body_links(doc: Document) -> list[WikiLink]:
     if "[[" not in body:
         return []
     found = []
+    line, counted = doc.body_start_line, 0  # lines counted incrementally: links come in file order
     for start, segment in _prose_segments(body):
         if "[[" not in segment:
             continue
         for match in WIKI_LINK.finditer(segment):
-            line = doc.body_start_line + body.count("\n", 0, start + match.start())
+            offset = start + match.start()
+            line += body.count("\n", counted, offset)
+            counted = offset
             found.append(WikiLink(match.group(1), line, False))
     return found
 
@@ -87,14 +90,15 @@ def _prose_segments(body: str) -> list[tuple[int, str]]:
     index = 0
     while index < len(fences):
         opener = fences[index]
-        closer = next((f for f in fences[index + 1 :] if f.group(1)[0] == opener.group(1)[0]), None)
+        # the next fence of the same character closes it (an index scan: linear over the body)
+        close_at = next((j for j in range(index + 1, len(fences)) if fences[j].group(1)[0] == opener.group(1)[0]), None)
         pieces.append((position, body[position : opener.start()]))
-        if closer is None:
+        if close_at is None:
             position = len(body)
             break
-        position = body.find("\n", closer.end())
+        position = body.find("\n", fences[close_at].end())
         position = len(body) if position < 0 else position
-        index = fences.index(closer) + 1
+        index = close_at + 1
         while index < len(fences) and fences[index].start() < position:
             index += 1
     if position < len(body):
