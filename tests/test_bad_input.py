@@ -152,22 +152,12 @@ def test_check_on_one_bad_file(bad_vault, path):
     assert {f.file for f in report.findings} == {path}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: check(vault, paths) raises UnsafePath for a path leaving the vault instead of reporting it "
-    "(gates/check.py calls vault.note(path) unguarded; only the CLI turns it into a finding)",
-)
 @pytest.mark.parametrize("path", ["../outside.md", "domains/health/link-out.md"])
 def test_check_reports_unsafe_paths_instead_of_raising(bad_vault, path):
     report = check(Vault.open(bad_vault), [path])
     assert any(f.file == path and f.line == 1 for f in report.findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a symlink loop makes Path.resolve() raise RuntimeError in Vault.absolute (vault/vault.py:81), "
-    "so `teleo lint` dies with a traceback instead of reporting the file",
-)
 def test_symlink_loop_is_a_finding(tmp_path):
     root = tmp_path / "vault"
     write_files(root, {"domains/health/ok.md": "# ok\n", "inbox/archive/.keep": ""})

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from teleo.cli.common import OutputFormat, console, err_console, example, note_targets, vault_for_paths
@@ -56,10 +57,10 @@ def fix(
     vault = vault_for_paths(ctx, paths)
     targets, problems = note_targets(vault, paths or [])
     for problem in problems:
-        err_console.print(f"[yellow]skipped[/] {problem.file}: {problem.message}")
+        err_console.print(f"[yellow]skipped[/] {escape(problem.file)}: {escape(problem.message)}")
     fixes = strip_broken_links(vault, targets) if strip_broken else safe_fixes(vault, targets)
     for refused in (f for f in fixes if f.refused):
-        err_console.print(f"[yellow]not repaired[/] {refused.path}: {refused.refused}")
+        err_console.print(f"[yellow]not repaired[/] {escape(refused.path)}: {escape(refused.refused)}")
     fixes = [f for f in fixes if not f.refused]
     repo = Repo.open(vault.root)
     fixes, skipped = _without_dirty(vault, repo, fixes) if repo and not dry_run else (fixes, [])
@@ -126,7 +127,7 @@ def _print_text(fixes: list[FileFix], totals: Counter, skipped: list[str], dry_r
         for line in diff.splitlines():
             console.print(Text(line, style=_diff_style(line)))
     for path in skipped:
-        console.print(f"[yellow]skipped[/] {path}: uncommitted changes")
+        console.print(f"[yellow]skipped[/] {escape(path)}: uncommitted changes")
     parts = [f"{n} {kind}" for kind, n in sorted(totals.items())] or ["nothing to repair"]
     verb = "would change" if dry_run else "changed"
     console.print(f"\n[bold]teleo fix[/] {verb} {len(fixes)} files: " + ", ".join(parts))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, note_targets, vault_for_paths
@@ -76,17 +77,13 @@ def _print_findings(findings: list[Finding]) -> None:
     for finding in findings:
         by_file[finding.file].append(finding)
     for path, items in by_file.items():
-        console.print(f"\n[bold]{path}[/]")
+        console.print(f"\n[bold]{escape(path)}[/]")
         for f in items:
             console.print(
-                f"  {f.line:>5}  [{_STYLE[f.severity]}]{f.severity.value:<7}[/] [dim]{f.rule:<24}[/] {_escape(f.message)}"
+                f"  {f.line:>5}  [{_STYLE[f.severity]}]{f.severity.value:<7}[/] [dim]{f.rule:<24}[/] {escape(f.message)}"
             )
             if f.suggestion:
-                console.print(f"  {'':>5}  {'':<7} {'':<24} [green]→ {_escape(f.suggestion)}[/]")
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
+                console.print(f"  {'':>5}  {'':<7} {'':<24} [green]→ {escape(f.suggestion)}[/]")
 
 
 def _print_summary(report: Report, vault: Vault) -> None:
@@ -95,8 +92,13 @@ def _print_summary(report: Report, vault: Vault) -> None:
     table.add_column("rule")
     table.add_column("severity")
     table.add_column("findings", justify="right")
+    worst: dict[str, Severity] = {}
+    for finding in report.findings:
+        current = worst.get(finding.rule)
+        if current is None or finding.severity.rank < current.rank:
+            worst[finding.rule] = finding.severity
     for rule_id, count in summary.by_rule.items():
-        sev = RULES[rule_id].severity if rule_id in RULES else Severity.ERROR
+        sev = worst.get(rule_id, RULES[rule_id].severity if rule_id in RULES else Severity.ERROR)
         table.add_row(rule_id, f"[{_STYLE[sev]}]{sev.value}[/]", str(count))
     if summary.by_rule:
         console.print()

@@ -13,7 +13,7 @@ from teleo.gates.context import GateContext
 from teleo.gates.findings import Finding, Severity
 from teleo.gates.registry import RULES
 from teleo.notes import Note
-from teleo.vault import Vault
+from teleo.vault import UnsafePath, Vault
 
 
 class Summary(BaseModel):
@@ -59,7 +59,12 @@ def check(
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
     for index, path in enumerate(targets, 1):
-        findings.extend(_check_note(ctx, vault.note(path), note_rules))
+        try:
+            note = vault.note(path)
+        except UnsafePath as exc:
+            findings.append(ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR))
+            continue
+        findings.extend(_check_note(ctx, note, note_rules))
         if progress is not None:
             progress(index, len(targets))
     for rule in selected:

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from teleo.notes import Kind, Note, find_links, note_from_text, set_field, split_link
+from teleo.notes.document import split_lines
 from teleo.notes.schema import LEGACY_ENUM_VALUES
 from teleo.vault import Vault
 from teleo.vault.resolver import LinkResolver
@@ -69,7 +70,7 @@ def _fix_links(note: Note, resolver: LinkResolver) -> FileFix:
         fix.changes.append(f"line {link.line}: [[{link.raw}]] → [[{new_raw}]] ({reason})")
         fix.kinds["link-completed" if reason == "truncated" else "link-rewritten"] += 1
     if replacements:
-        lines = fix.after.splitlines(keepends=True)
+        lines = split_lines(fix.after)
         for line_no, pairs in replacements.items():
             for old, new in pairs:
                 lines[line_no - 1] = lines[line_no - 1].replace(old, new, 1)
@@ -145,7 +146,7 @@ def strip_broken_links(vault: Vault, paths: list[str] | None = None) -> list[Fil
         note = vault.note(path)
         if not note.readable or note.doc.problems:
             continue
-        lines = note.doc.text.splitlines(keepends=True)
+        lines = split_lines(note.doc.text)
         fix = FileFix(path, note.doc.text, note.doc.text)
         for link in find_links(note.doc):
             if link.raw.strip() in claim_titles:

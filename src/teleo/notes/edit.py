@@ -109,8 +109,7 @@ def atomic_write(path: Path, text: str) -> None:
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -119,3 +118,18 @@ def atomic_write(path: Path, text: str) -> None:
 
 def reparse(text: str) -> Document:
     return parse_document(text)
+
+
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+"""Read once at import: os.umask is process-wide, so it must not be toggled while threads write."""
+
+
+def _default_mode() -> int:
+    """The mode a plain `open(path, "w")` would give a new file (0o666 less the umask)."""
+    return 0o666 & ~_UMASK

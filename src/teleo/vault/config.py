@@ -105,13 +105,32 @@ def load_config(root: Path) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(_with_defaults(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{path}: field '{where}': {first['msg']}") from None
     _check_agents(config, path)
     return config
+
+
+def _with_defaults(raw: dict) -> dict:
+    """Tables the file leaves out fall back to the defaults.
+
+    No `[domains]`: the teleo-codex domains and agents. `[domains]` without
+    `[agents]`: one proposer per agent named there, plus the evaluator.
+    """
+    merged = dict(raw)
+    if "domains" not in raw:
+        defaults = default_config()
+        merged["domains"] = {k: v.model_dump() for k, v in defaults.domains.items()}
+        merged.setdefault("agents", {k: v.model_dump() for k, v in defaults.agents.items()})
+    elif "agents" not in raw:
+        evaluator = raw.get("vault", {}).get("evaluator", VaultSettings().evaluator)
+        names = {d.get("agent") for d in raw["domains"].values() if isinstance(d, dict) and d.get("agent")}
+        merged["agents"] = {name: {"role": "proposer"} for name in sorted(names - {evaluator})}
+        merged["agents"][evaluator] = {"role": "evaluator"}
+    return merged
 
 
 def _check_agents(config: Config, path: Path) -> None:

@@ -36,7 +36,7 @@ from typing import Iterable, Literal
 
 from rapidfuzz import fuzz, process
 
-Method = Literal["path", "exact", "md-suffix", "case", "normalised", "basename"]
+Method = Literal["self", "path", "exact", "md-suffix", "case", "normalised", "basename"]
 
 TOP_FOLDER_ORDER = ("domains", "foundations", "core", "maps", "entities", "agents", "inbox")
 _QUOTES = re.compile(r"['\u2018\u2019\u201c\u201d\"`]")
@@ -118,10 +118,12 @@ class LinkResolver:
         target = target.strip()
         if not target:
             return Resolution(target, None)
+        if target.startswith("#"):  # [[#Heading]]: a section of the linking note itself
+            return Resolution(target, from_path or None, "self", (from_path,) if from_path else ())
         if _unsafe(target):
             return Resolution(target, None, unsafe=True)
         if "/" in target:
-            key = target.lstrip("./").casefold()
+            key = target.removeprefix("./").casefold()
             key = key[:-3] if key.endswith(".md") else key
             if key in self._by_path:
                 return Resolution(target, self._by_path[key], "path", (self._by_path[key],))

@@ -68,7 +68,7 @@ class Vault:
         candidate = Path(path)
         if not candidate.is_absolute():
             candidate = Path.cwd() / candidate
-        resolved = candidate.resolve()
+        resolved = Path(os.path.realpath(candidate))  # never raises, even on a symlink loop
         try:
             return resolved.relative_to(self.root).as_posix()
         except ValueError:
@@ -78,7 +78,7 @@ class Vault:
         """The file for vault-relative `relative`; raises UnsafePath if it escapes."""
         if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise UnsafePath(f"{relative}: path leaves the vault")
-        full = (self.root / relative).resolve()
+        full = Path(os.path.realpath(self.root / relative))
         if full != self.root and self.root not in full.parents:
             raise UnsafePath(f"{relative}: resolves outside the vault")
         return self.root / relative
@@ -114,6 +114,10 @@ class Vault:
         """Every readable markdown file, vault-relative, sorted."""
         return self._walk[0]
 
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(self.markdown_paths())
+
     def walk_problems(self) -> list[PathProblem]:
         """Files skipped by the walk: symlinks pointing outside the vault."""
         return self._walk[1]
@@ -124,7 +128,8 @@ class Vault:
         """The note at vault-relative `relative` (read once, then cached)."""
         note = self._notes.get(relative)
         if note is None:
-            self.absolute(relative)
+            if relative not in self._known:
+                self.absolute(relative)  # paths from the walk were checked there
             note = read_note(self.root, relative)
             self._notes[relative] = note
         return note
@@ -141,8 +146,8 @@ class Vault:
         """Drop cached notes (all, or one) after files changed on disk."""
         if relative is None:
             self._notes.clear()
-            self.__dict__.pop("_walk", None)
-            self.__dict__.pop("resolver", None)
+            for cached in ("_walk", "_known", "resolver"):
+                self.__dict__.pop(cached, None)
         else:
             self._notes.pop(relative, None)
 
