@@ -245,7 +245,7 @@ def test_any_vault_layout(make_vault, tmp_path):
 def test_no_configured_domains_scans_the_reference_folders(make_vault, tmp_path):
     vault = make_vault(
         {"core/x/a claim.md": "---\ntype: claim\n---\n", "notes/b claim.md": "---\ntype: claim\n---\n"},
-        config="[vault]\nname = \"bare\"\n",
+        config="[vault]\nname = \"bare\"\n[domains]\n",  # an explicitly empty domain table
     )
     summary = export_graph(vault, tmp_path / "out")
     nodes = _load(tmp_path / "out")["nodes"]
