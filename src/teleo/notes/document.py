@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from teleo.notes.yamlio import LineIndex, TopKey, YamlProblem, load_frontmatter_keys
+from teleo.notes.yamlio import LineIndex, TopKey, YamlProblem, load_frontmatter, load_frontmatter_keys
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
 """Notes larger than this are reported, not parsed: a knowledge-base note is
@@ -55,11 +55,28 @@ class Document:
     body_start_line: int = 1
     """1-based line where the body starts."""
     body: str = ""
-    key_lines: dict[str, int] = field(default_factory=dict)
-    """File line of each top-level key's first occurrence."""
-    key_starts: list[TopKey] = field(default_factory=list)
-    """Every top-level key in order, duplicates included, with 1-based file lines."""
     problems: list[Problem] = field(default_factory=list)
+    _keys: list[TopKey] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key_starts(self) -> list[TopKey]:
+        """Every top-level key in order, duplicates included, with 1-based file lines.
+
+        Computed on first use: most reads never need key positions, and
+        working them out costs as much as loading the YAML.
+        """
+        if self._keys is None:
+            self._keys = _key_positions(self)
+        return self._keys
+
+    @property
+    def key_lines(self) -> dict[str, int]:
+        """File line of each top-level key's first occurrence."""
+        lines: dict[str, int] = {}
+        for top in self.key_starts:
+            if top.key is not None:
+                lines.setdefault(top.key, top.line)
+        return lines
 
     @property
     def data(self) -> dict[str, Any]:
@@ -68,7 +85,10 @@ class Document:
 
     def line_of(self, key: str) -> int:
         """The file line of a top-level frontmatter key (1 when unknown)."""
-        return self.key_lines.get(key, max(self.fm_first_line - 1, 1))
+        for top in self.key_starts:
+            if top.key == key:
+                return top.line
+        return max(self.fm_first_line - 1, 1)
 
     def h1(self) -> tuple[str, int] | None:
         """The first `# heading` of the body and its file line."""
@@ -132,22 +152,27 @@ def _regex_keys(fm_text: str) -> list[TopKey]:
     return keys
 
 
-def _set_keys(doc: Document, keys: list[TopKey]) -> None:
+def _key_positions(doc: Document) -> list[TopKey]:
+    if not doc.has_frontmatter:
+        return []
+    keys: list[TopKey] | None = None
+    if isinstance(doc.frontmatter, dict):
+        try:
+            keys = load_frontmatter_keys(doc.frontmatter_text)[2]
+        except YamlProblem:
+            keys = None
+    if keys is None:
+        keys = _regex_keys(doc.frontmatter_text)
     first = doc.fm_first_line
-    doc.key_starts = [TopKey(k.key, first + k.line, k.column, first + k.last_line) for k in keys]
-    for top in doc.key_starts:
-        if top.key is not None:
-            doc.key_lines.setdefault(top.key, top.line)
+    return [TopKey(k.key, first + k.line, k.column, first + k.last_line) for k in keys]
 
 
 def _load_mapping(doc: Document) -> None:
     try:
-        data, duplicates, keys = load_frontmatter_keys(doc.frontmatter_text)
+        data, duplicates = load_frontmatter(doc.frontmatter_text)
     except YamlProblem as exc:
-        _set_keys(doc, _regex_keys(doc.frontmatter_text))
         doc.problems.append(Problem("yaml", doc.fm_first_line + exc.line, exc.message))
         return
-    _set_keys(doc, keys if isinstance(data, dict) else _regex_keys(doc.frontmatter_text))
     for key, line in duplicates:
         doc.problems.append(
             Problem("duplicate-key", doc.fm_first_line + line, f"key '{key}' appears more than once", key)

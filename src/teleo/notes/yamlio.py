@@ -55,8 +55,19 @@ _FrontmatterLoader.yaml_implicit_resolvers = {
 
 def load_frontmatter(text: str) -> tuple[Any, list[tuple[str, int]]]:
     """Load YAML text; return the data and `(key, 0-based line)` duplicates."""
-    data, duplicates, _ = load_frontmatter_keys(text)
-    return data, duplicates
+    loader = _FrontmatterLoader(text)
+    loader.duplicates = []
+    loader.line_index = lines = LineIndex(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlProblem(_describe(exc), _line(lines, mark) if mark is not None else 0) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise YamlProblem(f"unreadable YAML: {exc}", 0) from None
+    finally:
+        loader.dispose()
+    return data, loader.duplicates
 
 
 class TopKey(NamedTuple):
