@@ -57,6 +57,7 @@ class Document:
     body: str = ""
     problems: list[Problem] = field(default_factory=list)
     _keys: list[TopKey] | None = field(default=None, repr=False, compare=False)
+    _line_index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key_starts(self) -> list[TopKey]:
@@ -84,11 +85,17 @@ class Document:
         return self.frontmatter or {}
 
     def line_of(self, key: str) -> int:
-        """The file line of a top-level frontmatter key (1 when unknown)."""
-        for top in self.key_starts:
-            if top.key == key:
-                return top.line
-        return max(self.fm_first_line - 1, 1)
+        """The file line of a top-level frontmatter key (1 when unknown), for messages.
+
+        A pattern scan of column-0 `key:` lines: cheap, and exact for every key
+        but quoted ones; edits use the YAML-exact `key_starts` instead.
+        """
+        if self._line_index is None:
+            self._line_index = {}
+            if self.has_frontmatter:
+                for top in _regex_keys(self.frontmatter_text):
+                    self._line_index.setdefault(top.key, self.fm_first_line + top.line)
+        return self._line_index.get(key, max(self.fm_first_line - 1, 1))
 
     def h1(self) -> tuple[str, int] | None:
         """The first `# heading` of the body and its file line."""

@@ -8,6 +8,7 @@ not edges, and are skipped.
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass
 
 from teleo.notes.document import Document
@@ -27,14 +28,13 @@ class WikiLink:
     in_frontmatter: bool
     field: str | None = None
     """The frontmatter key it sits under, when in frontmatter."""
+    target: str = dataclasses.field(init=False, compare=False)
+    alias: str | None = dataclasses.field(init=False, compare=False)
 
-    @property
-    def target(self) -> str:
-        return split_link(self.raw)[0]
-
-    @property
-    def alias(self) -> str | None:
-        return split_link(self.raw)[1]
+    def __post_init__(self) -> None:
+        target, alias = split_link(self.raw)
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "alias", alias)
 
 
 def split_link(raw: str) -> tuple[str, str | None]:
@@ -47,7 +47,7 @@ def split_link(raw: str) -> tuple[str, str | None]:
 def find_links(doc: Document) -> list[WikiLink]:
     """Every wiki link of the document, in file order."""
     links: list[WikiLink] = []
-    if doc.frontmatter_text:
+    if "[[" in doc.frontmatter_text:
         links.extend(_frontmatter_links(doc))
     links.extend(_body_links(doc))
     return links
