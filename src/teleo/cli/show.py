@@ -68,7 +68,7 @@ def _find(vault: Vault, idx: Index, title: str) -> str:
     found = idx.resolve(title)
     if found.path:
         return found.path
-    hint = idx.resolver.suggest(title)
+    hint = idx.suggest(title)
     suffix = f" — did you mean '{hint.title}'?" if hint else ""
     fail(f"no note titled '{title}'{suffix}", 1)
     raise AssertionError  # unreachable: fail exits

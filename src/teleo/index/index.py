@@ -27,13 +27,23 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from teleo import __version__
 from teleo.index import store
-from teleo.index.embed import MODEL_ID, embed, model_loaded
-from teleo.index.models import Filters, Hit, Link, NoteRow, SearchMode, SyncStats
-from teleo.index.query import all_of, any_of, fts_terms, has_words
+from teleo.index.embed import MODEL_ID, EmbeddingUnavailable, embed, model_loaded
+from teleo.index.models import FACETS, Filters, Hit, Link, NoteRow, SearchMode, SyncStats
+from teleo.index.query import (
+    BODY_COLUMNS,
+    HEAD_COLUMNS,
+    all_of,
+    any_of,
+    facet_filter,
+    facet_text,
+    fts_terms,
+    has_words,
+    scoped,
+)
 from teleo.index.records import (
     EMBED_KINDS,
     Record,
@@ -49,20 +59,36 @@ from teleo.index.records import (
 from teleo.index.scan import scan
 from teleo.notes import read_note
 from teleo.notes.document import MAX_NOTE_BYTES
-from teleo.vault import LinkResolver, Resolution, Vault
+from teleo.vault import LinkResolver, Resolution, Suggestion, Vault
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from teleo.index.vectors import Facets, VectorCache
 
 Progress = Callable[[str, int, int], None]
 """`progress(phase, done, total)`; phases: "reading", "embedding"."""
 
 RRF_K = 60
 """Reciprocal rank fusion constant (Cormack et al.): score = Σ w / (RRF_K + rank)."""
-HEAD_WEIGHTS = (10.0, 4.0, 2.0)
-"""bm25 column weights of title, description, other frontmatter text."""
+HEAD_WEIGHTS = (10.0, 4.0, 2.0, 0.0)
+"""bm25 column weights of title, description, other frontmatter text (and the facet codes)."""
 BODY_WEIGHT = 0.5
 """Weight of the body ranking against the title/description ranking inside the text ranking."""
-BODY_RANK_CAP = 20_000
-"""Bodies matching more notes than this are not ranked by bm25 (its cost grows with the matches,
-about 1 µs each); the title/description ranking and the embeddings order those queries."""
+RANK_CAP = 20_000
+"""An any-word fallback matching more titles/descriptions than this is skipped (bm25 costs about
+1 µs per matching note and ~2.5 µs per matching body, so ranking a word most notes share is the
+slowest thing a query can do)."""
+HYBRID_HEAD_CAP = 10_000
+"""In hybrid mode, a word matching more titles/descriptions than this is ranked on titles alone,
+and not at all when even those are more: the embeddings carry a word that common."""
+BODY_RANK_CAP = 5_000
+"""Bodies are ranked by bm25 only when at most this many match; a body word more common than that
+(5 % of a 100k-note vault) says little, and the title/description ranking and the embeddings
+order those queries (text mode lists the remaining body matches after the ranked ones)."""
+FULL_RESOLVER_MIN = 500
+"""From this many notes to write, links are resolved against one resolver over every path; below
+it, against a small resolver over just the paths whose title can answer the links at hand."""
 PARALLEL_MIN = 600
 """Parse in worker processes when at least this many notes changed (a cold index)."""
 RACY_WINDOW_NS = 100_000_000
@@ -92,9 +118,10 @@ class Index:
             self.db = store.connect(location)
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailable(f"cannot open the index at {location}: {exc}") from None
-        self._resolver: LinkResolver | None = None
-        self._resolver_paths: frozenset[str] = frozenset()
-        self._vectors = None  # VectorCache, loaded on the first semantic query
+        self._known: dict[str, tuple[int, int, int]] | None = None
+        self._known_generation = -1
+        self._vectors: VectorCache | None = None  # loaded on the first semantic query
+        self._facets: Facets | None = None  # loaded on the first filtered query
         self._checked = False
 
     @classmethod
@@ -177,18 +204,25 @@ class Index:
             walk_ns = time.time_ns()
             files = scan(str(self.root))
             stats = SyncStats(location=str(self.location))
-            generation_before = self.generation
-            with self._write() as db:
-                plan = self._apply(db, files, walk_ns, stats, progress, rebuild)
-                if embed or (embed is None and model_loaded()):
-                    plan.embedded = self._embed_pending(db, progress)
-                    stats.embedded = len(plan.embedded)
-                stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
-                stats.notes = len(files)
-                if stats.changed or plan.dirty:
-                    store.write_meta(db, {"generation": str(generation_before + 1)})
+            try:
+                with self._write() as db, _big_cache(db, rebuild or not self._checked):
+                    generation_before = int(store.read_meta(db).get("generation", "0"))
+                    plan = self._apply(db, files, walk_ns, stats, progress, rebuild)
+                    if embed or (embed is None and model_loaded()):
+                        plan.embedded = self._embed_pending(db, progress)
+                        stats.embedded = len(plan.embedded)
+                    stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
+                    stats.notes = len(files)
+                    plan.generation = generation_before
+                    if stats.changed or stats.touched or plan.dirty:
+                        plan.generation += 1
+                        store.write_meta(db, {"generation": str(plan.generation)})
+            except BaseException:
+                self._known = None
+                raise
             self._checked = True
-            self._patch_vectors(plan, generation_before)
+            self._known_generation = plan.generation
+            self._patch_caches(plan, generation_before)
             stats.seconds = round(time.perf_counter() - started, 4)
             return stats
 
@@ -205,13 +239,16 @@ class Index:
                 "schema": str(store.SCHEMA_VERSION), "teleo": __version__, "model": MODEL_ID,
                 "generation": str(int(meta.get("generation", "0"))),
             })
+            store.drop_secondary_indexes(db)
             stats.rebuilt = True
             self._vectors = None
+            self._known = None
             meta = store.read_meta(db)
-        known = {row[0]: row[1:] for row in db.execute("SELECT path, id, size, mtime_ns, hash FROM notes")}
+        known = self._known_stats(db, int(meta.get("generation", "0")))
 
         new: list[str] = []
         candidates: list[str] = []
+        unchanged = 0
         for path, stat in files.items():
             row = known.get(path)
             if row is None:
@@ -219,8 +256,9 @@ class Index:
             elif row[1] != stat[0] or row[2] != stat[1]:
                 candidates.append(path)
             else:
-                stats.unchanged += 1
-        removed = [path for path in known if path not in files]
+                unchanged += 1
+        stats.unchanged = unchanged
+        removed = [path for path in known if path not in files] if len(known) + len(new) != len(files) else []
 
         parsed: list[Record] = []
         for path in candidates:
@@ -234,43 +272,55 @@ class Index:
                     del files[path]
                     continue
                 digest = content_hash(raw)
-            note_id, _, _, old_hash = known[path]
+            note_id = known[path][0]
+            old_hash = db.execute("SELECT hash FROM notes WHERE id = ?", (note_id,)).fetchone()[0]
             if digest == old_hash:
-                db.execute("UPDATE notes SET size = ?, mtime_ns = ? WHERE id = ?", (size, _stored_mtime(mtime, walk_ns), note_id))
+                stored = _stored_mtime(mtime, walk_ns)
+                db.execute("UPDATE notes SET size = ?, mtime_ns = ? WHERE id = ?", (size, stored, note_id))
+                known[path] = (note_id, size, stored)
                 stats.touched += 1
             elif raw is None:
                 parsed.append(record_of(read_note(self.root, path), digest))
             else:
                 parsed.append(parse_record(path, raw, digest))
+
         plan.removed_ids = [known[path][0] for path in removed]
         self._delete(db, plan.removed_ids)
+        for path in removed:
+            del known[path]
         stats.removed = len(removed)
 
-        paths_changed = bool(new or removed)
-        resolver = self._resolver_for(files) if parsed or paths_changed else None
+        titles = _Titles(db, files, new, full=stats.rebuilt or len(new) + len(parsed) >= FULL_RESOLVER_MIN)
         plan.next_id = db.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0] + 1
-        self._write_records(db, parsed, known, files, walk_ns, resolver, stats, plan)
+        self._write_records(db, parsed, known, files, walk_ns, titles, stats, plan)
         written = 0
-        for batch in self._parse_new(new, files, progress):
-            self._write_records(db, batch, known, files, walk_ns, resolver, stats, plan)
+        for batch in self._parse_new(new, files, progress, titles.full):
+            self._write_records(db, batch, known, files, walk_ns, titles, stats, plan)
             written += len(batch)
-        vanished: list[str] = []
-        if written < len(new):  # files that disappeared between the walk and the read
-            indexed = {row[0] for row in _chunked_select(db, "SELECT path FROM notes WHERE path IN ({})", new)}
-            vanished = [path for path in new if path not in indexed]
-            for path in vanished:
-                del files[path]
-            resolver = self._resolver_for(files)
-        if resolver is not None and ((paths_changed and not stats.rebuilt) or vanished):
+        vanished = [path for path in new if path not in known] if written < len(new) else []
+        for path in vanished:  # files that disappeared between the walk and the read
+            del files[path]
+            titles.forget(path)
+        if ((new or removed) and not stats.rebuilt) or vanished:
             keys: set[str] = set()
             for path in vanished if stats.rebuilt else (*new, *removed):
                 keys |= title_keys(path)
-            stats.relinked = self._relink(db, keys, resolver)
+            stats.relinked = self._relink(db, keys, titles)
+        if stats.rebuilt:
+            store.create(db)  # the secondary indexes, built once over the filled tables
         if meta.get("config") != self._config_fingerprint():
             if known and not stats.rebuilt:
                 plan.dirty = self._refacet(db) or plan.dirty
             store.write_meta(db, {"config": self._config_fingerprint()})
         return plan
+
+    def _known_stats(self, db: sqlite3.Connection, generation: int) -> dict[str, tuple[int, int, int]]:
+        """Path → (id, size, mtime_ns) of the indexed notes; kept in memory between this index's
+        own syncs (valid while nobody else committed: the generation says so)."""
+        if self._known is None or self._known_generation != generation:
+            self._known = {row[0]: row[1:] for row in db.execute("SELECT path, id, size, mtime_ns FROM notes")}
+            self._known_generation = generation
+        return self._known
 
     def _read(self, path: str) -> bytes | None:
         try:
@@ -279,23 +329,32 @@ class Index:
         except OSError:
             return None
 
-    def _parse_new(self, paths: list[str], files: dict[str, tuple[int, int]], progress: Progress | None) -> Iterator[list[Record]]:
-        """Records of new files in batches (parsed by worker processes for a large build, so the
-        database writes of one batch overlap the parsing of the next)."""
+    def _parse_new(
+        self, paths: list[str], files: dict[str, tuple[int, int]], progress: Progress | None,
+        resolver: LinkResolver | None,
+    ) -> Iterator[list[Record]]:
+        """Records of new files in batches, links resolved when `resolver` is given. A large build
+        is parsed by forked worker processes (which inherit the resolver), so the database writes
+        of one batch overlap the parsing and link resolution of the next."""
         if not paths:
             return
+        global _CHUNK_RESOLVER
         total = len(paths)
         items = [(p, *files[p]) for p in paths]
-        if total >= PARALLEL_MIN and _can_fork():
-            batches: Iterable[list[Record]] = _parse_parallel(str(self.root), items)
-        else:
-            batches = (_parse_chunk((str(self.root), items[i : i + 200])) for i in range(0, total, 200))
-        done = 0
-        for batch in batches:
-            done += len(batch)
-            if progress:
-                progress("reading", done, total)
-            yield batch
+        _CHUNK_RESOLVER = resolver
+        try:
+            if total >= PARALLEL_MIN and _can_fork():
+                batches: Iterable[list[Record]] = _parse_parallel(str(self.root), items)
+            else:
+                batches = (_parse_chunk((str(self.root), items[i : i + 200])) for i in range(0, total, 200))
+            done = 0
+            for batch in batches:
+                done += len(batch)
+                if progress:
+                    progress("reading", done, total)
+                yield batch
+        finally:
+            _CHUNK_RESOLVER = None
 
     def _delete(self, db: sqlite3.Connection, ids: list[int]) -> None:
         if not ids:
@@ -310,7 +369,7 @@ class Index:
 
     def _write_records(
         self, db: sqlite3.Connection, records: list[Record], known: dict, files: dict[str, tuple[int, int]],
-        walk_ns: int, resolver: LinkResolver | None, stats: SyncStats, plan: "_Plan",
+        walk_ns: int, titles: "_Titles", stats: SyncStats, plan: "_Plan",
     ) -> None:
         if not records:
             return
@@ -322,6 +381,8 @@ class Index:
         old_vectors = dict(
             _chunked_select(db, "SELECT note, text_hash FROM vectors WHERE note IN ({})", old_ids)
         ) if old_ids else {}
+        unresolved = {link[5] for r in records if r.resolved is None for link in r.links}
+        resolver = titles.resolver(unresolved) if unresolved else None
         note_rows, field_rows, link_rows, head_rows, body_rows, vector_rows = [], [], [], [], [], []
         keep_vectors: set[int] = set()
         for record in records:
@@ -334,43 +395,46 @@ class Index:
                 note_id = next_id
                 next_id += 1
                 stats.added += 1
+            stored_mtime = _stored_mtime(mtime, walk_ns)
+            known[record.path] = (note_id, size, stored_mtime)
+            keys = sorted(title_keys(record.path))
             note_rows.append((
-                note_id, record.path, record.title, record.kind, record.type, domain, record.confidence,
-                record.status, agent, record.owner, record.description, record.created, record.label,
-                record.data_json, record.problems_json, size, _stored_mtime(mtime, walk_ns), record.hash,
+                note_id, record.path, record.title, keys[0], keys[1] if len(keys) > 1 else None, record.kind,
+                record.type, domain, record.confidence, record.status, agent, record.owner, record.description,
+                record.created, record.label, record.data_json, record.problems_json, size, stored_mtime, record.hash,
             ))
             field_rows.extend((note_id, key, value) for key, value in record.fields)
-            for line, field, raw, target, wiki in record.links:
-                res = resolver.resolve(target, record.path) if resolver else None
-                link_rows.append((
-                    note_id, line, field, raw, target, link_key(target), res.path if res else None,
-                    res.method if res else None, int(bool(res and res.ambiguous)), int(wiki),
-                ))
-            head_rows.append((note_id, *record.head))
-            body_rows.append((note_id, record.body))
-            facet_values = (record.kind, record.type, domain, record.confidence, record.status, agent)
+            resolved = record.resolved
+            if resolved is None:
+                resolved = [_resolution(resolver.resolve(link[3], record.path)) for link in record.links]  # type: ignore[union-attr]
+            for (line, field, raw, target, wiki, key), (dst, method, ambiguous) in zip(record.links, resolved):
+                link_rows.append((note_id, line, field, raw, target, key, dst, method, ambiguous, int(wiki)))
+            values = (record.kind, record.type, domain, record.confidence, record.status, agent)
+            plan.facets[note_id] = values
+            coded = facet_text(dict(zip(FACETS, values)))
+            head_rows.append((note_id, *record.head, coded))
+            body_rows.append((note_id, record.body, coded))
             if record.embed_text is not None:
                 text_hash = hashlib.blake2b(record.embed_text.encode(), digest_size=16).digest()
                 if old_vectors.get(note_id) == text_hash:
                     keep_vectors.add(note_id)
-                    plan.facets[note_id] = facet_values
                 else:
                     vector_rows.append((note_id, text_hash, record.embed_text))
                     plan.reset_ids.append(note_id)
             elif note_id in old_vectors:
                 plan.reset_ids.append(note_id)
         db.executemany(
-            "INSERT OR REPLACE INTO notes(id, path, title, kind, type, domain, confidence, status, agent, owner, "
-            "description, created, label, data, problems, size, mtime_ns, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows,
+            "INSERT OR REPLACE INTO notes(id, path, title, tkey, tkey2, kind, type, domain, confidence, status, agent, "
+            "owner, description, created, label, data, problems, size, mtime_ns, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows,
         )
         db.executemany("INSERT INTO fields(note, key, value) VALUES (?, ?, ?)", field_rows)
         db.executemany(
             "INSERT INTO links(note, line, field, raw, target, key, dst, method, ambiguous, wiki) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", link_rows,
         )
-        db.executemany("INSERT INTO fts_head(rowid, title, description, meta) VALUES (?, ?, ?, ?)", head_rows)
-        db.executemany("INSERT INTO fts_body(rowid, body) VALUES (?, ?)", body_rows)
+        db.executemany("INSERT INTO fts_head(rowid, title, description, meta, facets) VALUES (?, ?, ?, ?, ?)", head_rows)
+        db.executemany("INSERT INTO fts_body(rowid, body, facets) VALUES (?, ?, ?)", body_rows)
         stale = [(i,) for i in old_vectors if i not in keep_vectors]
         db.executemany("DELETE FROM vectors WHERE note = ?", stale)
         db.executemany("INSERT INTO vectors(note, text_hash, pending, vec) VALUES (?, ?, ?, NULL)", vector_rows)
@@ -384,8 +448,10 @@ class Index:
         db.executemany("DELETE FROM fts_head WHERE rowid = ?", params)
         db.executemany("DELETE FROM fts_body WHERE rowid = ?", params)
 
-    def _relink(self, db: sqlite3.Connection, keys: set[str], resolver: LinkResolver) -> int:
+    def _relink(self, db: sqlite3.Connection, keys: set[str], titles: "_Titles") -> int:
         """Re-resolve the links whose target could name a file that appeared or disappeared."""
+        if not keys:
+            return 0
         changed = []
         rows = _chunked_select(
             db,
@@ -393,6 +459,7 @@ class Index:
             "JOIN notes n ON n.id = l.note WHERE l.key IN ({})",
             sorted(keys),
         )
+        resolver = titles.resolver(keys)
         for rowid, target, source, dst, method, ambiguous in rows:
             res = resolver.resolve(target, source)
             if (res.path, res.method, int(res.ambiguous)) != (dst, method, ambiguous):
@@ -415,28 +482,28 @@ class Index:
             if (new_domain, new_agent) != (domain, agent):
                 updates.append((new_domain, new_agent, note_id))
         db.executemany("UPDATE notes SET domain = ?, agent = ? WHERE id = ?", updates)
-        if updates:
-            self._vectors = None
+        for _, _, note_id in updates:  # the facet codes in the full-text tables follow
+            row = db.execute(f"SELECT {', '.join(FACETS)} FROM notes WHERE id = ?", (note_id,)).fetchone()
+            coded = facet_text(dict(zip(FACETS, row)))
+            head = db.execute("SELECT title, description, meta FROM fts_head WHERE rowid = ?", (note_id,)).fetchone()
+            body = db.execute("SELECT body FROM fts_body WHERE rowid = ?", (note_id,)).fetchone()
+            db.execute("DELETE FROM fts_head WHERE rowid = ?", (note_id,))
+            db.execute("DELETE FROM fts_body WHERE rowid = ?", (note_id,))
+            db.execute("INSERT INTO fts_head(rowid, title, description, meta, facets) VALUES (?, ?, ?, ?, ?)", (note_id, *head, coded))
+            db.execute("INSERT INTO fts_body(rowid, body, facets) VALUES (?, ?, ?)", (note_id, body[0], coded))
         return bool(updates)
 
-    def _resolver_for(self, files: dict[str, tuple[int, int]] | Iterable[str]) -> LinkResolver:
-        paths = frozenset(files)
-        if self._resolver is None or paths != self._resolver_paths:
-            self._resolver = LinkResolver(paths)
-            self._resolver_paths = paths
-        return self._resolver
-
-    @property
-    def resolver(self) -> LinkResolver:
-        """The vault's link resolver over the indexed paths (after the last sync)."""
+    def resolve(self, target: str, from_path: str = "") -> Resolution:
+        """Resolve a title, `[[link]]` target or vault path exactly as links are resolved."""
         with self._lock:
             self.ensure()
-            paths = [row[0] for row in self.db.execute("SELECT path FROM notes")]
-            return self._resolver_for(paths)
+            return _Titles(self.db, {}, []).resolver({link_key(target)}).resolve(target, from_path)
 
-    def resolve(self, target: str, from_path: str = "") -> Resolution:
-        """Resolve a title, `[[link]]` target or vault path the way links are resolved."""
-        return self.resolver.resolve(target, from_path)
+    def suggest(self, target: str) -> Suggestion | None:
+        """The title an unresolved `target` most likely meant (prefix completion or nearest title)."""
+        with self._lock:
+            self.ensure()
+            return LinkResolver(row[0] for row in self.db.execute("SELECT path FROM notes")).suggest(target)
 
     # -- embeddings --------------------------------------------------------------
 
@@ -446,21 +513,19 @@ class Index:
             self.ensure()
             if self._one("SELECT 1 FROM vectors WHERE vec IS NULL LIMIT 1") is None:
                 return 0
-            generation_before = self.generation
             plan = _Plan()
             with self._write() as db:
+                generation_before = int(store.read_meta(db).get("generation", "0"))
                 plan.embedded = self._embed_pending(db, progress)
-                if plan.embedded:
-                    store.write_meta(db, {"generation": str(generation_before + 1)})
-            self._patch_vectors(plan, generation_before)
+                plan.generation = generation_before + 1
+                store.write_meta(db, {"generation": str(plan.generation)})
+            self._known_generation = plan.generation if self._known_generation == generation_before else -1
+            self._patch_caches(plan, generation_before)
             return len(plan.embedded)
 
-    def _embed_pending(self, db: sqlite3.Connection, progress: Progress | None) -> dict[int, tuple]:
-        rows = db.execute(
-            "SELECT v.note, v.pending, n.kind, n.type, n.domain, n.confidence, n.status, n.agent "
-            "FROM vectors v JOIN notes n ON n.id = v.note WHERE v.vec IS NULL ORDER BY v.note"
-        ).fetchall()
-        done: dict[int, tuple] = {}
+    def _embed_pending(self, db: sqlite3.Connection, progress: Progress | None) -> dict[int, "np.ndarray"]:
+        rows = db.execute("SELECT note, pending FROM vectors WHERE vec IS NULL ORDER BY note").fetchall()
+        done: dict[int, np.ndarray] = {}
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start : start + EMBED_BATCH]
             vectors = embed([row[1] or "" for row in batch])
@@ -469,12 +534,12 @@ class Index:
                 [(vectors[i].tobytes(), row[0]) for i, row in enumerate(batch)],
             )
             for i, row in enumerate(batch):
-                done[row[0]] = (vectors[i], tuple(row[2:]))
+                done[row[0]] = vectors[i]
             if progress:
                 progress("embedding", min(start + EMBED_BATCH, len(rows)), len(rows))
         return done
 
-    def _vector_cache(self):
+    def _vector_cache(self) -> "VectorCache":
         from teleo.index.vectors import VectorCache
 
         generation = self.generation
@@ -482,20 +547,33 @@ class Index:
             self._vectors = VectorCache.load(self.db, generation)
         return self._vectors
 
-    def _patch_vectors(self, plan: "_Plan", generation_before: int) -> None:
-        cache = self._vectors
-        if cache is None:
-            return
-        if cache.generation != generation_before:
-            self._vectors = None
-            return
-        cache.remove(plan.removed_ids)
-        cache.remove(plan.reset_ids)
-        cache.upsert([(i, vec, values) for i, (vec, values) in plan.embedded.items()])
-        for note_id, values in plan.facets.items():
-            if cache.vector(note_id) is not None:
-                cache.upsert([(note_id, cache.vector(note_id), values)])
-        cache.generation = self.generation
+    def _facet_cache(self) -> "Facets":
+        from teleo.index.vectors import Facets
+
+        generation = self.generation
+        if self._facets is None or self._facets.generation != generation:
+            self._facets = Facets.load(self.db, generation)
+        return self._facets
+
+    def _patch_caches(self, plan: "_Plan", generation_before: int) -> None:
+        """Bring the in-memory facet codes and vector matrix along with what a commit changed."""
+        facets, vectors = self._facets, self._vectors
+        if facets is not None:
+            if facets.generation != generation_before or plan.dirty:
+                self._facets = None
+            else:
+                facets.remove(plan.removed_ids)
+                for note_id, values in plan.facets.items():
+                    facets.set(note_id, values)
+                facets.generation = plan.generation
+        if vectors is not None:
+            if vectors.generation != generation_before:
+                self._vectors = None
+            else:
+                vectors.remove(plan.removed_ids)
+                vectors.remove(plan.reset_ids)
+                vectors.upsert(plan.embedded)
+                vectors.generation = plan.generation
 
     # -- queries -----------------------------------------------------------------
 
@@ -514,9 +592,12 @@ class Index:
                 text_ids = self._text_ranking(terms, filters, depth, fill=mode is SearchMode.text)
             semantic: list[tuple[int, float]] = []
             if mode is not SearchMode.text and has_words(query):
-                self.embed_pending()
-                cache = self._vector_cache()
-                semantic = cache.top(embed([query])[0], depth, cache.mask(filters))
+                try:
+                    allowed = None if filters.empty else self._facet_cache().mask(filters)
+                    semantic = self._nearest(query, depth, allowed)
+                except EmbeddingUnavailable:
+                    if mode is SearchMode.semantic:
+                        raise
                 semantic = [(i, s) for i, s in semantic if s >= SEMANTIC_FLOOR]
             if mode is SearchMode.text:
                 ranked = [(i, 1.0 / (RRF_K + r)) for r, i in enumerate(text_ids, 1)]
@@ -534,39 +615,55 @@ class Index:
                     hit.semantic_rank, hit.similarity = sem_rank[note_id][0], round(sem_rank[note_id][1], 4)
             return hits
 
+    def _nearest(self, text: str, n: int, allowed: "np.ndarray | None") -> list[tuple[int, float]]:
+        self.embed_pending()
+        cache = self._vector_cache()
+        return cache.top(embed([text])[0], n, cache.rows_allowed(allowed))
+
     def _text_ranking(self, terms: list[str], filters: Filters, depth: int, fill: bool) -> list[int]:
-        ranking = self._text_lists(all_of(terms), filters, depth, fill)
+        """Full-text ranking: all words first, then (when that finds few) any word. `fill` (text
+        mode) ranks however many notes match; otherwise very common words are left to the embeddings."""
+        facets = facet_filter(filters)
+        ranking = self._text_lists(all_of(terms), facets, depth, fill)
         if len(ranking) < depth and len(terms) > 1:
             seen = set(ranking)
-            ranking += [i for i in self._text_lists(any_of(terms), filters, depth, fill) if i not in seen]
+            more = self._text_lists(any_of(terms), facets, depth, fill, optional=True)
+            ranking += [i for i in more if i not in seen]
         return ranking[:depth]
 
-    def _text_lists(self, match: str, filters: Filters, depth: int, fill: bool) -> list[int]:
-        where, params = _filter_sql(filters)
-        join = " JOIN notes n ON n.id = {t}.rowid" if where else ""
-        head_sql = (
-            f"SELECT fts_head.rowid FROM fts_head{join.format(t='fts_head')} WHERE fts_head MATCH ?{where} "
-            f"ORDER BY bm25(fts_head, {', '.join(map(str, HEAD_WEIGHTS))}) LIMIT ?"
-        )
-        head = [row[0] for row in self.db.execute(head_sql, (match, *params, depth))]
-        body_from = f"fts_body{join.format(t='fts_body')} WHERE fts_body MATCH ?{where}"
+    def _text_lists(self, match: str, facets: str, depth: int, fill: bool, optional: bool = False) -> list[int]:
+        """Title/description ranking and body ranking (bm25 each), fused. In a large vault a match
+        set too big to rank cheaply is skipped (`optional`) or, for bodies, left unranked."""
+        head_match = scoped(match, HEAD_COLUMNS, facets)
+        body_match = scoped(match, BODY_COLUMNS, facets)
+        notes = self._note_count()
+        if optional and notes > RANK_CAP and not self._rankable("fts_head", head_match, RANK_CAP):
+            return []
+        weights = ", ".join(map(str, HEAD_WEIGHTS))
+        if fill or notes <= HYBRID_HEAD_CAP or self._rankable("fts_head", head_match, HYBRID_HEAD_CAP):
+            head = self._ranked("fts_head", f"bm25(fts_head, {weights})", head_match, depth)
+        elif self._rankable("fts_head", scoped(match, "{title}", facets), HYBRID_HEAD_CAP):
+            head = self._ranked("fts_head", f"bm25(fts_head, {weights})", scoped(match, "{title}", facets), depth)
+        else:
+            head = []
         body: list[int] = []
-        if self._body_rankable(match):
-            body_sql = f"SELECT fts_body.rowid FROM {body_from} ORDER BY bm25(fts_body) LIMIT ?"
-            body = [row[0] for row in self.db.execute(body_sql, (match, *params, depth))]
+        if notes <= BODY_RANK_CAP or self._rankable("fts_body", body_match, BODY_RANK_CAP):
+            body = self._ranked("fts_body", "bm25(fts_body, 1.0, 0.0)", body_match, depth)
         elif fill and len(head) < depth:
             seen = set(head)
-            unranked = self.db.execute(f"SELECT fts_body.rowid FROM {body_from} LIMIT ?", (match, *params, 2 * depth))
-            body = [row[0] for row in unranked if row[0] not in seen]
+            unranked = self.db.execute("SELECT rowid FROM fts_body WHERE fts_body MATCH ? LIMIT ?", (body_match, 2 * depth))
+            body = [i for (i,) in unranked if i not in seen][:depth]
         return [i for i, _ in _fuse([head, body], [1.0, BODY_WEIGHT])]
 
-    def _body_rankable(self, match: str) -> bool:
-        if self._note_count() <= BODY_RANK_CAP:
-            return True
+    def _ranked(self, table: str, score: str, match: str, depth: int) -> list[int]:
+        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY {score} LIMIT ?"
+        return [row[0] for row in self.db.execute(sql, (match, depth))]
+
+    def _rankable(self, table: str, match: str, cap: int) -> bool:
         count = self.db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM fts_body WHERE fts_body MATCH ? LIMIT ?)", (match, BODY_RANK_CAP + 1)
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)", (match, cap + 1)
         ).fetchone()[0]
-        return count <= BODY_RANK_CAP
+        return count <= cap
 
     def _note_count(self) -> int:
         return self.db.execute("SELECT max(id) FROM notes").fetchone()[0] or 0
@@ -583,11 +680,10 @@ class Index:
             self.ensure()
             if not has_words(text):
                 return []
-            self.embed_pending()
-            cache = self._vector_cache()
-            mask = cache.mask(filters, tuple(k_.lower() for k_ in kinds) if kinds else None)
+            kinds_ = tuple(kind.lower() for kind in kinds) if kinds else None
+            allowed = self._facet_cache().mask(filters, kinds_) if kinds_ or (filters and not filters.empty) else None
             excluded = set(exclude)
-            found = [(i, s) for i, s in cache.top(embed([text])[0], k + len(excluded), mask)]
+            found = self._nearest(text, k + len(excluded), allowed)
             if excluded:
                 paths = dict(_chunked_select(self.db, "SELECT id, path FROM notes WHERE id IN ({})", [i for i, _ in found]))
                 found = [(i, s) for i, s in found if paths.get(i) not in excluded]
@@ -645,11 +741,11 @@ class Index:
 
     def _snippet(self, note_id: int, match: str | None, description: str | None) -> str:
         if match:
-            for table, column in (("fts_body", 0), ("fts_head", 1)):
+            for table, column, columns in (("fts_body", 0, BODY_COLUMNS), ("fts_head", 1, HEAD_COLUMNS)):
                 row = self.db.execute(
                     f"SELECT snippet({table}, {column}, ?, ?, '…', {SNIPPET_TOKENS}) FROM {table} "
                     f"WHERE {table} MATCH ? AND rowid = ?",
-                    (_MARK_OPEN, _MARK_CLOSE, match, note_id),
+                    (_MARK_OPEN, _MARK_CLOSE, scoped(match, columns), note_id),
                 ).fetchone()
                 if row and row[0] and _MARK_OPEN in row[0]:
                     return _clean_snippet(row[0])
@@ -724,10 +820,66 @@ class _Plan:
     def __init__(self) -> None:
         self.removed_ids: list[int] = []
         self.reset_ids: list[int] = []
-        self.embedded: dict[int, tuple] = {}
+        self.embedded: dict[int, np.ndarray] = {}
         self.facets: dict[int, tuple] = {}
+        """Facet values of every note written (for the in-memory facet codes)."""
         self.dirty = False
         self.next_id = 1
+        self.generation = 0
+
+
+@contextmanager
+def _big_cache(db: sqlite3.Connection, maybe_large: bool) -> Iterator[None]:
+    """A larger page cache while a sync may write a lot: pages modified again and again (FTS5
+    segments, B-tree interiors) then reach the WAL once instead of at every spill."""
+    if not maybe_large:
+        yield
+        return
+    db.execute("PRAGMA cache_size=-262144")
+    try:
+        yield
+    finally:
+        db.execute("PRAGMA cache_size=-65536")
+
+
+class _Titles:
+    """Paths whose titles can answer given link keys, as small `LinkResolver`s.
+
+    A target can only resolve to a file whose normalised title equals its key
+    (`records.link_key`; every resolver step — path, exact, `.md`, case,
+    normalised — implies it), so a resolver over just those files resolves it
+    exactly as one over the whole vault, at a fraction of the cost.
+    """
+
+    def __init__(self, db: sqlite3.Connection, files: dict[str, tuple[int, int]], new: list[str], full: bool = False) -> None:
+        self.db = db
+        self.paths = set(files) if full else set()
+        self.full = LinkResolver(self.paths) if full else None
+        self.new_by_key: dict[str, set[str]] = {}
+        if not full:
+            for path in new:
+                for key in title_keys(path):
+                    self.new_by_key.setdefault(key, set()).add(path)
+
+    def forget(self, path: str) -> None:
+        if self.full is not None:  # rare: a file vanished while being read
+            self.paths.discard(path)
+            self.full = LinkResolver(self.paths)
+        for paths in self.new_by_key.values():
+            paths.discard(path)
+
+    def resolver(self, keys: set[str]) -> LinkResolver:
+        if self.full is not None:
+            return self.full
+        found = {
+            row[0] for row in _chunked_select(
+                self.db, "SELECT path FROM notes WHERE tkey IN ({0}) OR tkey2 IN ({0})", sorted(keys), size=400,
+                repeat=2,
+            )
+        }
+        for key in keys:
+            found |= self.new_by_key.get(key, set())
+        return LinkResolver(found)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -743,30 +895,13 @@ def _stored_mtime(mtime_ns: int, walk_ns: int) -> int:
     return -1 if mtime_ns >= walk_ns - window else mtime_ns
 
 
-def _chunked_select(db: sqlite3.Connection, sql: str, values: list, size: int = 500) -> list[tuple]:
+def _chunked_select(db: sqlite3.Connection, sql: str, values: list, size: int = 500, repeat: int = 1) -> list[tuple]:
+    """Run `sql` with `{}` (or `{0}` used `repeat` times) bound to chunks of `values`."""
     found: list[tuple] = []
     for start in range(0, len(values), size):
         chunk = values[start : start + size]
-        found.extend(db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall())
+        found.extend(db.execute(sql.format(", ".join("?" * len(chunk))), chunk * repeat).fetchall())
     return found
-
-
-def _filter_sql(filters: Filters) -> tuple[str, list[str]]:
-    clauses: list[str] = []
-    params: list[str] = []
-
-    def any_in(column: str, values: tuple[str, ...]) -> str:
-        params.extend(values)
-        return f"{column} IN ({', '.join('?' * len(values))})"
-
-    if filters.type:
-        kind = any_in("n.kind", filters.type)
-        clauses.append(f"({kind} OR {any_in('n.type', filters.type)})")
-    for facet in ("domain", "confidence", "status", "agent"):
-        values = getattr(filters, facet)
-        if values:
-            clauses.append(any_in(f"n.{facet}", values))
-    return ("".join(f" AND {c}" for c in clauses), params)
 
 
 def _fuse(rankings: list[list[int]], weights: list[float]) -> list[tuple[int, float]]:
@@ -810,9 +945,22 @@ def _can_fork() -> bool:
     )
 
 
+_CHUNK_RESOLVER: LinkResolver | None = None
+"""The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
+
+
 def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     root, items = args
-    return [r for r in (_load_record(root, p, s, m) for p, s, m in items) if r is not None]
+    records = [r for r in (_load_record(root, p, s, m) for p, s, m in items) if r is not None]
+    resolver = _CHUNK_RESOLVER
+    if resolver is not None:
+        for record in records:
+            record.resolved = [_resolution(resolver.resolve(link[3], record.path)) for link in record.links]
+    return records
+
+
+def _resolution(res: Resolution) -> tuple[str | None, str | None, int]:
+    return res.path, res.method, int(res.ambiguous)
 
 
 def _parse_parallel(root: str, items: list[tuple[str, int, int]]) -> Iterator[list[Record]]:

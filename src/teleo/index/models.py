@@ -8,6 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
+FACETS = ("kind", "type", "domain", "confidence", "status", "agent")
+"""The per-note values search filters on (`type` matches the kind too)."""
+
+
 class SearchMode(str, Enum):
     """How `Index.search` ranks: full text, embeddings, or both fused."""
 

@@ -61,8 +61,10 @@ class Record:
     data_json: str
     problems_json: str
     fields: list[tuple[str, str]] = field(default_factory=list)
-    links: list[tuple[int, str | None, str, str, bool]] = field(default_factory=list)
-    """(line, field, raw, target, wiki)"""
+    links: list[tuple[int, str | None, str, str, bool, str]] = field(default_factory=list)
+    """(line, field, raw, target, wiki, key): `key` is `link_key(target)`."""
+    resolved: list[tuple[str | None, str | None, int]] | None = None
+    """(path, method, ambiguous) per link, when resolved where the record was parsed."""
     head: tuple[str, str, str] = ("", "", "")
     """Full-text columns: title words, description, other frontmatter text."""
     body: str = ""
@@ -240,12 +242,12 @@ def _meta_text(data: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _links(note: Note) -> list[tuple[int, str | None, str, str, bool]]:
-    found: list[tuple[int, str | None, str, str, bool]] = []
+def _links(note: Note) -> list[tuple[int, str | None, str, str, bool, str]]:
+    found: list[tuple[int, str | None, str, str, bool, str]] = []
     for link in find_links(note.doc):
         target = link.target
         if target:
-            found.append((link.line, link.field, link.raw, target, True))
+            found.append((link.line, link.field, link.raw, target, True, link_key(target)))
     data = note.data
     for key in REF_FIELDS:
         value = data.get(key)
@@ -258,7 +260,7 @@ def _links(note: Note) -> list[tuple[int, str | None, str, str, bool]]:
                 continue  # wiki links inside were found above
             target = split_link(text)[0]
             if target:
-                found.append((_ref_line(note, key, text), key, text, target, False))
+                found.append((_ref_line(note, key, text), key, text, target, False, link_key(target)))
     return found
 
 

@@ -28,28 +28,27 @@ def scan(root: str) -> dict[str, tuple[int, int]]:
         with entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith("."):
+                if name[0] == ".":
                     continue
+                if name.endswith(".md"):  # the hot path: one stat, no other call
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    mode = st.st_mode & 0o170000
+                    if mode == 0o100000:
+                        if entry.is_symlink() and not _inside(entry.path, real_root):
+                            continue
+                        found[prefix + name] = (st.st_size, st.st_mtime_ns)
+                        continue
+                    if mode != 0o040000:
+                        continue
                 try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if name not in SKIPPED_DIRS:
-                            stack.append((entry.path, prefix + name + "/"))
-                        continue
-                    if not name.endswith(".md"):
-                        continue
-                    if entry.is_symlink() and not _inside(entry.path, real_root):
-                        continue
-                    st = entry.stat()
+                    if entry.is_dir(follow_symlinks=False) and name not in SKIPPED_DIRS:
+                        stack.append((entry.path, prefix + name + "/"))
                 except OSError:
                     continue
-                if not _is_regular(st.st_mode):
-                    continue
-                found[prefix + name] = (st.st_size, st.st_mtime_ns)
     return found
-
-
-def _is_regular(mode: int) -> bool:
-    return (mode & 0o170000) == 0o100000
 
 
 def _inside(path: str, real_root: str) -> bool:

@@ -5,7 +5,8 @@ Layout (`<vault>/.teleo/index.sqlite`, WAL journal):
 - `meta(key, value)` — schema version, Teleo version, config fingerprint,
   embedding model, generation (bumped by every commit that changes anything);
 - `notes` — one row per markdown file: stat and content hash (for incremental
-  syncs), facets (kind, type, domain, confidence, status, agent), description,
+  syncs), the normalised title (`tkey`, what links resolve by), facets (kind,
+  type, domain, confidence, status, agent), description,
   the frontmatter as JSON, reading problems;
 - `fields(note, key, value)` — the frontmatter flattened, one row per scalar
   or list item (`claims_extracted`, `tags`, …), for lookups by field;
@@ -14,9 +15,11 @@ Layout (`<vault>/.teleo/index.sqlite`, WAL journal):
   reference field (`depends_on`, `claims_extracted`, …), with its resolution;
   `key` is the normalised title the target can resolve to, so links are
   re-resolved only when a file with that title appears or disappears;
-- `fts_head(title, description, meta)` and `fts_body(body)` — FTS5 (porter
-  stemming), rowid = note id; two tables so a ranking on titles and
-  descriptions stays fast when a common word matches most bodies;
+- `fts_head(title, description, meta, facets)` and `fts_body(body, facets)` —
+  FTS5 (porter stemming), rowid = note id; two tables so a ranking on titles
+  and descriptions stays fast when a common word matches most bodies; `facets`
+  holds one coded word per facet value (`query.facet_token`) so filters are
+  applied inside FTS5 rather than by a join;
 - `vectors(note, text_hash, pending, vec)` — float32 embedding blobs; `pending`
   holds the text still to embed (vectors are computed lazily, see `Index`).
 
@@ -32,7 +35,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 INDEX_DIR = ".teleo"
 INDEX_FILE = "index.sqlite"
 
@@ -44,6 +47,8 @@ CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
+    tkey TEXT NOT NULL,
+    tkey2 TEXT,
     kind TEXT NOT NULL,
     type TEXT COLLATE NOCASE,
     domain TEXT COLLATE NOCASE,
@@ -60,10 +65,9 @@ CREATE TABLE IF NOT EXISTS notes (
     mtime_ns INTEGER NOT NULL,
     hash BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS notes_title ON notes(title COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS notes_kind ON notes(kind);
-CREATE INDEX IF NOT EXISTS notes_domain ON notes(domain);
-CREATE INDEX IF NOT EXISTS notes_agent ON notes(agent);
+CREATE INDEX IF NOT EXISTS notes_tkey ON notes(tkey);
+CREATE INDEX IF NOT EXISTS notes_tkey2 ON notes(tkey2) WHERE tkey2 IS NOT NULL;
+CREATE INDEX IF NOT EXISTS notes_facets ON notes(kind, type, domain, confidence, status, agent);
 CREATE TABLE IF NOT EXISTS fields (note INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS fields_note ON fields(note);
 CREATE INDEX IF NOT EXISTS fields_key ON fields(key, value);
@@ -82,8 +86,8 @@ CREATE TABLE IF NOT EXISTS links (
 CREATE INDEX IF NOT EXISTS links_note ON links(note);
 CREATE INDEX IF NOT EXISTS links_dst ON links(dst);
 CREATE INDEX IF NOT EXISTS links_key ON links(key);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_head USING fts5(title, description, meta, tokenize='{TOKENIZER}');
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_body USING fts5(body, tokenize='{TOKENIZER}');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_head USING fts5(title, description, meta, facets, tokenize='{TOKENIZER}');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_body USING fts5(body, facets, tokenize='{TOKENIZER}');
 CREATE TABLE IF NOT EXISTS vectors (note INTEGER PRIMARY KEY, text_hash BLOB NOT NULL, pending TEXT, vec BLOB);
 CREATE INDEX IF NOT EXISTS vectors_pending ON vectors(note) WHERE vec IS NULL;
 """
@@ -152,6 +156,16 @@ def create(db: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+SECONDARY_INDEXES = ("fields_note", "fields_key", "links_note", "links_dst", "links_key")
+"""Dropped while a fresh index is filled and created afterwards (one sorted build each, much
+cheaper than keeping them up to date row by row)."""
+
+
+def drop_secondary_indexes(db: sqlite3.Connection) -> None:
+    for name in SECONDARY_INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def drop_all(db: sqlite3.Connection) -> None:
