@@ -146,3 +146,14 @@ def test_semantic_results_follow_edits_in_the_same_index(index, vault):
     (vault.root / MARKETS).unlink()
     index.sync()
     assert MARKETS not in paths(index.similar("betting on outcomes pools private knowledge", k=10))
+
+
+def test_large_vault_caps_keep_results_sensible(index, monkeypatch):
+    """With the caps for big vaults forced down, every path of the ranking code still answers."""
+    import teleo.index.index as index_module
+
+    for name in ("RANK_CAP", "HYBRID_HEAD_CAP", "BODY_RANK_CAP"):
+        monkeypatch.setattr(index_module, name, 1)
+    assert index.search("traders price", SearchMode.text)[0].path == MARKETS  # bodies listed unranked
+    assert MARKETS in paths(index.search("betting market pools private knowledge", SearchMode.hybrid))
+    assert paths(index.search("screening", SearchMode.text, Filters.of(domain="health"))) == [HEALTH]

@@ -75,7 +75,7 @@ def test_show_resolves_loosely_and_reads_history_with_agents(make_vault):
     assert {b["source"] for b in shown["backlinks"]} == {HEALTH, FUTARCHY, ESSAY}
 
     text = teleo(vault.root, "show", "prediction-markets-aggregate-dispersed-information").stdout
-    for expected in ("Backlinks (3)", "enrich prediction markets claim", "rio", "enriched", "History (3 commits)"):
+    for expected in ("Backlinks (3 from 3 notes)", "enrich prediction markets claim", "rio", "enriched", "History (3 commits)"):
         assert expected in text
 
 

@@ -248,3 +248,44 @@ def test_index_file_is_wal_sqlite(vault):
     db = sqlite3.connect(vault.root / ".teleo" / "index.sqlite")
     meta = dict(db.execute("SELECT key, value FROM meta"))
     assert meta["schema"] == str(store.SCHEMA_VERSION) and int(meta["generation"]) >= 1
+
+
+def test_links_always_match_a_fresh_full_resolution(vault):
+    """Small title-keyed resolvers (incremental syncs) agree with the vault's resolver over all files."""
+    import random
+    import shutil
+
+    from teleo.vault import Vault
+
+    rng = random.Random(7)
+    with Index.open(vault) as index:
+        index.sync()
+        for _ in range(4):
+            paths = index.paths()
+            for path in rng.sample(paths, 1):
+                (vault.root / path).unlink()
+            remaining = [p for p in paths if (vault.root / p).exists()]
+            for path in rng.sample(remaining, min(2, len(remaining))):
+                source = vault.root / path
+                copy = vault.root / ("maps" if rng.random() < 0.5 else "core/mechanisms") / source.name.upper()
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, copy)
+            index.sync()
+            resolver = Vault.open(vault.root).resolver
+            for path in index.paths():
+                for link in index.links_from(path):
+                    expected = resolver.resolve(link.target, path)
+                    assert (link.path, link.method, link.ambiguous) == (expected.path, expected.method, expected.ambiguous)
+
+
+def test_parallel_parse_matches_serial(vault, monkeypatch):
+    def snapshot(index):
+        return [(p, index.note_row(p).model_dump(exclude={"id"}), [l.model_dump() for l in index.links_from(p)]) for p in index.paths()]
+
+    with Index.open(vault) as index:
+        index.sync()
+        serial = snapshot(index)
+        monkeypatch.setattr(index_module, "PARALLEL_MIN", 2)
+        monkeypatch.setattr(index_module, "_can_fork", lambda: True)
+        assert index.sync(rebuild=True).added == 8
+        assert snapshot(index) == serial

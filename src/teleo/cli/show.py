@@ -41,7 +41,7 @@ def show(
     vault = vault_from(ctx)
     with open_index(vault) as idx:
         sync(idx)
-        path = _find(vault, idx, title)
+        path, others = _find(vault, idx, title)
         report = note_report(idx, path)
     if report is None:
         fail(f"{path}: not in the index", 1)
@@ -50,24 +50,28 @@ def show(
     rows = [_commit_row(c, known) for c in commits]
     if output is OutputFormat.json:
         payload: dict[str, Any] = report.model_dump(mode="json")
+        payload["same_title"] = others
         payload["history"] = rows
         if history_note:
             payload["history_note"] = history_note
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
     _print(report, rows, history_note)
+    if others:
+        console.print(f"\n[yellow]{len(others)} other note(s) carry this title:[/] " + ", ".join(escape(o) for o in others))
 
 
-def _find(vault: Vault, idx: Index, title: str) -> str:
+def _find(vault: Vault, idx: Index, title: str) -> tuple[str, list[str]]:
+    """The note's path, and the other notes carrying the same title (duplicate titles)."""
     candidate = Path(title)
     if title.endswith(".md") and candidate.is_file():
         try:
-            return vault.relative(candidate)
+            return vault.relative(candidate), []
         except UnsafePath as exc:
             fail(str(exc), 1)
     found = idx.resolve(title)
     if found.path:
-        return found.path
+        return found.path, [c for c in found.candidates if c != found.path]
     hint = idx.suggest(title)
     suffix = f" — did you mean '{hint.title}'?" if hint else ""
     fail(f"no note titled '{title}'{suffix}", 1)
@@ -76,7 +80,7 @@ def _find(vault: Vault, idx: Index, title: str) -> str:
 
 def _history(vault: Vault, path: str) -> tuple[list[Commit], str | None]:
     try:
-        commits = read_log(vault.root, [path])
+        commits = read_log(vault.root, [path], follow=True)  # across renames: a retitle is a rename
     except (HistoryError, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "not a git repository" in message.lower():
@@ -126,10 +130,13 @@ def _print(report: NoteReport, history: list[dict[str, Any]], history_note: str 
             console.print(f"  {source.how:<10} {escape(source.title)}  [dim]{escape(source.path)}:{source.line}[/]")
         if report.source_text:
             console.print(f"  [dim]source:[/]    {escape(report.source_text)}")
-    _section(f"Backlinks ({len(report.backlinks)})")
+    by_source: dict[str, list[Link]] = {}
     for link in report.backlinks:
-        where = f" [dim]\\[{escape(link.field)}][/]" if link.field else ""
-        console.print(f"  {escape(link.source)}[dim]:{link.line}[/]{where}")
+        by_source.setdefault(link.source, []).append(link)
+    _section(f"Backlinks ({len(report.backlinks)} from {len(by_source)} notes)")
+    for source, links in by_source.items():
+        lines = ", ".join(f"{l.line}" + (f" \\[{escape(l.field)}]" if l.field else "") for l in links)
+        console.print(f"  {escape(source)}  [dim]line{'s' if len(links) > 1 else ''} {lines}[/]")
     if report.unresolved:
         _section(f"Unresolved links ({len(report.unresolved)})")
         for link in report.unresolved:

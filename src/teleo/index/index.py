@@ -201,11 +201,12 @@ class Index:
         """
         with self._lock:
             started = time.perf_counter()
-            walk_ns = time.time_ns()
-            files = scan(str(self.root))
             stats = SyncStats(location=str(self.location))
             try:
                 with self._write() as db, _big_cache(db, rebuild or not self._checked):
+                    # Walk under the write lock: the files seen and the rows diffed are one snapshot.
+                    walk_ns = time.time_ns()
+                    files = scan(str(self.root))
                     generation_before = int(store.read_meta(db).get("generation", "0"))
                     plan = self._apply(db, files, walk_ns, stats, progress, rebuild)
                     if embed or (embed is None and model_loaded()):
