@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 from teleo import __version__
 from teleo.index import store
 from teleo.index.embed import MODEL_ID, EmbeddingUnavailable, embed, model_loaded
-from teleo.index.models import FACETS, Filters, Hit, Link, NoteRow, SearchMode, SyncStats
+from teleo.index.models import (
+    FACETS,
+    Filters,
+    Hit,
+    Link,
+    NoteRow,
+    SearchMode,
+    SyncStats,
+)
 from teleo.index.query import (
     BODY_COLUMNS,
     HEAD_COLUMNS,
@@ -45,11 +53,10 @@ from teleo.index.query import (
     scoped,
 )
 from teleo.index.records import (
-    EMBED_KINDS,
     Record,
     content_hash,
+    derive_facets,
     embed_text,
-    facets,
     link_key,
     note_agent,
     parse_record,
@@ -388,7 +395,7 @@ class Index:
         keep_vectors: set[int] = set()
         for record in records:
             size, mtime = files[record.path]
-            domain, agent = facets(record, config)
+            domain, agent = derive_facets(record, config)
             if record.path in known:
                 note_id = known[record.path][0]
                 stats.updated += 1

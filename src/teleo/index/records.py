@@ -131,7 +131,7 @@ def title_keys(path: str) -> set[str]:
     return keys
 
 
-def facets(record: Record, config: Config) -> tuple[str | None, str | None]:
+def derive_facets(record: Record, config: Config) -> tuple[str | None, str | None]:
     """(domain, agent): the frontmatter domain (else the folder's), and the owning agent."""
     folder = record.path.rpartition("/")[0]
     domain = record.domain or config.domain_of_folder(folder)
