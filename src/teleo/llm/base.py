@@ -29,6 +29,12 @@ class LLMCall(BaseModel):
     error: str | None = None
     started_at: str = ""
     """ISO 8601 UTC."""
+    attempt: int = 1
+    """1 for the first call of a job, counting every call (retries and repairs) after it."""
+    purpose: str = "extract"
+    """`extract` (a fresh attempt) or `repair` (the validation errors sent back)."""
+    finish_reason: str | None = None
+    """As the provider reported it (`stop`, `length`, …), when it answered."""
 
 
 class ProviderResult(BaseModel, Generic[T]):
