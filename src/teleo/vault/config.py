@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,6 +61,8 @@ class Config(BaseModel):
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     domains: dict[str, DomainConfig] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    llm: dict[str, Any] = Field(default_factory=dict)
+    """The `[llm]` table, validated by `teleo.llm.settings` (the vault does not depend on LLMs)."""
 
     def agent_for_domain(self, domain: str | None) -> str:
         """The agent that owns `domain`; the evaluator for anything else."""
