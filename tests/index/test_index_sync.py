@@ -289,3 +289,18 @@ def test_parallel_parse_matches_serial(vault, monkeypatch):
         monkeypatch.setattr(index_module, "_can_fork", lambda: True)
         assert index.sync(rebuild=True).added == 8
         assert snapshot(index) == serial
+
+
+def test_a_missing_model_does_not_lose_the_text_index(vault, monkeypatch):
+    from teleo.index import EmbeddingUnavailable
+
+    def unavailable(texts):
+        raise EmbeddingUnavailable("the bundled embedding model could not be loaded: gone")
+
+    monkeypatch.setattr(index_module, "embed", unavailable)
+    with Index.open(vault) as index:
+        stats = index.sync(embed=True)
+        assert stats.added == 8 and stats.pending_embeddings == 7 and "gone" in stats.warnings[0]
+        assert index.search("screening", SearchMode.hybrid)[0].path == HEALTH  # falls back to words
+        with pytest.raises(EmbeddingUnavailable):
+            index.search("screening", SearchMode.semantic)

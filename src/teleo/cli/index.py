@@ -69,7 +69,7 @@ def _index_errors() -> Iterator[None]:
     try:
         yield
     except EmbeddingUnavailable as exc:
-        fail(f"{exc} (try --mode text)", 1)
+        fail(f"{exc} (full-text search still works: teleo search --mode text)", 1)
     except sqlite3.OperationalError as exc:
         fail(f"index: {exc} (another teleo may be writing it; retry, or run teleo index --rebuild)", 1)
     except sqlite3.DatabaseError as exc:
@@ -118,9 +118,9 @@ def _print_stats(stats: SyncStats, vault: Vault) -> None:
         where = str(__import__("pathlib").Path(stats.location).relative_to(vault.root))
     except ValueError:
         pass
-    verb = "Rebuilt" if stats.rebuilt else "Updated" if stats.changed else "Up to date:"
+    verb = "Built" if stats.rebuilt else "Updated" if stats.changed else "Up to date:"
     console.print(
-        f"[bold]{verb}[/] {stats.notes:,} notes in {stats.seconds:.2f} s — "
+        f"[bold]{verb}[/] the index of {stats.notes:,} notes in {stats.seconds:.2f} s — "
         f"[green]{stats.added:,} added[/], [yellow]{stats.updated:,} updated[/], [red]{stats.removed:,} removed[/], "
         f"{stats.unchanged:,} unchanged"
     )
@@ -135,3 +135,5 @@ def _print_stats(stats: SyncStats, vault: Vault) -> None:
         details.append(f"{stats.pending_embeddings:,} embeddings pending")
     details.append(f"index: {where}")
     console.print("[dim]" + " · ".join(details) + "[/]")
+    for warning in stats.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")

@@ -1,8 +1,22 @@
 """The index: derived state of a vault — notes, fields, links, full text, embeddings.
 
-Entry point: `Index.open(vault).sync()`; then `search`, `similar`, `note_row`,
-`backlinks`, `links_from`. It lives in `<vault>/.teleo/index.sqlite` (git-ignored)
-and can be deleted at any time: the next sync rebuilds it from the files.
+Entry point: `Index.open(vault).sync()`; then `search`, `similar`, `similar_to`,
+`note_row`, `backlinks`, `links_from`, `resolve`. It lives in
+`<vault>/.teleo/index.sqlite` (git-ignored; a per-user cache file when the vault
+is read-only) and can be deleted at any time: the next sync rebuilds it.
+
+How it stays cheap (details in `index.py`, `store.py`):
+
+- a sync walks the files with their stat, hashes only changed stats, parses only
+  changed bytes, and commits everything in one transaction (a killed sync leaves
+  the previous index); an index built by another schema or Teleo version is rebuilt;
+- links are resolved by the vault's `LinkResolver`, built over just the files whose
+  normalised title can answer them, so an edit costs a few lookups, and a file that
+  appears or disappears re-resolves only the links naming its title;
+- full text is two FTS5 tables (titles/descriptions, bodies) with the facets coded
+  in, so filters are doclist intersections and common words don't cost a join;
+- embeddings (bundled wordllama model, offline) are computed lazily, for changed
+  text only, and queried from an in-memory matrix patched after each sync.
 """
 
 from __future__ import annotations

@@ -217,7 +217,12 @@ class Index:
                     generation_before = int(store.read_meta(db).get("generation", "0"))
                     plan = self._apply(db, files, walk_ns, stats, progress, rebuild)
                     if embed or (embed is None and model_loaded()):
-                        plan.embedded = self._embed_pending(db, progress)
+                        try:
+                            with _savepoint(db):
+                                plan.embedded = self._embed_pending(db, progress)
+                        except EmbeddingUnavailable as exc:  # the text index is still worth committing
+                            plan.embedded = {}
+                            stats.warnings.append(f"{exc}; embeddings stay pending")
                         stats.embedded = len(plan.embedded)
                     stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
                     stats.notes = len(files)
@@ -834,6 +839,19 @@ class _Plan:
         self.dirty = False
         self.next_id = 1
         self.generation = 0
+
+
+@contextmanager
+def _savepoint(db: sqlite3.Connection) -> Iterator[None]:
+    """A nested transaction: undone alone when the block fails, the outer one goes on."""
+    db.execute("SAVEPOINT teleo_inner")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK TO teleo_inner")
+        db.execute("RELEASE teleo_inner")
+        raise
+    db.execute("RELEASE teleo_inner")
 
 
 @contextmanager

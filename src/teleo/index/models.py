@@ -98,6 +98,8 @@ class SyncStats(BaseModel):
     """The index was (re)created from scratch: new, schema changed, or Teleo upgraded."""
     seconds: float = 0.0
     location: str = ""
+    warnings: list[str] = Field(default_factory=list)
+    """Things that did not stop the sync but should be said (e.g. the embedding model is missing)."""
 
     @property
     def changed(self) -> bool:
