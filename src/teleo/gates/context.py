@@ -19,6 +19,7 @@ class GateContext:
     vault: Vault
     today: dt.date = field(default_factory=dt.date.today)
     _links: dict[str, list[WikiLink]] = field(default_factory=dict)
+    _resolved: dict[str, list[tuple[WikiLink, Resolution]]] = field(default_factory=dict)
 
     @property
     def config(self):
@@ -34,6 +35,15 @@ class GateContext:
         if found is None:
             found = find_links(note.doc)
             self._links[note.path] = found
+        return found
+
+    def resolved_links(self, note: Note) -> list[tuple[WikiLink, Resolution]]:
+        """The note's links with where each leads (resolved once per run, shared by the rules)."""
+        found = self._resolved.get(note.path)
+        if found is None:
+            resolve = self.resolver.resolve
+            found = [(link, resolve(link.target, note.path)) for link in self.links(note)]
+            self._resolved[note.path] = found
         return found
 
     def resolve(self, note: Note, target: str) -> Resolution:

@@ -28,15 +28,16 @@ class Note:
     problems: list[Problem] = field(default_factory=list)
     """Problems reading the file (encoding, size, YAML); see also `doc.problems`."""
 
-    @property
+    @cached_property
     def title(self) -> str:
         """The title is the filename stem (reference §2.2)."""
-        return PurePosixPath(self.path).stem
+        name = self.path.rpartition("/")[2]
+        stem, dot, _ = name.rpartition(".")
+        return stem if dot and stem else name
 
-    @property
+    @cached_property
     def folder(self) -> str:
-        parent = str(PurePosixPath(self.path).parent)
-        return "" if parent == "." else parent
+        return self.path.rpartition("/")[0]
 
     @property
     def data(self) -> dict:

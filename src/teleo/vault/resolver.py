@@ -183,15 +183,16 @@ class LinkResolver:
                     self._words[word].append(title)
         words = sorted(set(norm.split(" ")), key=lambda w: len(self._words.get(w, ())))
         rare = [w for w in words if w in self._words][:3]
-        return sorted({title for word in rare for title in self._words[word]})
+        return list({title: None for word in rare for title in self._words[word]})
 
     def completions(self, norm: str) -> list[str]:
         """Normalised titles that start with `norm` (a truncated link), for targets of 4+ words."""
         if len(norm.split(" ")) < 4:
             return []
-        start = bisect.bisect_left(self._sorted_norms, norm)
+        norms = self._sorted_norms
         found = []
-        for candidate in self._sorted_norms[start:]:
+        for index in range(bisect.bisect_left(norms, norm), len(norms)):
+            candidate = norms[index]
             if not candidate.startswith(norm):
                 break
             if candidate != norm:

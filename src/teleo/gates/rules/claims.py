@@ -367,10 +367,10 @@ def evidence(ctx, note):
 
 def _cites_source(ctx, note) -> bool:
     """A body link that resolves to a source note (an archived article, paper, thread)."""
-    for link in ctx.links(note):
+    for link, resolution in ctx.resolved_links(note):
         if link.in_frontmatter:
             continue
-        path = ctx.resolve(note, link.target).path
+        path = resolution.path
         if path is not None and (path.startswith("inbox/") or ctx.vault.note(path).kind == Kind.SOURCE):
             return True
     return False

@@ -12,10 +12,9 @@ TRACE_FIELDS = frozenset({"claims_extracted", "enrichments", "enrichments_applie
 
 @note_rule("link-unresolved", Severity.WARNING, "every [[wiki link]] resolves to a note (nearest title suggested)")
 def unresolved_links(ctx, note):
-    for link in ctx.links(note):
+    for link, resolution in ctx.resolved_links(note):
         if link.field in TRACE_FIELDS and note.kind is Kind.SOURCE:
             continue
-        resolution = ctx.resolve(note, link.target)
         if resolution.resolved or resolution.unsafe:
             continue
         suggestion = ctx.resolver.suggest(link.target)
@@ -35,8 +34,7 @@ _LENIENT = {"md-suffix": "a .md suffix", "case": "different case", "normalised":
 
 @note_rule("link-inexact", Severity.INFO, "a link names its note exactly (not only by case, .md, punctuation or a stale path)")
 def inexact_links(ctx, note):
-    for link in ctx.links(note):
-        resolution = ctx.resolve(note, link.target)
+    for link, resolution in ctx.resolved_links(note):
         if resolution.method in _LENIENT:
             title = resolution.path.rsplit("/", 1)[-1][:-3]
             yield ctx.finding(
@@ -48,8 +46,8 @@ def inexact_links(ctx, note):
 
 @note_rule("link-unsafe", Severity.ERROR, "no link points outside the vault (`..`, absolute paths)")
 def unsafe_links(ctx, note):
-    for link in ctx.links(note):
-        if ctx.resolve(note, link.target).unsafe:
+    for link, resolution in ctx.resolved_links(note):
+        if resolution.unsafe:
             yield ctx.finding(
                 "link-unsafe", note, link.line, f"[[{link.target}]] points outside the vault; it is never followed",
                 field=link.field,
@@ -58,8 +56,7 @@ def unsafe_links(ctx, note):
 
 @note_rule("link-ambiguous", Severity.INFO, "a link's title is carried by one file only, or the folder rule settles it")
 def ambiguous_links(ctx, note):
-    for link in ctx.links(note):
-        resolution = ctx.resolve(note, link.target)
+    for link, resolution in ctx.resolved_links(note):
         if resolution.ambiguous:
             others = [c for c in resolution.candidates if c != resolution.path]
             yield ctx.finding(
@@ -71,8 +68,7 @@ def ambiguous_links(ctx, note):
 
 @note_rule("claim-links-musing", Severity.ERROR, "claims never link to musings (the one-way rule)", [Kind.CLAIM])
 def claim_links_musing(ctx, note):
-    for link in ctx.links(note):
-        resolution = ctx.resolve(note, link.target)
+    for link, resolution in ctx.resolved_links(note):
         if resolution.path and "/musings/" in f"/{resolution.path}":
             yield ctx.finding(
                 "claim-links-musing", note, link.line, f"claim links to the musing {resolution.path}",
