@@ -304,3 +304,14 @@ def test_a_missing_model_does_not_lose_the_text_index(vault, monkeypatch):
         assert index.search("screening", SearchMode.hybrid)[0].path == HEALTH  # falls back to words
         with pytest.raises(EmbeddingUnavailable):
             index.search("screening", SearchMode.semantic)
+
+
+def test_fields_are_queryable(vault):
+    with Index.open(vault) as index:
+        index.sync()
+        assert index.paths_where("status", "unprocessed") == ["inbox/archive/2026-02-01-someone-unread-report.md"]
+        assert index.paths_where("claims_extracted", "futarchy solves trustless joint ownership.md") == [
+            "inbox/archive/2026-01-03-hanson-futarchy-essay.md"
+        ]
+        assert len(index.paths_where("depends_on")) == 1
+        assert index.note_row(MARKETS).data["created"] == "2026-01-05"  # dates stay strings

@@ -811,6 +811,18 @@ class Index:
             for r in rows
         ]
 
+    def paths_where(self, key: str, value: str | None = None) -> list[str]:
+        """Paths of the notes whose frontmatter has `key` (equal to `value`, or any item of a
+        list equal to it, when given), e.g. `paths_where("status", "unprocessed")`."""
+        with self._lock:
+            self.ensure()
+            if value is None:
+                sql, params = "SELECT DISTINCT n.path FROM fields f JOIN notes n ON n.id = f.note WHERE f.key = ?", (key,)
+            else:
+                sql = "SELECT DISTINCT n.path FROM fields f JOIN notes n ON n.id = f.note WHERE f.key = ? AND f.value = ?"
+                params = (key, str(value))
+            return sorted(row[0] for row in self.db.execute(sql, params))
+
     def kinds_of(self, paths: Iterable[str]) -> dict[str, str]:
         """Path → kind for the given indexed paths."""
         with self._lock:
