@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 import typer
@@ -115,7 +116,7 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
 def _print_stats(stats: SyncStats, vault: Vault) -> None:
     where = stats.location
     try:
-        where = str(__import__("pathlib").Path(stats.location).relative_to(vault.root))
+        where = str(Path(stats.location).relative_to(vault.root))
     except ValueError:
         pass
     verb = "Built" if stats.rebuilt else "Updated" if stats.changed else "Up to date:"
