@@ -157,3 +157,15 @@ def test_large_vault_caps_keep_results_sensible(index, monkeypatch):
     assert index.search("traders price", SearchMode.text)[0].path == MARKETS  # bodies listed unranked
     assert MARKETS in paths(index.search("betting market pools private knowledge", SearchMode.hybrid))
     assert paths(index.search("screening", SearchMode.text, Filters.of(domain="health"))) == [HEALTH]
+
+
+def test_broad_filters_are_checked_after_ranking(index, monkeypatch):
+    import teleo.index.index as index_module
+
+    monkeypatch.setattr(index_module, "BROAD_FILTER_MIN_NOTES", 0)
+    monkeypatch.setattr(index_module, "BROAD_FILTER_SHARE", 0.1)
+    assert paths(index.search("screening", SearchMode.text, Filters.of(domain="health"))) == [HEALTH]
+    assert set(paths(index.search("market", SearchMode.text, Filters.of(type="claim"), k=50))) <= {
+        HEALTH, ALIGNMENT, FUTARCHY, MARKETS,
+    }
+    assert index.search("screening", SearchMode.text, Filters.of(domain="ai-alignment")) == []

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from teleo import __version__
 from teleo.index import store
-from teleo.index.embed import MODEL_ID, EmbeddingUnavailable, embed, model_loaded
+from teleo.index.embed import MODEL_ID, EmbeddingUnavailable, embed, load_model, model_loaded
 from teleo.index.models import (
     FACETS,
     Filters,
@@ -69,6 +69,8 @@ from teleo.notes.document import MAX_NOTE_BYTES
 from teleo.vault import LinkResolver, Resolution, Suggestion, Vault
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
 
     from teleo.index.vectors import Facets, VectorCache
@@ -93,6 +95,11 @@ BODY_RANK_CAP = 5_000
 """Bodies are ranked by bm25 only when at most this many match; a body word more common than that
 (5 % of a 100k-note vault) says little, and the title/description ranking and the embeddings
 order those queries (text mode lists the remaining body matches after the ranked ones)."""
+BROAD_FILTER_SHARE = 0.2
+BROAD_FILTER_MIN_NOTES = 5_000
+"""In a vault of more notes than this, a filter that lets at least this share of them through is
+checked on a deeper unfiltered ranking: intersecting FTS5 doclists with a facet code most notes
+carry costs more than it saves."""
 FULL_RESOLVER_MIN = 500
 """From this many notes to write, links are resolved against one resolver over every path; below
 it, against a small resolver over just the paths whose title can answer the links at hand."""
@@ -600,18 +607,23 @@ class Index:
             self.ensure()
             depth = max(50, 3 * k)
             terms = fts_terms(query)
+            pending = None  # the cosine scan runs on a thread while SQLite ranks the words
+            if mode is not SearchMode.text and has_words(query):
+                try:
+                    pending = self._nearest_async(query, depth, filters)
+                except EmbeddingUnavailable:
+                    if mode is SearchMode.semantic:
+                        raise
             text_ids: list[int] = []
             if mode is not SearchMode.semantic and terms:
                 text_ids = self._text_ranking(terms, filters, depth, fill=mode is SearchMode.text)
             semantic: list[tuple[int, float]] = []
-            if mode is not SearchMode.text and has_words(query):
+            if pending is not None:
                 try:
-                    allowed = None if filters.empty else self._facet_cache().mask(filters)
-                    semantic = self._nearest(query, depth, allowed)
+                    semantic = [(i, s) for i, s in pending.result() if s >= SEMANTIC_FLOOR]
                 except EmbeddingUnavailable:
                     if mode is SearchMode.semantic:
                         raise
-                semantic = [(i, s) for i, s in semantic if s >= SEMANTIC_FLOOR]
             if mode is SearchMode.text:
                 ranked = [(i, 1.0 / (RRF_K + r)) for r, i in enumerate(text_ids, 1)]
             elif mode is SearchMode.semantic:
@@ -633,18 +645,41 @@ class Index:
         cache = self._vector_cache()
         return cache.top(embed([text])[0], n, cache.rows_allowed(allowed))
 
+    def _nearest_async(self, text: str, n: int, filters: Filters) -> "Future[list[tuple[int, float]]]":
+        """Start `_nearest` on a worker thread (numpy and the tokenizer release the GIL; the
+        database work it needs is done here first, on this thread)."""
+        allowed = None if filters.empty else self._facet_cache().mask(filters)
+        self.embed_pending()
+        cache = self._vector_cache()
+        load_model()  # raises EmbeddingUnavailable here, not in the thread
+        return _search_pool().submit(lambda: cache.top(embed([text])[0], n, cache.rows_allowed(allowed)))
+
     def _text_ranking(self, terms: list[str], filters: Filters, depth: int, fill: bool) -> list[int]:
         """Full-text ranking: all words first, then (when that finds few) any word. `fill` (text
-        mode) ranks however many notes match; otherwise very common words are left to the embeddings."""
+        mode) ranks however many notes match; otherwise very common words are left to the embeddings.
+
+        A selective filter is applied inside FTS5 (facet codes); a broad one (most notes pass)
+        costs less as a check on a deeper unfiltered ranking, with the in-memory facet mask."""
         facets = facet_filter(filters)
-        ranking = self._text_lists(all_of(terms), facets, depth, fill)
+        allowed = None
+        fetch = depth
+        if facets and self._note_count() > BROAD_FILTER_MIN_NOTES:
+            cache = self._facet_cache()
+            mask = cache.mask(filters)
+            share = float(mask.sum()) / max(1, int(cache.alive.sum())) if mask is not None else 1.0
+            if share >= BROAD_FILTER_SHARE:
+                facets, allowed, fetch = "", mask, min(int(depth / max(share, 0.01) * 1.5) + 1, 20 * depth)
+        ranking = self._text_lists(all_of(terms), facets, fetch, fill, allowed=allowed)
         if len(ranking) < depth and len(terms) > 1:
             seen = set(ranking)
-            more = self._text_lists(any_of(terms), facets, depth, fill, optional=True)
+            more = self._text_lists(any_of(terms), facets, fetch, fill, optional=True, allowed=allowed)
             ranking += [i for i in more if i not in seen]
         return ranking[:depth]
 
-    def _text_lists(self, match: str, facets: str, depth: int, fill: bool, optional: bool = False) -> list[int]:
+    def _text_lists(
+        self, match: str, facets: str, depth: int, fill: bool, optional: bool = False,
+        allowed: "np.ndarray | None" = None,
+    ) -> list[int]:
         """Title/description ranking and body ranking (bm25 each), fused. In a large vault a match
         set too big to rank cheaply is skipped (`optional`) or, for bodies, left unranked."""
         head_match = scoped(match, HEAD_COLUMNS, facets)
@@ -666,6 +701,9 @@ class Index:
             seen = set(head)
             unranked = self.db.execute("SELECT rowid FROM fts_body WHERE fts_body MATCH ? LIMIT ?", (body_match, 2 * depth))
             body = [i for (i,) in unranked if i not in seen][:depth]
+        if allowed is not None:
+            head = [i for i in head if i < len(allowed) and allowed[i]]
+            body = [i for i in body if i < len(allowed) and allowed[i]]
         return [i for i, _ in _fuse([head, body], [1.0, BODY_WEIGHT])]
 
     def _ranked(self, table: str, score: str, match: str, depth: int) -> list[int]:
@@ -851,6 +889,21 @@ class _Plan:
         self.dirty = False
         self.next_id = 1
         self.generation = 0
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _search_pool():
+    """One worker thread for the cosine scans of hybrid searches (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="teleo-index")
+        return _POOL
 
 
 @contextmanager
