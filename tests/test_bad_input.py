@@ -82,11 +82,12 @@ def lint_json(*args: str, cwd: Path) -> tuple[int, dict]:
 
 
 def snapshot(*roots: Path) -> dict[str, tuple[bytes | str, int]]:
-    """Every file under `roots` (outside .git): its bytes (or link target) and its mtime, without following links."""
+    """Every file under `roots` (outside .git and the derived .teleo/ caches): its bytes (or link target)
+    and its mtime, without following links."""
     state: dict[str, tuple[bytes | str, int]] = {}
     for root in roots:
         for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d != ".git"]
+            dirs[:] = [d for d in dirs if d not in (".git", ".teleo")]
             for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
                 path = os.path.join(folder, name)
                 info = os.lstat(path)

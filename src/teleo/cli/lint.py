@@ -38,6 +38,9 @@ def lint(
     severity: Severity = typer.Option(Severity.INFO, "--severity", "-s", help="Show findings at this level and above."),
     rule: Optional[list[str]] = typer.Option(None, "--rule", "-r", help="Run only these rule ids (repeatable)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every rule id with its severity and exit."),
+    use_cache: bool = typer.Option(
+        True, "--cache/--no-cache", help="Reuse findings of unchanged notes (kept in .teleo/, derived, safe to delete)."
+    ),
 ) -> None:
     """Check notes against the quality gates; exit 1 when any error is found."""
     if list_rules:
@@ -48,7 +51,7 @@ def lint(
             fail(f"unknown rule '{name}' (see teleo lint --list-rules)")
     vault = vault_for_paths(ctx, paths)
     targets, outside = note_targets(vault, paths or [])
-    report = _run(vault, targets, rule, outside)
+    report = _run(vault, targets, rule, outside, use_cache)
     shown = [f for f in report.findings if f.severity.rank <= severity.rank]
     if output is OutputFormat.json:
         payload = {"findings": [f.model_dump(mode="json") for f in shown], "summary": report.summary.model_dump()}
@@ -59,17 +62,30 @@ def lint(
     raise typer.Exit(1 if report.has_errors else 0)
 
 
-def _run(vault: Vault, targets: list[str] | None, rules: list[str] | None, outside: list[Finding]) -> Report:
+def _run(
+    vault: Vault, targets: list[str] | None, rules: list[str] | None, outside: list[Finding], use_cache: bool
+) -> Report:
     from rich.progress import Progress
 
     total = len(targets) if targets is not None else len(vault.markdown_paths())
     with Progress(transient=True, console=console, disable=total < 2000 or not console.is_terminal) as bar:
         task = bar.add_task("linting", total=total)
-        report = check(vault, targets, rules=rules, progress=lambda done, _: bar.update(task, completed=done))
+        report = check(
+            vault, targets, rules=rules, cache=use_cache and _writable(vault),
+            progress=lambda done, _: bar.update(task, completed=done),
+        )
     if outside:
         findings = sorted(outside + report.findings, key=Finding.sort_key)
         report = Report(findings=findings, summary=summarise(findings, report.summary.files))
     return report
+
+
+def _writable(vault: Vault) -> bool:
+    """A read-only vault (a mounted snapshot) is linted without a cache."""
+    import os
+
+    target = vault.root / ".teleo"
+    return os.access(target if target.exists() else vault.root, os.W_OK)
 
 
 def _print_findings(findings: list[Finding]) -> None:

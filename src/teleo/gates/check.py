@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel
 
 from teleo.gates import rules as _rules  # noqa: F401  (registers every rule)
+from teleo.gates.cache import Entry, LintCache, file_stamp, run_key, world_key
 from teleo.gates.context import GateContext
 from teleo.gates.findings import Finding, Severity
 from teleo.gates.registry import RULES
@@ -45,8 +46,13 @@ def check(
     rules: Iterable[str] | None = None,
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: bool = False,
 ) -> Report:
-    """Run every (or the named) rule on the notes at `paths` (default: all)."""
+    """Run every (or the named) rule on the notes at `paths` (default: all).
+
+    With `cache`, each note's findings are kept in `.teleo/` and reused while
+    the note and the vault's set of (path, kind) are unchanged (see `cache.py`).
+    """
     ctx = GateContext(vault, today=today or dt.date.today())
     unknown = [r for r in rules or [] if r not in RULES]
     if unknown:
@@ -61,7 +67,10 @@ def check(
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
     with _gc_paused():
-        findings.extend(_check_notes(ctx, vault, targets, note_rules, progress))
+        if cache:
+            findings.extend(_check_notes_cached(ctx, vault, targets, selected, note_rules, progress))
+        else:
+            findings.extend(_check_notes(ctx, vault, targets, note_rules, progress))
         for rule in selected:
             if rule.vault_check is not None:
                 findings.extend(f for f in rule.vault_check(ctx) if f.file in wanted)
@@ -94,6 +103,53 @@ def _check_notes(ctx: GateContext, vault: Vault, targets: list[str], note_rules:
         findings.extend(_check_note(ctx, note, note_rules))
         if progress is not None:
             progress(index, len(targets))
+    return findings
+
+
+def _check_notes_cached(
+    ctx: GateContext, vault: Vault, targets: list[str], selected: list, note_rules: list, progress
+) -> list[Finding]:
+    folder = vault.root / ".teleo"
+    key = run_key([r.id for r in selected], vault.config.model_dump_json(), ctx.today.isoformat())
+    store = LintCache.load(folder, key)
+    stamps = {path: file_stamp(vault.root, path) for path in vault.markdown_paths()}
+    kinds: dict[str, str] = {}
+    changed: set[str] = set()
+    for path, stamp in stamps.items():
+        entry = store.entries.get(path)
+        if entry is not None and stamp == (entry.size, entry.mtime_ns):
+            kinds[path] = entry.kind
+        else:
+            kinds[path] = vault.note(path).kind.value
+            changed.add(path)
+    world = world_key(kinds)
+    reusable = world == store.world
+    ctx.kinds = kinds
+    findings: list[Finding] = []
+    entries: dict[str, Entry] = {}
+    recomputed = 0
+    for index, path in enumerate(targets, 1):
+        entry = store.entries.get(path)
+        if reusable and entry is not None and path in stamps and path not in changed:
+            found = entry.findings
+        else:
+            recomputed += 1
+            found = _check_notes(ctx, vault, [path], note_rules, None)
+            stamp = stamps.get(path)
+            if stamp is not None:
+                entry = Entry(stamp[0], stamp[1], kinds[path], found)
+        if entry is not None and path in stamps:
+            entries[path] = entry
+        findings.extend(found)
+        if progress is not None:
+            progress(index, len(targets))
+    if reusable:  # keep what is still valid for notes outside this run
+        for path, entry in store.entries.items():
+            if path not in entries and path in stamps and path not in changed:
+                entries[path] = entry
+    if recomputed or not reusable or len(entries) != len(store.entries):
+        store.world, store.entries = world, entries
+        store.save(folder)
     return findings
 
 

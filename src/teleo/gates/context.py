@@ -20,6 +20,8 @@ class GateContext:
     today: dt.date = field(default_factory=dt.date.today)
     _links: dict[str, list[WikiLink]] = field(default_factory=dict)
     _resolved: dict[str, list[tuple[WikiLink, Resolution]]] = field(default_factory=dict)
+    kinds: dict[str, str] | None = None
+    """Every note's kind by path, when known without parsing (from the lint cache)."""
 
     @property
     def config(self):
@@ -54,6 +56,10 @@ class GateContext:
         return self.vault.notes()
 
     def notes_of(self, *kinds: Kind) -> list[Note]:
+        """The notes of these kinds, in path order (parsing only those when kinds are known)."""
+        if self.kinds is not None:
+            wanted = {k.value for k in kinds}
+            return [self.vault.note(path) for path, kind in self.kinds.items() if kind in wanted]
         return [n for n in self.all_notes if n.kind in kinds]
 
     def finding(

@@ -98,7 +98,12 @@ def replace_in_body(doc: Document, old: str, new: str) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same folder and a rename.
+    """Write `text` (UTF-8) to `path` atomically; see `atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file in the same folder, fsync and a rename.
 
     The temp name is short and fixed-length: corpus titles reach 252 bytes,
     so `<note>.tmp` would overflow the 255-byte name limit.
@@ -106,7 +111,7 @@ def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".teleo-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())

@@ -16,6 +16,7 @@ from teleo.notes import Kind
 from teleo.vault import normalise_title
 
 DUPLICATE_KINDS = (Kind.CLAIM, Kind.CONVICTION, Kind.ENTITY, Kind.SOURCE)
+_DUPLICATE_KIND_VALUES = frozenset(k.value for k in DUPLICATE_KINDS)
 REPEATED_BY_DESIGN = frozenset(
     {
         "_map", "readme", "index", "identity", "beliefs", "reasoning", "skills", "published", "network",
@@ -29,14 +30,17 @@ REPEATED_BY_DESIGN = frozenset(
     "title-duplicate", Severity.WARNING, "a claim, conviction, entity or source title is carried by one note only"
 )
 def duplicate_titles(ctx):
-    groups: dict[str, list] = defaultdict(list)
-    for note in ctx.notes_of(*DUPLICATE_KINDS):
-        if note.title.casefold() in REPEATED_BY_DESIGN:
+    by_title: dict[str, list[str]] = defaultdict(list)  # paths first: parse only the notes that collide
+    for path in ctx.vault.markdown_paths():
+        stem = path.rpartition("/")[2][:-3]
+        if stem.casefold() not in REPEATED_BY_DESIGN and (key := normalise_title(stem)):
+            by_title[key].append(path)
+    for paths in by_title.values():
+        if len(paths) < 2:
             continue
-        key = normalise_title(note.title)
-        if key:
-            groups[key].append(note)
-    for notes in groups.values():
+        if ctx.kinds is not None:  # kinds known from the lint cache: parse only what can collide
+            paths = [p for p in paths if ctx.kinds.get(p) in _DUPLICATE_KIND_VALUES]
+        notes = [n for n in (ctx.vault.note(p) for p in paths) if n.kind in DUPLICATE_KINDS]
         if len(notes) < 2:
             continue
         for note in notes:

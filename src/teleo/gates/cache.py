@@ -1,0 +1,92 @@
+"""A derived cache of each note's findings, so an unchanged vault lints at file-listing speed.
+
+Like every cache in Teleo it is rebuildable and never the truth: it lives in
+`.teleo/lint-cache.pickle`, and deleting it only costs time. A note's cached
+findings are reused when
+
+* the note's size and modification time are unchanged, and
+* the run's key is unchanged: Teleo's version, the selected rules, the config
+  and today's date (staleness depends on it), and
+* the *world* is unchanged: the set of (path, kind) of every note. Note rules
+  look at other notes only through link resolution (paths) and their kinds,
+  so this is exactly what a note's findings can depend on besides itself.
+
+Vault rules (duplicate titles, position counts) are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from teleo import __version__
+from teleo.gates.findings import Finding
+from teleo.notes import atomic_write_bytes
+
+CACHE_FILE = "lint-cache.pickle"
+_FORMAT = 1
+
+
+@dataclass
+class Entry:
+    size: int
+    mtime_ns: int
+    kind: str
+    findings: list[Finding]
+
+
+@dataclass
+class LintCache:
+    key: str
+    world: str = ""
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path, key: str) -> "LintCache":
+        """The cache in `folder` if it was written for `key`, else an empty one."""
+        try:
+            with open(folder / CACHE_FILE, "rb") as handle:
+                stored = pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return cls(key)
+        if not isinstance(stored, dict) or stored.get("format") != _FORMAT or stored.get("key") != key:
+            return cls(key)
+        return cls(key, stored.get("world", ""), stored.get("entries", {}))
+
+    def save(self, folder: Path) -> None:
+        """Write atomically; a cache that cannot be written is simply not written."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")
+            payload = {"format": _FORMAT, "key": self.key, "world": self.world, "entries": self.entries}
+            atomic_write_bytes(folder / CACHE_FILE, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+
+def run_key(rule_ids: list[str], config_json: str, today: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (__version__, ",".join(sorted(rule_ids)), config_json, today):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def world_key(kinds: dict[str, str]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(kinds):
+        digest.update(f"{path}\0{kinds[path]}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def file_stamp(root: Path, path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(root / path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
