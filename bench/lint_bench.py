@@ -9,6 +9,9 @@ For the corpus and for a synthetic copy of it `--copies` times over (built by
   regex-extracts the frontmatter (`^---\\n(.*?)\\n---`) and every `[[link]]`;
 * lint (in-process) — `teleo.gates.check(Vault.open(path))`, a fresh Vault
   each run and the module-level title cache cleared, so nothing carries over;
+* lint warm (in-process) — `check(..., cache=True)` on a writable copy after
+  one run has filled the findings cache in `.teleo/`: what `teleo lint`
+  costs on a vault where nothing changed since the last lint;
 * lint (CLI) — wall time of `teleo lint PATH --format json` in a subprocess,
   once (interpreter start, imports and JSON output included).
 
@@ -100,6 +103,26 @@ def lint_once(root: Path, clock: list[float] | None = None):
         clock.append(spent[0])
 
 
+def warm_lint(root: Path, repeat: int, cold) -> tuple[float, list[float], bool]:
+    """Best of `repeat` cached lints after one filling run (on a copy when `root` is read-only)."""
+    from teleo.gates import check
+    from teleo.vault import Vault
+
+    copy = None
+    if not os.access(root, os.W_OK):
+        copy = Path(tempfile.mkdtemp(prefix="teleo-warm-")) / root.name
+        shutil.copytree(root, copy)
+    target = copy or root
+    try:
+        shutil.rmtree(target / ".teleo", ignore_errors=True)
+        check(Vault.open(target), cache=True)
+        best, runs, _, report = best_of(repeat, lambda: check(Vault.open(target), cache=True))
+        return best, runs, report.findings == cold.findings
+    finally:
+        if copy is not None:
+            shutil.rmtree(copy.parent, ignore_errors=True)
+
+
 def best_of(repeat: int, run) -> tuple[float, list[float], list[float], object]:
     """Best wall time, every wall time, every CPU time (this process), the last result."""
     times, cpu = [], []
@@ -166,15 +189,21 @@ class Row:
     floor_cpu: list[float]
     lint_cpu: list[float]
     """CPU seconds of this process per run: steadier than wall time on a busy machine."""
+    warm_s: float | None = None
+    warm_runs: list[float] = field(default_factory=list)
+    warm_same: bool | None = None
+    """Whether the warm run reported exactly the cold run's findings."""
     cli_s: float | None = None
     cli_findings: int | None = None
     cli_note: str = ""
     ratio: float = field(init=False)
     cpu_ratio: float = field(init=False)
     cli_ratio: float | None = field(init=False)
+    warm_ratio: float | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.ratio = self.lint_s / self.floor_s
+        self.warm_ratio = self.warm_s / self.floor_s if self.warm_s is not None else None
         self.cpu_ratio = min(self.lint_cpu) / min(self.floor_cpu)
         self.cli_ratio = self.cli_s / self.floor_s if self.cli_s is not None else None
 
@@ -202,6 +231,9 @@ def measure(name: str, root: Path, repeat: int, cli: bool, log) -> Row:
         floor_counts=counts, lint_s=lint_s, lint_runs=lint_runs, findings=findings, by_rule=report.summary.by_rule,
         suggest_s=suggest[lint_runs.index(lint_s)], floor_cpu=floor_cpu, lint_cpu=lint_cpu,
     )
+    log(f"[{name}] lint warm ×{repeat}")
+    row.warm_s, row.warm_runs, row.warm_same = warm_lint(root, repeat, report)
+    row.__post_init__()
     if cli:
         log(f"[{name}] teleo lint (CLI)")
         row.cli_s, row.cli_findings, row.cli_note = cli_once(root)
@@ -235,16 +267,21 @@ def print_table(rows: list[Row], meta: dict) -> None:
     for column, justify in (
         ("vault", "left"), ("files", "right"), ("floor s", "right"), ("lint s (in-process)", "right"),
         ("of which suggest s", "right"), ("lint s (CLI)", "right"), ("lint/floor", "right"),
-        ("CPU lint/floor", "right"), ("target", "right"), ("", "left"), ("findings", "right"),
+        ("CPU lint/floor", "right"), ("warm lint s", "right"), ("warm/floor", "right"), ("target", "right"),
+        ("cold", "left"), ("warm", "left"), ("findings", "right"),
     ):
         table.add_column(column, justify=justify, no_wrap=True)
     for row in rows:
         cli = f"{row.cli_s:.3f}" if row.cli_s is not None else "skipped"
         verdict = "[bold green]PASS[/]" if row.passed else "[bold red]FAIL[/]"
+        warm_ok = row.warm_ratio is not None and row.warm_ratio <= TARGET and row.warm_same
+        warm_verdict = "[bold green]PASS[/]" if warm_ok else "[bold red]FAIL[/]"
         table.add_row(
             row.vault, f"{row.files:,}", f"{row.floor_s:.3f}", f"{row.lint_s:.3f}", f"{row.suggest_s:.3f}", cli,
             f"{row.ratio:.1f}×", f"{row.cpu_ratio:.1f}×",
-            f"≤ {TARGET:.1f}×", verdict, f"{row.findings[-1]:,}",
+            f"{row.warm_s:.3f}" if row.warm_s is not None else "-",
+            f"{row.warm_ratio:.2f}×" if row.warm_ratio is not None else "-",
+            f"≤ {TARGET:.1f}×", verdict, warm_verdict, f"{row.findings[-1]:,}",
         )
     console.print(table)
     for row in rows:
@@ -261,6 +298,11 @@ def print_table(rows: list[Row], meta: dict) -> None:
             f"{rest / row.floor_s:.1f}× floor"
         )
         console.print(f"  by rule: {row.by_rule}")
+        if row.warm_s is not None:
+            console.print(
+                f"  warm (cached) runs {', '.join(f'{s:.3f}' for s in row.warm_runs)} s; "
+                f"same findings as cold: {row.warm_same}"
+            )
         if row.cli_s is not None:
             console.print(
                 f"  CLI: {row.cli_s:.3f} s = {row.cli_ratio:.1f}× floor, {row.cli_findings} findings in its JSON"
