@@ -87,7 +87,7 @@ def _check_edit(rel: str, doc, key: str, value, added: list[str]) -> str:
     if not doc.has_frontmatter:
         assert out == "---\n" + "".join(added) + "---\n" + doc.text, rel
         return "added"
-    close = doc.body_start_line - 2  # index of the closing delimiter
+    close = doc.fm_close_line - 1  # index of the closing delimiter
     starts = [k for k in doc.key_starts if k.key == key]
     if not starts:
         # appended just before the closer; nothing else moves

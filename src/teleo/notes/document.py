@@ -54,6 +54,8 @@ class Document:
     """1-based line of the first frontmatter line after the opening `---`."""
     body_start_line: int = 1
     """1-based line where the body starts."""
+    fm_close_line: int = 0
+    """1-based line of the closing `---`/`...` (0 without frontmatter)."""
     body: str = ""
     problems: list[Problem] = field(default_factory=list)
     _keys: list[TopKey] | None = field(default=None, repr=False, compare=False)
@@ -125,6 +127,7 @@ def parse_document(text: str) -> Document:
         fm_first_line=2,
         body=body,
         body_start_line=close_index + 2 if lines[close_index].endswith("\n") else close_index + 1,
+        fm_close_line=close_index + 1,
     )
     _load_mapping(doc)
     return doc

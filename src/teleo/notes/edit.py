@@ -38,7 +38,7 @@ def set_field(doc: Document, key: str, value: Any) -> str:
         return f"{bom}---{eol}{new_lines}---{eol}{doc.text[len(bom):]}"
     start, end = _field_span(doc, key)
     if start is None:
-        close = doc.body_start_line - 2  # 0-based index of the closing delimiter
+        close = doc.fm_close_line - 1  # 0-based index of the closing delimiter
         return "".join(lines[:close]) + _with_newline(lines, close) + new_lines + "".join(lines[close:])
     return "".join(lines[:start]) + new_lines + "".join(lines[end:])
 
@@ -67,7 +67,7 @@ def _field_span(doc: Document, key: str) -> tuple[int | None, int]:
     With duplicate keys the last one (the value YAML keeps) is the one edited.
     """
     _check_editable(doc)
-    close = doc.body_start_line - 2
+    close = doc.fm_close_line - 1
     starts = doc.key_starts
     found = [i for i, top in enumerate(starts) if top.key == key]
     if not found:
