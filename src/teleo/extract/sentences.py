@@ -24,19 +24,12 @@ from __future__ import annotations
 
 import functools
 import html
-import logging
-import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    import numpy as np
+from typing import Literal
 
 BlockKind = Literal["paragraph", "item", "quote"]
-
-EMBED_DIM = 256
 
 
 @dataclass(frozen=True)
@@ -347,35 +340,8 @@ def split_sentences(text: str) -> Segmented:
 
 
 # -- embeddings --------------------------------------------------------------------
+# One loader per process for the whole engine: the index owns it.
+from teleo.index.embed import embed  # noqa: E402
+from teleo.index.embed import load_model as embedder  # noqa: E402
 
-_load_lock = threading.Lock()
-
-
-@functools.cache
-def embedder():  # -> wordllama.WordLlamaInference
-    """The `wordllama` model bundled in its wheel (256-d), loaded offline once per process."""
-    with _load_lock:
-        root = logging.getLogger()
-        handlers, level = list(root.handlers), root.level
-        try:
-            import wordllama
-            from wordllama import WordLlama
-
-            return WordLlama.load(cache_dir=os.path.dirname(wordllama.__file__), disable_download=True)
-        finally:
-            # wordllama configures the root logger on import; give callers theirs back
-            root.handlers[:] = handlers
-            root.setLevel(level)
-
-
-def embed(texts: list[str]) -> np.ndarray:
-    """Unit-length float32 rows, one per text (a zero row for a text without tokens)."""
-    import numpy as np
-
-    if not texts:
-        return np.zeros((0, EMBED_DIM), dtype=np.float32)
-    vectors = np.asarray(embedder().embed([t if t.strip() else " " for t in texts], norm=False), dtype=np.float32)
-    vectors = np.nan_to_num(vectors, copy=False)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.divide(vectors, norms, out=vectors, where=norms > 0)
-    return vectors
+__all__ = ["Segmented", "Sentence", "embed", "embedder", "split_sentences"]
