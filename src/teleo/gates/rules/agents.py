@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 
 from teleo.gates.findings import Severity
+from teleo.gates.rules.values import non_empty
 from teleo.gates.registry import note_rule, vault_rule
 from teleo.notes import Kind
 
@@ -47,9 +48,7 @@ def _entries(value) -> list[str]:
 
 def _has(value) -> bool:
     """A field with content: a non-blank scalar, or a list/mapping holding one."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    return bool(_entries(value))
+    return non_empty(value)
 
 
 def _link_target(entry: str) -> str:

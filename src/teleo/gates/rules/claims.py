@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from teleo.gates.findings import Severity
+from teleo.gates.rules.values import non_empty
 from teleo.gates.registry import note_rule
 from teleo.notes import Kind
 from teleo.vault import normalise_title
@@ -379,17 +380,6 @@ def _cites_source(ctx, note) -> bool:
 # -- claim-counter-evidence ------------------------------------------------------
 
 
-def _non_empty(value) -> bool:
-    """A frontmatter value with content: a non-blank string, or a list/dict holding one."""
-    if value is None or isinstance(value, bool):
-        return False
-    if isinstance(value, (list, tuple)):
-        return any(_non_empty(item) for item in value)
-    if isinstance(value, dict):
-        return any(_non_empty(item) for item in value.values())
-    return bool(str(value).strip())
-
-
 _COUNTER_SECTION = re.compile(
     r"\n(?:#{2,6}[ \t]*(?:Challenges?|Counter[- ]?(?:evidence|arguments?|points?)|Limitations|Objections|"
     r"Caveats|Risks|What Would Change|Disconfirm|Additional Evidence \(challenge\))"
@@ -407,7 +397,7 @@ def counter_evidence(ctx, note):
     confidence = _text(note.data.get("confidence"))
     if confidence is None or confidence.lower() not in ("likely", "proven"):
         return
-    if _non_empty(note.data.get("challenged_by")):
+    if non_empty(note.data.get("challenged_by")):
         return
     body = note.doc.body
     if "**Counter" in body or "**counter" in body or _COUNTER_SECTION.search("\n" + body):

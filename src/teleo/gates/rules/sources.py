@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from teleo.gates.findings import Severity
+from teleo.gates.rules.values import non_empty
 from teleo.gates.registry import note_rule
 from teleo.notes import Kind
 
@@ -25,17 +26,6 @@ def _status(note) -> str | None:
     if value is None or isinstance(value, (list, dict, bool)):
         return None
     return str(value).strip().lower() or None
-
-
-def _non_empty(value) -> bool:
-    """A frontmatter value with content: a non-blank scalar, or a list/dict holding one."""
-    if value is None or isinstance(value, bool):
-        return False
-    if isinstance(value, (list, tuple)):
-        return any(_non_empty(item) for item in value)
-    if isinstance(value, dict):
-        return any(_non_empty(item) for item in value.values())
-    return bool(str(value).strip())
 
 
 def trace_entries(value) -> list[str]:
@@ -80,13 +70,13 @@ def lifecycle(ctx, note):
             suggestion="list the claims written from this source in claims_extracted (or the enriched claims in "
             "enrichments_applied); if nothing was extracted, set status: null-result and say why in notes",
         )
-    if status == "null-result" and not any(_non_empty(data.get(key)) for key in _NOTES_FIELDS):
+    if status == "null-result" and not any(non_empty(data.get(key)) for key in _NOTES_FIELDS):
         yield ctx.finding(
             "source-lifecycle", note, line,
             "status is null-result but there are no notes saying why nothing was extracted",
             field="notes", suggestion="add notes: (or extraction_notes:) explaining why the source yielded no claims",
         )
-    if not _non_empty(data.get("processed_by")):
+    if not non_empty(data.get("processed_by")):
         yield ctx.finding(
             "source-lifecycle", note, line, f"status is {status} but processed_by does not name who processed it",
             field="processed_by", severity=Severity.WARNING,
