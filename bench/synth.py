@@ -350,6 +350,113 @@ def link_stats(root: Path, suggestions: bool = False) -> dict:
     return stats
 
 
+# -- synthetic claims (a large vault of small generated notes) ---------------------
+
+CLAIMS_MARKER = ".claims.json"
+CLAIMS_FORMAT = 1  # bump when the generator changes, so stale vaults are regenerated
+CLAIM_DOMAINS = ("ai-alignment", "entertainment", "health", "internet-finance", "space-development")
+CONFIDENCES = ("proven", "likely", "experimental", "speculative")
+_WORD = re.compile(r"[a-z][a-z]{2,}")
+_STOP = frozenset(
+    "the and for that this with are from was were but not have has had its into than then they them their "
+    "there these those which what when where who whom will would can could should may might also been being "
+    "such each other more most some any all our out over under about because while only just very".split()
+)
+
+
+def corpus_vocabulary(src: Path, size: int = 6000) -> tuple[list[str], list[int]]:
+    """The `size` commonest words (3+ letters, lower-case ASCII, no stop words) of `src`'s markdown,
+    sorted by falling count then alphabetically, with their cumulative counts (for `random.choices`)."""
+    counts: Counter[str] = Counter()
+    for rel in markdown_files(src):
+        text = (src / rel).read_text(encoding="utf-8", errors="replace").lower()
+        counts.update(w for w in _WORD.findall(text) if w not in _STOP)
+    common = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]
+    words = [w for w, _ in common]
+    cumulative, total = [], 0
+    for _, n in common:
+        total += n
+        cumulative.append(total)
+    return words, cumulative
+
+
+def make_claims(src: Path, dest: Path, count: int, seed: int = 1) -> dict:
+    """Write `count` small claim notes into `dest/domains/<domain>/` (dest empty or absent).
+
+    Each note: frontmatter (type claim, domain, description, confidence, source,
+    created), an H1 title of 6–12 words, a paragraph of 60–120 words and 2–4
+    `[[links]]` to other generated titles. Words are drawn from the corpus
+    vocabulary with its frequencies, by a seeded generator: same source, count
+    and seed → same bytes. Titles are unique (case-insensitively).
+    """
+    import random
+
+    src = src.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        raise FileExistsError(f"{dest}: not empty")
+    words, cumulative = corpus_vocabulary(src)
+    rng = random.Random(seed)
+    choices = rng.choices
+    titles: list[str] = []
+    seen: set[str] = set()
+    while len(titles) < count:
+        title = " ".join(choices(words, cum_weights=cumulative, k=rng.randint(6, 12)))
+        if title not in seen:
+            seen.add(title)
+            titles.append(title)
+    for domain in CLAIM_DOMAINS:
+        (dest / "domains" / domain).mkdir(parents=True, exist_ok=True)
+    links = 0
+    for i, title in enumerate(titles):
+        domain = CLAIM_DOMAINS[i % len(CLAIM_DOMAINS)]
+        body = choices(words, cum_weights=cumulative, k=rng.randint(60, 120))
+        body[0] = body[0].capitalize()
+        targets = [titles[rng.randrange(count)] for _ in range(rng.randint(2, 4))]
+        targets = [t for t in targets if t != title]
+        links += len(targets)
+        description = " ".join(choices(words, cum_weights=cumulative, k=rng.randint(10, 18)))
+        text = (
+            f"---\ntype: claim\ndomain: {domain}\ndescription: {description}\n"
+            f"confidence: {CONFIDENCES[i % len(CONFIDENCES)]}\nsource: \"synthetic claim {i}\"\n"
+            f"created: 2026-{1 + i % 12:02d}-{1 + i % 28:02d}\n---\n\n# {title}\n\n"
+            + " ".join(body) + ".\n\n---\n\nRelevant Notes:\n"
+            + "".join(f"- [[{t}]]\n" for t in targets)
+        )
+        with open(dest / "domains" / domain / f"{title}.md", "w", encoding="utf-8") as handle:
+            handle.write(text)
+    marker = {
+        "format": CLAIMS_FORMAT, "count": count, "seed": seed, "source": str(src),
+        "source_signature": source_signature(src, markdown_files(src)), "files": count, "links": links,
+        "vocabulary": len(words),
+    }
+    (dest / CLAIMS_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+    return marker
+
+
+def ensure_claims(src: Path, dest: Path, count: int, seed: int = 1) -> tuple[dict, bool]:
+    """Reuse `dest` if its claims marker matches (format, count, seed, source), else regenerate it."""
+    src = src.resolve()
+    try:
+        marker = json.loads((dest / CLAIMS_MARKER).read_text(encoding="utf-8"))
+        if (
+            marker.get("format") == CLAIMS_FORMAT and marker.get("count") == count and marker.get("seed") == seed
+            and marker.get("source") == str(src)
+            and marker.get("source_signature") == source_signature(src, markdown_files(src))
+        ):
+            return marker, True
+    except (OSError, ValueError):
+        pass
+    if dest.exists():
+        shutil.rmtree(dest)
+    building = dest.with_name(dest.name + ".building")
+    if building.exists():
+        shutil.rmtree(building)
+    marker = make_claims(src, building, count, seed)
+    building.rename(dest)
+    return marker, False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=20)
