@@ -1,0 +1,68 @@
+"""`teleo proposals`: the open extraction proposals — branches `extract/*` not merged into main."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.repo.branches import (
+    BranchError,
+    open_proposals,
+    open_repository,
+    vault_prefix,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("proposals", epilog=EPILOG)(proposals)
+
+
+EPILOG = example(
+    "teleo proposals",
+    "teleo proposals --base main",
+    "teleo proposals --format json | jq '.proposals[].branch'",
+)
+
+
+def proposals(
+    ctx: typer.Context,
+    base: str = typer.Option(None, "--base", "-b", help="The branch proposals merge into (default: main)."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """List the open extraction proposals (branches extract/<source> not merged into the base):
+    their agent, source, files and when they were made. A source with an open proposal is not
+    extracted again unless asked."""
+    vault = vault_from(ctx)
+    repo = open_repository(vault.root)
+    if repo is None:
+        fail(f"{vault.root} is not inside a git repository")
+    try:
+        found = open_proposals(repo, base=base)
+    except BranchError as exc:
+        fail(str(exc))
+    prefix = vault_prefix(repo, vault.root)
+    for proposal in found:  # vault-relative paths, like every other command
+        proposal.files = [p[len(prefix):] if prefix and p.startswith(prefix) else p for p in proposal.files]
+    if output is OutputFormat.json:
+        payload = {"vault": str(vault.root), "proposals": [p.model_dump(mode="json") for p in found]}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        return
+    if not found:
+        console.print("No open proposals.")
+        return
+    grid = Table(title=f"Open proposals ({len(found)})")
+    for name in ("branch", "agent", "source", "files", "created"):
+        grid.add_column(name, overflow="fold")
+    for proposal in found:
+        files = "\n".join(escape(f) for f in proposal.files[:8])
+        if len(proposal.files) > 8:
+            files += f"\n… {len(proposal.files) - 8} more"
+        grid.add_row(
+            escape(proposal.branch), escape(proposal.agent or "?"), escape(proposal.source or "?"), files,
+            proposal.created[:19].replace("T", " "),
+        )
+    console.print(grid)

@@ -1,0 +1,182 @@
+"""The context of one extraction job: what the extractor is given, and nothing more.
+
+`build_request(vault, source_path, k=…, max_claims=…, job_id=…)` returns the
+`ExtractionRequest` for a source:
+
+- **agent and domain** — the domain is the source's `domain:` when the vault
+  configures it; otherwise the first domain the evaluator owns (reference §3:
+  "anything else → leo"); the agent is `config.agent_for_domain(domain)`. A
+  vault where the evaluator owns no domain cannot place such a source:
+  `ContextError`;
+- **identity** — `agents/<agent>/identity.md` when the vault has it;
+- **guidance and schema** — the vault's `skills/extract.md` and
+  `schemas/claim.md` when present, else empty (the prompt then uses Teleo's
+  built-in text, `teleo.extract.prompt`);
+- **source text** — the source's `## Content` section when it has one (the
+  curator's notes and earlier key facts are not source material), else the
+  whole body; `source_text(note)` also says on which file line it starts, so
+  grounded quotes can cite their line in the file;
+- **similar claims** — the `k` claims of the index nearest to the source
+  (title plus the start of its text), never the whole domain (reference §8.13).
+  A vault whose index or embedding model is unavailable gets no similar claims
+  (the job still runs; dedupe then relies on exact titles).
+
+The vault may be a `TreeVault` (the files of `main`'s tip): the job reads the
+source and the context files from there; the index is always the disk
+vault's.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from dataclasses import dataclass
+
+from teleo.extract.request import ExtractionRequest, SimilarClaim
+from teleo.notes import Note
+from teleo.vault import Vault
+
+DEFAULT_K = 8
+DEFAULT_MAX_CLAIMS = 8
+CONTEXT_FILE_CHARS = 60_000
+"""Context files (identity, guidance, schema) are read up to this size; the prompt trims them further."""
+QUERY_CHARS = 4_000
+"""How much of the source text (after its title) is embedded to find similar claims."""
+IDENTITY_FILE = "agents/{agent}/identity.md"
+GUIDANCE_FILE = "skills/extract.md"
+SCHEMA_FILE = "schemas/claim.md"
+
+_CONTENT_HEADING = re.compile(r"^##[ \t]+Content[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_NEXT_SECTION = re.compile(r"^#{1,2}[ \t]+\S", re.MULTILINE)
+
+
+class ContextError(Exception):
+    """The job cannot be given a context (no such source, no domain to place it in)."""
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """The part of a source note the extractor reads, and where it starts in the file."""
+
+    text: str
+    first_line: int
+    """1-based line of the file on which `text` starts."""
+    section: str
+    """`content` (its `## Content` section) or `body`."""
+
+    def file_line(self, line: int) -> int:
+        """The file line of `line` (1-based within `text`)."""
+        return self.first_line + max(line, 1) - 1
+
+
+def source_text(note: Note) -> SourceText:
+    """The source's `## Content` section (up to the next `#`/`##` heading), else its whole body."""
+    body = note.doc.body
+    match = _CONTENT_HEADING.search(body)
+    if match is not None:
+        start = match.end()
+        if body[start:start + 1] == "\n":
+            start += 1
+        following = _NEXT_SECTION.search(body, start)
+        end = following.start() if following else len(body)
+        text = body[start:end]
+        if text.strip():
+            return SourceText(text, note.doc.body_start_line + body.count("\n", 0, start), "content")
+    return SourceText(body, note.doc.body_start_line, "body")
+
+
+def placement(vault: Vault, note: Note) -> tuple[str, str]:
+    """(domain, agent) for the source `note`: its configured domain, else the evaluator's."""
+    config = vault.config
+    raw = note.data.get("domain")
+    domain = raw.strip() if isinstance(raw, str) else None
+    if domain and domain in config.domains:
+        return domain, config.agent_for_domain(domain)
+    evaluator = config.vault.evaluator
+    owned = [name for name, d in config.domains.items() if d.agent == evaluator]
+    if not owned:
+        shown = f"'{domain}'" if domain else "no domain"
+        raise ContextError(
+            f"{note.path}: {shown} is not a configured domain and the evaluator '{evaluator}' owns no domain "
+            "to place its claims in"
+        )
+    return owned[0], evaluator
+
+
+def read_context_file(vault: Vault, relative: str) -> str:
+    """A trusted context file of the vault (identity, guidance, schema), or "" when absent."""
+    reader = getattr(vault, "read_bytes", None)
+    try:
+        if reader is not None:
+            data = reader(relative)
+        else:
+            path = vault.absolute(relative)
+            data = path.read_bytes() if path.is_file() else None
+    except (OSError, ValueError, NotImplementedError):
+        return ""
+    if data is None:
+        return ""
+    return data[: CONTEXT_FILE_CHARS * 4].decode("utf-8", errors="replace")[:CONTEXT_FILE_CHARS]
+
+
+def similar_claims(vault: Vault, text: str, k: int, *, exclude: tuple[str, ...] = ()) -> list[SimilarClaim]:
+    """The `k` claims of the (disk) vault's index nearest to `text`; [] when the index cannot answer."""
+    if k <= 0 or not text.strip():
+        return []
+    from teleo.index import EmbeddingUnavailable, IndexUnavailable, open_index
+
+    disk = getattr(vault, "disk_vault", vault)
+    try:
+        index = open_index(disk)
+        index.sync()
+        hits = index.similar(text, k, kinds=["claim"], exclude=exclude)
+    except (EmbeddingUnavailable, IndexUnavailable, sqlite3.Error, OSError):
+        return []
+    return [
+        SimilarClaim(title=hit.title, description=hit.description or "", path=hit.path, score=float(hit.score))
+        for hit in hits
+    ]
+
+
+def source_title(note: Note) -> str:
+    value = note.data.get("title")
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())[:300]
+    return note.title
+
+
+def build_request(
+    vault: Vault,
+    source_path: str,
+    *,
+    k: int = DEFAULT_K,
+    max_claims: int = DEFAULT_MAX_CLAIMS,
+    job_id: str | None = None,
+) -> ExtractionRequest:
+    """The `ExtractionRequest` for the source at vault-relative `source_path` (see the module doc)."""
+    note = vault.note(source_path)
+    if note.problems:
+        raise ContextError(f"{source_path}: {note.problems[0].message}")
+    domain, agent = placement(vault, note)
+    text = source_text(note)
+    title = source_title(note)
+    similar = similar_claims(vault, f"{title}\n\n{text.text[:QUERY_CHARS]}", k)
+    return ExtractionRequest(
+        job_id=job_id or new_job_id(source_path),
+        agent=agent,
+        domain=domain,
+        source_path=source_path,
+        source_title=title,
+        source_text=text.text,
+        identity=read_context_file(vault, IDENTITY_FILE.format(agent=agent)),
+        guidance=read_context_file(vault, GUIDANCE_FILE),
+        claim_schema=read_context_file(vault, SCHEMA_FILE),
+        similar=similar,
+        max_claims=max_claims,
+    )
+
+
+def new_job_id(source_path: str) -> str:
+    stem = source_path.rsplit("/", 1)[-1].removesuffix(".md")[:60]
+    return f"extract:{stem}:{uuid.uuid4().hex[:8]}"

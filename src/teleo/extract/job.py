@@ -1,0 +1,311 @@
+"""One extraction job: a source in, a proposal branch out — and nothing written to the working tree.
+
+`extract_source(vault, source_path, provider=…, worker=1, force=False)`:
+
+1. **Base.** The repository's `main` tip (else the branch `HEAD` names) is
+   read once; the source, the claims it may enrich and every title the links
+   resolve against come from that commit's tree (`TreeVault`), never from the
+   working tree. A source not committed there fails the job.
+2. **Idempotency.** A source with an open proposal (`extract/<slug>` not
+   merged into the base) is skipped, and so is a source whose status is not
+   `unprocessed` (`processing` means an agent is extracting it by hand;
+   `processed`/`null-result` are done). `force=True` extracts anyway and
+   replaces an open proposal's branch only if its head is still the one read
+   at the start (compare-and-swap); a merged proposal's branch is replaced
+   the same way.
+3. **Context** (`teleo.extract.context.build_request`) and the prompt size,
+   as rendered for an LLM with the provider's source budget.
+4. **Extract** through the provider seam; the provider has already written
+   its calls to the ledger. A `ProviderError` (or any exception from a
+   provider) fails the job with its calls counted.
+5. **Dedupe.** Each candidate claim is compared with the similar claims of
+   the request (`teleo.extract.dedupe.Matcher`); at or above
+   `DUPLICATE_THRESHOLD` it becomes an enrichment of the claim it restates.
+6. **Write** (`teleo.extract.writer.build_proposal`): grounding, safe titles,
+   territory, links, enrichment blocks, the source update. **If the
+   extraction was not null but nothing valid remains** (every claim
+   ungrounded, refused or unusable) the job *fails* and commits nothing: the
+   source stays `unprocessed` for a retry, and the reasons are reported. A
+   source whose extraction is genuinely null (no claims, with notes) gets a
+   source-only proposal (`status: null-result`), as the reference does.
+7. **Territory** is checked again on every path (defence in depth), then the
+   **lint gate** (`teleo.extract.propose.new_errors`): any new error fails the
+   job with the findings in `error`.
+8. **Commit** one commit on top of the base tip, then the branch ref with
+   compare-and-swap (`teleo.repo.branches`).
+
+The outcome is returned as a `JobOutcome` and appended to
+`<vault>/.teleo/extract-jobs.jsonl` (git-ignored state, like the ledger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from teleo.extract.context import (
+    DEFAULT_K,
+    DEFAULT_MAX_CLAIMS,
+    ContextError,
+    build_request,
+    new_job_id,
+    source_text,
+)
+from teleo.extract.contract import ExtractionResult
+from teleo.extract.propose import commit_message, commit_proposal, new_errors
+from teleo.extract.request import ExtractionRequest
+from teleo.extract.writer import Dropped, WriteRefused, build_proposal, inside
+from teleo.llm.base import LLMCall, Provider, ProviderError
+from teleo.notes import Kind
+from teleo.repo.branches import (
+    BranchConflict,
+    BranchError,
+    TreeVault,
+    base_ref,
+    find_proposal,
+    open_repository,
+    tip,
+    vault_prefix,
+)
+from teleo.vault import UnsafePath, Vault
+
+JOBS_FILE = "extract-jobs.jsonl"
+EXTRACTABLE = (None, "", "unprocessed")
+"""Source statuses a job extracts without `force`."""
+
+Status = Literal["proposed", "null", "skipped", "failed"]
+
+
+class JobOutcome(BaseModel):
+    """What one extraction job did."""
+
+    source: str
+    status: Status
+    job_id: str = ""
+    agent: str | None = None
+    domain: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    claims: list[str] = Field(default_factory=list)
+    """Titles of the new claims."""
+    enrichments: list[str] = Field(default_factory=list)
+    """Titles of the enriched claims."""
+    files: list[str] = Field(default_factory=list)
+    """Vault-relative paths the proposal writes."""
+    dropped: list[Dropped] = Field(default_factory=list)
+    prompt_chars: int = 0
+    """Size of the prompt as rendered for an LLM (system + user)."""
+    tokens: int = 0
+    """Prompt plus completion tokens of every call."""
+    cost: float | None = None
+    """USD of the calls with a known price; None when none had one."""
+    calls: int = 0
+    provider: str | None = None
+    model: str | None = None
+    worker: int = 1
+    error: str | None = None
+    """Why the job failed or was skipped."""
+    finished_at: str = ""
+
+
+def extract_source(
+    vault: Vault,
+    source_path: str | Path,
+    *,
+    provider: Provider | None = None,
+    worker: int = 1,
+    force: bool = False,
+    today: dt.date | None = None,
+    k: int = DEFAULT_K,
+    max_claims: int = DEFAULT_MAX_CLAIMS,
+    base: str | None = None,
+    journal: bool = True,
+) -> JobOutcome:
+    """Extract one source into a proposal branch (see the module doc). Never raises for bad input."""
+    today = today or dt.date.today()
+    try:
+        rel = relative_source(vault, source_path)
+    except (UnsafePath, ValueError) as exc:
+        outcome = JobOutcome(source=str(source_path), status="failed", error=str(exc), worker=worker)
+    else:
+        outcome = JobOutcome(source=rel, status="failed", job_id=new_job_id(rel), worker=worker)
+        try:
+            if provider is None:
+                from teleo.llm import provider_from_config
+
+                provider = provider_from_config(vault)
+            outcome.provider, outcome.model = provider.name, provider.model
+            _run(vault, rel, provider, outcome, force=force, today=today, k=k, max_claims=max_claims, base=base)
+        except (ContextError, WriteRefused, BranchError) as exc:
+            _fail(outcome, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a job must never take its worker down
+            _fail(outcome, f"{type(exc).__name__}: {exc}")
+    outcome.finished_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if journal:
+        _record(vault, outcome)
+    return outcome
+
+
+def relative_source(vault: Vault, source_path: str | Path) -> str:
+    """The vault-relative POSIX path of a source given as vault-relative, cwd-relative or absolute."""
+    given = Path(source_path)
+    if given.is_absolute():
+        rel = vault.relative(given)
+    elif (vault.root / given).is_file() or not given.exists():
+        rel = PurePosixPath(str(source_path).replace(os.sep, "/")).as_posix()
+    else:
+        rel = vault.relative(given)
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not rel or rel == ".":
+        raise UnsafePath(f"{source_path}: path leaves the vault")
+    if not rel.endswith(".md"):
+        raise ValueError(f"{source_path}: a source is a markdown (.md) note")
+    return rel
+
+
+def _fail(outcome: JobOutcome, message: str, status: Status = "failed") -> None:
+    outcome.status = status
+    outcome.error = message
+
+
+def _run(
+    vault: Vault,
+    rel: str,
+    provider: Provider,
+    outcome: JobOutcome,
+    *,
+    force: bool,
+    today: dt.date,
+    k: int,
+    max_claims: int,
+    base: str | None,
+) -> None:
+    repo = open_repository(vault.root)
+    if repo is None:
+        return _fail(outcome, f"{vault.root} is not inside a git repository with a working tree")
+    prefix = vault_prefix(repo, vault.root)
+    ref = base_ref(repo, base)
+    parent = tip(repo, ref)
+    tree = TreeVault(vault, repo, parent.tree, prefix=prefix)
+    short = ref.removeprefix("refs/heads/")
+    if not tree.exists(rel):
+        return _fail(outcome, f"{rel} is not committed on {short} (proposals are built from {short}'s tip)")
+    source = tree.note(rel)
+    if source.kind is not Kind.SOURCE:
+        return _fail(outcome, f"{rel} is not a source note (it reads as {source.kind.value})")
+
+    branch, existing, is_open = find_proposal(repo, rel, base=ref)
+    outcome.branch = branch
+    if is_open and not force:
+        assert existing is not None
+        return _fail(outcome, f"an open proposal exists on {branch} ({existing.head[:12]}); use force to redo it", "skipped")
+    expected = existing.head if existing is not None else None
+    status = source.data.get("status")
+    status = status.strip() if isinstance(status, str) else status
+    if status not in EXTRACTABLE and not force:
+        return _fail(outcome, f"{rel} has status '{status}' (only unprocessed sources are extracted without force)", "skipped")
+
+    request = build_request(tree, rel, k=k, max_claims=max_claims, job_id=outcome.job_id)
+    outcome.agent, outcome.domain = request.agent, request.domain
+    outcome.prompt_chars = prompt_size(provider, request)
+
+    try:
+        answer = provider.extract(request)
+    except ProviderError as exc:
+        _account(outcome, exc.calls)
+        return _fail(outcome, f"extraction failed: {exc}")
+    _account(outcome, answer.calls)
+    result = answer.output
+    if not isinstance(result, ExtractionResult):
+        result = ExtractionResult.model_validate(result)
+
+    duplicates = find_duplicates(request, result)
+    files = build_proposal(
+        tree, source, result, text=source_text(source), agent=request.agent, domain=request.domain,
+        provider=provider.name, model=provider.model, today=today, duplicates=duplicates,
+    )
+    outcome.dropped = files.dropped
+    if files.status == "empty":
+        reasons = "; ".join(f"{d.kind} '{d.subject}': {d.reason}" for d in files.dropped[:5])
+        return _fail(outcome, f"nothing valid remained of the extraction ({len(files.dropped)} dropped): {reasons}")
+
+    territory = vault.config.territory(request.agent)
+    outside = [path for path in files.files if not inside(path, territory)]
+    if outside:
+        return _fail(outcome, f"refused: {', '.join(outside[:3])} outside {request.agent}'s territory")
+
+    errors = new_errors(tree, files.files, today=today)
+    if errors:
+        shown = "; ".join(f"{f.file}:{f.line} {f.rule}: {f.message}" for f in errors[:5])
+        return _fail(outcome, f"the proposal fails the lint gates ({len(errors)} errors): {shown}")
+
+    message = commit_message(vault, agent=request.agent, source_path=rel, domain=request.domain, worker=outcome.worker)
+    try:
+        commit = commit_proposal(repo, parent, branch, files.files, message, prefix=prefix, expected=expected)
+    except BranchConflict as exc:
+        return _fail(outcome, f"not committed: {exc}", "failed" if force else "skipped")
+    outcome.commit = commit
+    outcome.status = "null" if files.status == "null-result" else "proposed"
+    outcome.claims = files.claims
+    outcome.enrichments = files.enrichments
+    outcome.files = sorted(files.files)
+    outcome.error = None
+
+
+def prompt_size(provider: Provider, request: ExtractionRequest) -> int:
+    """Characters of the prompt an LLM gets for `request` (the provider's source budget applied)."""
+    from teleo.extract.prompt import (
+        DEFAULT_SOURCE_CHAR_BUDGET,
+        prompt_chars,
+        render_prompt,
+    )
+
+    settings = getattr(provider, "settings", None)
+    budget = getattr(settings, "source_char_budget", DEFAULT_SOURCE_CHAR_BUDGET)
+    system, user = render_prompt(request, source_char_budget=budget, nonce="0" * 12)
+    return prompt_chars(system, user)
+
+
+def find_duplicates(request: ExtractionRequest, result: ExtractionResult) -> dict[str, str]:
+    """Candidate claim title → the similar claim it restates (cosine ≥ DUPLICATE_THRESHOLD)."""
+    if not request.similar or not result.claims:
+        return {}
+    try:
+        from teleo.extract.dedupe import DUPLICATE_THRESHOLD, Matcher
+
+        matcher = Matcher(request.similar)
+        found = {}
+        for claim in result.claims:
+            best = matcher.nearest(claim.title)
+            if best is not None and best[1] >= DUPLICATE_THRESHOLD:
+                found[claim.title] = best[0].title
+        return found
+    except Exception:  # noqa: BLE001 - no embedding model: dedupe falls back on exact titles (in the writer)
+        return {}
+
+
+def _account(outcome: JobOutcome, calls: list[LLMCall]) -> None:
+    outcome.calls += len(calls)
+    outcome.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
+    known = [c.cost_usd for c in calls if c.cost_usd is not None]
+    if known:
+        outcome.cost = (outcome.cost or 0.0) + sum(known)
+
+
+def _record(vault: Vault, outcome: JobOutcome) -> None:
+    from teleo.llm.ledger import ensure_state_dir
+
+    try:
+        folder = ensure_state_dir(vault)
+        line = (outcome.model_dump_json() + "\n").encode("utf-8")
+        fd = os.open(folder / JOBS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # the journal is a convenience; the branch and the ledger are the records

@@ -1,0 +1,122 @@
+"""The proposal: the commit message, the lint gate over the proposal's tree, the commit.
+
+**Message** (reference §4.13, deployed extractor)::
+
+    <agent>: extract from <file>.md
+
+    - Source: <vault-relative source path>
+    - Domain: <domain>
+    - Extracted by: headless extraction cron (worker N)
+
+    Pentagon-Agent: <Agent> <id>
+
+`<id>` is the agent's `id` in `teleo.toml` (`HEADLESS` by default). Names
+from the vault are written on one line with control characters removed, so
+a hostile file name cannot add lines or trailers to the message.
+
+**Lint gate.** The files of a proposal exist only as texts, so they are
+checked where they will live: a `TreeVault` of the base tip with the
+proposal's texts as an overlay, whose resolver knows every title of the
+tree plus the new ones. Every note rule runs on the touched files (plus the
+cross-note `title-duplicate`). A proposal passes when no *error* is found in
+a touched file that was not already there before: for files the proposal
+modifies (enriched claims, the source) the same check runs on the base
+version, and errors present before — same file, rule and message — are not
+held against the proposal (an enrichment must not be blocked by an old
+problem of the note it enriches). New files must be free of errors.
+
+The alternative — writing the files into a scratch copy of the vault — would
+copy or link the whole vault for every job; the overlay reads only what the
+rules ask for, from git objects, and cannot leak into the working tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+
+import pygit2
+
+from teleo.gates import Finding, Severity, check
+from teleo.gates.registry import RULES
+from teleo.repo.branches import TreeVault, propose
+from teleo.vault import Vault
+
+EXTRACTED_BY = "headless extraction cron (worker {worker})"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def _line(text: str, limit: int = 300) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())[:limit]
+
+
+def display_name(agent: str) -> str:
+    """`rio` → `Rio` (the trailer's spelling)."""
+    agent = _line(agent, 60)
+    return agent[:1].upper() + agent[1:]
+
+
+def agent_id(vault: Vault, agent: str) -> str:
+    settings = vault.config.agents.get(agent)
+    value = _line(settings.id if settings is not None else "", 80).replace("<", "").replace(">", "")
+    return value or "HEADLESS"
+
+
+def commit_message(vault: Vault, *, agent: str, source_path: str, domain: str, worker: int = 1) -> str:
+    """The proposal commit's message (see the module doc)."""
+    name = _line(source_path.rsplit("/", 1)[-1], 250)
+    if not name.endswith(".md"):
+        name += ".md"
+    lines = [
+        f"{_line(agent, 60)}: extract from {name}",
+        "",
+        f"- Source: {_line(source_path, 500)}",
+        f"- Domain: {_line(domain, 100)}",
+        f"- Extracted by: {EXTRACTED_BY.format(worker=int(worker))}",
+        "",
+        f"Pentagon-Agent: {display_name(agent)} <{agent_id(vault, agent)}>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def lint_rules() -> list[str]:
+    """Every note rule, plus the cross-note title-duplicate check."""
+    return [rule.id for rule in RULES.values() if rule.note_check is not None or rule.id == "title-duplicate"]
+
+
+def new_errors(base: TreeVault, files: dict[str, str], *, today: dt.date | None = None) -> list[Finding]:
+    """Error findings in the proposal's files that the base did not already have (see the module doc)."""
+    touched = sorted(files)
+    rules = lint_rules()
+    after = check(base.with_overlay(files), touched, rules=rules, today=today)
+    existing = [path for path in touched if base.exists(path)]
+    baseline: Counter = Counter()
+    if existing:
+        before = check(base, existing, rules=rules, today=today)
+        baseline.update((f.file, f.rule, f.message) for f in before.findings if f.severity is Severity.ERROR)
+    found = []
+    for finding in after.findings:
+        if finding.severity is not Severity.ERROR:
+            continue
+        key = (finding.file, finding.rule, finding.message)
+        if baseline[key] > 0:
+            baseline[key] -= 1
+            continue
+        found.append(finding)
+    return found
+
+
+def commit_proposal(
+    repo: pygit2.Repository,
+    parent: pygit2.Commit,
+    branch: str,
+    files: dict[str, str],
+    message: str,
+    *,
+    prefix: str = "",
+    expected: str | None = None,
+) -> str:
+    """Commit `files` (vault-relative) on top of `parent` and set `branch` to it (compare-and-swap)."""
+    changes = {prefix + path: text.encode("utf-8") for path, text in files.items()}
+    return propose(repo, branch, parent, changes, message, expected=expected)

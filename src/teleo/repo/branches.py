@@ -1,0 +1,514 @@
+"""Proposal branches, written without touching any working tree.
+
+A proposal is one commit on top of the base branch's tip (`main`), on a branch
+`extract/<source-slug>`. It is built from objects only:
+
+1. the files are read from the base tip's tree (never from the working tree,
+   which may hold someone's uncommitted edits or another branch);
+2. the new contents are written as blobs, the base tree is loaded into an
+   *in-memory* index (`pygit2.Index()`, not `.git/index`), patched and written
+   as a tree, and a commit with parent = the base tip is written;
+3. the branch ref is updated last, with compare-and-swap, by
+   `git update-ref <ref> <new> <old>` (old = forty zeros: the ref must not
+   exist; old = a commit: the ref must still point there).
+
+A process killed anywhere leaves at most unreferenced objects, which
+`git fsck` reports as dangling, never as errors, and `git gc` prunes. The
+working tree, `HEAD` and `.git/index` are never touched.
+
+`TreeVault` is a `Vault` whose files are the blobs of a git tree plus an
+optional overlay of new texts: the extraction job reads the source and the
+notes it enriches from the base tip through it, and lints the proposal's files
+in the tree they will live in (see `teleo.extract.propose`).
+
+`open_proposals(repo)` lists the `extract/*` branches not merged into the
+base; a branch counts as merged when its head is an ancestor of the base tip,
+or when every file its commits changed has the same content on the base (a
+squash merge).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import subprocess
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+import pygit2
+from pydantic import BaseModel, Field
+
+from teleo.notes import Kind, Note, note_from_bytes, note_from_text
+from teleo.notes.document import MAX_NOTE_BYTES, Document, Problem
+from teleo.vault import Vault
+from teleo.vault.vault import PathProblem
+
+EXTRACT_PREFIX = "extract/"
+DEFAULT_BASE = "main"
+ZERO = "0" * 40
+DEFAULT_IDENTITY = ("Teleo", "teleo@localhost")
+MAX_SLUG_CHARS = 120
+
+_SKIPPED_DIRS = {"node_modules", "__pycache__"}
+_BLOB_MODES = {pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE}
+_SOURCE_LINE = re.compile(r"^- Source: (.+)$", re.MULTILINE)
+_DOMAIN_LINE = re.compile(r"^- Domain: (.+)$", re.MULTILINE)
+_SUBJECT = re.compile(r"^([^:\s]+): extract from ")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class BranchError(Exception):
+    """A proposal branch could not be written; nothing was changed."""
+
+
+class BranchConflict(BranchError):
+    """The compare-and-swap lost: the branch exists, or moved since it was read."""
+
+
+class Proposal(BaseModel):
+    """An open extraction proposal: a branch not yet merged into the base."""
+
+    branch: str
+    head: str
+    source: str | None = None
+    """The vault-relative source path, from the commit's `- Source:` line."""
+    agent: str | None = None
+    """The agent named in the commit subject (`<agent>: extract from …`)."""
+    domain: str | None = None
+    files: list[str] = Field(default_factory=list)
+    """Repository paths the proposal changes (relative to the base)."""
+    created: str
+    """ISO 8601 time of the head commit."""
+    subject: str = ""
+
+
+# -- the repository ---------------------------------------------------------------
+
+
+def open_repository(path: Path | str) -> pygit2.Repository | None:
+    """The non-bare repository containing `path`, or None."""
+    try:
+        found = pygit2.discover_repository(str(path))
+    except pygit2.GitError:
+        return None
+    if not found:
+        return None
+    repo = pygit2.Repository(found)
+    if repo.is_bare or not repo.workdir:
+        return None
+    return repo
+
+
+def vault_prefix(repo: pygit2.Repository, vault_root: Path) -> str:
+    """The vault's folder inside the repository (`""` when the vault is the repository), with `/`."""
+    workdir = Path(os.path.realpath(repo.workdir))
+    root = Path(os.path.realpath(vault_root))
+    rel = root.relative_to(workdir).as_posix()
+    return "" if rel in ("", ".") else rel.rstrip("/") + "/"
+
+
+def base_ref(repo: pygit2.Repository, base: str | None = None) -> str:
+    """`refs/heads/<base>`; by default `main`, else the branch `HEAD` names."""
+    if base:
+        return base if base.startswith("refs/") else f"refs/heads/{base}"
+    if f"refs/heads/{DEFAULT_BASE}" in repo.references:
+        return f"refs/heads/{DEFAULT_BASE}"
+    try:
+        target = repo.references["HEAD"].target
+    except KeyError:
+        raise BranchError("the repository has no HEAD") from None
+    if isinstance(target, str):
+        return target
+    raise BranchError(f"no '{DEFAULT_BASE}' branch and HEAD is detached: name the base branch")
+
+
+def tip(repo: pygit2.Repository, ref: str) -> pygit2.Commit:
+    """The commit `ref` points at."""
+    try:
+        return repo.references[ref].peel(pygit2.Commit)
+    except (KeyError, pygit2.GitError, ValueError):
+        raise BranchError(f"{ref} does not exist (is there a commit yet?)") from None
+
+
+def branch_head(repo: pygit2.Repository, branch: str) -> str | None:
+    ref = f"refs/heads/{branch}"
+    try:
+        return str(repo.references[ref].peel(pygit2.Commit).id)
+    except (KeyError, pygit2.GitError, ValueError):
+        return None
+
+
+def signature(repo: pygit2.Repository) -> pygit2.Signature:
+    """The configured git identity (user.name / user.email), else `Teleo <teleo@localhost>`."""
+    name = email = None
+    try:
+        config = repo.config
+        name = config["user.name"] if "user.name" in config else None  # noqa: SIM401 - no .get()
+        email = config["user.email"] if "user.email" in config else None  # noqa: SIM401
+    except (pygit2.GitError, KeyError, ValueError):
+        pass
+    name = os.environ.get("GIT_AUTHOR_NAME") or name or DEFAULT_IDENTITY[0]
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or email or DEFAULT_IDENTITY[1]
+    return pygit2.Signature(name, email)
+
+
+# -- names ----------------------------------------------------------------------
+
+_REF_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def source_slug(source_path: str) -> str:
+    """The branch-safe slug of a source: its file stem, anything git refuses in a ref replaced by `-`."""
+    stem = PurePosixPath(source_path).name
+    if stem.lower().endswith(".md"):
+        stem = stem[:-3]
+    slug = _REF_UNSAFE.sub("-", stem)
+    slug = re.sub(r"\.{2,}", ".", slug)
+    slug = re.sub(r"-{2,}", "-", slug).strip(".-")
+    while slug.lower().endswith(".lock"):
+        slug = slug[:-5].rstrip(".-")
+    slug = slug[:MAX_SLUG_CHARS].rstrip(".-")
+    return slug or "source"
+
+
+def proposal_branches(source_path: str) -> list[str]:
+    """The branch names a source's proposal may carry: `extract/<slug>`, then `extract/<slug>-<hash>`.
+
+    The second is used only when the first is taken by another source with the same slug.
+    """
+    slug = source_slug(source_path)
+    digest = hashlib.sha1(source_path.encode("utf-8")).hexdigest()[:8]
+    return [f"{EXTRACT_PREFIX}{slug}", f"{EXTRACT_PREFIX}{slug}-{digest}"]
+
+
+def valid_branch(name: str) -> bool:
+    """`git check-ref-format --branch` rules, for the names Teleo makes."""
+    if not name or name.startswith(("-", "/")) or name.endswith(("/", ".", ".lock")):
+        return False
+    if ".." in name or "//" in name or "@{" in name or name == "@":
+        return False
+    if any(ch in name for ch in " ~^:?*[\\") or _CONTROL.search(name):
+        return False
+    return all(part and not part.startswith(".") for part in name.split("/"))
+
+
+def safe_repo_path(path: str) -> bool:
+    """A repository path Teleo may write: relative, no `..`, no `.git`, no control characters."""
+    if not path or path.startswith("/") or "\\" in path or _CONTROL.search(path):
+        return False
+    parts = path.split("/")
+    return all(p and p not in (".", "..") and p.lower() != ".git" for p in parts)
+
+
+def _tolerable(path: str) -> bool:
+    parts = path.split("/")
+    return not path.startswith("/") and all(p and p not in (".", "..") and p.lower() != ".git" for p in parts)
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+def write_commit(
+    repo: pygit2.Repository,
+    parent: pygit2.Commit,
+    changes: dict[str, bytes],
+    message: str,
+    *,
+    author: pygit2.Signature | None = None,
+) -> str:
+    """Write blobs, a tree (the parent's tree with `changes`) and a commit; return its id. No ref moves."""
+    index = pygit2.Index()
+    index.read_tree(parent.tree)
+    for path in changes:
+        # a new path must be plain; an odd name already in the tree (a newline, say) may be updated
+        if not safe_repo_path(path) and not (path in index and _tolerable(path)):
+            raise BranchError(f"refusing to write the path {path!r}")
+    try:
+        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, 1)
+    except (AttributeError, pygit2.GitError, ValueError):  # pragma: no cover - older pygit2
+        pass
+    for path, data in sorted(changes.items()):
+        blob = repo.create_blob(data)
+        existing = index[path] if path in index else None  # noqa: SIM401 - pygit2.Index has no .get()
+        mode = existing.mode if existing is not None and existing.mode in _BLOB_MODES else pygit2.enums.FileMode.BLOB
+        index.add(pygit2.IndexEntry(path, blob, mode))
+    tree = index.write_tree(repo)
+    who = author or signature(repo)
+    now = pygit2.Signature(who.name, who.email)  # the current time
+    commit = repo.create_commit(None, now, now, message, tree, [parent.id])
+    return str(commit)
+
+
+def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str | None, *, reason: str = "") -> None:
+    """Point `refs/heads/<branch>` at `new` iff it is still at `expected` (None: iff it does not exist)."""
+    if not valid_branch(branch):
+        raise BranchError(f"invalid branch name {branch!r}")
+    ref = f"refs/heads/{branch}"
+    who = signature(repo)
+    env = {**os.environ, "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(var, None)
+    args = ["git", f"--git-dir={repo.path}", "update-ref"]
+    if reason:
+        args += ["-m", _one_line(reason)[:200]]
+    args += [ref, new, expected or ZERO]
+    result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        words = (result.stderr or result.stdout).strip()
+        current = branch_head(repo, branch)
+        if expected is None and current is not None:
+            raise BranchConflict(f"{branch} already exists (at {current[:12]})")
+        if expected is not None and current != expected:
+            raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → {(current or 'deleted')[:12]})")
+        raise BranchError(f"git update-ref {ref}: {words}")
+
+
+def propose(
+    repo: pygit2.Repository,
+    branch: str,
+    parent: pygit2.Commit,
+    changes: dict[str, bytes],
+    message: str,
+    *,
+    expected: str | None = None,
+) -> str:
+    """One commit with `changes` on top of `parent`, then the branch set to it (compare-and-swap)."""
+    commit = write_commit(repo, parent, changes, message)
+    update_branch(repo, branch, commit, expected, reason=f"teleo: {message.splitlines()[0] if message else branch}")
+    return commit
+
+
+# -- reading proposals --------------------------------------------------------------
+
+
+def changed_paths(repo: pygit2.Repository, old: pygit2.Commit | None, new: pygit2.Commit) -> list[str]:
+    if old is None:
+        return sorted(_tree_files(repo, new.tree))
+    diff = repo.diff(old.tree, new.tree)
+    paths = set()
+    for delta in diff.deltas:
+        paths.add(delta.new_file.path)
+        paths.add(delta.old_file.path)
+    return sorted(paths)
+
+
+def _tree_files(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str = "") -> list[str]:
+    out = []
+    for entry in tree:
+        if entry.type_str == "tree":
+            out.extend(_tree_files(repo, repo[entry.id], prefix + entry.name + "/"))
+        else:
+            out.append(prefix + entry.name)
+    return out
+
+
+def _entry_id(tree: pygit2.Tree, path: str):
+    try:
+        return tree[path].id
+    except (KeyError, ValueError):
+        return None
+
+
+def is_merged(repo: pygit2.Repository, head: pygit2.Commit, base: pygit2.Commit) -> bool:
+    """The branch's work is in the base: an ancestor of it, or every changed file identical there (squash)."""
+    if head.id == base.id or repo.descendant_of(base.id, head.id):
+        return True
+    fork = repo.merge_base(head.id, base.id)
+    if fork is None:
+        return False
+    paths = changed_paths(repo, repo[fork], head)
+    if not paths:
+        return True
+    return all(_entry_id(head.tree, p) == _entry_id(base.tree, p) for p in paths)
+
+
+def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> Proposal | None:
+    """The proposal on `branch` (None when the branch does not exist)."""
+    try:
+        head = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
+    except (KeyError, pygit2.GitError, ValueError):
+        return None
+    fork = repo.merge_base(head.id, base.id)
+    message = head.message or ""
+    subject = message.splitlines()[0] if message else ""
+    source = _SOURCE_LINE.search(message)
+    domain = _DOMAIN_LINE.search(message)
+    agent = _SUBJECT.match(subject)
+    when = dt.datetime.fromtimestamp(head.commit_time, dt.timezone(dt.timedelta(minutes=head.commit_time_offset)))
+    return Proposal(
+        branch=branch,
+        head=str(head.id),
+        source=source.group(1).strip() if source else None,
+        agent=agent.group(1) if agent else None,
+        domain=domain.group(1).strip() if domain else None,
+        files=changed_paths(repo, repo[fork] if fork is not None else None, head),
+        created=when.isoformat(),
+        subject=subject,
+    )
+
+
+def open_proposals(repo: pygit2.Repository, *, base: str | None = None, prefix: str = EXTRACT_PREFIX) -> list[Proposal]:
+    """Every `extract/*` branch not merged into the base, oldest first."""
+    base_commit = tip(repo, base_ref(repo, base))
+    found = []
+    for name in repo.branches.local:
+        if not name.startswith(prefix):
+            continue
+        try:
+            head = repo.branches.local[name].peel(pygit2.Commit)
+        except (KeyError, pygit2.GitError, ValueError):
+            continue
+        if is_merged(repo, head, base_commit):
+            continue
+        proposal = read_proposal(repo, name, base_commit)
+        if proposal is not None:
+            found.append(proposal)
+    found.sort(key=lambda p: (p.created, p.branch))
+    return found
+
+
+def find_proposal(repo: pygit2.Repository, source_path: str, *, base: str | None = None) -> tuple[str, Proposal | None, bool]:
+    """(branch to use, the proposal now on it or None, whether it is open) for `source_path`.
+
+    The branch is `extract/<slug>` unless that branch carries another source's
+    proposal, then `extract/<slug>-<hash>`.
+    """
+    base_commit = tip(repo, base_ref(repo, base))
+    first, second = proposal_branches(source_path)
+    for branch in (first, second):
+        proposal = read_proposal(repo, branch, base_commit)
+        if proposal is None:
+            return branch, None, False
+        if proposal.source not in (None, source_path):
+            continue  # the slug belongs to another source
+        head = repo[proposal.head]
+        return branch, proposal, not is_merged(repo, head, base_commit)
+    raise BranchError(f"both {first} and {second} carry other sources' proposals")
+
+
+def has_open_proposal(repo: pygit2.Repository, source_path: str, *, base: str | None = None) -> bool:
+    """A branch `extract/<slug>` for this source exists and is not merged into the base."""
+    return find_proposal(repo, source_path, base=base)[2]
+
+
+# -- a vault read from a git tree ---------------------------------------------------
+
+
+class TreeVault(Vault):
+    """The vault as it is in a git tree (e.g. `main`'s tip), plus an overlay of new texts.
+
+    Paths are vault-relative, like everywhere else; `prefix` is the vault's
+    folder inside the repository. The config is the disk vault's. Notes are
+    parsed from blobs on first use; nothing is read from the working tree.
+    """
+
+    def __init__(
+        self,
+        disk: Vault,
+        repo: pygit2.Repository,
+        tree: pygit2.Tree,
+        *,
+        prefix: str = "",
+        overlay: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(disk.root, disk.config)
+        self.disk_vault = disk
+        self.repo = repo
+        self.tree = tree
+        self.prefix = prefix
+        self.overlay = dict(overlay or {})
+
+    def with_overlay(self, files: dict[str, str]) -> TreeVault:
+        """The same tree with `files` (vault-relative path → text) added or replaced."""
+        other = TreeVault(self.disk_vault, self.repo, self.tree, prefix=self.prefix, overlay={**self.overlay, **files})
+        other._notes = {p: n for p, n in self._notes.items() if p not in files}
+        if "_walk" in self.__dict__:  # the tree was walked already: add the new paths only
+            paths = set(self._walk[0]) | {p for p in files if p.endswith(".md")}
+            other.__dict__["_walk"] = (sorted(paths), [])
+        return other
+
+    @cached_property
+    def _walk(self) -> tuple[list[str], list[PathProblem]]:
+        paths: set[str] = set()
+        root = self._subtree()
+        if root is not None:
+            self._collect(root, "", paths)
+        paths.update(p for p in self.overlay if p.endswith(".md"))
+        return sorted(paths), []
+
+    def _subtree(self) -> pygit2.Tree | None:
+        if not self.prefix:
+            return self.tree
+        try:
+            obj = self.repo[self.tree[self.prefix.rstrip("/")].id]
+        except (KeyError, ValueError):
+            return None
+        return obj if isinstance(obj, pygit2.Tree) else None
+
+    def _collect(self, tree: pygit2.Tree, folder: str, out: set[str]) -> None:
+        for entry in tree:
+            name = entry.name
+            if entry.type_str == "tree":
+                if name.startswith(".") or name in _SKIPPED_DIRS:
+                    continue
+                self._collect(self.repo[entry.id], folder + name + "/", out)
+            elif (
+                entry.type_str == "blob" and entry.filemode in _BLOB_MODES
+                and name.endswith(".md") and not name.startswith(".")
+            ):
+                out.add(folder + name)
+
+    def exists(self, relative: str) -> bool:
+        return relative in self.overlay or self._blob(relative) is not None
+
+    def _blob(self, relative: str) -> pygit2.Blob | None:
+        try:
+            entry = self.tree[self.prefix + relative]
+        except (KeyError, ValueError):
+            return None
+        if entry.type_str != "blob" or entry.filemode not in _BLOB_MODES:
+            return None
+        return self.repo[entry.id]
+
+    def read_bytes(self, relative: str) -> bytes | None:
+        """The file's bytes in the tree (overlay first), or None."""
+        if relative in self.overlay:
+            return self.overlay[relative].encode("utf-8")
+        blob = self._blob(relative)
+        return None if blob is None else blob.data
+
+    def note(self, relative: str) -> Note:
+        note = self._notes.get(relative)
+        if note is not None:
+            return note
+        if relative in self.overlay:
+            note = note_from_text(relative, self.overlay[relative])
+        else:
+            blob = self._blob(relative)
+            if blob is None:
+                note = _unreadable(relative, "unreadable", f"{relative}: not in the tree")
+            elif blob.size > MAX_NOTE_BYTES:
+                note = _unreadable(relative, "too-large", f"file is {blob.size / 1e6:.1f} MB; not read")
+            else:
+                note = note_from_bytes(relative, blob.data)
+        self._notes[relative] = note
+        return note
+
+    def absolute(self, relative: str) -> Path:  # the tree has no files on disk
+        raise NotImplementedError("a TreeVault has no files on disk")
+
+    def forget(self, relative: str | None = None) -> None:
+        if relative is None:
+            self._notes.clear()
+        else:
+            self._notes.pop(relative, None)
+
+
+def _unreadable(path: str, code: str, message: str) -> Note:
+    return Note(path=path, doc=Document(text=""), kind=Kind.DOCUMENT, problems=[Problem(code, 1, message)])
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
