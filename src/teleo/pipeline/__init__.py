@@ -1,0 +1,60 @@
+"""The pipeline: extraction jobs, a leased queue, worker processes — `run(vault, stages, workers)`.
+
+Entry points
+------------
+- `extract_all(vault, sources=None, *, workers, limit, provider, model, provider_factory, settings,
+  on_progress) -> ExtractReport` — one job per unprocessed source, run by `workers` processes.
+- `run(vault, stages=("ingest", "extract"), workers=None, *, ingest_paths=(), domain=None, ...)
+  -> RunReport` — ingest the given files, then extract; it stops at proposals until review exists.
+
+Design
+------
+- **Selection** (`jobs.find_sources`): sources are read from the *parsed* frontmatter of the
+  notes in `main`'s tip tree (`Kind.SOURCE` under `inbox/`, status unprocessed), never by
+  grepping text and never from the working tree.
+- **Lease table** (`store.JobStore`, `.teleo/queue.sqlite`, derived and rebuildable): one row per
+  source `(source, source_hash, state pending|leased|done|failed, owner host:pid:worker,
+  lease_expires, attempts, last_error, last_attempted, next_attempt_at)`. A lease is one
+  conditional UPDATE inside `BEGIN IMMEDIATE`; a heartbeat extends it; expired leases and those
+  of dead workers are reaped and the job is redone from scratch.
+- **Commit point**: the proposal branch. `teleo.extract.job.extract_source` writes objects only
+  and publishes `extract/<slug>` with a compare-and-swap ref update, so a killed worker leaves at
+  most unreferenced objects; a retry after a crash that follows the ref update sees the open
+  proposal ("skipped") and the job is marked done. Hence exactly one commit per source.
+- **Workers** are processes (`workers.worker_main`, spawn start method): a SIGKILL takes down one
+  worker; the supervisor (`workers.Supervisor`) releases its leases at once and starts a
+  replacement, SIGKILLs a worker whose job outlives `timeout_s` (default 600) and records the
+  failed attempt. Failures retry with exponential backoff (`backoff_s · 2^(attempt-1)`, capped)
+  up to `max_attempts` (default 3), then the job is `failed`.
+- **`last_attempted`** is recorded in the job table (ISO UTC, at each lease), not in the source
+  note: writing the note would touch main. The proposal's source update carries the processing
+  date when a proposal is made.
+- **Why not Huey as the authority**: Huey 3.5's `SqliteStorage.dequeue` deletes the task row in
+  the dequeue transaction, so a worker SIGKILLed after dequeue loses the task — no
+  exactly-once. The lease table is therefore the authority and also does retry scheduling
+  (`next_attempt_at`), and workers poll it (a few ms per lease). Huey stays the intended
+  *dispatch* layer for several hosts (RedisHuey waking workers), see TODO.
+
+TODO (unfinished)
+-----------------
+1. Multi-host: the lease table is SQLite on one machine. For several hosts, move `JobStore` behind
+   a backend protocol with a server implementation (Postgres `FOR UPDATE SKIP LOCKED`, or Redis
+   with Huey/RedisHuey for dispatch and a Lua CAS for leases); the owner id already carries the host.
+2. `[pipeline]` config table (workers, timeout_s, max_attempts, backoff_s, lease_ttl_s): the vault
+   `Config` forbids unknown tables; `PipelineSettings.from_vault` reads `config.pipeline` once the
+   config owner adds it.
+3. Null results: re-queue them (`last_attempted` age) when their domain has grown (§4.3).
+4. `teleo run`: ingest files dropped in `inbox/` root automatically (now only `--ingest PATH…`),
+   and schedules (the "cron" of ARCHITECTURE) — a `--every` loop or a systemd timer recipe.
+5. Branch cleanup after merge/close (§8.14) belongs with review; not done here.
+6. Cost budget per run (stop leasing once the ledger's spend passes a cap).
+"""
+
+from teleo.pipeline.run import ExtractReport, RunReport, extract_all, prepare, run
+from teleo.pipeline.store import Job, JobStore
+from teleo.pipeline.workers import PipelineSettings, Progress, ProviderSpec, Supervisor, queue_path
+
+__all__ = [
+    "ExtractReport", "Job", "JobStore", "PipelineSettings", "Progress", "ProviderSpec", "RunReport",
+    "Supervisor", "extract_all", "prepare", "queue_path", "run",
+]

@@ -1,0 +1,171 @@
+"""The pipeline's entry points: `extract_all` (the `teleo extract` command) and `run` (`teleo run`)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from teleo.pipeline.jobs import find_sources
+from teleo.pipeline.store import Job, JobStore
+from teleo.pipeline.workers import PipelineSettings, Progress, ProviderSpec, Supervisor, queue_path
+from teleo.vault import Vault
+
+
+@dataclass
+class ExtractReport:
+    jobs: list[Job] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    """Sources skipped before any work: an open proposal exists already."""
+    elapsed_s: float = 0.0
+    restarts: int = 0
+    timeouts: int = 0
+
+    def totals(self) -> dict[str, Any]:
+        done = [j for j in self.jobs if j.state == "done"]
+        costs = [j.result.get("cost") for j in self.jobs if j.result.get("cost") is not None]
+        return {
+            "sources": len(self.jobs),
+            "proposed": sum(1 for j in done if j.result.get("status") == "proposed"),
+            "null": sum(1 for j in done if j.result.get("status") == "null"),
+            "skipped": sum(1 for j in done if j.result.get("status") == "skipped"),
+            "failed": sum(1 for j in self.jobs if j.state == "failed"),
+            "unfinished": sum(1 for j in self.jobs if j.state in ("pending", "leased")),
+            "claims": sum(int(j.result.get("claims") or 0) for j in done),
+            "enrichments": sum(int(j.result.get("enrichments") or 0) for j in done),
+            "tokens": sum(int(j.result.get("tokens") or 0) for j in self.jobs),
+            "cost": sum(costs) if costs else None,
+            "attempts": sum(j.attempts for j in self.jobs),
+            "already_proposed": len(self.already),
+            "restarts": self.restarts,
+            "timeouts": self.timeouts,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+    @property
+    def ok(self) -> bool:
+        t = self.totals()
+        return t["failed"] == 0 and t["unfinished"] == 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "totals": self.totals(),
+            "jobs": [
+                {"source": j.source, "state": j.state, "attempts": j.attempts, "last_attempted": j.last_attempted,
+                 "last_error": j.last_error if j.state != "done" else None, **{k: v for k, v in j.result.items() if k != "error"}}
+                for j in self.jobs
+            ],
+            "already_proposed": self.already,
+        }
+
+
+def prepare(vault: Vault, sources: list[str] | None = None, *, limit: int | None = None,
+            batch: str | None = None) -> tuple[str, list[str], list[str]]:
+    """Sync the job table with the base tip's unprocessed sources; returns (batch, queued, already proposed)."""
+    batch = batch or uuid.uuid4().hex[:12]
+    candidates = find_sources(vault, sources)
+    store = JobStore(queue_path(vault.root))
+    queued, already = [], []
+    try:
+        for cand in candidates:
+            if cand.open_branch is not None:
+                store.upsert(cand.source, cand.source_hash, state="done", result={"status": "skipped", "branch": cand.open_branch})
+                already.append(cand.source)
+                continue
+            if limit is not None and len(queued) >= limit:
+                continue
+            state = store.upsert(cand.source, cand.source_hash, batch=batch)
+            if state == "done":
+                # done in the table yet no open branch and still unprocessed: the proposal was dropped; redo
+                store.conn.execute("UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = 0 WHERE source = ?",
+                                   (cand.source,))
+            elif state == "failed":
+                store.retry_failed([cand.source])  # asked again: a fresh attempt budget
+            queued.append(cand.source)
+    finally:
+        store.close()
+    return batch, queued, already
+
+
+def extract_all(
+    vault: Vault,
+    sources: Iterable[str] | None = None,
+    *,
+    workers: int | None = None,
+    limit: int | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    provider_factory: Callable[[Vault], Any] | None = None,
+    settings: PipelineSettings | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    extract: Callable | None = None,
+    on_start: Callable[[Supervisor], None] | None = None,
+) -> ExtractReport:
+    """Extract every unprocessed source (or `sources`) with `workers` processes; see the package doc."""
+    started = time.perf_counter()
+    settings = settings or PipelineSettings.from_vault(vault)
+    if workers is not None:
+        settings.workers = max(1, workers)
+    chosen = None
+    if sources is not None:
+        from teleo.extract.job import relative_source
+
+        chosen = [relative_source(vault, s) for s in sources]
+    batch, queued, already = prepare(vault, chosen, limit=limit)
+    report = ExtractReport(already=already)
+    if queued:
+        settings.workers = min(settings.workers, len(queued))
+        sup = Supervisor(vault, settings, ProviderSpec(provider_factory, provider, model), batch=batch,
+                         extract=extract, on_progress=on_progress)
+        if on_start is not None:
+            on_start(sup)
+        report.jobs = sup.run()
+        report.restarts, report.timeouts = sup.restarts, sup.timeouts
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class RunReport:
+    ingested: list[dict] = field(default_factory=list)
+    extract: ExtractReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
+
+
+STAGES = ("ingest", "extract")
+
+
+def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None, *,
+        ingest_paths: Iterable[Path | str] = (), domain: str | None = None, **extract_options: Any) -> RunReport:
+    """One pass of the pipeline: ingest the given files, then extract every unprocessed source.
+
+    It stops at proposals (`extract/*` branches) until review exists.
+    """
+    stages = tuple(stages)
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))} (known: {', '.join(STAGES)})")
+    report = RunReport()
+    if "ingest" in stages:
+        for path in ingest_paths:
+            report.ingested.append(_ingest_one(vault, path, domain))
+    if "extract" in stages:
+        report.extract = extract_all(vault, workers=workers, **extract_options)
+    return report
+
+
+def _ingest_one(vault: Vault, path: Path | str, domain: str | None) -> dict:
+    from teleo.ingest import IngestInput, IngestOptions, ingest
+
+    try:
+        result = ingest(vault, IngestInput.parse(str(path)), IngestOptions(domain=domain, commit=True))
+    except Exception as exc:  # one bad file must not stop the run
+        return {"input": str(path), "ok": False, "error": str(exc)}
+    data = result.model_dump() if hasattr(result, "model_dump") else {"result": str(result)}
+    return {"input": str(path), "ok": True, **{k: data.get(k) for k in ("status", "path", "duplicate_of") if k in data}}

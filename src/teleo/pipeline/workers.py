@@ -1,0 +1,255 @@
+"""Worker processes and their supervisor.
+
+Each worker is a separate process (a SIGKILL takes down one worker only) that
+loops: lease a job → heartbeat thread → `extract_source` (which builds the
+proposal from git objects only and publishes it with a compare-and-swap ref
+update: no shared working tree) → complete or fail the job.  It exits when its
+batch has nothing pending or leased.
+
+The supervisor (the calling process) watches its workers: a worker that died
+(killed, crashed) has its leases released at once and is replaced; a job
+leased longer than `timeout_s` gets its worker SIGKILLed, a failed attempt
+recorded (retried with backoff) and a fresh worker; expired leases of workers
+elsewhere are reaped.  It reports progress through a callback.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from teleo.pipeline.store import Job, JobStore
+from teleo.vault import Vault
+
+HOST = socket.gethostname()
+
+
+@dataclass
+class PipelineSettings:
+    """Knobs of the queue (the vault's `[pipeline]` table once config accepts it; see TODO)."""
+
+    workers: int = 1
+    timeout_s: float = 600.0
+    max_attempts: int = 3
+    backoff_s: float = 30.0
+    max_backoff_s: float = 3600.0
+    lease_ttl_s: float = 60.0
+    heartbeat_s: float = 10.0
+    poll_s: float = 0.05
+    start_method: str = "spawn"
+
+    @classmethod
+    def from_vault(cls, vault: Vault, **overrides: Any) -> "PipelineSettings":
+        table = getattr(vault.config, "pipeline", None) or {}
+        known = {k: v for k, v in dict(table).items() if k in cls.__dataclass_fields__}
+        known.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**known)
+
+
+@dataclass
+class ProviderSpec:
+    """How a worker builds its provider in its own process: a picklable factory, or the vault's config."""
+
+    factory: Callable[[Vault], Any] | None = None
+    name: str | None = None
+    model: str | None = None
+
+    def build(self, vault: Vault):
+        if self.factory is not None:
+            return self.factory(vault)
+        from teleo.llm import provider_from_config
+
+        return provider_from_config(vault, self.name, self.model)
+
+
+def owner_id(pid: int, number: int) -> str:
+    return f"{HOST}:{pid}:{number}"
+
+
+def queue_path(vault_root: Path | str) -> Path:
+    return Path(vault_root) / ".teleo" / "queue.sqlite"
+
+
+# -- the worker (child process) -------------------------------------------------------
+
+
+def outcome_result(outcome: Any) -> dict:
+    return {
+        "status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
+        "claims": len(outcome.claims), "enrichments": len(outcome.enrichments),
+        "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "error": outcome.error,
+    }
+
+
+def run_one(vault: Vault, store: JobStore, job: Job, owner: str, number: int, provider: Any,
+            settings: PipelineSettings, extract: Callable | None = None) -> str:
+    """Do one leased job; returns the job's new state ('done', 'pending', 'failed', or 'lost')."""
+    if extract is None:
+        from teleo.extract.job import extract_source as extract
+    stop = threading.Event()
+    beat = JobStore(store.path)
+
+    def heartbeat() -> None:
+        while not stop.wait(settings.heartbeat_s):
+            if not beat.heartbeat(job.source, owner, settings.lease_ttl_s):
+                return
+
+    thread = threading.Thread(target=heartbeat, name=f"heartbeat-{number}", daemon=True)
+    thread.start()
+    try:
+        outcome = extract(vault, job.source, provider=provider, worker=number)
+        result = outcome_result(outcome)
+    except Exception as exc:  # extract_source never raises; a stub might
+        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        stop.set()
+        thread.join()
+        beat.close()
+    if result["status"] in ("proposed", "null"):
+        return "done" if store.complete(job.source, owner, result) else "lost"
+    if result["status"] == "skipped":
+        # an open proposal exists (an earlier attempt committed, then died) or the source is no longer unprocessed
+        return "done" if store.complete(job.source, owner, result) else "lost"
+    state = store.fail(job.source, owner, result.get("error") or "failed", max_attempts=settings.max_attempts,
+                       backoff_s=settings.backoff_s, max_backoff_s=settings.max_backoff_s, result=result)
+    return state or "lost"
+
+
+def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSettings, batch: str | None,
+                extract: Callable | None = None) -> None:
+    """A worker process: lease, extract, repeat until the batch has nothing pending or leased."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    vault = Vault.open(root)
+    store = JobStore(queue_path(root))
+    owner = owner_id(os.getpid(), number)
+    provider = spec.build(vault)
+    while True:
+        job = store.lease(owner, settings.lease_ttl_s, batch=batch, max_attempts=settings.max_attempts)
+        if job is None:
+            counts = store.counts(batch)
+            if counts["pending"] == 0 and counts["leased"] == 0:
+                return
+            time.sleep(settings.poll_s)
+            continue
+        run_one(vault, store, job, owner, number, provider, settings, extract)
+
+
+# -- the supervisor ---------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    total: int
+    counts: dict[str, int]
+    current: dict[int, str]
+    """Worker number → the source it holds."""
+    restarts: int = 0
+    timeouts: int = 0
+
+
+@dataclass
+class _Slot:
+    number: int
+    process: Any
+    owner: str
+
+
+@dataclass
+class Supervisor:
+    vault: Vault
+    settings: PipelineSettings
+    spec: ProviderSpec = field(default_factory=ProviderSpec)
+    batch: str | None = None
+    extract: Callable | None = None
+    on_progress: Callable[[Progress], None] | None = None
+    restarts: int = 0
+    timeouts: int = 0
+
+    def __post_init__(self) -> None:
+        self.ctx = mp.get_context(self.settings.start_method)
+        self.store = JobStore(queue_path(self.vault.root))
+        self.slots: dict[int, _Slot] = {}
+        self._stop = threading.Event()
+
+    def spawn(self, number: int) -> _Slot:
+        process = self.ctx.Process(
+            target=worker_main, name=f"teleo-worker-{number}", daemon=True,
+            args=(str(self.vault.root), number, self.spec, self.settings, self.batch, self.extract),
+        )
+        process.start()
+        slot = _Slot(number, process, owner_id(process.pid, number))
+        self.slots[number] = slot
+        return slot
+
+    def processes(self) -> dict[int, Any]:
+        """Worker number → its live process (for tests that kill workers)."""
+        return {n: s.process for n, s in self.slots.items()}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _work_left(self) -> bool:
+        counts = self.store.counts(self.batch)
+        return counts["pending"] + counts["leased"] > 0
+
+    def run(self) -> list[Job]:
+        for number in range(1, self.settings.workers + 1):
+            self.spawn(number)
+        try:
+            while not self._stop.is_set():
+                self._tick()
+                if not self.slots:
+                    break
+                time.sleep(self.settings.poll_s)
+        finally:
+            for slot in list(self.slots.values()):
+                if slot.process.is_alive():
+                    slot.process.kill()
+                slot.process.join(5)
+            if self.slots:
+                self.store.reap(dead_owners=[s.owner for s in self.slots.values()], max_attempts=self.settings.max_attempts)
+            self._report()
+        return self.store.all(self.batch)
+
+    def _tick(self) -> None:
+        now = time.time()
+        by_owner = {s.owner: s for s in self.slots.values()}
+        for job in self.store.leased():
+            slot = by_owner.get(job.owner or "")
+            if slot is not None and job.leased_at is not None and now - job.leased_at > self.settings.timeout_s:
+                slot.process.kill()
+                slot.process.join()
+                self.store.fail(job.source, slot.owner, f"timed out after {self.settings.timeout_s:g} s",
+                                max_attempts=self.settings.max_attempts, backoff_s=self.settings.backoff_s,
+                                max_backoff_s=self.settings.max_backoff_s)
+                self.timeouts += 1
+        for number, slot in list(self.slots.items()):
+            if slot.process.is_alive():
+                continue
+            slot.process.join()
+            del self.slots[number]
+            if slot.process.exitcode != 0:
+                self.store.reap(dead_owners=[slot.owner], max_attempts=self.settings.max_attempts)
+                if self._work_left():
+                    self.restarts += 1
+                    self.spawn(number)
+        self.store.reap(max_attempts=self.settings.max_attempts)  # leases of workers elsewhere that stalled
+        if not self.slots and self._work_left():
+            # every worker exited while jobs wait for their backoff: a fresh worker waits for them
+            self.spawn(1)
+        self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is None:
+            return
+        counts = self.store.counts(self.batch)
+        owners = {s.owner: n for n, s in self.slots.items()}
+        current = {owners[j.owner]: j.source for j in self.store.leased() if j.owner in owners}
+        self.on_progress(Progress(sum(counts.values()), counts, current, self.restarts, self.timeouts))
