@@ -205,3 +205,17 @@ def test_an_invalid_answer_fails_the_job_with_its_calls_counted(vault):
     assert outcome.status == "failed" and "extraction failed" in outcome.error
     assert outcome.calls >= 2 and outcome.tokens >= 3000
     assert git(vault.root, "branch", "--list", "extract/*").strip() == ""
+
+
+def test_restating_another_domains_claim_is_neither_duplicated_nor_enriched(vault):
+    near = "remote monitoring lowers readmissions because nurses titrate medication faster than clinic visits do"
+    base = answer()["claims"][0]
+    claims = [dict(base, title=near, related=[]), dict(base, title=HEALTH, related=[]),
+              dict(base, title=NEW, related=[], evidence=[{"text": "Cheaper launch does not automatically create demand"}])]
+    provider, _ = fake_provider(answer(claims=claims, enrichments=[]))
+    outcome = extract_source(vault, SOURCE, provider=provider)
+    assert outcome.status == "proposed", outcome.error
+    assert outcome.claims == [NEW] and outcome.enrichments == []
+    reasons = {d.subject: d.reason for d in outcome.dropped}
+    assert "outside astra's territory" in reasons[near] and "outside astra's territory" in reasons[HEALTH]
+    assert changed_files(vault.root, BRANCH) == sorted([f"{DOMAIN}/{NEW}.md", SOURCE])

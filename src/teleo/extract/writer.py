@@ -23,7 +23,9 @@ Everything in `result` is untrusted (model output over web text), so:
   title is enriched instead (it is the same proposition), anything else drops it;
 - **dedupe** — `duplicates` (claim title → existing claim title, computed by
   the job with `teleo.extract.dedupe`) turns a candidate into an enrichment
-  of the claim it restates;
+  of the claim it restates; a candidate restating a claim outside the
+  territory is dropped (neither duplicated nor enriched), and one whose
+  "duplicate" is not in the tree (a stale index) is judged on its own;
 - **paths** — every path written must lie inside the agent's territory
   (`config.territory(agent)`); a claim or enrichment outside it is refused
   (dropped with the reason), and a source outside it makes the whole
@@ -297,8 +299,14 @@ def build_proposal(
         if quotes is None:
             continue
         if claim.title in duplicates:
-            pending.append(_from_claim(claim, duplicates[claim.title], "restates", quotes[0]))
-            continue
+            restated = _restated(state, duplicates[claim.title])
+            if restated is True:
+                pending.append(_from_claim(claim, duplicates[claim.title], "restates", quotes[0]))
+                continue
+            if restated is not None:
+                state.drop("claim", claim.title, restated)
+                continue
+            # the similar claim is not in the tree (a stale index): judge the candidate on its own
         title = safe_title(claim.title)
         if title is None:
             state.drop("claim", claim.title, "the title is not usable as a file name once sanitised")
@@ -369,6 +377,18 @@ def _source_link(vault: Vault, source_path: str, folder: str) -> str:
     if "[" in bare or "]" in bare or "|" in bare or "#" in bare:
         return f"`{one_line(source_path, 300)}`"
     return f"[[{bare}]]"
+
+
+def _restated(state: _State, target: str) -> bool | str | None:
+    """True when the restated claim can be enriched; a reason to drop the candidate; None when it is not there."""
+    resolution = state.vault.resolver.resolve(target.strip(), f"{state.folder}/x.md")
+    if resolution.unsafe or not resolution.resolved or resolution.path is None:
+        return None
+    if state.vault.note(resolution.path).kind is not Kind.CLAIM:
+        return None
+    if not inside(resolution.path, state.territory):
+        return f"restates {resolution.path}, which is outside {state.agent}'s territory (not duplicated, not enriched)"
+    return True
 
 
 def _grounded(state: _State, claim: ClaimDraft) -> list[_Quote] | None:
