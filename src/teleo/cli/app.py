@@ -38,7 +38,7 @@ def root(
 
 
 COMMAND_MODULES = (
-    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
+    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger", "proposals", "extract", "run",
 )
 """Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
 
