@@ -38,7 +38,8 @@ def root(
 
 
 COMMAND_MODULES = (
-    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger", "proposals", "extract", "run",
+    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
+    "proposals", "extract", "run",
 )
 """Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
 
@@ -50,6 +51,11 @@ for _name in COMMAND_MODULES:
             raise
         continue
     _module.register(app)
+
+for _command in app.registered_commands:  # `teleo --help`: one line per command, its first sentence
+    if _command.short_help is None and _command.callback is not None and _command.callback.__doc__:
+        _first = " ".join(_command.callback.__doc__.strip().split("\n\n")[0].split())
+        _command.short_help = _first.split(". ")[0].rstrip(".") + "."
 
 
 def main() -> None:
