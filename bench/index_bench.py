@@ -1,0 +1,434 @@
+"""Time the index (cold, incremental, search) and the graph export against targets.
+
+    python bench/index_bench.py [--only corpus|15k|100k] [--repeat 3] [--json]
+                                [--skip-100k-index] [--rebuild-100k] [--profile N]
+
+Three vaults:
+
+* corpus — a temporary copy of the corpus (the index writes `.teleo/` inside);
+* 15k — `bench/synth.py`'s copy of the corpus 13× over (bench/out/synth-13,
+  15,652 notes, reused while its marker matches; its `.teleo/` is deleted
+  before the cold index);
+* 100k — 100,000 generated claim notes (`synth.make_claims`, bench/out/claims-100000,
+  reused while its marker matches). Its index is built once, timed, and
+  reused by later runs while `.teleo/bench-index.json` matches (the cold
+  figures shown are then the recorded ones; `--rebuild-100k` rebuilds).
+  `--skip-100k-index` never builds it: search at 100k is then measured only
+  if a reusable index already exists.
+
+Per vault:
+
+* floor — lint_bench's floor: walk, read every .md, regex frontmatter and links (best of `--repeat`);
+* cold index — `Index.open(root).sync(embed=False)` on an empty `.teleo/`, then
+  `embed_pending()` (what `teleo index` does, in two timed parts; the model is
+  loaded beforehand, its load time shown apart). Best of `--repeat` on the corpus,
+  once on the bigger vaults;
+* incremental — one claim note edited (a sentence appended), then `sync()` in the
+  same process with the index open (the changed note is re-embedded, as the model
+  is loaded); `max(5, --repeat)` different notes, each restored afterwards; median
+  counts, max shown; also a sync with nothing changed;
+* search — 100 queries of 2–4 title words (seeded draw), per mode, k=10, in
+  process, index open and warmed by one query per mode; p50/p95 of the pass with
+  the lowest p95 among `--repeat` passes;
+* export — `export_graph(Vault.open(root), tmp)` (best of `--repeat`; once at 100k).
+
+Targets: incremental ≤ 100 ms at 15k; search p95 ≤ 50 ms at 100k; export ≤ 2 s
+at 15k; cold index of the corpus ≤ 3× the floor. Figures to read, not
+assertions: nothing here runs under pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lint_bench import floor
+from synth import REPO, default_corpus, ensure_claims, ensure_synthetic, markdown_files
+
+COPIES_15K = 13
+CLAIMS_100K = 100_000
+INDEX_MARKER = "bench-index.json"
+MODES = ("hybrid", "text", "semantic")
+TARGETS = {
+    "incremental_ms_15k": 100.0,
+    "search_p95_ms_100k": 50.0,
+    "export_s_15k": 2.0,
+    "cold_ratio_corpus": 3.0,
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def best_of(repeat: int, run) -> tuple[float, list[float], object]:
+    times, result = [], None
+    for _ in range(max(1, repeat)):
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), times, result
+
+
+# -- measurements -------------------------------------------------------------------
+
+
+def cold_index(root: Path) -> dict:
+    """Delete `.teleo/`, sync without embeddings, then embed everything. Returns the timings."""
+    from teleo.index import Index
+
+    shutil.rmtree(root / ".teleo", ignore_errors=True)
+    gc.collect()
+    start = time.perf_counter()
+    index = Index.open(root)
+    stats = index.sync(embed=False)
+    text_s = time.perf_counter() - start
+    start = time.perf_counter()
+    embedded = index.embed_pending()
+    embed_s = time.perf_counter() - start
+    index.close()
+    return {"text_s": text_s, "embed_s": embed_s, "total_s": text_s + embed_s, "notes": stats.notes, "embedded": embedded}
+
+
+def claim_paths(root: Path, count: int, seed: int = 7) -> list[str]:
+    claims = [p for p in markdown_files(root) if p.startswith("domains/") and "/_" not in p]
+    return random.Random(seed).sample(claims, min(count, len(claims)))
+
+
+def incremental(index, root: Path, edits: int) -> dict:
+    """Edit one note at a time, time `sync()`, restore the note (and sync again, untimed)."""
+    times, touched = [], []
+    noop_s, _, _ = best_of(3, index.sync)
+    for n, rel in enumerate(claim_paths(root, edits)):
+        path = root / rel
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + f"\nEdited by the index bench, run {n}.\n".encode())
+            gc.collect()
+            start = time.perf_counter()
+            stats = index.sync()
+            times.append(time.perf_counter() - start)
+            touched.append(stats.changed if hasattr(stats, "changed") else stats.updated)
+        finally:
+            path.write_bytes(original)
+            index.sync()
+    return {
+        "median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000, "min_ms": min(times) * 1000,
+        "runs_ms": [round(t * 1000, 2) for t in times], "noop_ms": noop_s * 1000, "changed": touched,
+    }
+
+
+def make_queries(index, count: int = 100, seed: int = 11) -> list[str]:
+    """`count` queries of 2–4 words drawn from the titles of the indexed notes (seeded)."""
+    import re
+
+    rng = random.Random(seed)
+    titles = sorted(Path(p).stem for p in index.paths())
+    word = re.compile(r"[A-Za-z][A-Za-z0-9'-]{2,}")
+    queries = []
+    while len(queries) < count:
+        words = word.findall(rng.choice(titles))
+        if len(words) < 2:
+            continue
+        n = min(len(words), rng.randint(2, 4))
+        start = rng.randrange(len(words) - n + 1)
+        queries.append(" ".join(words[start : start + n]))
+    return queries
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))  # nearest rank
+    return ordered[rank]
+
+
+def search_latency(index, queries: list[str], repeat: int) -> dict:
+    result = {}
+    for mode in MODES:
+        index.search("warm up the " + mode + " search", mode, k=10)
+        passes = []
+        for _ in range(max(1, repeat)):
+            times = []
+            for query in queries:
+                start = time.perf_counter()
+                index.search(query, mode, k=10)
+                times.append(time.perf_counter() - start)
+            passes.append(times)
+        best = min(passes, key=lambda t: percentile(t, 0.95))
+        result[mode] = {
+            "p50_ms": percentile(best, 0.50) * 1000, "p95_ms": percentile(best, 0.95) * 1000,
+            "max_ms": max(best) * 1000, "mean_ms": statistics.fmean(best) * 1000,
+        }
+    return result
+
+
+def export_time(root: Path, repeat: int) -> dict:
+    from teleo.export import export_graph
+    from teleo.vault import Vault
+
+    with tempfile.TemporaryDirectory(prefix="teleo-export-") as out:
+        best, runs, summary = best_of(repeat, lambda: export_graph(Vault.open(root), out))
+    data = summary.model_dump() if hasattr(summary, "model_dump") else {}
+    nodes = data.get("nodes")
+    return {"best_s": best, "runs_s": runs, "nodes": nodes, "edges": data.get("edges"), "phases": data.get("phases")}
+
+
+# -- one vault ----------------------------------------------------------------------
+
+
+def bench_vault(name: str, root: Path, args, *, cold: str = "measure", cold_repeat: int = 1) -> dict:
+    """cold: "measure" (fresh build), "reuse" (keep the index built earlier), "skip" (no index at all)."""
+    from teleo.index import Index
+
+    row: dict = {"vault": name, "path": str(root)}
+    log(f"[{name}] floor ×{args.repeat}")
+    floor(root)
+    row["floor_s"], row["floor_runs"], counts = best_of(args.repeat, lambda: floor(root))
+    row["files"] = counts["files"]
+    if cold == "measure":
+        log(f"[{name}] cold index ×{cold_repeat}")
+        runs = [cold_index(root) for _ in range(cold_repeat)]
+        row["cold"] = min(runs, key=lambda r: r["total_s"])
+        row["cold"]["runs_total_s"] = [r["total_s"] for r in runs]
+        row["cold"]["source"] = f"measured this run (best of {cold_repeat})"
+    elif cold == "skip":
+        row["cold"] = None
+        row["note"] = "index not built (--skip-100k-index and no reusable index)"
+        log(f"[{name}] export ×1")
+        row["export"] = export_time(root, 1)
+        return row
+    index = Index.open(root)
+    sync = index.sync(embed=True)  # a no-op after a cold build; catches up a reused index
+    row["open_sync"] = {"seconds": sync.seconds, "added": sync.added, "updated": sync.updated, "rebuilt": sync.rebuilt}
+    row["notes"] = index.count()
+    log(f"[{name}] incremental ×{max(5, args.repeat)}")
+    row["incremental"] = incremental(index, root, max(5, args.repeat))
+    log(f"[{name}] search: 100 queries × {len(MODES)} modes × {args.repeat}")
+    queries = make_queries(index)
+    row["queries_sample"] = queries[:5]
+    row["search"] = search_latency(index, queries, args.repeat)
+    index.close()
+    export_repeat = 1 if row["files"] > 50_000 else args.repeat
+    log(f"[{name}] export ×{export_repeat}")
+    row["export"] = export_time(root, export_repeat)
+    return row
+
+
+def verdicts(row: dict) -> dict:
+    """PASS/FAIL for the targets that apply to this vault."""
+    out = {}
+    if row["vault"] == "corpus" and row.get("cold"):
+        out["cold ≤ 3× floor"] = row["cold"]["total_s"] / row["floor_s"] <= TARGETS["cold_ratio_corpus"]
+    if row["vault"] == "15k":
+        if "incremental" in row:
+            out["incremental ≤ 100 ms"] = row["incremental"]["median_ms"] <= TARGETS["incremental_ms_15k"]
+        out["export ≤ 2 s"] = row["export"]["best_s"] <= TARGETS["export_s_15k"]
+    if row["vault"] == "100k" and "search" in row:
+        for mode, figures in row["search"].items():
+            out[f"search p95 {mode} ≤ 50 ms"] = figures["p95_ms"] <= TARGETS["search_p95_ms_100k"]
+    return out
+
+
+# -- the 100k vault's index, built once ---------------------------------------------------
+
+
+def index_100k(root: Path, marker: dict, args) -> tuple[str, dict | None]:
+    """("measure" | "reuse" | "skip", recorded cold figures)."""
+    from teleo import __version__
+
+    path = root / ".teleo" / INDEX_MARKER
+    wanted = {"claims": {k: marker[k] for k in ("format", "count", "seed", "source_signature")}, "teleo": __version__}
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = None
+    usable = recorded is not None and all(recorded.get(k) == v for k, v in wanted.items())
+    if usable and not args.rebuild_100k:
+        return "reuse", recorded["cold"]
+    if args.skip_100k_index:
+        return "skip", None
+    return "measure", None
+
+
+def record_100k(root: Path, marker: dict, cold: dict) -> None:
+    from teleo import __version__
+
+    data = {
+        "claims": {k: marker[k] for k in ("format", "count", "seed", "source_signature")}, "teleo": __version__,
+        "cold": {**cold, "source": f"recorded {time.strftime('%Y-%m-%d %H:%M')} by an earlier run"},
+    }
+    (root / ".teleo" / INDEX_MARKER).write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def print_table(rows: list[dict], meta: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+    def mark(ok: bool | None) -> str:
+        return "" if ok is None else ("[bold green]PASS[/]" if ok else "[bold red]FAIL[/]")
+
+    table = Table(title=f"teleo index and export (best of {meta['repeat']}; model load {meta['model_load_s']:.2f} s apart)")
+    for column in ("vault", "files", "floor s", "cold text s", "cold embed s", "cold total s", "total/floor",
+                   "text/floor", "incr. median ms", "incr. max ms", "no-op sync ms", "export s"):
+        table.add_column(column, justify="left" if column == "vault" else "right", no_wrap=True)
+    for row in rows:
+        v = verdicts(row)
+        cold, inc = row.get("cold"), row.get("incremental")
+        cold_cells = ["-"] * 5
+        if cold:
+            cold_cells = [
+                f"{cold['text_s']:.2f}", f"{cold['embed_s']:.2f}", f"{cold['total_s']:.2f}",
+                f"{cold['total_s'] / row['floor_s']:.1f}× {mark(v.get('cold ≤ 3× floor'))}",
+                f"{cold['text_s'] / row['floor_s']:.1f}×",
+            ]
+        table.add_row(
+            row["vault"], f"{row['files']:,}", f"{row['floor_s']:.3f}", *cold_cells,
+            f"{inc['median_ms']:.1f} {mark(v.get('incremental ≤ 100 ms'))}" if inc else "-",
+            f"{inc['max_ms']:.1f}" if inc else "-", f"{inc['noop_ms']:.1f}" if inc else "-",
+            f"{row['export']['best_s']:.2f} {mark(v.get('export ≤ 2 s'))}",
+        )
+    console.print(table)
+
+    search = Table(title="search latency, 100 queries of 2–4 title words, k=10, in process, warmed")
+    search.add_column("vault")
+    for mode in MODES:
+        for col in ("p50 ms", "p95 ms", "max ms"):
+            search.add_column(f"{mode} {col}", justify="right", no_wrap=True)
+    for row in rows:
+        if "search" not in row:
+            continue
+        v = verdicts(row)
+        cells = []
+        for mode in MODES:
+            f = row["search"][mode]
+            cells += [f"{f['p50_ms']:.1f}", f"{f['p95_ms']:.1f} {mark(v.get(f'search p95 {mode} ≤ 50 ms'))}", f"{f['max_ms']:.1f}"]
+        search.add_row(row["vault"], *cells)
+    console.print(search)
+
+    for row in rows:
+        console.print(f"[bold]{row['vault']}[/]: {row['path']}")
+        if row.get("note"):
+            console.print(f"  {row['note']}")
+        if row.get("cold"):
+            console.print(f"  cold: {row['cold']['source']}; {row['cold']['notes']:,} notes, {row['cold']['embedded']:,} embedded")
+        if "open_sync" in row:
+            s = row["open_sync"]
+            console.print(f"  sync on opening: {s['seconds']:.3f} s (added {s['added']}, updated {s['updated']}, rebuilt {s['rebuilt']})")
+        if row.get("incremental"):
+            console.print(f"  incremental runs ms: {row['incremental']['runs_ms']}")
+        if row.get("queries_sample"):
+            console.print(f"  queries e.g.: {row['queries_sample']}")
+        e = row["export"]
+        console.print(f"  export runs s: {[round(t, 3) for t in e['runs_s']]}; phases {e.get('phases')}")
+        for target, ok in verdicts(row).items():
+            console.print(f"  target {target}: {'PASS' if ok else 'FAIL'}")
+    console.print(f"[dim]{meta['python']} on {meta['machine']}, load average {meta['load_average']} at the end[/]")
+
+
+def profile_cold(root: Path, top: int) -> str:
+    from teleo.index import Index
+
+    shutil.rmtree(root / ".teleo", ignore_errors=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    index = Index.open(root)
+    index.sync(embed=False)
+    index.embed_pending()
+    profiler.disable()
+    index.close()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=default_corpus(), help="the source vault ($TELEO_CORPUS)")
+    parser.add_argument("--only", choices=("corpus", "15k", "100k"), action="append", help="repeatable; default all")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
+    parser.add_argument("--skip-100k-index", action="store_true", help="never build the 100k index (reuse one if present)")
+    parser.add_argument("--rebuild-100k", action="store_true", help="rebuild and re-time the 100k index")
+    parser.add_argument("--profile", type=int, metavar="N", default=0, help="cProfile a cold index of the corpus, top N")
+    args = parser.parse_args(argv)
+    only = set(args.only or ("corpus", "15k", "100k"))
+
+    corpus = args.corpus.resolve()
+    if not corpus.is_dir():
+        log(f"error: no corpus at {corpus} (pass --corpus or set TELEO_CORPUS)")
+        return 2
+    from teleo.index.embed import load_model
+
+    start = time.perf_counter()
+    load_model()
+    meta = {"repeat": args.repeat, "model_load_s": time.perf_counter() - start, "targets": TARGETS}
+    rows, prof = [], ""
+    with tempfile.TemporaryDirectory(prefix="teleo-index-bench-") as scratch:
+        if "corpus" in only:
+            copy = Path(scratch) / corpus.name
+            shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".teleo", ".git"))
+            rows.append(bench_vault("corpus", copy, args, cold_repeat=args.repeat))
+            if args.profile:
+                prof = profile_cold(copy, args.profile)
+        if "15k" in only:
+            root = REPO / "bench" / "out" / f"synth-{COPIES_15K}"
+            log(f"15k vault: {root}")
+            marker, reused = ensure_synthetic(corpus, root, COPIES_15K)
+            log(f"  {'reused' if reused else 'built'}: {marker['files']:,} files")
+            rows.append(bench_vault("15k", root, args))
+        if "100k" in only:
+            root = REPO / "bench" / "out" / f"claims-{CLAIMS_100K}"
+            start = time.perf_counter()
+            marker, reused = ensure_claims(corpus, root, CLAIMS_100K)
+            meta["generate_100k_s"] = time.perf_counter() - start
+            meta["generate_100k"] = "reused" if reused else "generated"
+            log(f"100k vault: {root} ({meta['generate_100k']} in {meta['generate_100k_s']:.1f} s)")
+            cold, recorded = index_100k(root, marker, args)
+            row = bench_vault("100k", root, args, cold=cold)
+            if cold == "measure":
+                record_100k(root, marker, row["cold"])
+            elif cold == "reuse":
+                row["cold"] = recorded
+            rows.append(row)
+    meta.update({
+        "python": f"Python {platform.python_version()}", "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    })
+    if args.json:
+        payload = {**meta, "rows": [{**r, "verdicts": verdicts(r)} for r in rows]}
+        print(json.dumps(payload, indent=1, ensure_ascii=False, default=str))
+        if prof:
+            log(prof)
+    else:
+        print_table(rows, meta)
+        if "generate_100k_s" in meta:
+            print(f"100k claims vault {meta['generate_100k']} in {meta['generate_100k_s']:.1f} s")
+        if prof:
+            print(f"\ncProfile of one cold index of the corpus (text + embeddings), top {args.profile} by cumulative time:")
+            print(prof)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
