@@ -22,6 +22,7 @@ class ExtractReport:
     elapsed_s: float = 0.0
     restarts: int = 0
     timeouts: int = 0
+    error: str | None = None
 
     def totals(self) -> dict[str, Any]:
         done = [j for j in self.jobs if j.state == "done"]
@@ -47,11 +48,12 @@ class ExtractReport:
     @property
     def ok(self) -> bool:
         t = self.totals()
-        return t["failed"] == 0 and t["unfinished"] == 0
+        return t["failed"] == 0 and t["unfinished"] == 0 and self.error is None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "error": self.error,
             "totals": self.totals(),
             "jobs": [
                 {"source": j.source, "state": j.state, "attempts": j.attempts, "last_attempted": j.last_attempted,
@@ -123,7 +125,7 @@ def extract_all(
         if on_start is not None:
             on_start(sup)
         report.jobs = sup.run()
-        report.restarts, report.timeouts = sup.restarts, sup.timeouts
+        report.restarts, report.timeouts, report.error = sup.restarts, sup.timeouts, sup.error
     report.elapsed_s = time.perf_counter() - started
     return report
 

@@ -171,12 +171,16 @@ class Supervisor:
     on_progress: Callable[[Progress], None] | None = None
     restarts: int = 0
     timeouts: int = 0
+    error: str | None = None
+    """Why the supervisor gave up (workers dying before doing any work)."""
 
     def __post_init__(self) -> None:
         self.ctx = mp.get_context(self.settings.start_method)
         self.store = JobStore(queue_path(self.vault.root))
         self.slots: dict[int, _Slot] = {}
         self._stop = threading.Event()
+        self._barren = 0  # consecutive worker deaths with no job finished in between
+        self._finished = -1
 
     def spawn(self, number: int) -> _Slot:
         process = self.ctx.Process(
@@ -237,11 +241,20 @@ class Supervisor:
             del self.slots[number]
             if slot.process.exitcode != 0:
                 self.store.reap(dead_owners=[slot.owner], max_attempts=self.settings.max_attempts)
+                counts = self.store.counts(self.batch)
+                finished = counts["done"] + counts["failed"]
+                self._barren = self._barren + 1 if finished == self._finished else 0
+                self._finished = finished
+                if self._barren > 3 * self.settings.workers + 3:
+                    self.error = (f"workers keep dying without finishing a job (last exit code {slot.process.exitcode});"
+                                  " giving up")
+                    self._stop.set()
+                    continue
                 if self._work_left():
                     self.restarts += 1
                     self.spawn(number)
         self.store.reap(max_attempts=self.settings.max_attempts)  # leases of workers elsewhere that stalled
-        if not self.slots and self._work_left():
+        if not self.slots and self._work_left() and not self._stop.is_set():
             # every worker exited while jobs wait for their backoff: a fresh worker waits for them
             self.spawn(1)
         self._report()

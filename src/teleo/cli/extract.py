@@ -1,0 +1,123 @@
+"""`teleo extract`: extract every unprocessed source into proposal branches, with worker processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_for_paths
+
+FAILED = 1
+"""Exit code when a job failed (or did not finish)."""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("extract", epilog=EPILOG)(extract)
+
+
+EPILOG = example(
+    "teleo extract",
+    "teleo extract --workers 4 --limit 20",
+    "teleo extract inbox/archive/2026-01-02-orbitalreport-launch-costs.md --provider offline",
+    "teleo extract --format json | jq .totals",
+) + (
+    "\n\n[bold]Exit codes[/]\n\n  0  every job made a proposal, a null result, or had one already\n\n"
+    "  1  a job failed after its retries\n\n  2  wrong usage (not a git vault, unknown source)"
+)
+
+
+def extract(
+    ctx: typer.Context,
+    sources: Optional[list[Path]] = typer.Argument(None, metavar="[SOURCE]...", help="Source notes (default: every unprocessed source on main)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=64, help="Worker processes (default 1)."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Extract at most this many sources."),
+    provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm] (offline, anthropic, openai…)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """Extract unprocessed sources (chosen from their parsed frontmatter on main) into one
+    proposal commit each, on branch extract/<slug>, without touching the working tree.
+
+    Jobs are leased in .teleo/queue.sqlite, so two runs never take the same source; a worker
+    that dies loses its lease and the job is redone from scratch; failures are retried with
+    backoff. Shows live progress, then a summary table."""
+    vault = vault_for_paths(ctx, sources)
+    report = run_extract(vault, sources, workers=workers, limit=limit, provider=provider, model=model,
+                         live=output is OutputFormat.text)
+    if output is OutputFormat.json:
+        console.print_json(json.dumps(report.as_json()))
+    else:
+        print_report(report)
+    raise typer.Exit(0 if report.ok else FAILED)
+
+
+def run_extract(vault, sources, *, live: bool, **options):
+    from teleo.pipeline import extract_all
+    from teleo.pipeline.jobs import NotARepository
+
+    display = _LiveProgress() if live else None
+    try:
+        if display is None:
+            return extract_all(vault, [str(s) for s in sources] if sources else None, **options)
+        with display:
+            return extract_all(vault, [str(s) for s in sources] if sources else None, on_progress=display.update, **options)
+    except NotARepository as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+
+
+class _LiveProgress:
+    def __init__(self) -> None:
+        self.live = Live(Table(), console=err_console, refresh_per_second=8, transient=True)
+
+    def __enter__(self):
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.live.__exit__(*exc)
+
+    def update(self, progress) -> None:
+        table = Table(box=None, show_header=False)
+        c = progress.counts
+        table.add_row("[bold]extract[/]", f"{c['done'] + c['failed']}/{progress.total} done"
+                      f"  ({c['failed']} failed, {c['leased']} running, {c['pending']} waiting"
+                      + (f", {progress.restarts} worker restarts" if progress.restarts else "") + ")")
+        for number in sorted(progress.current):
+            table.add_row(f"  worker {number}", escape(progress.current[number]))
+        self.live.update(table)
+
+
+def print_report(report) -> None:
+    t = report.totals()
+    if report.error:
+        err_console.print(f"[bold red]error:[/] {escape(report.error)}")
+    if not report.jobs and not report.already:
+        console.print("no unprocessed sources")
+        return
+    table = Table(title="extraction", title_justify="left")
+    for name in ("sources", "claims", "enrichments", "null results", "failures", "tokens", "cost"):
+        table.add_column(name, justify="right")
+    cost = "—" if t["cost"] is None else f"${t['cost']:.4f}"
+    table.add_row(str(t["sources"]), str(t["claims"]), str(t["enrichments"]), str(t["null"]),
+                  str(t["failed"] + t["unfinished"]), str(t["tokens"]), cost)
+    console.print(table)
+    for job in report.jobs:
+        if job.state != "done":
+            console.print(f"[red]failed[/] {escape(job.source)} after {job.attempts} attempt(s): {escape(job.last_error or '')}")
+    extra = []
+    if t["skipped"]:
+        extra.append(f"{t['skipped']} skipped")
+    if report.already:
+        extra.append(f"{len(report.already)} already proposed")
+    if t["restarts"]:
+        extra.append(f"{t['restarts']} worker restarts")
+    extra.append(f"{t['elapsed_s']:.1f} s")
+    console.print(f"{t['proposed']} proposed, " + ", ".join(extra))

@@ -1,0 +1,59 @@
+"""`teleo run`: one pass of the pipeline — ingest, then extract (it stops at proposals until review exists)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.cli.extract import FAILED, print_report
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run", epilog=EPILOG)(run)
+
+
+EPILOG = example(
+    "teleo run",
+    "teleo run --workers 4",
+    "teleo run --ingest ~/papers/a.pdf --ingest notes.md --domain health",
+)
+
+
+def run(
+    ctx: typer.Context,
+    ingest: Optional[list[Path]] = typer.Option(None, "--ingest", "-i", help="A file or URL to ingest first (repeatable)."),
+    domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain of the ingested files."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=64, help="Worker processes (default 1)."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Extract at most this many sources."),
+    provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm]."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """Run the pipeline once: ingest the given files (if any), then extract every unprocessed
+    source into proposal branches. Review does not exist yet, so the run stops at proposals."""
+    from teleo.pipeline import run as run_pipeline
+    from teleo.pipeline.jobs import NotARepository
+
+    vault = vault_from(ctx)
+    try:
+        report = run_pipeline(vault, workers=workers, ingest_paths=[str(p) for p in ingest or []], domain=domain,
+                              limit=limit, provider=provider, model=model)
+    except (NotARepository, ValueError) as exc:
+        fail(str(exc))
+    if output is OutputFormat.json:
+        console.print_json(json.dumps({"ok": report.ok, "ingested": report.ingested,
+                                       "extract": report.extract.as_json() if report.extract else None}))
+    else:
+        for item in report.ingested:
+            if item["ok"]:
+                console.print(f"ingested {escape(str(item.get('path') or item['input']))}")
+            else:
+                console.print(f"[red]not ingested[/] {escape(item['input'])}: {escape(item.get('error', ''))}")
+        if report.extract is not None:
+            print_report(report.extract)
+    raise typer.Exit(0 if report.ok else FAILED)
