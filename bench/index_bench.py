@@ -140,10 +140,11 @@ def make_queries(index, count: int = 100, seed: int = 11) -> list[str]:
 
     rng = random.Random(seed)
     titles = sorted(Path(p).stem for p in index.paths())
-    word = re.compile(r"[A-Za-z][A-Za-z0-9'-]{2,}")
+    word = re.compile(r"[A-Za-z][A-Za-z0-9']{2,}")  # slugs split at hyphens; synth's `v3` tags dropped
+    tag = re.compile(r"v\d+")
     queries = []
     while len(queries) < count:
-        words = word.findall(rng.choice(titles))
+        words = [w for w in word.findall(rng.choice(titles)) if not tag.fullmatch(w)]
         if len(words) < 2:
             continue
         n = min(len(words), rng.randint(2, 4))
