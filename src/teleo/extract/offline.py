@@ -374,11 +374,18 @@ def clean_title(text: str, source_text: str = "") -> str | None:
     text = re.sub(r"^[^\w$\u20ac\u00a3]+", "", text)
     text = re.sub(r"[\s.,;:!?\u2014\u2013-]+$", "", text)
     text = _lower_first(text, source_text)
-    text = _cut(text)
+    text = _balance_parentheses(_cut(text))
     text = re.sub(r"[\s.,;:!?\u2014\u2013-]+$", "", text)
     text = " ".join(text.split())
     if len(text) < 10 or len(text.split()) < 4 or len(text) > MAX_TITLE_CHARS:
         return None
+    return text
+
+
+def _balance_parentheses(text: str) -> str:
+    """Drop an aside that the cut left open: `x causes y (in mice, rats` → `x causes y`."""
+    if text.count("(") > text.count(")"):
+        text = text[: text.rfind("(")]
     return text
 
 
