@@ -14,7 +14,7 @@ from teleo.pipeline.jobs import find_sources
 
 
 def fast(**kw) -> PipelineSettings:
-    base = dict(workers=2, backoff_s=0.05, max_backoff_s=0.2, lease_ttl_s=5, heartbeat_s=0.5, poll_s=0.02)
+    base = dict(workers=2, backoff_s=0.05, max_backoff_s=0.2, lease_ttl_s=5, heartbeat_s=0.5, poll_s=0.02, tick_s=0.02)
     base.update(kw)
     return PipelineSettings(**base)
 

@@ -248,6 +248,10 @@ class JobStore:
         now = time.time() if now is None else now
         dead = list(dead_owners)
         released = []
+        marks = ",".join("?" * len(dead)) or "NULL"
+        if not self.conn.execute(f"SELECT 1 FROM jobs WHERE state = 'leased' AND (lease_expires < ? OR owner IN ({marks})) LIMIT 1",
+                                 (now, *dead)).fetchone():
+            return released  # nothing to reap: no write lock taken
         with self._write() as db:
             rows = db.execute("SELECT source, owner, attempts, lease_expires FROM jobs WHERE state = 'leased'").fetchall()
             for row in rows:

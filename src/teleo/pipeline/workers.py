@@ -43,6 +43,9 @@ class PipelineSettings:
     lease_ttl_s: float = 60.0
     heartbeat_s: float = 10.0
     poll_s: float = 0.05
+    """How often an idle worker looks for a ready job."""
+    tick_s: float = 0.1
+    """How often the supervisor checks its workers, timeouts and expired leases."""
     start_method: str = "spawn"
 
     @classmethod
@@ -88,48 +91,89 @@ def outcome_result(outcome: Any) -> dict:
     }
 
 
+class Heartbeat:
+    """One thread and one connection per worker: extends the lease of the job in hand every `heartbeat_s`."""
+
+    def __init__(self, path: Path, settings: PipelineSettings) -> None:
+        self.store = JobStore(path)
+        self.settings = settings
+        self.lock = threading.Lock()
+        self.job: tuple[str, str] | None = None
+        self.thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
+        self.thread.start()
+
+    def hold(self, source: str | None, owner: str = "") -> None:
+        with self.lock:
+            self.job = (source, owner) if source else None
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.settings.heartbeat_s)
+            with self.lock:
+                job = self.job
+            if job is not None and not self.store.heartbeat(job[0], job[1], self.settings.lease_ttl_s):
+                self.hold(None)
+
+
 def run_one(vault: Vault, store: JobStore, job: Job, owner: str, number: int, provider: Any,
-            settings: PipelineSettings, extract: Callable | None = None) -> str:
+            settings: PipelineSettings, extract: Callable | None = None, heartbeat: Heartbeat | None = None) -> str:
     """Do one leased job; returns the job's new state ('done', 'pending', 'failed', or 'lost')."""
     if extract is None:
         from teleo.extract.job import extract_source as extract
-    stop = threading.Event()
-    beat = JobStore(store.path)
-
-    def heartbeat() -> None:
-        while not stop.wait(settings.heartbeat_s):
-            if not beat.heartbeat(job.source, owner, settings.lease_ttl_s):
-                return
-
-    thread = threading.Thread(target=heartbeat, name=f"heartbeat-{number}", daemon=True)
-    thread.start()
+    own = heartbeat is None
+    heartbeat = heartbeat or Heartbeat(store.path, settings)
+    heartbeat.hold(job.source, owner)
     try:
         outcome = extract(vault, job.source, provider=provider, worker=number)
         result = outcome_result(outcome)
     except Exception as exc:  # extract_source never raises; a stub might
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     finally:
-        stop.set()
-        thread.join()
-        beat.close()
-    if result["status"] in ("proposed", "null"):
-        return "done" if store.complete(job.source, owner, result) else "lost"
-    if result["status"] == "skipped":
-        # an open proposal exists (an earlier attempt committed, then died) or the source is no longer unprocessed
+        heartbeat.hold(None)
+        if own:
+            heartbeat.store.close()
+    if result["status"] in ("proposed", "null", "skipped"):
+        # skipped: an open proposal exists (an earlier attempt committed, then died) or the source is no
+        # longer unprocessed on main — either way there is nothing left to do
         return "done" if store.complete(job.source, owner, result) else "lost"
     state = store.fail(job.source, owner, result.get("error") or "failed", max_attempts=settings.max_attempts,
                        backoff_s=settings.backoff_s, max_backoff_s=settings.max_backoff_s, result=result)
     return state or "lost"
 
 
+def warm_up() -> None:
+    """Load what a first job would load (the embedding model, numpy) before leasing anything."""
+    try:
+        from teleo.index.embed import load_model
+
+        load_model()
+        import teleo.index.vectors  # noqa: F401
+    except Exception:  # no model: jobs fall back on exact titles; nothing to warm
+        pass
+
+
 def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSettings, batch: str | None,
-                extract: Callable | None = None) -> None:
-    """A worker process: lease, extract, repeat until the batch has nothing pending or leased."""
+                extract: Callable | None = None, ready: Any = None, expected: int = 1) -> None:
+    """A worker process: lease, extract, repeat until the batch has nothing pending or leased.
+
+    It imports the extraction engine before its first lease, then waits (at most 10 s) until
+    `expected` workers are ready, so the workers start leasing together.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
     vault = Vault.open(root)
     store = JobStore(queue_path(root))
     owner = owner_id(os.getpid(), number)
     provider = spec.build(vault)
+    if extract is None:
+        from teleo.extract.job import extract_source as extract  # warm: the imports are the slow part
+    warm_up()
+    if ready is not None:
+        with ready.get_lock():
+            ready.value += 1
+        deadline = time.time() + 10
+        while ready.value < expected and time.time() < deadline:
+            time.sleep(0.01)
+    heartbeat = Heartbeat(store.path, settings)
     while True:
         job = store.lease(owner, settings.lease_ttl_s, batch=batch, max_attempts=settings.max_attempts)
         if job is None:
@@ -138,7 +182,7 @@ def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSe
                 return
             time.sleep(settings.poll_s)
             continue
-        run_one(vault, store, job, owner, number, provider, settings, extract)
+        run_one(vault, store, job, owner, number, provider, settings, extract, heartbeat)
 
 
 # -- the supervisor ---------------------------------------------------------------------
@@ -179,13 +223,15 @@ class Supervisor:
         self.store = JobStore(queue_path(self.vault.root))
         self.slots: dict[int, _Slot] = {}
         self._stop = threading.Event()
+        self._ready = self.ctx.Value("i", 0)
         self._barren = 0  # consecutive worker deaths with no job finished in between
         self._finished = -1
 
     def spawn(self, number: int) -> _Slot:
         process = self.ctx.Process(
             target=worker_main, name=f"teleo-worker-{number}", daemon=True,
-            args=(str(self.vault.root), number, self.spec, self.settings, self.batch, self.extract),
+            args=(str(self.vault.root), number, self.spec, self.settings, self.batch, self.extract,
+                  self._ready, self.settings.workers),
         )
         process.start()
         slot = _Slot(number, process, owner_id(process.pid, number))
@@ -211,7 +257,7 @@ class Supervisor:
                 self._tick()
                 if not self.slots:
                     break
-                time.sleep(self.settings.poll_s)
+                time.sleep(self.settings.tick_s)
         finally:
             for slot in list(self.slots.values()):
                 if slot.process.is_alive():

@@ -1,0 +1,138 @@
+"""Extraction pipeline throughput: worker processes against a simulated provider of fixed latency.
+
+    python bench/extract_bench.py [--latency 0.2] [--workers 1 2 4 8] [--per-worker 10]
+
+For each worker count, a fresh git vault of `max(24, per_worker × workers)` tiny sources is
+extracted by `teleo.pipeline.extract_all` (real `extract_source`: context, grounding, lint
+gate, commit and CAS branch update). The provider sleeps `latency` seconds and returns a null
+result or one grounded claim.
+
+- **throughput** = sources / steady time, where steady time runs from the first lease to the
+  last job finishing (from the job table) — worker start-up (spawn + imports, reported apart)
+  is excluded; **share of ideal** = throughput ÷ (workers ÷ latency). PASS when ≥ 90 % at 8.
+- **engine overhead per source**: one worker, a zero-latency provider: steady time / sources
+  (lease + extraction engine + commit + completion).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from teleo.extract.contract import ClaimDraft, ExtractionResult, Quote, SourceUpdate
+from teleo.llm.base import LLMCall, Provider, ProviderResult
+from teleo.pipeline import JobStore, PipelineSettings, extract_all, queue_path
+from teleo.vault import Vault
+
+SENTENCE = "Reusable first stages account for most of the drop in launch costs because the booster is the most expensive part."
+
+
+@dataclass
+class SimulatedProvider(Provider):
+    latency: float = 0.2
+    name: str = "simulated"
+    model: str = "fixed-latency"
+
+    def extract(self, request):
+        if self.latency:
+            time.sleep(self.latency)
+        number = int(request.source_path.rsplit("-", 1)[-1].removesuffix(".md"))
+        call = LLMCall(provider=self.name, model=self.model, job=request.job_id, prompt_tokens=1000, completion_tokens=200)
+        if number % 2:
+            result = ExtractionResult(claims=[ClaimDraft(
+                title=f"reusable boosters cut launch costs because the booster is the priciest part ({number})",
+                description="The report attributes most of the drop in price per kilogram to reusable first stages.",
+                evidence=[Quote(text="Reusable first stages account for most of the drop")])])
+        else:
+            result = ExtractionResult(source_update=SourceUpdate(notes="nothing arguable in this source"))
+        return ProviderResult(output=result, calls=[call])
+
+
+@dataclass
+class Factory:
+    latency: float
+
+    def __call__(self, vault):
+        return SimulatedProvider(latency=self.latency)
+
+
+def make_vault(root: Path, n: int) -> Vault:
+    (root / "domains/space-development").mkdir(parents=True)
+    (root / "inbox/archive").mkdir(parents=True)
+    (root / "domains/space-development/_map.md").write_text("# Space development\n", encoding="utf-8")
+    for i in range(n):
+        (root / f"inbox/archive/2026-01-04-report-{i:03d}.md").write_text(
+            f'---\ntype: source\ntitle: "Launch report {i}"\nauthor: "Some Author (@someone)"\n'
+            f"url: https://example.org/report-{i}\ndate: 2026-01-04\ndomain: space-development\nformat: report\n"
+            f"status: unprocessed\n---\n\n# Launch report {i}\n\n## Content\n\n{SENTENCE} Report number {i} says so.\n",
+            encoding="utf-8")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.org"}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "commit", "-qm", "initial"], check=True, env=env)
+    return Vault.open(root)
+
+
+def measure(workers: int, n: int, latency: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="extract-bench-") as tmp:
+        vault = make_vault(Path(tmp) / "v", n)
+        settings = PipelineSettings(workers=workers, poll_s=0.01, heartbeat_s=5, lease_ttl_s=60)
+        started = time.time()
+        report = extract_all(vault, provider_factory=Factory(latency), settings=settings)
+        wall = time.time() - started
+        store = JobStore(queue_path(vault.root))
+        rows = store.conn.execute("SELECT MIN(leased_at), MAX(updated_at) FROM jobs").fetchone()
+        store.close()
+        if not report.ok:
+            raise SystemExit(f"bench run failed: {json.dumps(report.totals())}")
+    steady = rows[1] - rows[0]
+    throughput = n / steady
+    ideal = workers / latency if latency else None
+    return {
+        "workers": workers, "sources": n, "wall_s": round(wall, 3), "startup_s": round(rows[0] - started, 3),
+        "steady_s": round(steady, 3), "throughput_per_s": round(throughput, 2),
+        "ideal_per_s": round(ideal, 2) if ideal else None,
+        "share_of_ideal": round(throughput / ideal, 3) if ideal else None,
+        "per_source_ms": round(1000 * steady / n, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--per-worker", type=int, default=10)
+    parser.add_argument("--overhead-sources", type=int, default=40)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    rows = [measure(w, max(24, args.per_worker * w), args.latency) for w in args.workers]
+    overhead = measure(1, args.overhead_sources, 0.0)
+    best = max(args.workers)
+    share = next(r["share_of_ideal"] for r in rows if r["workers"] == best)
+    passed = share >= 0.9
+    if args.json:
+        print(json.dumps({"latency_s": args.latency, "runs": rows, "overhead": overhead,
+                          "target": f">= 90% of ideal at {best} workers", "pass": passed}, indent=2))
+    else:
+        print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()})")
+        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'src/s':>7} {'ideal':>6} {'share':>6}")
+        for r in rows:
+            print(f"{r['workers']:>7} {r['sources']:>7} {r['startup_s']:>9.2f} {r['steady_s']:>8.2f} "
+                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}%")
+        print(f"engine overhead per source (1 worker, zero latency, {overhead['sources']} sources): "
+              f"{overhead['per_source_ms']:.1f} ms")
+        print(f"{'PASS' if passed else 'FAIL'}: {share * 100:.1f}% of ideal at {best} workers (target ≥ 90%)")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
