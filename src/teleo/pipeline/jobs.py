@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from teleo.extract.job import EXTRACTABLE  # one definition of "ready for extraction"
 from teleo.notes import Kind
 from teleo.repo.branches import TreeVault, base_ref, open_proposals, open_repository, tip, vault_prefix
 from teleo.vault import Vault
 
 SOURCE_FOLDERS = ("inbox/archive/", "inbox/")
-EXTRACTABLE = (None, "", "unprocessed")
 
 
 @dataclass(frozen=True)
