@@ -22,6 +22,8 @@ class Kind(str, Enum):
     CONVICTION = "conviction"
     SECTOR = "sector"
     JOURNAL = "journal"
+    FLAG = "flag"
+    """A cascade flag: a belief or position to re-review because something it depends on changed."""
     MAP = "map"
     BELIEFS_DOC = "beliefs-doc"
     """An agent's aggregate `beliefs.md`: numbered belief sections, no frontmatter."""
@@ -49,6 +51,8 @@ ENTITY_TYPES = (
     "studio", "creator", "franchise", "platform",
     "lab", "model", "framework", "governance_body",
 )
+FLAG_PRIORITY = ("high", "normal", "low")
+FLAG_STATUS = ("open", "resolved")
 ENTITY_STATUS = ("active", "inactive", "acquired", "liquidated", "emerging", "passed", "failed")
 
 LEGACY_TYPES: dict[str, Kind] = {
@@ -134,5 +138,11 @@ SPECS: dict[Kind, KindSpec] = {
         Kind.SECTOR,
         required=("type", "name", "domain", "description", "tracked_by", "status", "created"),
         enums={"status": ("emerging", "growing", "mature", "consolidating", "declining")},
+    ),
+    Kind.FLAG: KindSpec(
+        Kind.FLAG,
+        required=("type", "id", "agent", "priority", "status", "target", "changed", "when", "commit", "created"),
+        enums={"priority": FLAG_PRIORITY, "status": FLAG_STATUS},
+        dates=("created", "when", "resolved"),
     ),
 }

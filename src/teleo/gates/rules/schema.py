@@ -83,7 +83,7 @@ def valid_date(text: str) -> bool:
 def unknown_type(ctx, note):
     yield ctx.finding(
         "schema-type", note, note.doc.line_of("type"), f"unknown note type '{note.type_value}'", field="type",
-        suggestion="claim, source, entity, belief, position, musing, conviction, sector or journal",
+        suggestion="claim, source, entity, belief, position, musing, conviction, sector, journal or flag",
     )
 
 
