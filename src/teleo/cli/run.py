@@ -21,6 +21,7 @@ EPILOG = example(
     "teleo run",
     "teleo run --workers 4",
     "teleo run --ingest ~/papers/a.pdf --ingest notes.md --domain health",
+    "cp paper.pdf inbox/queue/health/ && teleo run   # the drop folder: archived, then removed",
 )
 
 
@@ -28,20 +29,23 @@ def run(
     ctx: typer.Context,
     ingest: Optional[list[Path]] = typer.Option(None, "--ingest", "-i", help="A file or URL to ingest first (repeatable)."),
     domain: Optional[str] = typer.Option(None, "--domain", "-d", help="Domain of the ingested files."),
+    inbox: bool = typer.Option(True, "--inbox/--no-inbox",
+                               help="Archive the files dropped in inbox/queue/ (inbox/queue/<domain>/ names the domain)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=64, help="Worker processes (default 1)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Extract at most this many sources."),
     provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm]."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
-    """Run the pipeline once: ingest the given files (if any), then extract every unprocessed
-    source into proposal branches. Review does not exist yet, so the run stops at proposals."""
+    """Run the pipeline once: ingest the given files and those dropped in inbox/queue/, then extract
+    every unprocessed source into proposal branches. Review does not exist yet, so the run stops at proposals."""
     from teleo.pipeline import run as run_pipeline
     from teleo.pipeline.jobs import NotARepository
 
     vault = vault_from(ctx)
     try:
         report = run_pipeline(vault, workers=workers, ingest_paths=[str(p) for p in ingest or []], domain=domain,
+                              inbox=inbox,
                               limit=limit, provider=provider, model=model)
     except (NotARepository, ValueError) as exc:
         fail(str(exc))
@@ -50,10 +54,22 @@ def run(
                                        "extract": report.extract.as_json() if report.extract else None}))
     else:
         for item in report.ingested:
-            if item["ok"]:
-                console.print(f"ingested {escape(str(item.get('path') or item['input']))}")
-            else:
-                console.print(f"[red]not ingested[/] {escape(item['input'])}: {escape(item.get('error', ''))}")
+            print_ingested(item)
         if report.extract is not None:
             print_report(report.extract)
     raise typer.Exit(0 if report.ok else FAILED)
+
+
+def print_ingested(item: dict) -> None:
+    """One line per ingested input: archived, already archived, or not ingested and why."""
+    name = escape(str(item["input"]))
+    if not item["ok"]:
+        console.print(f"[red]not ingested[/] {name}: {escape(item.get('error', ''))}")
+        return
+    if item.get("duplicate_of"):
+        console.print(f"already archived {name} → {escape(str(item['duplicate_of']))}")
+    else:
+        arrow = f" → {escape(str(item['path']))}" if item.get("path") and item["path"] != item["input"] else ""
+        console.print(f"ingested {name}{arrow}")
+    if item.get("warning"):
+        console.print(f"[yellow]warning[/] {name}: {escape(item['warning'])}")

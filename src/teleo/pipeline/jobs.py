@@ -18,6 +18,8 @@ from teleo.repo.branches import TreeVault, base_ref, open_proposals, open_reposi
 from teleo.vault import Vault
 
 SOURCE_FOLDERS = ("inbox/archive/", "inbox/")
+DROP_PREFIX = "inbox/queue/"
+"""Raw files waiting for `teleo run` to archive them: never sources themselves."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ def find_sources(vault: Vault, only: list[str] | None = None, *, base: str | Non
     commit = tip(repo, ref)
     tree = TreeVault(vault, repo, commit.tree, prefix=prefix)
     opened = {p.source: p.branch for p in open_proposals(repo, base=ref) if p.source}
-    paths = only if only is not None else [p for p in tree.markdown_paths() if p.startswith(SOURCE_FOLDERS)]
+    paths = only if only is not None else [
+        p for p in tree.markdown_paths() if p.startswith(SOURCE_FOLDERS) and not p.startswith(DROP_PREFIX)]
     found = []
     for rel in sorted(set(paths)):
         if not tree.exists(rel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
 from teleo.pipeline.jobs import find_sources
@@ -144,8 +144,10 @@ STAGES = ("ingest", "extract")
 
 
 def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None, *,
-        ingest_paths: Iterable[Path | str] = (), domain: str | None = None, **extract_options: Any) -> RunReport:
-    """One pass of the pipeline: ingest the given files, then extract every unprocessed source.
+        ingest_paths: Iterable[Path | str] = (), domain: str | None = None, inbox: bool = True,
+        **extract_options: Any) -> RunReport:
+    """One pass of the pipeline: ingest the given files and those dropped in `inbox/queue/`,
+    then extract every unprocessed source.
 
     It stops at proposals (`extract/*` branches) until review exists.
     """
@@ -157,6 +159,8 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
     if "ingest" in stages:
         for path in ingest_paths:
             report.ingested.append(_ingest_one(vault, path, domain))
+        if inbox:
+            report.ingested.extend(ingest_drop_folder(vault, domain))
     if "extract" in stages:
         report.extract = extract_all(vault, workers=workers, **extract_options)
     return report
@@ -171,3 +175,94 @@ def _ingest_one(vault: Vault, path: Path | str, domain: str | None) -> dict:
         return {"input": str(path), "ok": False, "error": str(exc)}
     data = result.model_dump() if hasattr(result, "model_dump") else {"result": str(result)}
     return {"input": str(path), "ok": True, **{k: data.get(k) for k in ("status", "path", "duplicate_of") if k in data}}
+
+
+# -- the drop folder ---------------------------------------------------------------
+
+DROP_FOLDER = "inbox/queue"
+"""Raw files (HTML, PDF, markdown, text) dropped here are archived by `teleo run`, then removed.
+
+`inbox/queue/<domain>/<file>` names the domain by its folder; a file at the top level takes the
+run's `--domain`, or the domain its own metadata declares (markdown frontmatter)."""
+DROP_SUFFIXES = frozenset({".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".txt", ".text"})
+
+
+def dropped_files(vault: Vault) -> list[tuple[str, str | None]]:
+    """(vault-relative path, domain from its folder) of every file waiting in the drop folder, sorted."""
+    root = vault.root / DROP_FOLDER
+    if not root.is_dir() or root.is_symlink():
+        return []
+    found: list[tuple[str, str | None]] = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(vault.root)
+        inner = rel.relative_to(DROP_FOLDER).parts
+        if path.is_symlink() or not path.is_file() or any(part.startswith(".") for part in inner):
+            continue
+        if path.suffix.lower() not in DROP_SUFFIXES or path.name.lower() == "readme.md" or len(inner) > 2:
+            continue
+        folder_domain = inner[0] if len(inner) == 2 else None
+        if folder_domain is not None and folder_domain not in vault.config.domains:
+            continue  # not a domain folder: left alone
+        found.append((rel.as_posix(), folder_domain))
+    return found
+
+
+def ingest_drop_folder(vault: Vault, domain: str | None = None) -> list[dict]:
+    """Archive every file dropped in `inbox/queue/`, each in one commit that also removes it.
+
+    Order of effects: the archive note is written atomically, the dropped file is removed, then
+    one commit records both. A crash in between leaves the dropped file or the new note in the
+    working tree; the next run finds the file a content duplicate, removes it and commits the
+    note then. A file that fails (no domain, no text) stays where it is, with the reason reported.
+    """
+    results = []
+    for rel, folder_domain in dropped_files(vault):
+        results.append(_ingest_dropped(vault, rel, folder_domain or domain))
+    if results:
+        vault.forget()
+    return results
+
+
+def _ingest_dropped(vault: Vault, rel: str, domain: str | None) -> dict:
+    from teleo.ingest import IngestInput, IngestOptions, ingest
+
+    full = vault.root / rel
+    try:
+        result = ingest(vault, IngestInput.parse(str(full)), IngestOptions(domain=domain, commit=False))
+    except Exception as exc:  # one bad file must not stop the run
+        hint = f" — or move it into {DROP_FOLDER}/<domain>/" if domain is None and "--domain" in str(exc) else ""
+        return {"input": rel, "ok": False, "error": f"{exc}{hint}"}
+    archived = result.path or result.duplicate_of
+    full.unlink(missing_ok=True)
+    entry: dict[str, Any] = {"input": rel, "ok": True, "status": result.status, "path": result.path,
+                             "duplicate_of": result.duplicate_of}
+    try:
+        entry["commit"] = _commit_drop(vault, rel, archived, result.status)
+    except Exception as exc:  # archived on disk; the commit can be made by hand or by the next run
+        entry["warning"] = f"archived but not committed: {exc}"
+    return entry
+
+
+def _commit_drop(vault: Vault, dropped: str, archived: str | None, status: str) -> str | None:
+    """One commit: the archive note (when new or still uncommitted) and the dropped file's removal."""
+    from teleo.repo import Repo
+
+    repo = Repo.open(vault.root)
+    if repo is None:
+        return None
+    top = repo.root.resolve()
+
+    def repo_path(rel: str) -> str:
+        return (vault.root.resolve() / rel).relative_to(top).as_posix()
+
+    paths = [repo_path(p) for p in (archived, dropped) if p and _has_change(repo, repo_path(p))]
+    if not paths:
+        return None
+    name = PurePosixPath(archived or dropped).name
+    verb = "archive" if status == "archived" else "drop duplicate of"
+    return repo.commit(paths, f"ingest: {verb} {name}\n\n- From: {dropped}\n")
+
+
+def _has_change(repo: Any, path: str) -> bool:
+    """`path` differs from HEAD: new, modified or deleted (tracked and gone)."""
+    return bool(repo.dirty([path]))
