@@ -80,40 +80,25 @@ def _read_page(state: WebState, branch: str) -> ProposalPage:
 
 
 def verdicts_for(state: WebState, branch: str, head: str) -> tuple[list[Verdict], str | None]:
-    """The recorded verdicts on `branch`, when the review stage is installed."""
+    """The verdicts on `branch`: those on its head count, those on older commits are shown as void."""
     try:
-        module = importlib.import_module("teleo.repo.verdicts")
+        store = importlib.import_module("teleo.repo.verdicts")
     except ImportError:
         return [], "no verdicts"
-    reader = next(
-        (getattr(module, name) for name in ("read_verdicts", "verdicts_for", "list_verdicts", "load_verdicts")
-         if callable(getattr(module, name, None))),
-        None,
-    )
-    if reader is None:
-        return [], "no verdicts"
-    records: Any = None
-    for args in ((state.repository(), branch), (state.root, branch), (state.vault, branch)):
-        try:
-            records = reader(*args)
-            break
-        except TypeError:
-            continue
-        except Exception as exc:
-            return [], f"verdicts unavailable: {exc}"
-    verdicts = [_verdict(r, head) for r in (records or [])]
-    return verdicts, None if verdicts else "no verdicts"
+    repo = state.repository()
+    try:
+        current = store.verdicts_for(repo, head)
+        older = [v for v in store.all_verdicts(repo) if v.branch == branch and v.head != head]
+    except Exception as exc:  # a damaged store must not take the page down
+        return [], f"verdicts unavailable: {exc}"
+    rows = [_verdict(v, True) for v in sorted(current.values(), key=lambda v: v.reviewer)]
+    rows += [_verdict(v, False) for v in older]
+    return rows, None if rows else "no verdicts"
 
 
-def _verdict(record: Any, head: str) -> Verdict:
-    data = record.model_dump(mode="json") if hasattr(record, "model_dump") else dict(getattr(record, "__dict__", {}) or {})
-    if isinstance(record, dict):
-        data = dict(record)
-    commit = data.get("commit") or data.get("head") or data.get("head_commit")
-    value = data.get("verdict") or data.get("decision")
+def _verdict(record: Any, current: bool) -> Verdict:
+    data = record.model_dump(mode="json")
     return Verdict(
-        reviewer=str(data.get("reviewer") or data.get("agent") or "") or None,
-        verdict=str(value.value if hasattr(value, "value") else value) if value is not None else None,
-        commit=str(commit) if commit else None, current=(str(commit) == head) if commit else None,
-        detail={k: v for k, v in data.items() if isinstance(v, (str, int, float, bool)) or v is None},
+        reviewer=data.get("reviewer"), verdict=data.get("verdict"), commit=data.get("head"), current=current,
+        detail={k: v for k, v in data.items() if k not in ("reviewer", "verdict", "head")},
     )

@@ -167,11 +167,13 @@ class WebState:
         except Exception:
             head = ""
         tips = []
-        for name in repo.branches.local:
-            try:
-                tips.append((name, str(repo.branches.local[name].target)))
-            except Exception:
-                continue
+        for ref in repo.references.iterator():  # branches and the verdict store
+            name = ref.name
+            if name.startswith(("refs/heads/", "refs/teleo/")):
+                try:
+                    tips.append((name, str(ref.target)))
+                except Exception:
+                    continue
         return (head, tuple(sorted(tips)))
 
     def repository(self):
