@@ -1,0 +1,283 @@
+"""The reverse-dependency graph: from a note to the beliefs and positions that rest on it.
+
+Edges, read as the codex writes them (reference §2.6, §2.7):
+
+* a belief file (`type: belief`) depends on its `depends_on` entries (`[[title]]` or a bare
+  title) and on the links of its `## Grounding` section or `**Grounding:**` block;
+* a `### N. statement` section of `agents/<name>/beliefs.md` depends on the links of its
+  `**Grounding:**` block; a section that links its `[full file](beliefs/….md)` *is* that belief
+  file, so its grounding is added to the file's and the file is what gets flagged;
+* a position depends on its `depends_on` entries and the links of its `## Reasoning Chain`;
+* a claim (or conviction) depends on its `depends_on` entries: claims pass a change on to the
+  beliefs that rest on them ("evidence → claims → beliefs → positions") but are never flagged.
+
+A dependency that does not resolve is kept under its normalised title, so a note that is gone
+still reaches what linked to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import unquote
+
+from teleo.notes import Kind, Note, find_links
+from teleo.vault import Vault
+from teleo.vault.resolver import normalise_title
+
+AGENTS_FOLDER = "agents"
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_NUMBERED_BELIEF = re.compile(r"^###[ \t]+(\d+)[.)][ \t]+(.+?)\s*$")
+_GROUNDING_LABEL = re.compile(r"^\*\*Grounding:?\*\*", re.IGNORECASE)
+_BOLD_LABEL = re.compile(r"^\*\*[^*\n]+?:?\*\*")
+_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
+_GROUNDING_HEADING = re.compile(r"^grounding\b", re.IGNORECASE)
+_REASONING_HEADING = re.compile(r"^reasoning chain\b", re.IGNORECASE)
+_FULL_FILE = re.compile(r"\]\(([^()\s]+\.md)\)")
+_HEADING_NOTE = re.compile(r"\s*\*\([^)]*(?:\([^)]*\)[^)]*)*\)\*\s*$")
+"""A trailing `*(keystone — [full file](…))*` remark on a belief heading."""
+_BRACKETS = re.compile(r"^\[\[(.+?)\]\]$")
+_TRUE = {"true", "yes", "1"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A belief or position a cascade can flag."""
+
+    key: str
+    """The file path, or `<beliefs.md path>#<number>` for a section of `beliefs.md`."""
+    path: str
+    kind: Literal["belief", "position"]
+    agent: str
+    title: str
+    section: str | None = None
+    status: str | None = None
+    load_bearing: bool = False
+    """An axiom, a `load_bearing`/strong belief, an active or adopted position (reference §4.6)."""
+
+    @property
+    def live(self) -> bool:
+        """Abandoned beliefs and closed positions are not flagged."""
+        return (self.status or "").lower() not in ("abandoned", "closed")
+
+
+class DependencyGraph:
+    """Who depends on what, read once from a vault."""
+
+    def __init__(self) -> None:
+        self.targets: dict[str, Target] = {}
+        self.dependents: dict[str, set[str]] = defaultdict(set)
+        """Dependency key (a path, or `title:<normalised>`) → keys of the nodes resting on it."""
+
+    @classmethod
+    def build(cls, vault: Vault) -> DependencyGraph:
+        graph = cls()
+        for path in vault.markdown_paths():
+            if path.startswith("inbox/"):
+                continue  # sources depend on nothing
+            note = vault.note(path)
+            if not note.readable or note.doc.frontmatter is None and note.kind is not Kind.BELIEFS_DOC:
+                continue
+            graph._add_note(vault, note)
+        return graph
+
+    def _add_note(self, vault: Vault, note: Note) -> None:
+        if note.kind is Kind.BELIEF and _in_agents(note.path):
+            target = _file_target(note, "belief")
+            self.targets[target.key] = target
+            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _GROUNDING_HEADING))
+        elif note.kind is Kind.POSITION and _in_agents(note.path):
+            target = _file_target(note, "position")
+            self.targets[target.key] = target
+            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _REASONING_HEADING))
+        elif note.kind is Kind.BELIEFS_DOC:
+            for section, full_file, links in _belief_sections(vault, note):
+                if full_file is None:
+                    self.targets[section.key] = section
+                self._depend(vault, note, full_file or section.key, links)
+        elif note.kind in (Kind.CLAIM, Kind.CONVICTION) and "depends_on" in note.data:
+            self._depend(vault, note, note.path, _depends_on(note))
+
+    def _depend(self, vault: Vault, note: Note, node: str, targets: list[str]) -> None:
+        for target in targets:
+            resolution = vault.resolver.resolve(target, note.path)
+            if resolution.unsafe:
+                continue
+            key = resolution.path if resolution.path else title_key(target)
+            if key != node:
+                self.dependents[key].add(node)
+
+    def reached_from(self, path: str) -> dict[str, list[str]]:
+        """Every target resting on `path`, directly or through claims, beliefs and positions,
+        with the shortest chain `[path, …, target key]`. Cycle-safe: each node is visited once."""
+        parent: dict[str, str | None] = {path: None}
+        queue = deque([path])
+        found: dict[str, list[str]] = {}
+        while queue:
+            node = queue.popleft()
+            keys = [node] if node != path else [path, title_key(PurePosixPath(path).stem)]
+            for key in keys:
+                for dependent in sorted(self.dependents.get(key, ())):
+                    if dependent in parent:
+                        continue
+                    parent[dependent] = node
+                    queue.append(dependent)
+                    if dependent in self.targets:
+                        found[dependent] = _chain(parent, dependent)
+        return found
+
+
+def title_key(target: str) -> str:
+    """The key of a dependency that does not resolve: its normalised title."""
+    name = target.rsplit("/", 1)[-1]
+    return "title:" + normalise_title(name[:-3] if name.endswith(".md") else name)
+
+
+def _chain(parent: dict[str, str | None], node: str) -> list[str]:
+    chain = [node]
+    while (previous := parent[chain[-1]]) is not None:
+        chain.append(previous)
+    return chain[::-1]
+
+
+def _in_agents(path: str) -> bool:
+    return path.startswith(AGENTS_FOLDER + "/")
+
+
+def agent_of(note: Note) -> str:
+    """The owning agent: the `agents/<name>/` folder, else the `agent` field."""
+    parts = note.path.split("/")
+    if len(parts) > 2 and parts[0] == AGENTS_FOLDER:
+        return parts[1]
+    return str(note.data.get("agent") or "unknown").strip().lower()
+
+
+def _file_target(note: Note, kind: Literal["belief", "position"]) -> Target:
+    data = note.data
+    status = _text(data.get("status"))
+    if kind == "belief":
+        bearing = (
+            (_text(data.get("level")) or "").lower() == "axiom"
+            or (_text(data.get("load_bearing")) or "").lower() in _TRUE
+            or (_text(data.get("confidence")) or "").lower() == "strong"
+        )
+    else:
+        bearing = (status or "").lower() in ("active", "adopted")
+    return Target(note.path, note.path, kind, agent_of(note), note.title, None, status, bearing)
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, (list, dict, tuple)):
+        return None
+    return str(value).strip() or None
+
+
+def _depends_on(note: Note) -> list[str]:
+    """`depends_on` entries as link targets (`"[[title|alias]]"` or a bare title)."""
+    value = note.data.get("depends_on")
+    items = value if isinstance(value, (list, tuple)) else [value]
+    found = []
+    for item in items:
+        while isinstance(item, (list, tuple)) and len(item) == 1:
+            item = item[0]  # `- [[x]]` unquoted is a nested list in YAML
+        text = _text(item)
+        if not text:
+            continue
+        text = text.strip("\"'")
+        match = _BRACKETS.match(text)
+        text = (match.group(1) if match else text).split("|", 1)[0]
+        text = text.split("#", 1)[0] if not text.startswith("#") else text
+        if text.strip():
+            found.append(text.strip())
+    return found
+
+
+def _body_lines(note: Note) -> list[str]:
+    return note.doc.body.split("\n")
+
+
+def _section_links(note: Note, heading_pattern: re.Pattern) -> list[str]:
+    """Link targets in the sections whose heading matches, and in `**Grounding:**` blocks."""
+    lines = _body_lines(note)
+    wanted: set[int] = set()
+    for index, line in enumerate(lines):
+        heading = _HEADING.match(line)
+        if heading and heading_pattern.match(heading.group(2)):
+            wanted.update(range(index, _section_end(lines, index, len(heading.group(1)))))
+        elif heading_pattern is _GROUNDING_HEADING and _GROUNDING_LABEL.match(line):
+            wanted.update(range(index, _paragraph_end(lines, index, len(lines))))
+    return _links_on(note, wanted)
+
+
+def _links_on(note: Note, body_indexes: set[int]) -> list[str]:
+    start = note.doc.body_start_line
+    return [
+        link.target for link in find_links(note.doc)
+        if not link.in_frontmatter and link.line - start in body_indexes
+    ]
+
+
+def _belief_sections(vault: Vault, note: Note) -> list[tuple[Target, str | None, list[str]]]:
+    """Each `### N. statement` section: its target, the belief file it stands for, its grounding."""
+    lines = _body_lines(note)
+    agent = agent_of(note)
+    sections = []
+    for index, line in enumerate(lines):
+        match = _NUMBERED_BELIEF.match(line)
+        if not match:
+            continue
+        end = _section_end(lines, index, 3)
+        grounding: set[int] = set()
+        for inner in range(index + 1, end):
+            if _GROUNDING_LABEL.match(lines[inner]):
+                grounding.update(range(inner, _paragraph_end(lines, inner, end)))
+        heading = match.group(0).lstrip("#").strip()
+        statement = _HEADING_NOTE.sub("", match.group(2)).strip() or match.group(2)
+        target = Target(
+            f"{note.path}#{match.group(1)}", note.path, "belief", agent, statement,
+            section=_HEADING_NOTE.sub("", heading).strip() or heading, status=None,
+            load_bearing=bool(re.search(r"keystone|load-bearing|axiom", line, re.I)),
+        )
+        sections.append((target, _full_file(vault, note, line), _links_on(note, grounding)))
+    return sections
+
+
+def _full_file(vault: Vault, note: Note, heading: str) -> str | None:
+    """The `beliefs/<title>.md` file a section heading links to, when it is a belief note."""
+    for match in _FULL_FILE.finditer(heading):
+        relative = unquote(match.group(1))
+        if "://" in relative or relative.startswith("/"):
+            continue
+        candidate = PurePosixPath(note.folder, relative).as_posix()
+        parts: list[str] = []
+        for part in candidate.split("/"):
+            if part == "..":
+                if not parts:
+                    break
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        path = "/".join(parts)
+        if path in vault.resolver.titles().get(PurePosixPath(path).stem, ()) and vault.note(path).kind is Kind.BELIEF:
+            return path
+    return None
+
+
+def _section_end(lines: list[str], start: int, level: int) -> int:
+    for index in range(start + 1, len(lines)):
+        match = _HEADING.match(lines[index])
+        if match and len(match.group(1)) <= level:
+            return index
+    return len(lines)
+
+
+def _paragraph_end(lines: list[str], start: int, stop: int) -> int:
+    """End of a `**Label:**` block: the next bold label, heading or horizontal rule."""
+    for index in range(start + 1, stop):
+        line = lines[index]
+        if _BOLD_LABEL.match(line) or _HEADING.match(line) or _RULE.match(line):
+            return index
+    return stop
