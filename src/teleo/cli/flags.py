@@ -1,0 +1,156 @@
+"""`teleo flags`: the open cascade flags, by agent and priority."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from enum import Enum
+from pathlib import PurePosixPath
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from teleo.cascade import Flag, read_flags
+from teleo.cascade.models import PRIORITIES
+from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
+from teleo.vault import Vault
+
+
+class PriorityChoice(str, Enum):
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("flags", epilog=EPILOG)(flags)
+
+
+EPILOG = example(
+    "teleo flags",
+    "teleo flags --agent theseus --priority high",
+    "teleo flags --all --format json | jq '.flags[] | {id, status, target}'",
+    "teleo flags --worktree",
+) + (
+    "\n\n[bold]Resolving a flag[/]\n\n  The owner re-reads the belief or position, then sets `status: resolved` in the "
+    "flag note (agents/<agent>/flags/<id>.md) and commits it; flags are never deleted."
+)
+
+_STYLE = {"high": "bold red", "normal": "yellow", "low": "dim"}
+
+
+def flags(
+    ctx: typer.Context,
+    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="Only this agent's flags."),
+    priority: Optional[PriorityChoice] = typer.Option(None, "--priority", "-p", help="Only flags of this priority."),
+    show_all: bool = typer.Option(False, "--all", help="Resolved flags too."),
+    worktree: bool = typer.Option(False, "--worktree", help="Read the files on disk instead of the main branch."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """List the open cascade flags: beliefs and positions to re-review because a claim they rest
+    on changed, grouped by agent and priority, with the target, the change and the date.
+
+    Flags are the notes agents/<agent>/flags/*.md (type: flag) the cascade writes after a merge.
+    They are read from the main branch (where merges land) when the vault is in a git repository
+    with one, else from the files on disk."""
+    disk = vault_from(ctx)
+    vault, where = _flag_vault(disk, worktree)
+    found, problems = read_flags(vault)
+    for problem in problems:
+        err_console.print(f"[yellow]warning:[/] not a valid flag: {escape(problem)}")
+    chosen = _select(found, agent, priority.value if priority else None, show_all)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(_json(disk, where, chosen, problems), ensure_ascii=False, indent=1))
+        return
+    _print(chosen, show_all, where)
+
+
+def _flag_vault(disk: Vault, worktree: bool) -> tuple[Vault, str]:
+    """main's tree when there is one (merges may land there without touching the files), else the disk."""
+    if worktree:
+        return disk, "worktree"
+    from teleo.repo.branches import DEFAULT_BASE, BranchError, TreeVault, open_repository, tip, vault_prefix
+
+    repo = open_repository(disk.root)
+    if repo is None or f"refs/heads/{DEFAULT_BASE}" not in repo.references:
+        return disk, "worktree"
+    try:
+        commit = tip(repo, f"refs/heads/{DEFAULT_BASE}")
+    except BranchError as exc:
+        fail(str(exc))
+    return TreeVault(disk, repo, commit.tree, prefix=vault_prefix(repo, disk.root)), DEFAULT_BASE
+
+
+def _select(found: list[Flag], agent: str | None, priority: str | None, show_all: bool) -> list[Flag]:
+    chosen = [
+        flag for flag in found
+        if (show_all or flag.status == "open")
+        and (agent is None or flag.agent.lower() == agent.lower())
+        and (priority is None or flag.priority == priority)
+    ]
+    return sorted(chosen, key=lambda f: (f.agent, PRIORITIES.index(f.priority), _negate(f.when), f.id))
+
+
+def _negate(text: str) -> tuple[int, ...]:
+    """Newest first within a group."""
+    return tuple(-ord(ch) for ch in text)
+
+
+def _json(disk: Vault, where: str, chosen: list[Flag], problems: list[str]) -> dict:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for flag in chosen:
+        counts[flag.agent][flag.priority] += 1
+    return {
+        "vault": str(disk.root),
+        "read_from": where,
+        "flags": [flag.model_dump(mode="json") for flag in chosen],
+        "counts": {agent: dict(by_priority) for agent, by_priority in sorted(counts.items())},
+        "problems": problems,
+    }
+
+
+def _print(chosen: list[Flag], show_all: bool, where: str) -> None:
+    what = "flags" if show_all else "open flags"
+    if not chosen:
+        console.print(f"No {what}.")
+        return
+    table = Table(title=f"{what.capitalize()} ({len(chosen)}, from {where})", title_justify="left")
+    for name, style in (("agent", "bold"), ("priority", None), ("target", None), ("change", None), ("date", None)):
+        table.add_column(name, style=style, overflow="fold", no_wrap=name in ("priority", "date"))
+    if show_all:
+        table.add_column("status")
+    previous: tuple[str, str] | None = None
+    for flag in chosen:
+        group = (flag.agent, flag.priority)
+        if previous is not None and group != previous:
+            table.add_section()
+        row = [
+            escape(flag.agent) if previous is None or previous[0] != flag.agent else "",
+            f"[{_STYLE[flag.priority]}]{flag.priority}[/]",
+            _target(flag), _change(flag), escape(flag.when[:10]),
+        ]
+        if show_all:
+            row.append(flag.status)
+        table.add_row(*row)
+        previous = group
+    console.print(table)
+    console.print("[dim]each flag is the note agents/<agent>/flags/<date>-<slug>.md; --format json gives ids and chains[/]")
+
+
+def _target(flag: Flag) -> str:
+    title = flag.section or PurePosixPath(flag.target).stem
+    return f"{flag.target_kind}: {escape(title)}"
+
+
+def _change(flag: Flag) -> str:
+    first = flag.changed[0] if flag.changed else None
+    if first is None:
+        return ""
+    text = f"{first.change.value}: {escape(PurePosixPath(first.path).stem)}"
+    if len(first.chain) > 2:
+        text += f" (via {len(first.chain) - 2})"
+    if len(flag.changed) > 1:
+        text += f" + {len(flag.changed) - 1} more"
+    return text
