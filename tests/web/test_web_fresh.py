@@ -1,0 +1,106 @@
+"""The server picks up file changes without a restart (polling and the file watcher), and
+`teleo serve` runs end to end as a real process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from web_fixtures import CLAIM_A, build_vault
+
+from teleo.web import create_app
+
+NEW = "domains/energy/a note written while the server runs shows up on the next request.md"
+NOTE = "---\ntype: claim\ndomain: energy\ndescription: \"{description}\"\nconfidence: likely\n---\n\n# {title}\n\nBody.\n"
+
+
+def _edit_description(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_changes_show_without_restart_when_polling(tmp_path):
+    root = build_vault(tmp_path / "v")
+    with TestClient(create_app(root, watch=False, sync_interval=0)) as c:
+        assert c.get("/notes/" + quote(NEW)).status_code == 404
+        (root / NEW).write_text(NOTE.format(description="fresh words here", title=NEW[15:-3]), encoding="utf-8")
+        assert c.get("/notes/" + quote(NEW)).status_code == 200
+        assert c.get("/api/search", params={"q": "fresh words", "mode": "text"}).json()["hits"][0]["path"] == NEW
+        _edit_description(root / CLAIM_A, "Midday solar", "Noon sunshine")
+        assert c.get("/api/notes/" + quote(CLAIM_A)).json()["description"].startswith("Noon sunshine")
+        (root / NEW).unlink()
+        assert c.get("/notes/" + quote(NEW)).status_code == 404
+
+
+def test_the_file_watcher_marks_the_index_stale(tmp_path):
+    root = build_vault(tmp_path / "v")
+    app = create_app(root, watch=True, sync_interval=3600)  # only the watcher can make it sync
+    with TestClient(app) as c:
+        state = app.state.teleo
+        deadline = time.monotonic() + 10
+        while not state.watching and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not state.watching:
+            pytest.skip("no file watcher on this system")
+        assert c.get("/api/notes/" + quote(CLAIM_A)).status_code == 200
+        time.sleep(0.3)  # let the watcher settle on its first events
+        _edit_description(root / CLAIM_A, "Midday solar", "Watched sunshine")
+        deadline = time.monotonic() + 15
+        description = ""
+        while time.monotonic() < deadline:
+            description = c.get("/api/notes/" + quote(CLAIM_A)).json()["description"]
+            if description.startswith("Watched sunshine"):
+                break
+            time.sleep(0.1)
+        assert description.startswith("Watched sunshine")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_teleo_serve_end_to_end(tmp_path):
+    root = build_vault(tmp_path / "v")
+    port = _free_port()
+    env = {**os.environ, "TELEO_WRITE_TOKEN": "tok"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(port), "--no-watch"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            assert process.poll() is None, process.communicate()[1]
+        page = httpx.get(base + "/notes/" + quote(CLAIM_A), timeout=10)
+        assert page.status_code == 200 and 'data-page="claim"' in page.text
+        assert httpx.post(base + "/api/reindex", timeout=10).status_code == 403
+        assert httpx.post(base + "/api/reindex", headers={"X-Teleo-Token": "tok"}, timeout=10).status_code == 200
+        busy = subprocess.run(
+            [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(port)],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        )
+        assert busy.returncode != 0 and "already in use" in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_help_has_an_example():
+    result = subprocess.run([sys.executable, "-m", "teleo.cli.app", "serve", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "teleo serve" in result.stdout and "--port" in result.stdout
