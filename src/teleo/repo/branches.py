@@ -8,9 +8,10 @@ A proposal is one commit on top of the base branch's tip (`main`), on a branch
 2. the new contents are written as blobs, the base tree is loaded into an
    *in-memory* index (`pygit2.Index()`, not `.git/index`), patched and written
    as a tree, and a commit with parent = the base tip is written;
-3. the branch ref is updated last, with compare-and-swap, by
-   `git update-ref <ref> <new> <old>` (old = forty zeros: the ref must not
-   exist; old = a commit: the ref must still point there).
+3. the branch ref is updated last, with compare-and-swap, in process
+   (libgit2: the ref's lock file, the old value compared under the lock —
+   "must not exist" for a new proposal, "must still point at the commit
+   read" for a replaced one — then rename; see `update_branch`).
 
 A process killed anywhere leaves at most unreferenced objects, which
 `git fsck` reports as dangling, never as errors, and `git gc` prunes. The
@@ -33,7 +34,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-import subprocess
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
@@ -242,27 +242,41 @@ def write_commit(
 
 
 def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str | None, *, reason: str = "") -> None:
-    """Point `refs/heads/<branch>` at `new` iff it is still at `expected` (None: iff it does not exist)."""
+    """Point `refs/heads/<branch>` at `new` iff it is still at `expected` (None: iff it does not exist).
+
+    In process, through libgit2's own compare-and-swap: the ref's lock file
+    (`<ref>.lock`, created exclusively — the same protocol git uses, so a
+    concurrent `git` or Teleo process is excluded too), the current value
+    compared under the lock, the new value renamed into place, the reflog
+    appended. `create_reference_direct(force=False)` refuses an existing ref;
+    `Reference.set_target` is `git_reference_create_matching` with the value
+    the ref had when it was read, so a ref moved since then is refused.
+    """
     if not valid_branch(branch):
         raise BranchError(f"invalid branch name {branch!r}")
     ref = f"refs/heads/{branch}"
-    who = signature(repo)
-    env = {**os.environ, "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(var, None)
-    args = ["git", f"--git-dir={repo.path}", "update-ref"]
-    if reason:
-        args += ["-m", _one_line(reason)[:200]]
-    args += [ref, new, expected or ZERO]
-    result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        words = (result.stderr or result.stdout).strip()
-        current = branch_head(repo, branch)
-        if expected is None and current is not None:
-            raise BranchConflict(f"{branch} already exists (at {current[:12]})")
-        if expected is not None and current != expected:
-            raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → {(current or 'deleted')[:12]})")
-        raise BranchError(f"git update-ref {ref}: {words}")
+    message = _one_line(reason)[:200] if reason else None
+    target = pygit2.Oid(hex=new)
+    try:
+        if expected is None:
+            repo.create_reference_direct(ref, target, False, message=message)
+            return
+        try:
+            current = repo.references[ref]
+        except KeyError:
+            raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → deleted)") from None
+        if str(current.target) != expected:
+            raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → {str(current.target)[:12]})")
+        current.set_target(target, message)
+    except BranchError:
+        raise
+    except (pygit2.GitError, ValueError) as exc:  # AlreadyExistsError is a GitError (and a ValueError)
+        now = branch_head(repo, branch)
+        if expected is None and now is not None:
+            raise BranchConflict(f"{branch} already exists (at {now[:12]})") from None
+        if expected is not None and now != expected:
+            raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → {(now or 'deleted')[:12]})") from None
+        raise BranchError(f"cannot update {ref}: {exc}") from None
 
 
 def propose(
