@@ -1,0 +1,19 @@
+"""Review and merge: the institution around the agents (reference §4.4–4.5, §5, §8.5–8.6).
+
+Entry points: `review(vault, branch) -> ReviewOutcome` (gates, reviewer selection, reviewer
+agents, verdicts, the fix loop) and `merge_all(vault) -> MergeReport` (the merge gate, CAS merges
+into main, the cascade, the index). Verdicts live in git (`teleo.repo.verdicts`); writes to main
+go through `teleo.repo.mainline`.
+"""
+
+from teleo.review.context import ProposalView, ReviewError, load_view
+from teleo.review.engine import ReviewOutcome, SelfReview, review
+from teleo.review.merge import MergeDecision, MergeOutcome, MergeReport, decide, merge_all, merge_proposal
+from teleo.review.reviewer import ModelReviewer, OfflineReviewer, Reviewer, reviewer_from_config
+from teleo.review.selection import Selection, select_reviewers
+
+__all__ = [
+    "MergeDecision", "MergeOutcome", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
+    "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all", "merge_proposal",
+    "review", "reviewer_from_config", "select_reviewers",
+]

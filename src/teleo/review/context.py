@@ -1,0 +1,168 @@
+"""What a review looks at: one proposal branch, read from git objects only.
+
+`load_view(vault, branch)` returns a `ProposalView`:
+
+- the branch head, its fork point with `main`, and the commits between them;
+- `files`: the vault-relative paths the proposal changes and their text at
+  the head (`None` for a deleted file); `outside`: repository paths it changes
+  outside the vault's folder;
+- `base`: `main`'s current tip as a `TreeVault`, and `after`: the same tree with
+  the proposal's files laid over it — what `main` would hold after a merge;
+- `proposers`: every agent that authored a commit of the branch, from the
+  `Pentagon-Agent:` trailer (else the `<agent>:` subject prefix). Auto-fix
+  commits (`Pentagon-Agent: Auto-Fix …`) name no proposer.
+
+Nothing is read from the working tree, so a review never sees someone's
+uncommitted edits, and text in the proposal is only ever data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pygit2
+
+from teleo.notes import Kind, Note
+from teleo.repo.branches import (
+    BranchError,
+    Proposal,
+    TreeVault,
+    base_ref,
+    open_repository,
+    read_proposal,
+    tip,
+    vault_prefix,
+)
+from teleo.repo.mainline import trailers
+from teleo.vault import Vault
+
+AUTO_FIX_AGENT = "auto-fix"
+PROPOSAL_KINDS = (Kind.CLAIM,)
+
+
+class ReviewError(Exception):
+    """A proposal cannot be reviewed (no repository, no such branch)."""
+
+
+@dataclass
+class ProposalView:
+    vault: Vault
+    repo: pygit2.Repository
+    ref: str
+    prefix: str
+    proposal: Proposal
+    main: pygit2.Commit
+    head: pygit2.Commit
+    commits: list[pygit2.Commit]
+    """fork..head, oldest first."""
+    files: dict[str, str | None]
+    outside: list[str]
+    base: TreeVault
+    after: TreeVault
+    proposers: list[str] = field(default_factory=list)
+
+    @property
+    def branch(self) -> str:
+        return self.proposal.branch
+
+    @property
+    def head_id(self) -> str:
+        return str(self.head.id)
+
+    def new_paths(self) -> list[str]:
+        return sorted(p for p, text in self.files.items() if text is not None and not self.base.exists(p))
+
+    def changed_notes(self, kinds: tuple[Kind, ...] = PROPOSAL_KINDS) -> list[Note]:
+        """The proposal's markdown files (as they would be on main) of the given kinds."""
+        notes = []
+        for path, text in sorted(self.files.items()):
+            if text is None or not path.endswith(".md"):
+                continue
+            note = self.after.note(path)
+            if note.kind in kinds:
+                notes.append(note)
+        return notes
+
+    def diff(self, limit: int = 60_000) -> str:
+        """The unified diff fork..head of the vault's files (for reviewers), cut at `limit` characters."""
+        fork = self.commits[0].parents[0] if self.commits and self.commits[0].parents else None
+        if fork is None:
+            return ""
+        patch = self.repo.diff(fork.tree, self.head.tree).patch or ""
+        return patch if len(patch) <= limit else patch[:limit] + "\n… (diff cut)\n"
+
+
+def load_view(vault: Vault, branch: str, *, base: str | None = None) -> ProposalView:
+    """The proposal on `branch` as a review sees it (see the module doc)."""
+    repo = open_repository(vault.root)
+    if repo is None:
+        raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
+    branch = branch.removeprefix("refs/heads/")
+    try:
+        ref = base_ref(repo, base)
+        main = tip(repo, ref)
+    except BranchError as exc:
+        raise ReviewError(str(exc)) from None
+    proposal = read_proposal(repo, branch, main)
+    if proposal is None:
+        raise ReviewError(f"no proposal branch '{branch}'")
+    head = repo[proposal.head]
+    commits = _commits_since_fork(repo, head, main)
+    prefix = vault_prefix(repo, vault.root)
+    files: dict[str, str | None] = {}
+    outside: list[str] = []
+    for path in proposal.files:
+        if prefix and not path.startswith(prefix):
+            outside.append(path)
+            continue
+        rel = path[len(prefix):]
+        files[rel] = _text_at(repo, head.tree, path)
+    base_vault = TreeVault(vault, repo, main.tree, prefix=prefix)
+    overlay = {p: t for p, t in files.items() if t is not None}
+    after = base_vault.with_overlay(overlay)
+    for path, text in files.items():
+        if text is None:
+            after.overlay.pop(path, None)
+    view = ProposalView(vault=vault, repo=repo, ref=ref, prefix=prefix, proposal=proposal, main=main, head=head,
+                        commits=commits, files=files, outside=outside, base=base_vault, after=after)
+    view.proposers = proposers_of(vault, commits)
+    return view
+
+
+def _commits_since_fork(repo: pygit2.Repository, head: pygit2.Commit, main: pygit2.Commit) -> list[pygit2.Commit]:
+    walker = repo.walk(head.id, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
+    fork = repo.merge_base(head.id, main.id)
+    if fork is not None:
+        walker.hide(fork)
+    return list(walker)
+
+
+def _text_at(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> str | None:
+    try:
+        entry = tree[path]
+    except (KeyError, ValueError):
+        return None
+    obj = repo[entry.id]
+    return obj.data.decode("utf-8", errors="replace") if isinstance(obj, pygit2.Blob) else None
+
+
+def commit_agent(vault: Vault, message: str) -> str | None:
+    """The agent a commit speaks for: its `Pentagon-Agent:` trailer, else its `<agent>:` subject prefix."""
+    found = trailers(message).get("Pentagon-Agent")
+    if found:
+        name = found.split("<", 1)[0].strip().lower()
+        return AUTO_FIX_AGENT if name == AUTO_FIX_AGENT else name
+    subject = message.splitlines()[0] if message else ""
+    prefix, sep, _ = subject.partition(":")
+    if sep and prefix.strip().lower() in vault.config.agents:
+        return prefix.strip().lower()
+    return None
+
+
+def proposers_of(vault: Vault, commits: list[pygit2.Commit]) -> list[str]:
+    names: list[str] = []
+    for commit in commits:
+        agent = commit_agent(vault, commit.message or "")
+        if agent and agent != AUTO_FIX_AGENT and agent not in names:
+            names.append(agent)
+    return names

@@ -1,0 +1,173 @@
+"""`review(vault, branch)`: gates, reviewers, verdicts and the fix loop for one proposal.
+
+1. **Gates** (`teleo.review.gates`) on the head commit. Their verdict is
+   stored under the reserved reviewer `gates` (approve when clean).
+2. A blocking gate finding stops the review. On *request changes* the fixer
+   (`teleo.review.fixer`) may commit a repair on the branch — a new head, so
+   every verdict starts over — up to `max_fixes` rounds; on *reject*, or when
+   the fixer can do nothing, the proposal stays open with its verdict.
+3. **Selection** (`teleo.review.selection`); a shortfall blocks.
+4. Each required reviewer that has no verdict on this head yet reviews it
+   through the reviewer seam (`teleo.review.reviewer`); its verdict is stored
+   (`teleo.repo.verdicts`). A request for changes goes to the fixer as above.
+
+Explicit `reviewers` run only those agents; asking a proposer to review its
+own proposal raises `SelfReview`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from teleo.gates import Severity, check
+from teleo.llm.base import LLMCall, ProviderError
+from teleo.repo.verdicts import GATES_REVIEWER, ClaimFinding, Verdict, store_verdict, verdicts_for
+from teleo.review.context import ProposalView, load_view
+from teleo.review.fixer import fix_proposal
+from teleo.review.gates import gate_verdict, run_gates, similar_claims
+from teleo.review.reviewer import OfflineReviewer, ReviewRequest, Reviewer
+from teleo.review.selection import ReviewerSlot, Selection, select_reviewers
+from teleo.vault import Vault
+
+MAX_FIXES = 2
+IDENTITY_FILE = "agents/{agent}/identity.md"
+
+Status = Literal["approved", "changes_requested", "rejected", "blocked", "failed"]
+
+
+class SelfReview(ValueError):
+    """An agent was asked to review its own proposal."""
+
+
+class ReviewOutcome(BaseModel):
+    branch: str
+    head: str
+    status: Status
+    proposers: list[str] = Field(default_factory=list)
+    required: list[str] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    """The verdicts on the final head (stored ones included)."""
+    fixes: list[str] = Field(default_factory=list)
+    """Fix commits made on the branch."""
+    message: str = ""
+    tokens: int = 0
+    cost: float | None = None
+    calls: int = 0
+
+
+def review(
+    vault: Vault,
+    branch: str,
+    *,
+    reviewer: Reviewer | None = None,
+    reviewers: list[str] | None = None,
+    max_fixes: int = MAX_FIXES,
+    again: bool = False,
+) -> ReviewOutcome:
+    """Review the proposal on `branch` (see the module doc)."""
+    reviewer = reviewer or OfflineReviewer()
+    view = load_view(vault, branch)
+    if reviewers:
+        own = sorted(set(reviewers) & set(view.proposers))
+        if own:
+            raise SelfReview(f"{', '.join(own)} proposed {branch} and cannot review it")
+    outcome = ReviewOutcome(branch=view.branch, head=view.head_id, status="failed", proposers=view.proposers)
+    for round_number in range(1, max_fixes + 2):
+        status, findings = _one_round(view, reviewer, reviewers, outcome, again=again)
+        outcome.status = status
+        outcome.head = view.head_id
+        outcome.verdicts = sorted(verdicts_for(view.repo, view.head_id).values(), key=lambda v: v.reviewer)
+        if status != "changes_requested" or round_number > max_fixes:
+            break
+        fixed = fix_proposal(view, findings, round_number=round_number)
+        if fixed.commit is None:
+            outcome.message += ("; " if outcome.message else "") + "the fixer found nothing safe to change" + (
+                f" ({'; '.join(fixed.refused[:3])})" if fixed.refused else "")
+            break
+        outcome.fixes.append(fixed.commit)
+        view = load_view(vault, branch)
+    return outcome
+
+
+def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, outcome: ReviewOutcome,
+               *, again: bool) -> tuple[Status, list[ClaimFinding]]:
+    existing = verdicts_for(view.repo, view.head_id)
+    findings = run_gates(view)
+    verdict = gate_verdict(findings)
+    if again or GATES_REVIEWER not in existing or existing[GATES_REVIEWER].verdict != verdict:
+        store_verdict(view.repo, Verdict(
+            reviewer=GATES_REVIEWER, role="gates", head=view.head_id, branch=view.branch, verdict=verdict,
+            findings=findings, text=_gates_text(findings)))
+    if findings:
+        outcome.message = _gates_text(findings)
+        return ("rejected" if verdict == "reject" else "changes_requested"), findings
+    selection = select_reviewers(view)
+    outcome.required = selection.agents
+    if selection.shortfall:
+        outcome.message = selection.shortfall
+        return "blocked", []
+    asked = [slot for slot in selection.slots if only is None or slot.agent in only]
+    asked += [ReviewerSlot(agent=name, role="peer") for name in only or [] if name not in selection.agents]
+    all_findings: list[ClaimFinding] = []
+    for slot in asked:
+        if not again and slot.agent in existing:
+            continue
+        request = build_request(view, slot.agent, slot.role, selection)
+        try:
+            answer = reviewer.review(request)
+        except ProviderError as exc:
+            _account(outcome, exc.calls)
+            outcome.message = f"{slot.agent}: review failed: {exc}"
+            return "failed", []
+        _account(outcome, answer.calls)
+        result = answer.output
+        store_verdict(view.repo, Verdict(
+            reviewer=slot.agent, role=slot.role, head=view.head_id, branch=view.branch, verdict=result.verdict,
+            findings=result.findings, text=result.text, provider=reviewer.name, model=reviewer.model))
+        all_findings.extend(result.findings)
+    current = verdicts_for(view.repo, view.head_id)
+    votes = [current[a].verdict for a in selection.agents if a in current]
+    if "reject" in votes:
+        return "rejected", all_findings
+    if "request_changes" in votes:
+        return "changes_requested", [f for f in all_findings if f.severity == "blocking"] or all_findings
+    if len(votes) == len(selection.agents):
+        return "approved", []
+    outcome.message = "waiting for " + ", ".join(a for a in selection.agents if a not in current)
+    return "blocked", []
+
+
+def build_request(view: ProposalView, agent: str, role: str, selection: Selection) -> ReviewRequest:
+    notes = view.changed_notes()
+    identity = view.after.read_bytes(IDENTITY_FILE.format(agent=agent))
+    new = set(view.new_paths())
+    advice = [
+        ClaimFinding(path=f.file, criterion=f.rule, message=f.message, line=f.line)
+        for f in check(view.after, [n.path for n in notes]).findings
+        if f.severity is Severity.WARNING
+    ] if notes else []
+    return ReviewRequest(
+        reviewer=agent, role=role, branch=view.branch, head=view.head_id,
+        identity=identity.decode("utf-8", errors="replace") if identity else "",
+        diff=view.diff(), claims={n.path: n.doc.text for n in notes},
+        similar={n.path: similar_claims(view, n) for n in notes if n.path in new},
+        advice=advice, new_claims=sorted(p for p in new if any(n.path == p for n in notes)),
+    )
+
+
+def _gates_text(findings: list[ClaimFinding]) -> str:
+    if not findings:
+        return "The deterministic gates passed (schema, links, grounding, duplicates, territory, source lifecycle, commits)."
+    lines = [f"The deterministic gates found {len(findings)} blocking problem(s):"]
+    lines += [f"- {f.path or '(proposal)'}: {f.criterion}: {f.message}" for f in findings[:50]]
+    return "\n".join(lines)
+
+
+def _account(outcome: ReviewOutcome, calls: list[LLMCall]) -> None:
+    outcome.calls += len(calls)
+    outcome.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
+    known = [c.cost_usd for c in calls if c.cost_usd is not None]
+    if known:
+        outcome.cost = (outcome.cost or 0.0) + sum(known)

@@ -1,0 +1,248 @@
+"""The deterministic gates a proposal passes before any reviewer reads it.
+
+Each gate turns what it finds into `ClaimFinding`s with `severity="blocking"`;
+any blocking finding stops the review, and the findings become the gates'
+verdict. The verdict is **reject** when a finding is one no fix can cure —
+territory, ungrounded evidence, a duplicate claim, the commit convention, a
+deleted file — and **request changes** otherwise (schema, links, source
+lifecycle), which the fix-from-feedback loop may repair.
+
+| gate | what | reference |
+|---|---|---|
+| `schema` (lint rules) | no *new* error in the proposal's files, checked where they will live (main + overlay) | §5 #1, #2, #11, #20 |
+| `links` | no unresolved `[[link]]` in a new file | §5 #11 |
+| `grounding` | every evidence quote the proposal adds (`> …` then `(from [[source]], line N)`) is found again in the archived source | §4.3, §8.7 |
+| `duplicate` | no new claim whose title (near-)copies an existing claim's | §5 #8 |
+| `territory` | every changed path inside each proposer's folders (`Config.territory`) | §5 #17, §8.6 |
+| `source-lifecycle` | the source is updated: `processed` ⇒ claims or enrichments listed and resolving, `null-result` ⇒ notes | §5 #15, #16 |
+| `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
+| `deletion` | a proposal deletes no file | §8.7 |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from teleo.extract.context import source_text
+from teleo.extract.grounding import ground
+from teleo.extract.propose import new_errors
+from teleo.extract.writer import inside
+from teleo.gates import Severity, check
+from teleo.notes import Kind, Note
+from teleo.repo.verdicts import ClaimFinding
+from teleo.review.context import AUTO_FIX_AGENT, ProposalView, commit_agent
+
+UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion"})
+DUPLICATE_TITLE_SCORE = 95.0
+"""rapidfuzz token-sort ratio at or above which a new claim title is a copy of an existing one."""
+SIMILAR_TITLE_SCORE = 70.0
+
+_QUOTE_THEN_SOURCE = re.compile(r"((?:^>[^\n]*\n)+)\s*\n?\(from \[\[([^\]\n]+)\]\], line \d+\)", re.MULTILINE)
+_EXTRACT_SUBJECT = re.compile(r"^([a-z0-9_-]+): extract (?:claims )?from .+\.md$")
+_AGENT_SUBJECT = re.compile(r"^([a-z0-9_-]+): \S")
+_AUTO_FIX_SUBJECT = re.compile(r"^auto-fix: \S")
+
+
+def blocking(criterion: str, message: str, path: str = "", line: int | None = None) -> ClaimFinding:
+    return ClaimFinding(path=path, criterion=criterion, severity="blocking", message=message, line=line)
+
+
+def run_gates(view: ProposalView) -> list[ClaimFinding]:
+    """Every blocking finding of the deterministic gates, in gate order."""
+    found: list[ClaimFinding] = []
+    for gate in (territory, deletion, commit_convention, schema, links, grounding, duplicates, source_lifecycle):
+        found.extend(gate(view))
+    return found
+
+
+def gate_verdict(findings: Iterable[ClaimFinding]) -> str:
+    """approve / request_changes / reject for the gates' findings (see the module doc)."""
+    findings = list(findings)
+    if not findings:
+        return "approve"
+    return "reject" if any(f.criterion in UNFIXABLE for f in findings) else "request_changes"
+
+
+# -- the gates ---------------------------------------------------------------------------
+
+
+def territory(view: ProposalView) -> list[ClaimFinding]:
+    """Every changed path inside every proposer's territory; a proposal with no known proposer fails."""
+    out = [blocking("territory", f"{path}: outside the vault's folder") for path in view.outside]
+    config = view.vault.config
+    if not view.proposers:
+        return out + [blocking("territory", "no commit names its agent (Pentagon-Agent trailer), so no territory applies")]
+    for agent in view.proposers:
+        if agent not in config.agents:
+            out.append(blocking("territory", f"'{agent}' is not an agent of this vault"))
+            continue
+        allowed = config.territory(agent)
+        for path in sorted(view.files):
+            if not inside(path, allowed):
+                out.append(blocking("territory", f"{path}: outside {agent}'s territory ({', '.join(allowed)})", path))
+    return out
+
+
+def deletion(view: ProposalView) -> list[ClaimFinding]:
+    return [blocking("deletion", f"{path}: the proposal deletes this file", path)
+            for path, text in sorted(view.files.items()) if text is None]
+
+
+def commit_convention(view: ProposalView) -> list[ClaimFinding]:
+    out = []
+    for commit in view.commits:
+        message = commit.message or ""
+        subject = message.splitlines()[0] if message else ""
+        short = str(commit.id)[:12]
+        if len(commit.parents) > 1:
+            out.append(blocking("commit-convention", f"{short}: a merge commit inside a proposal"))
+            continue
+        agent = commit_agent(view.vault, message)
+        if _AUTO_FIX_SUBJECT.match(subject):
+            if agent != AUTO_FIX_AGENT:
+                out.append(blocking("commit-convention", f"{short}: an auto-fix commit without 'Pentagon-Agent: Auto-Fix <…>'"))
+            continue
+        match = _AGENT_SUBJECT.match(subject)
+        if match is None:
+            out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not '<agent>: <what>'"))
+            continue
+        if agent is None or "Pentagon-Agent" not in _trailers(message):
+            out.append(blocking("commit-convention", f"{short}: no 'Pentagon-Agent: <Name> <id>' trailer"))
+        elif agent != match.group(1):
+            out.append(blocking("commit-convention", f"{short}: subject names '{match.group(1)}' but the trailer names '{agent}'"))
+        if _EXTRACT_SUBJECT.match(subject) and not ("\n- Source: " in message and "\n- Domain: " in message):
+            out.append(blocking("commit-convention", f"{short}: an extract commit without '- Source:' and '- Domain:' lines"))
+    return out
+
+
+def _trailers(message: str) -> dict[str, str]:
+    from teleo.repo.mainline import trailers
+
+    return trailers(message)
+
+
+def schema(view: ProposalView) -> list[ClaimFinding]:
+    """Lint errors the proposal adds (errors its files already had on main are not held against it)."""
+    texts = {p: t for p, t in view.files.items() if t is not None and p.endswith(".md")}
+    if not texts:
+        return []
+    return [blocking(f.rule, f.message, f.file, f.line) for f in new_errors(view.base, texts)]
+
+
+def links(view: ProposalView) -> list[ClaimFinding]:
+    new = [p for p in view.new_paths() if p.endswith(".md")]
+    if not new:
+        return []
+    report = check(view.after, new, rules=["link-unresolved"])
+    return [blocking("link-unresolved", f.message, f.file, f.line) for f in report.findings if f.severity is not Severity.INFO]
+
+
+def grounding(view: ProposalView) -> list[ClaimFinding]:
+    """Evidence quotes the proposal adds must be found again in the source they cite."""
+    out = []
+    for path, text in sorted(view.files.items()):
+        if text is None or not path.endswith(".md"):
+            continue
+        before = view.base.read_bytes(path)
+        old = before.decode("utf-8", errors="replace") if before is not None else ""
+        for quote, target, line in added_quotes(old, text):
+            source = _source_note(view, target, path)
+            if source is None:
+                out.append(blocking("grounding", f"evidence cites [[{target}]], which is not a source note", path, line))
+                continue
+            found = ground(quote, source_text(source).text)
+            if not found.found:
+                out.append(blocking("grounding", f"an evidence quote is not in {source.path}: \"{quote[:80]}…\"", path, line))
+    return out
+
+
+def added_quotes(before: str, after: str) -> list[tuple[str, str, int]]:
+    """(quote, cited source, line) for each `> quote` + `(from [[source]], line N)` in `after` but not in `before`."""
+    old = {(q, t) for q, t, _ in _quotes(before)}
+    return [(q, t, line) for q, t, line in _quotes(after) if (q, t) not in old]
+
+
+def _quotes(text: str) -> list[tuple[str, str, int]]:
+    out = []
+    for match in _QUOTE_THEN_SOURCE.finditer(text):
+        quote = " ".join(line[1:].strip() for line in match.group(1).splitlines())
+        target = match.group(2).split("|", 1)[0].strip()
+        out.append((quote, target, text.count("\n", 0, match.start()) + 1))
+    return out
+
+
+def _source_note(view: ProposalView, target: str, from_path: str) -> Note | None:
+    resolved = view.after.resolver.resolve(target, from_path)
+    if not resolved.resolved or resolved.path is None:
+        return None
+    note = view.after.note(resolved.path)
+    return note if note.kind is Kind.SOURCE else None
+
+
+def duplicates(view: ProposalView) -> list[ClaimFinding]:
+    new_claims = [n for n in view.changed_notes() if n.path in set(view.new_paths())]
+    if not new_claims:
+        return []
+    existing = _existing_claim_titles(view)
+    out = []
+    for note in new_claims:
+        best = process.extractOne(note.title.lower(), existing, scorer=fuzz.token_sort_ratio,
+                                  score_cutoff=DUPLICATE_TITLE_SCORE)
+        if best is not None:
+            out.append(blocking("duplicate", f"restates the existing claim '{best[0]}' (title similarity {best[1]:.0f})",
+                                note.path))
+    return out
+
+
+def _existing_claim_titles(view: ProposalView) -> list[str]:
+    titles = []
+    for path in view.base.markdown_paths():
+        if path.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        if view.vault.config.domain_of_folder(path.rsplit("/", 1)[0]) is None:
+            continue
+        titles.append(path.rsplit("/", 1)[-1][:-3].lower())
+    return titles
+
+
+def similar_claims(view: ProposalView, note: Note, k: int = 3) -> list[str]:
+    """Titles of the existing claims nearest to `note`'s title (a cheap, offline stand-in for the index)."""
+    hits = process.extract(note.title.lower(), _existing_claim_titles(view), scorer=fuzz.token_set_ratio, limit=k,
+                           score_cutoff=SIMILAR_TITLE_SCORE)
+    return [title for title, _, _ in hits]
+
+
+def source_lifecycle(view: ProposalView) -> list[ClaimFinding]:
+    source = view.proposal.source
+    if not source:
+        return []
+    if source not in view.files or view.files[source] is None:
+        return [blocking("source-lifecycle", f"the proposal does not update its source {source}", source)]
+    note = view.after.note(source)
+    status = note.data.get("status")
+    listed = [*_as_list(note.data.get("claims_extracted")), *_as_list(note.data.get("enrichments"))]
+    out = []
+    if status == "processed":
+        if not listed:
+            out.append(blocking("source-lifecycle", "status processed but neither claims_extracted nor enrichments", source))
+        for title in listed:
+            if not view.after.resolver.resolve(title, source).resolved:
+                out.append(blocking("source-lifecycle", f"listed claim '{title[:80]}' is not a file on main after the merge",
+                                    source))
+    elif status == "null-result":
+        if not (note.data.get("notes") or note.data.get("extraction_notes")):
+            out.append(blocking("source-lifecycle", "status null-result without notes saying why", source))
+    else:
+        out.append(blocking("source-lifecycle", f"the source's status is '{status}', not processed or null-result", source))
+    return out
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v).strip().removeprefix("[[").removesuffix("]]").removesuffix(".md") for v in value if str(v).strip()]

@@ -1,0 +1,293 @@
+"""Merging approved proposals into main, then the cascade and the index.
+
+`decide(view)` is the merge gate, read fresh at merge time and never from
+stored text: the deterministic gates pass on the head commit *now* (against
+main's current tip — so a territory violation blocks whatever the verdicts
+say), the reviewer selection has no shortfall, and every selected reviewer's
+verdict **on the head commit** (from `teleo.repo.verdicts`) is `approve`. A
+proposer's own verdict is never among the required ones.
+
+`merge_proposal(vault, branch)`: when `decide` says ready, a merge commit on
+main by compare-and-swap (`teleo.repo.mainline.merge_into`), the branch
+deleted (compare-and-swap on its head), then the cascade for the files the
+merge changed, committed on main as one `cascade: …` commit with trailers
+`Cascade-Of: <merge>` and `Pentagon-Agent: <Evaluator> <id>`.
+
+`merge_all(vault)` merges every ready open proposal, then finishes what a
+killed run left behind: merged branches still present are deleted, merges
+with no cascade commit get their cascade (`pending_cascades`), the checked-out
+working tree is brought up to date (`sync_worktree`) and the index synced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from teleo.extract.propose import agent_id, display_name
+from teleo.repo.branches import (
+    BranchError,
+    TreeVault,
+    is_merged,
+    open_proposals,
+    open_repository,
+    tip,
+)
+from teleo.repo.mainline import (
+    TRAILER_CASCADE,
+    TRAILER_HEAD,
+    TRAILER_PROPOSAL,
+    MergeConflict,
+    commit_onto,
+    delete_branch,
+    merge_into,
+    pending_cascades,
+    sync_worktree,
+    trailers,
+)
+from teleo.repo.verdicts import verdicts_for
+from teleo.review.context import ProposalView, ReviewError, load_view
+from teleo.review.gates import run_gates
+from teleo.review.selection import select_reviewers
+from teleo.vault import Vault
+
+CASCADE_LOOKBACK = 30
+
+
+class MergeDecision(BaseModel):
+    branch: str
+    head: str
+    ready: bool
+    reasons: list[str] = Field(default_factory=list)
+    required: list[str] = Field(default_factory=list)
+    approvals: list[str] = Field(default_factory=list)
+
+
+class CascadeOutcome(BaseModel):
+    merge: str
+    commit: str | None = None
+    summary: str = ""
+    flags: int = 0
+    under_review: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class MergeOutcome(BaseModel):
+    branch: str
+    head: str = ""
+    status: Literal["merged", "already", "not_ready", "conflict", "failed"]
+    commit: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    """Vault-relative paths the merge changed."""
+    cascade: CascadeOutcome | None = None
+
+
+class MergeReport(BaseModel):
+    merges: list[MergeOutcome] = Field(default_factory=list)
+    cascades: list[CascadeOutcome] = Field(default_factory=list)
+    """Cascades of merges made earlier (a run killed between merge and cascade)."""
+    cleaned: list[str] = Field(default_factory=list)
+    """Merged branches deleted."""
+    worktree: str = ""
+    index: str = ""
+
+    @property
+    def merged(self) -> list[MergeOutcome]:
+        return [m for m in self.merges if m.status == "merged"]
+
+    def flags(self) -> int:
+        return sum(c.flags for c in self._all_cascades())
+
+    def _all_cascades(self) -> list[CascadeOutcome]:
+        return [m.cascade for m in self.merges if m.cascade] + self.cascades
+
+
+def decide(view: ProposalView) -> MergeDecision:
+    decision = MergeDecision(branch=view.branch, head=view.head_id, ready=False)
+    findings = run_gates(view)
+    if findings:
+        decision.reasons += [f"gate {f.criterion}: {f.path + ': ' if f.path else ''}{f.message}" for f in findings[:10]]
+    selection = select_reviewers(view)
+    decision.required = selection.agents
+    if selection.shortfall:
+        decision.reasons.append(selection.shortfall)
+    stored = verdicts_for(view.repo, view.head_id)
+    for agent in selection.agents:
+        verdict = stored.get(agent)
+        if verdict is None:
+            decision.reasons.append(f"no verdict from {agent} on {view.head_id[:12]}")
+        elif verdict.verdict != "approve":
+            decision.reasons.append(f"{agent}: {verdict.verdict.replace('_', ' ')}")
+        else:
+            decision.approvals.append(agent)
+    decision.ready = not decision.reasons
+    return decision
+
+
+def merge_message(view: ProposalView, decision: MergeDecision) -> str:
+    title = view.proposal.subject.removesuffix(".md") or view.branch
+    lines = [f"Merge pull request '{title}' from {view.branch} into {view.ref.removeprefix('refs/heads/')}", ""]
+    lines += [f"- Approved by {agent} on {view.head_id[:12]}" for agent in decision.approvals]
+    lines += ["", f"{TRAILER_PROPOSAL}: {view.branch}", f"{TRAILER_HEAD}: {view.head_id}"]
+    return "\n".join(lines) + "\n"
+
+
+def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True) -> MergeOutcome:
+    try:
+        view = load_view(vault, branch)
+    except ReviewError as exc:
+        return MergeOutcome(branch=branch, status="failed", reasons=[str(exc)])
+    outcome = MergeOutcome(branch=view.branch, head=view.head_id, status="not_ready")
+    if is_merged(view.repo, view.head, view.main):
+        outcome.status = "already"
+        delete_branch(view.repo, view.branch, view.head_id)
+        return outcome
+    decision = decide(view)
+    if not decision.ready:
+        outcome.reasons = decision.reasons
+        return outcome
+    try:
+        result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision))
+    except MergeConflict as exc:
+        outcome.status, outcome.reasons = "conflict", [str(exc)]
+        return outcome
+    except BranchError as exc:
+        outcome.status, outcome.reasons = "failed", [str(exc)]
+        return outcome
+    outcome.status, outcome.commit = result.status, result.commit
+    delete_branch(view.repo, view.branch, view.head_id)
+    if result.status != "merged":
+        return outcome
+    outcome.changed = [p[len(view.prefix):] for p in result.changed if p.startswith(view.prefix)]
+    if cascade:
+        outcome.cascade = run_cascade(vault, view.repo, view.ref, view.prefix, result.commit)
+    return outcome
+
+
+def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> CascadeOutcome:
+    """Plan the cascade of merge commit `merge` on main's tip and commit it (once, by CAS)."""
+    outcome = CascadeOutcome(merge=merge)
+    try:
+        from teleo.cascade import plan_cascade
+    except ImportError:  # pragma: no cover - the cascade package ships with teleo
+        outcome.error = "the cascade package is not available"
+        return outcome
+    merge_commit = repo[merge]
+    changed = [p[len(prefix):] for p in _changed(repo, merge_commit) if p.startswith(prefix)]
+    branch = trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
+    when = dt.datetime.fromtimestamp(merge_commit.commit_time, dt.UTC).date().isoformat()
+    evaluator = vault.config.vault.evaluator
+    plans = []
+
+    def build(base):
+        if _cascaded(base, merge):
+            return {}
+        tree = TreeVault(vault, repo, base.tree, prefix=prefix)
+        plan = plan_cascade(tree, changed, commit=merge, when=when, why=f"merged {branch}")
+        plans.append(plan)
+        return {prefix + path: text.encode("utf-8") for path, text in plan.files.items()}
+
+    try:
+        # the message needs the plan's summary: plan once to word it, then commit (the plan is redone on a lost swap)
+        first = build(tip(repo, ref))
+        if not first or not plans:
+            outcome.summary = plans[-1].summary() if plans else "already cascaded"
+            return outcome
+        summary = plans[-1].summary()
+        text = (f"cascade: {summary}\n\n- After {branch} ({merge[:12]})\n\n{TRAILER_CASCADE}: {merge}\n"
+                f"Pentagon-Agent: {display_name(evaluator)} <{agent_id(vault, evaluator)}>\n")
+        done = commit_onto(repo, ref, build, text)
+    except Exception as exc:  # noqa: BLE001 - a failed cascade must not undo or hide the merge
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        return outcome
+    plan = plans[-1]
+    outcome.summary = plan.summary()
+    if done is not None:
+        outcome.commit = done[1]
+        outcome.flags = len(plan.flags)
+        outcome.under_review = list(plan.under_review)
+    return outcome
+
+
+def _changed(repo, merge_commit) -> list[str]:
+    from teleo.repo.branches import changed_paths
+
+    return changed_paths(repo, merge_commit.parents[0], merge_commit)
+
+
+def _cascaded(base, merge: str) -> bool:
+    commit = base
+    for _ in range(CASCADE_LOOKBACK):
+        if trailers(commit.message or "").get(TRAILER_CASCADE) == merge:
+            return True
+        if not commit.parents:
+            return False
+        commit = commit.parents[0]
+    return False
+
+
+def ready_branches(vault: Vault) -> list[str]:
+    repo = open_repository(vault.root)
+    if repo is None:
+        raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
+    return [p.branch for p in open_proposals(repo)]
+
+
+def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool = True, index: bool = True,
+              on_merge=None) -> MergeReport:
+    repo = open_repository(vault.root)
+    if repo is None:
+        raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
+    report = MergeReport()
+    report.cleaned = clean_merged(repo)
+    for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
+        outcome = merge_proposal(vault, branch, cascade=cascade)
+        report.merges.append(outcome)
+        if on_merge is not None:
+            on_merge(outcome)
+    from teleo.repo.branches import base_ref, vault_prefix
+
+    ref = base_ref(repo)
+    if cascade:
+        done = {m.commit for m in report.merges if m.cascade is not None}
+        for merge in pending_cascades(repo, ref, CASCADE_LOOKBACK):
+            if merge not in done:
+                report.cascades.append(run_cascade(vault, repo, ref, vault_prefix(repo, vault.root), merge))
+    synced = sync_worktree(repo, ref)
+    report.worktree = synced.message or synced.status
+    if index and synced.status in ("updated", "current") and (report.merged or report.cascades):
+        report.index = _sync_index(vault)
+    return report
+
+
+def clean_merged(repo) -> list[str]:
+    """Delete `extract/*` branches whose head is already on main (a run killed after merging)."""
+    from teleo.repo.branches import EXTRACT_PREFIX, base_ref
+
+    main = tip(repo, base_ref(repo))
+    cleaned = []
+    for name in list(repo.branches.local):
+        if not name.startswith(EXTRACT_PREFIX):
+            continue
+        try:
+            head = repo.branches.local[name].peel()
+        except (KeyError, ValueError):
+            continue
+        if head.id != main.id and repo.descendant_of(main.id, head.id) and delete_branch(repo, name, str(head.id)):
+            cleaned.append(name)
+    return cleaned
+
+
+def _sync_index(vault: Vault) -> str:
+    try:
+        from teleo.index import Index
+
+        fresh = Vault(vault.root, vault.config)
+        with Index.open(fresh) as index:
+            stats = index.sync()
+        return f"index synced ({getattr(stats, 'changed', '')})".replace(" ()", "")
+    except Exception as exc:  # noqa: BLE001 - the index is derived; a failure only costs a later rebuild
+        return f"index not synced: {type(exc).__name__}: {exc}"
