@@ -7,7 +7,7 @@ go through `teleo.repo.mainline`.
 """
 
 from teleo.review.context import ProposalView, ReviewError, load_view
-from teleo.review.engine import ReviewOutcome, SelfReview, review
+from teleo.review.engine import ReviewOutcome, SelfReview, review, review_all
 from teleo.review.merge import MergeDecision, MergeOutcome, MergeReport, decide, merge_all, merge_proposal
 from teleo.review.reviewer import ModelReviewer, OfflineReviewer, Reviewer, reviewer_from_config
 from teleo.review.selection import Selection, select_reviewers
@@ -15,5 +15,5 @@ from teleo.review.selection import Selection, select_reviewers
 __all__ = [
     "MergeDecision", "MergeOutcome", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
     "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all", "merge_proposal",
-    "review", "reviewer_from_config", "select_reviewers",
+    "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from teleo.gates import Severity, check
 from teleo.llm.base import LLMCall, ProviderError
 from teleo.repo.verdicts import GATES_REVIEWER, ClaimFinding, Verdict, store_verdict, verdicts_for
-from teleo.review.context import ProposalView, load_view
+from teleo.review.context import ProposalView, ReviewError, load_view
 from teleo.review.fixer import fix_proposal
 from teleo.review.gates import gate_verdict, run_gates, similar_claims
 from teleo.review.reviewer import OfflineReviewer, ReviewRequest, Reviewer
@@ -171,3 +171,37 @@ def _account(outcome: ReviewOutcome, calls: list[LLMCall]) -> None:
     known = [c.cost_usd for c in calls if c.cost_usd is not None]
     if known:
         outcome.cost = (outcome.cost or 0.0) + sum(known)
+
+
+def review_all(
+    vault: Vault,
+    branches: list[str] | None = None,
+    *,
+    reviewer: Reviewer | None = None,
+    reviewers: list[str] | None = None,
+    again: bool = False,
+    max_fixes: int = MAX_FIXES,
+    on_review=None,
+) -> list[ReviewOutcome]:
+    """Review `branches` (default: every open proposal, oldest first); one failure never stops the rest."""
+    from teleo.repo.branches import BranchError, open_proposals, open_repository
+
+    if branches is None:
+        repo = open_repository(vault.root)
+        if repo is None:
+            raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
+        branches = [p.branch for p in open_proposals(repo)]
+    outcomes = []
+    for branch in branches:
+        try:
+            outcome = review(vault, branch, reviewer=reviewer, reviewers=reviewers, again=again, max_fixes=max_fixes)
+        except SelfReview:
+            raise
+        except (ReviewError, BranchError) as exc:
+            outcome = ReviewOutcome(branch=branch, head="", status="failed", message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one broken proposal must not stop the others
+            outcome = ReviewOutcome(branch=branch, head="", status="failed", message=f"{type(exc).__name__}: {exc}")
+        outcomes.append(outcome)
+        if on_review is not None:
+            on_review(outcome)
+    return outcomes
