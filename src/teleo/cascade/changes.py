@@ -16,12 +16,12 @@ from teleo.notes import Note
 from teleo.notes.links import WIKI_LINK
 
 CONFIDENCE_RANK = {"speculative": 0, "experimental": 1, "likely": 2, "proven": 3}
-_EVIDENCE_HEADER = re.compile(r"^#{2,4}[ \t]*Additional Evidence[ \t]*\((challenge|extend|confirm)\)", re.I | re.M)
+_EVIDENCE_HEADER = re.compile(r"^#{2,4}[ \t]*Additional Evidence[ \t]*\((challenge|extend|confirm)\)", re.IGNORECASE | re.MULTILINE)
 _ADDED = re.compile(r"\bAdded:[ \t]*(\d{4}-\d{2}-\d{2})")
-_SOURCE_LINE = re.compile(r"^\*Source:.*\bAdded:", re.M)
+_SOURCE_LINE = re.compile(r"^\*Source:.*\bAdded:", re.MULTILINE)
 _LINK_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?[\"']?\[\[")
 """A line that adds a link and little else: a `- [[x]] — relation` bullet, a `- "[[x]]"` list entry."""
-_LINK_KEY = re.compile(r"^(?:depends_on|related|supports|Relevant Notes|Topics)[ \t]*:", re.I)
+_LINK_KEY = re.compile(r"^(?:depends_on|related|supports|Relevant Notes|Topics)[ \t]*:", re.IGNORECASE)
 """A frontmatter key or body label that only introduces links."""
 
 

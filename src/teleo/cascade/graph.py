@@ -133,7 +133,7 @@ class DependencyGraph:
 def title_key(target: str) -> str:
     """The key of a dependency that does not resolve: its normalised title."""
     name = target.rsplit("/", 1)[-1]
-    return "title:" + normalise_title(name[:-3] if name.endswith(".md") else name)
+    return "title:" + normalise_title(name.removesuffix(".md"))
 
 
 def _chain(parent: dict[str, str | None], node: str) -> list[str]:
@@ -239,7 +239,7 @@ def _belief_sections(vault: Vault, note: Note) -> list[tuple[Target, str | None,
         target = Target(
             f"{note.path}#{match.group(1)}", note.path, "belief", agent, statement,
             section=_HEADING_NOTE.sub("", heading).strip() or heading, status=None,
-            load_bearing=bool(re.search(r"keystone|load-bearing|axiom", line, re.I)),
+            load_bearing=bool(re.search(r"keystone|load-bearing|axiom", line, re.IGNORECASE)),
         )
         sections.append((target, _full_file(vault, note, line), _links_on(note, grounding)))
     return sections

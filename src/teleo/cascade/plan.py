@@ -27,9 +27,22 @@ from pathlib import PurePosixPath
 
 from teleo.cascade.changes import classify
 from teleo.cascade.doctor import link_doctor
-from teleo.cascade.flags import FLAGS_FOLDER, defuse_links, flag_folder, render_flag, slugify
+from teleo.cascade.flags import (
+    FLAGS_FOLDER,
+    defuse_links,
+    flag_folder,
+    render_flag,
+    slugify,
+)
 from teleo.cascade.graph import DependencyGraph, Target
-from teleo.cascade.models import CHANGE_PRIORITY, PRIORITIES, CascadePlan, ChangedVia, Flag, Priority
+from teleo.cascade.models import (
+    CHANGE_PRIORITY,
+    PRIORITIES,
+    CascadePlan,
+    ChangedVia,
+    Flag,
+    Priority,
+)
 from teleo.notes import Note, note_from_text, set_field
 from teleo.vault import Vault
 

@@ -6,7 +6,6 @@ import json
 from collections import Counter, defaultdict
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -14,7 +13,14 @@ from rich.table import Table
 
 from teleo.cascade import Flag, read_flags
 from teleo.cascade.models import PRIORITIES
-from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import (
+    OutputFormat,
+    console,
+    err_console,
+    example,
+    fail,
+    vault_from,
+)
 from teleo.vault import Vault
 
 
@@ -43,8 +49,8 @@ _STYLE = {"high": "bold red", "normal": "yellow", "low": "dim"}
 
 def flags(
     ctx: typer.Context,
-    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="Only this agent's flags."),
-    priority: Optional[PriorityChoice] = typer.Option(None, "--priority", "-p", help="Only flags of this priority."),
+    agent: str | None = typer.Option(None, "--agent", "-a", help="Only this agent's flags."),
+    priority: PriorityChoice | None = typer.Option(None, "--priority", "-p", help="Only flags of this priority."),
     show_all: bool = typer.Option(False, "--all", help="Resolved flags too."),
     worktree: bool = typer.Option(False, "--worktree", help="Read the files on disk instead of the main branch."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
@@ -71,7 +77,14 @@ def _flag_vault(disk: Vault, worktree: bool) -> tuple[Vault, str]:
     """main's tree when there is one (merges may land there without touching the files), else the disk."""
     if worktree:
         return disk, "worktree"
-    from teleo.repo.branches import DEFAULT_BASE, BranchError, TreeVault, open_repository, tip, vault_prefix
+    from teleo.repo.branches import (
+        DEFAULT_BASE,
+        BranchError,
+        TreeVault,
+        open_repository,
+        tip,
+        vault_prefix,
+    )
 
     repo = open_repository(disk.root)
     if repo is None or f"refs/heads/{DEFAULT_BASE}" not in repo.references:
