@@ -1,4 +1,4 @@
-"""`teleo run`: one pass of the pipeline — ingest, then extract (it stops at proposals until review exists)."""
+"""`teleo run`: one pass of the pipeline — ingest, extract, review, merge — ending with a summary."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def run(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
-    """Run the pipeline once: ingest the given files and those dropped in inbox/queue/, then extract
-    every unprocessed source into proposal branches. Review does not exist yet, so the run stops at proposals."""
+    """Run the pipeline once, inbox to main: ingest the given files and those dropped in
+    inbox/queue/, extract every unprocessed source into a proposal branch, review every open
+    proposal (gates, then the evaluator and domain peers; verdicts stored in git), merge the
+    approved ones into main and run their cascade. Ends with a summary: sources, claims merged,
+    enrichments, rejected, flags raised, tokens, cost."""
     from teleo.pipeline import run as run_pipeline
     from teleo.pipeline.jobs import NotARepository
 
@@ -50,14 +53,42 @@ def run(
     except (NotARepository, ValueError) as exc:
         fail(str(exc))
     if output is OutputFormat.json:
-        console.print_json(json.dumps({"ok": report.ok, "ingested": report.ingested,
-                                       "extract": report.extract.as_json() if report.extract else None}))
+        console.print_json(json.dumps({
+            "ok": report.ok, "ingested": report.ingested,
+            "extract": report.extract.as_json() if report.extract else None,
+            "reviews": [r.model_dump(mode="json") for r in report.reviews or []],
+            "merge": report.merge.model_dump(mode="json") if report.merge is not None else None,
+            "summary": report.summary(),
+        }))
     else:
         for item in report.ingested:
             print_ingested(item)
         if report.extract is not None:
             print_report(report.extract)
+        print_run_summary(report)
     raise typer.Exit(0 if report.ok else FAILED)
+
+
+def print_run_summary(report) -> None:
+    """The review and merge tables, then one summary table for the whole run."""
+    from rich.table import Table
+
+    from teleo.cli.merge import print_merges
+    from teleo.cli.review import print_reviews
+
+    if report.reviews:
+        print_reviews(report.reviews)
+    if report.merge is not None:
+        print_merges(report.merge)
+    totals = report.summary()
+    table = Table(title="run", title_justify="left")
+    columns = ("sources", "claims merged", "enrichments", "rejected", "flags raised", "tokens", "cost")
+    for name in columns:
+        table.add_column(name, justify="right")
+    cost = "—" if totals["cost"] is None else f"${totals['cost']:.4f}"
+    table.add_row(str(totals["sources"]), str(totals["claims_merged"]), str(totals["enrichments"]),
+                  str(totals["rejected"]), str(totals["flags"]), str(totals["tokens"]), cost)
+    console.print(table)
 
 
 def print_ingested(item: dict) -> None:

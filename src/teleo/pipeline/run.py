@@ -134,28 +134,57 @@ def extract_all(
 class RunReport:
     ingested: list[dict] = field(default_factory=list)
     extract: ExtractReport | None = None
+    reviews: list[Any] | None = None
+    """`teleo.review.ReviewOutcome`s of the review stage."""
+    merge: Any | None = None
+    """The `teleo.review.MergeReport` of the merge stage."""
+    worktree: str = ""
 
     @property
     def ok(self) -> bool:
-        return all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
+        reviews_ok = all(r.status != "failed" for r in self.reviews or [])
+        merges_ok = self.merge is None or all(m.status not in ("conflict", "failed") for m in self.merge.merges)
+        return (all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
+                and reviews_ok and merges_ok)
+
+    def summary(self) -> dict[str, Any]:
+        """Sources, claims merged, enrichments, rejected, flags raised, tokens and cost of the run."""
+        totals = self.extract.totals() if self.extract is not None else {}
+        merged = self.merge.merged if self.merge is not None else []
+        costs = [c for c in [totals.get("cost"), *(r.cost for r in self.reviews or [])] if c is not None]
+        return {
+            "sources": totals.get("sources", 0),
+            "proposed": totals.get("proposed", 0),
+            "reviewed": len(self.reviews or []),
+            "merged": len(merged),
+            "claims_merged": sum(len(m.claims) for m in merged),
+            "enrichments": sum(len(m.enriched) for m in merged),
+            "rejected": sum(1 for r in self.reviews or [] if r.status == "rejected"),
+            "flags": self.merge.flags() if self.merge is not None else 0,
+            "tokens": totals.get("tokens", 0) + sum(r.tokens for r in self.reviews or []),
+            "cost": sum(costs) if costs else None,
+        }
 
 
-STAGES = ("ingest", "extract")
+STAGES = ("ingest", "extract", "review", "merge")
 
 
 def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None, *,
         ingest_paths: Iterable[Path | str] = (), domain: str | None = None, inbox: bool = True,
-        **extract_options: Any) -> RunReport:
-    """One pass of the pipeline: ingest the given files and those dropped in `inbox/queue/`,
-    then extract every unprocessed source.
+        on_review: Callable | None = None, on_merge: Callable | None = None, **extract_options: Any) -> RunReport:
+    """One pass of the pipeline, inbox to main: ingest the given files and those dropped in
+    `inbox/queue/`, extract every unprocessed source into proposals, review every open proposal
+    (`teleo.review`), merge the approved ones into main with their cascade.
 
-    It stops at proposals (`extract/*` branches) until review exists.
+    A checked-out main's working tree is first caught up with main (a run killed after a merge
+    leaves it behind), so the ingest commits build on the files main really holds.
     """
     stages = tuple(stages)
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))} (known: {', '.join(STAGES)})")
     report = RunReport()
+    report.worktree = _catch_up(vault)
     if "ingest" in stages:
         for path in ingest_paths:
             report.ingested.append(_ingest_one(vault, path, domain))
@@ -163,7 +192,31 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
             report.ingested.extend(ingest_drop_folder(vault, domain))
     if "extract" in stages:
         report.extract = extract_all(vault, workers=workers, **extract_options)
+    if "review" in stages or "merge" in stages:
+        from teleo.review import merge_all, review_all, reviewer_from_config
+
+        if "review" in stages:
+            reviewer = reviewer_from_config(vault, extract_options.get("provider"), extract_options.get("model"))
+            report.reviews = review_all(vault, reviewer=reviewer, on_review=on_review)
+        if "merge" in stages:
+            report.merge = merge_all(vault, on_merge=on_merge)
     return report
+
+
+def _catch_up(vault: Vault) -> str:
+    from teleo.repo.branches import base_ref, open_repository
+    from teleo.repo.mainline import sync_worktree
+
+    repo = open_repository(vault.root)
+    if repo is None:
+        return ""
+    try:
+        result = sync_worktree(repo, base_ref(repo))
+    except Exception as exc:  # noqa: BLE001 - reported; the stages still run on git objects
+        return f"working tree not caught up: {exc}"
+    if result.status == "updated":
+        vault.forget()
+    return result.message
 
 
 def _ingest_one(vault: Vault, path: Path | str, domain: str | None) -> dict:

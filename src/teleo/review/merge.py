@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from teleo.extract.propose import agent_id, display_name
+from teleo.notes import Kind
 from teleo.repo.branches import (
     BranchError,
     TreeVault,
@@ -82,6 +83,10 @@ class MergeOutcome(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     changed: list[str] = Field(default_factory=list)
     """Vault-relative paths the merge changed."""
+    claims: list[str] = Field(default_factory=list)
+    """New claim files the merge brought to main."""
+    enriched: list[str] = Field(default_factory=list)
+    """Existing claim files the merge changed (enrichments)."""
     cascade: CascadeOutcome | None = None
 
 
@@ -162,6 +167,9 @@ def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True) -> MergeO
     if result.status != "merged":
         return outcome
     outcome.changed = [p[len(view.prefix):] for p in result.changed if p.startswith(view.prefix)]
+    for path in outcome.changed:
+        if path in view.files and view.files[path] is not None and view.after.note(path).kind is Kind.CLAIM:
+            (outcome.enriched if view.base.exists(path) else outcome.claims).append(path)
     if cascade:
         outcome.cascade = run_cascade(vault, view.repo, view.ref, view.prefix, result.commit)
     return outcome
