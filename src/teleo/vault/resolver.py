@@ -98,6 +98,30 @@ class LinkResolver:
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
         self._words: dict[str, list[str]] | None = None
 
+    def extended(self, paths: Iterable[str]) -> "LinkResolver":
+        """A resolver over this one's paths plus `paths`, as if built from all of them.
+
+        Cheaper than building anew when a few files join a large vault (a proposal's new
+        notes over the base tree): the tables are copied, the new paths inserted in order.
+        """
+        other = LinkResolver(())
+        other._by_stem = defaultdict(list, {k: list(v) for k, v in self._by_stem.items()})
+        other._by_fold = defaultdict(list, {k: list(v) for k, v in self._by_fold.items()})
+        other._by_norm = defaultdict(list, {k: list(v) for k, v in self._by_norm.items()})
+        other._by_path = dict(self._by_path)
+        for path in sorted(set(paths)):
+            key = path[:-3].casefold() if path.endswith(".md") else path.casefold()
+            stem = PurePosixPath(path).stem
+            if path in other._by_stem.get(stem, ()):
+                continue  # known already
+            bisect.insort(other._by_stem[stem], path)
+            bisect.insort(other._by_fold[stem.casefold()], path)
+            bisect.insort(other._by_norm[normalise_title(stem)], path)
+            if key not in other._by_path or other._by_path[key] < path:
+                other._by_path[key] = path  # the later path in sorted order wins, as in __init__
+        other._sorted_norms = sorted(other._by_norm)
+        return other
+
     def titles(self) -> dict[str, list[str]]:
         """Title → every path carrying it."""
         return self._by_stem
