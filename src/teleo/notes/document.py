@@ -113,20 +113,18 @@ def parse_document(text: str) -> Document:
     start = len(_BOM) if text.startswith(_BOM) else 0
     if not _is_delimiter(text, start, _OPENER):
         return Document(text=text, body=text, body_start_line=1)
-    lines = split_lines(text)
-    close_index = _find_closer(lines)
-    if close_index is None:
+    closer = _find_closer_in(text)
+    if closer is None:
         problem = Problem("frontmatter-unclosed", 1, "frontmatter opened with '---' is never closed")
         return Document(text=text, body=text, body_start_line=1, has_frontmatter=True, problems=[problem])
-    fm_text = "".join(lines[1:close_index])
-    body = "".join(lines[close_index + 1 :])
+    close_index, fm_start, close_start, close_end = closer
     doc = Document(
         text=text,
         has_frontmatter=True,
-        frontmatter_text=fm_text,
+        frontmatter_text=text[fm_start:close_start],
         fm_first_line=2,
-        body=body,
-        body_start_line=close_index + 2 if lines[close_index].endswith("\n") else close_index + 1,
+        body=text[close_end:],
+        body_start_line=close_index + 2 if text[close_end - 1 : close_end] == "\n" else close_index + 1,
         fm_close_line=close_index + 1,
     )
     _load_mapping(doc)
@@ -145,10 +143,22 @@ def _is_delimiter(text: str, start: int, marker: str) -> bool:
     return text[start:end] == marker and text[end : end + 1] in ("\n", "\r", "")
 
 
-def _find_closer(lines: list[str]) -> int | None:
-    for index in range(1, len(lines)):
-        if lines[index].rstrip("\r\n").rstrip() in _CLOSERS:
-            return index
+def _find_closer_in(text: str) -> tuple[int, int, int, int] | None:
+    """(0-based line, frontmatter start, closer start, closer end) of the first `---`/`...`
+    line after the opener; the lines are those of `split_lines`, walked without splitting
+    the whole text (bodies are long, frontmatter short)."""
+    newline = text.find("\n")
+    if newline < 0:
+        return None
+    fm_start = position = newline + 1
+    index, size = 1, len(text)
+    while position < size:
+        newline = text.find("\n", position)
+        end = size if newline < 0 else newline + 1
+        if text[position:end].rstrip("\r\n").rstrip() in _CLOSERS:
+            return index, fm_start, position, end
+        position = end
+        index += 1
     return None
 
 

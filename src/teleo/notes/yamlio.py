@@ -54,7 +54,18 @@ _FrontmatterLoader.yaml_implicit_resolvers = {
 
 
 def load_frontmatter(text: str) -> tuple[Any, list[tuple[str, int]]]:
-    """Load YAML text; return the data and `(key, 0-based line)` duplicates."""
+    """Load YAML text; return the data and `(key, 0-based line)` duplicates.
+
+    The common simple shape is read by `load_simple`; anything else by PyYAML.
+    """
+    simple = load_simple(text)
+    if simple is not None:
+        return simple
+    return load_yaml(text)
+
+
+def load_yaml(text: str) -> tuple[Any, list[tuple[str, int]]]:
+    """`load_frontmatter` by PyYAML alone (the reference the fast path is checked against)."""
     loader = _FrontmatterLoader(text)
     loader.duplicates = []
     loader.line_index = lines = LineIndex(text)
@@ -68,6 +79,158 @@ def load_frontmatter(text: str) -> tuple[Any, list[tuple[str, int]]]:
     finally:
         loader.dispose()
     return data, loader.duplicates
+
+
+# -- the fast path ---------------------------------------------------------------------------
+#
+# Most frontmatter is a flat mapping of `key: value` lines, `- item` lists and `[a, b]`
+# lists. `load_simple` reads exactly that shape and returns None for anything else
+# (nested mappings, block scalars, comments, anchors, tags, escapes, multi-line scalars,
+# tabs, non-printable or YAML line-break characters, plain scalars that resolve to
+# anything but a string...), which PyYAML then reads. Within the shape it returns what
+# the loader above returns: plain scalars are resolved with the loader's own implicit
+# resolvers (a non-string resolution falls back), quoted ones are strings. This is
+# checked by a property test and on every corpus note (tests/test_notes_fastyaml.py).
+
+_SAFE_TEXT = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,127}):(?: +(.*))?")
+_ITEM = re.compile(r"( *)- +(.*)")
+_PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#"':]+?)) *(,|$)""")
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVERS = _FrontmatterLoader.yaml_implicit_resolvers
+
+
+def load_simple(text: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]] | None:
+    """The frontmatter read without PyYAML when it has the simple shape, else None."""
+    if _SAFE_TEXT.fullmatch(text) is None:
+        return None
+    data: dict[str, Any] = {}
+    seen: set[str] = set()
+    duplicates: list[tuple[str, int]] = []
+    items: list[Any] | None = None  # the open block list (after `key:` with nothing else)
+    item_indent = -1
+    for number, line in enumerate(text.split("\n")):
+        if not line.strip(" "):
+            continue
+        if line[0] == " " or line[0] == "-":
+            match = _ITEM.fullmatch(line)
+            if match is None or items is None:
+                return None
+            indent = len(match.group(1))
+            if item_indent < 0:
+                item_indent = indent
+            elif indent != item_indent:
+                return None
+            value = _block_scalar(match.group(2))
+            if value is _NOT_SIMPLE:
+                return None
+            items.append(value)
+            continue
+        match = _SIMPLE_KEY.fullmatch(line)
+        if match is None:
+            return None
+        key = match.group(1)
+        if _resolve(key) != _STR_TAG:
+            return None
+        if key in seen:
+            duplicates.append((key, number))
+        seen.add(key)
+        raw = match.group(2)
+        items, item_indent = None, -1
+        if raw is None or not raw.rstrip(" "):
+            items = []  # becomes the value if `- item` lines follow, else the value is None
+            data[key] = _OpenList(items)
+            continue
+        value = _block_value(raw)
+        if value is _NOT_SIMPLE:
+            return None
+        data[key] = value
+    if not data:
+        return None, duplicates
+    for key, value in data.items():
+        if type(value) is _OpenList:
+            data[key] = value.items if value.items else None
+    return data, duplicates
+
+
+class _OpenList:
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+_NOT_SIMPLE = object()
+
+
+def _resolve(plain: str) -> str:
+    """The tag the loader's implicit resolvers give a plain scalar (str when none matches)."""
+    for tag, regexp in _RESOLVERS.get(plain[:1], ()):
+        if regexp.match(plain):
+            return tag
+    return _STR_TAG
+
+
+def _block_value(raw: str) -> Any:
+    """A value after `key: ` (flow lists allowed)."""
+    value = raw.rstrip(" ")
+    if value[0] == "[":
+        return _flow_list(value)
+    return _block_scalar(value)
+
+
+def _block_scalar(raw: str) -> Any:
+    """A one-line scalar in block context: plain, or quoted without escapes."""
+    value = raw.rstrip(" ")
+    if not value:
+        return _NOT_SIMPLE
+    first = value[0]
+    if first == '"':
+        inner = value[1:-1]
+        if len(value) < 2 or value[-1] != '"' or '"' in inner or "\\" in inner:
+            return _NOT_SIMPLE
+        return inner
+    if first == "'":
+        inner = value[1:-1]
+        if len(value) < 2 or value[-1] != "'" or "'" in inner.replace("''", ""):
+            return _NOT_SIMPLE
+        return inner.replace("''", "'")
+    if first in _PLAIN_FIRST_BAD or ": " in value or value[-1] == ":" or " #" in value:
+        return _NOT_SIMPLE
+    if _resolve(value) != _STR_TAG:
+        return _NOT_SIMPLE
+    return value
+
+
+def _flow_list(value: str) -> Any:
+    """`[a, "b", 'c']` on one line: flat, no empty items, no trailing comma."""
+    if value[-1] != "]":
+        return _NOT_SIMPLE
+    inner = value[1:-1]
+    if not inner.strip(" "):
+        return []
+    found: list[str] = []
+    position = 0
+    while position < len(inner):
+        match = _FLOW_ITEM.match(inner, position)
+        if match is None:
+            return _NOT_SIMPLE
+        double, single, plain, comma = match.groups()
+        if double is not None:
+            found.append(double)
+        elif single is not None:
+            found.append(single.replace("''", "'"))
+        else:
+            if plain[0] in _PLAIN_FIRST_BAD or _resolve(plain) != _STR_TAG:
+                return _NOT_SIMPLE
+            found.append(plain)
+        position = match.end()
+        if not comma:
+            if position != len(inner):
+                return _NOT_SIMPLE
+            return found
+    return _NOT_SIMPLE  # a trailing comma
 
 
 class TopKey(NamedTuple):
