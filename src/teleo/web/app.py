@@ -126,6 +126,10 @@ def create_app(
     def proposal(branch: str) -> HTMLResponse:
         return page("proposal.html", proposal_page(state, branch))
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response((HERE / "static" / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
     @app.get("/domain-colors.css", include_in_schema=False)
     def domain_colors_css() -> Response:
         """One class per domain setting `--c` (a stylesheet, so no inline styles are needed)."""

@@ -102,7 +102,7 @@ def previews(state: WebState, paths: set[str]) -> dict[str, str]:
     return found
 
 
-def render_body(state: WebState, index: Index, path: str, body: str, links: list[Link]) -> str:
+def render_body(state: WebState, index: Index, path: str, body: str, links: list[Link], title: str | None = None) -> str:
     """The note's body as safe HTML, its wiki links resolved as the index resolved them."""
     by_raw = {link.raw: link.path for link in links if link.wiki and link.field is None}
     hover = previews(state, {p for p in by_raw.values() if p})
@@ -114,7 +114,7 @@ def render_body(state: WebState, index: Index, path: str, body: str, links: list
             target = index.resolve(raw, path).path
         return LinkTarget(target, hover.get(target) if target else None)
 
-    return render_markdown(body, resolve)
+    return render_markdown(body, resolve, title=title if title is not None else stem(path))
 
 
 # -- pages -------------------------------------------------------------------------

@@ -64,10 +64,29 @@ def sanitise(html: str) -> str:
     return _cleaner.clean(html)
 
 
-def render_markdown(text: str, resolve: Resolve | None = None) -> str:
-    """Safe HTML for a markdown `text`; wiki links resolved by `resolve`."""
+def render_markdown(text: str, resolve: Resolve | None = None, *, title: str | None = None) -> str:
+    """Safe HTML for a markdown `text`; wiki links resolved by `resolve`.
+
+    Headings are demoted one level (the page's `<h1>` is its title), and a first heading that
+    repeats `title` is dropped: notes start with `# <their title>`, which the page already shows."""
     env = {"resolve": resolve or (lambda raw: LinkTarget(None))}
-    return sanitise(_md.render(text, env))
+    tokens = _md.parse(text, env)
+    _drop_title_heading(tokens, title)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close") and token.tag in ("h1", "h2", "h3", "h4", "h5"):
+            token.tag = f"h{int(token.tag[1]) + 1}"
+    return sanitise(_md.renderer.render(tokens, _md.options, env))
+
+
+def _drop_title_heading(tokens: list, title: str | None) -> None:
+    if not title or len(tokens) < 3 or tokens[0].type != "heading_open" or tokens[0].tag != "h1":
+        return
+    if _squash(tokens[1].content) == _squash(title):
+        del tokens[0:3]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split()).strip(" .")
 
 
 def _wikilink_rule(state: StateInline, silent: bool) -> bool:

@@ -155,6 +155,12 @@ class WebState:
             self._cache[name] = (key, value)
         return value
 
+    def peek(self, name: str) -> Any:
+        """The value last cached under `name`, whatever its key (None if none)."""
+        with self._cache_lock:
+            hit = self._cache.get(name)
+        return hit[1] if hit is not None else None
+
     def git_signature(self) -> tuple:
         """HEAD and every local branch tip: cheap, and changes with any commit or branch."""
         if not self.is_git:
