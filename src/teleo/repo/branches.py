@@ -218,27 +218,64 @@ def write_commit(
     *,
     author: pygit2.Signature | None = None,
 ) -> str:
-    """Write blobs, a tree (the parent's tree with `changes`) and a commit; return its id. No ref moves."""
-    index = pygit2.Index()
-    index.read_tree(parent.tree)
+    """Write blobs, a tree (the parent's tree with `changes`) and a commit; return its id. No ref moves.
+
+    Only the trees along the changed paths are rebuilt (`TreeBuilder` per folder), so the cost
+    does not grow with the size of the vault. A file may not replace a folder, nor a folder a file.
+    """
+    base = parent.tree
     for path in changes:
         # a new path must be plain; an odd name already in the tree (a newline, say) may be updated
-        if not safe_repo_path(path) and not (path in index and _tolerable(path)):
+        if not safe_repo_path(path) and not (_blob_entry(base, path) is not None and _tolerable(path)):
             raise BranchError(f"refusing to write the path {path!r}")
-    try:
-        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, 1)
-    except (AttributeError, pygit2.GitError, ValueError):  # pragma: no cover - older pygit2
-        pass
-    for path, data in sorted(changes.items()):
-        blob = repo.create_blob(data)
-        existing = index[path] if path in index else None  # noqa: SIM401 - pygit2.Index has no .get()
-        mode = existing.mode if existing is not None and existing.mode in _BLOB_MODES else pygit2.enums.FileMode.BLOB
-        index.add(pygit2.IndexEntry(path, blob, mode))
-    tree = index.write_tree(repo)
+    _enable_fsync()
+    blobs = {tuple(path.split("/")): repo.create_blob(data) for path, data in sorted(changes.items())}
+    tree = _patched_tree(repo, base, blobs)
     who = author or signature(repo)
     now = pygit2.Signature(who.name, who.email)  # the current time
     commit = repo.create_commit(None, now, now, message, tree, [parent.id])
     return str(commit)
+
+
+def _enable_fsync() -> None:
+    """Objects and refs are fsynced before the ref that makes them reachable moves (durable proposals)."""
+    try:
+        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, 1)
+    except (AttributeError, pygit2.GitError, ValueError):  # pragma: no cover - older pygit2
+        pass
+
+
+def _blob_entry(tree: pygit2.Tree, path: str):
+    try:
+        entry = tree[path]
+    except (KeyError, ValueError):
+        return None
+    return entry if entry.filemode in _BLOB_MODES or entry.filemode == pygit2.enums.FileMode.LINK else None
+
+
+def _patched_tree(
+    repo: pygit2.Repository, tree: pygit2.Tree | None, changes: dict[tuple[str, ...], pygit2.Oid], folder: str = ""
+) -> pygit2.Oid:
+    """`tree` (None: an empty one) with the blobs of `changes` (path parts → blob id) put in; the new tree's id."""
+    builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+    inner: dict[str, dict[tuple[str, ...], pygit2.Oid]] = {}
+    for parts, blob in sorted(changes.items()):
+        name = parts[0]
+        if len(parts) > 1:
+            inner.setdefault(name, {})[parts[1:]] = blob
+            continue
+        existing = builder.get(name)
+        if existing is not None and existing.filemode == pygit2.enums.FileMode.TREE:
+            raise BranchError(f"refusing to replace the folder {folder + name!r} with a file")
+        keep = existing is not None and existing.filemode in _BLOB_MODES
+        builder.insert(name, blob, existing.filemode if keep else pygit2.enums.FileMode.BLOB)
+    for name, below in inner.items():
+        existing = builder.get(name)
+        if existing is not None and existing.filemode != pygit2.enums.FileMode.TREE:
+            raise BranchError(f"refusing to write under {folder + name!r}: it is a file")
+        subtree = repo[existing.id] if existing is not None else None
+        builder.insert(name, _patched_tree(repo, subtree, below, folder + name + "/"), pygit2.enums.FileMode.TREE)
+    return builder.write()
 
 
 def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str | None, *, reason: str = "") -> None:
@@ -267,7 +304,7 @@ def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str 
             raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → deleted)") from None
         if str(current.target) != expected:
             raise BranchConflict(f"{branch} moved since it was read ({expected[:12]} → {str(current.target)[:12]})")
-        current.set_target(target, message)
+        current.set_target(target, message) if message else current.set_target(target)
     except BranchError:
         raise
     except (pygit2.GitError, ValueError) as exc:  # AlreadyExistsError is a GitError (and a ValueError)
