@@ -11,8 +11,9 @@ normalised or fuzzy, with its line.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from teleo.extract.grounding import ground
+from teleo.extract.grounding import ground, normalise
 from teleo.index import Index, Link
 from teleo.notes import read_note
 from teleo.web.markdown import note_href
@@ -23,7 +24,8 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _EVIDENCE = re.compile(r"evidence", re.IGNORECASE)
 _LINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 MAX_PASSAGES = 20
-MAX_PASSAGE_CHARS = 4000
+FUZZY_MAX_CHARS = 1500
+"""Longer quotes are only matched exactly or normalised (fuzzy cost grows with the quote's length)."""
 
 
 def sections(body: str) -> list[tuple[str, list[str]]]:
@@ -41,8 +43,9 @@ def sections(body: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def passages(lines: list[str]) -> list[str]:
-    """Blockquotes of the section, or its paragraphs when it has none (source lines and rules left out)."""
+def passages(lines: list[str]) -> tuple[list[str], bool]:
+    """Blockquotes of the section, or its paragraphs when it has none (source lines and rules left
+    out); and whether they are quotes."""
     quotes: list[str] = []
     paragraphs: list[str] = []
     current: list[str] = []
@@ -66,7 +69,7 @@ def passages(lines: list[str]) -> list[str]:
         elif not (stripped.startswith("*Source:") or stripped.startswith("(from ")):
             current.append(stripped)
     chosen = quotes or paragraphs
-    return [p for p in chosen if p.strip()][:MAX_PASSAGES]
+    return [p for p in chosen if p.strip()][:MAX_PASSAGES], bool(quotes)
 
 
 def evidence_of(state: WebState, index: Index, path: str, body: str, links: list[Link]) -> list[Evidence]:
@@ -83,19 +86,43 @@ def evidence_of(state: WebState, index: Index, path: str, body: str, links: list
             if resolved.get(m.group(1)) and kinds.get(resolved[m.group(1)]) == "source"
         ]
         source = section_sources[0] if section_sources else (sources[0] if len(sources) == 1 else None)
-        for passage in passages(lines):
+        chosen, quoted = passages(lines)
+        for passage in chosen:
             item = Evidence(section=heading, text=passage)
             if source:
                 item.source = _ref(state, source)
                 if source not in texts:
                     texts[source] = read_note(state.root, source).doc.text
-                grounding = ground(passage[:MAX_PASSAGE_CHARS], texts[source])
-                item.grounding = Grounded(
-                    found=grounding.found, method=grounding.method, line=grounding.line, score=grounding.score,
-                    passage=grounding.matched(texts[source])[:600],
-                )
+                item.grounding = locate(passage, texts[source], fuzzy=quoted and len(passage) <= FUZZY_MAX_CHARS)
             found.append(item)
     return found
+
+
+def locate(passage: str, source_text: str, *, fuzzy: bool) -> Grounded:
+    """Where `passage` sits in the source: `ground` (exact, normalised, fuzzy) for a quote; for
+    prose (an agent's own words about the source) only exact and normalised matches are tried,
+    as a fuzzy search for a paraphrase costs much and finds nothing."""
+    if fuzzy:
+        found = ground(passage, source_text)
+        return Grounded(found=found.found, method=found.method, line=found.line, score=found.score,
+                        passage=found.matched(source_text)[:600])
+    at = source_text.find(passage)
+    if at >= 0:
+        return Grounded(found=True, method="exact", line=source_text.count("\n", 0, at) + 1, score=100.0,
+                        passage=passage[:600])
+    wanted, _ = normalise(passage)
+    text, offsets = _normalised(source_text)
+    at = text.find(wanted) if wanted else -1
+    if at < 0:
+        return Grounded(found=False)
+    start = offsets[at]
+    return Grounded(found=True, method="normalised", line=source_text.count("\n", 0, start) + 1, score=100.0,
+                    passage=source_text[start : offsets[min(at + len(wanted), len(offsets)) - 1] + 1][:600])
+
+
+@lru_cache(maxsize=16)
+def _normalised(source_text: str) -> tuple[str, list[int]]:
+    return normalise(source_text)
 
 
 def _ref(state: WebState, path: str) -> NoteRef:
