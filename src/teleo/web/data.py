@@ -278,6 +278,8 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         page.beliefs_html = render_body(
             state, index, beliefs_file, read_note(state.root, beliefs_file).doc.body, index.links_from(beliefs_file)
         )
+    if index.note_row(beliefs_file) is not None:
+        page.beliefs.extend(beliefs_in_file(state, index, beliefs_file))
     for row in state.note_rows("WHERE path LIKE ? ", (f"{folder}/beliefs/%",)):
         grounding = [link_ref(l) for l in index.links_from(row["path"]) if l.path and l.path != row["path"]]
         page.beliefs.append(Belief(note=note_ref(row), grounding=grounding))
@@ -289,6 +291,32 @@ def agent_page(state: WebState, name: str) -> AgentPage:
     page.commits = [r for r in rows if r.agent == key][:100]
     page.history_note = history.note
     return page
+
+
+_BELIEF_HEADING = re.compile(r"^#{2,4}\s+(.+?)\s*$")
+
+
+def beliefs_in_file(state: WebState, index: Index, path: str) -> list[Belief]:
+    """The beliefs of an agent's `beliefs.md`: each `##`–`####` heading that has wiki links under
+    it, with those links (its grounding) resolved."""
+    links = index.links_from(path)
+    by_line: dict[int, list[Link]] = {}
+    for link in links:
+        by_line.setdefault(link.line, []).append(link)
+    note = read_note(state.root, path)
+    first = note.doc.body_start_line
+    found: list[Belief] = []
+    current: Belief | None = None
+    for offset, line in enumerate(note.doc.body.splitlines()):
+        heading = _BELIEF_HEADING.match(line)
+        if heading:
+            text = re.sub(r"\*\(.*?\)\*|[*_`]", "", heading.group(1)).strip()
+            current = Belief(note=NoteRef(path=path, title=text, href=note_href(path), kind="belief"))
+            found.append(current)
+            continue
+        if current is not None:
+            current.grounding.extend(link_ref(l) for l in by_line.get(first + offset, []) if l.path and l.path != path)
+    return [b for b in found if b.grounding]
 
 
 def search_page(
