@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
 EPILOG = example(
     "teleo run",
     "teleo run --workers 4",
+    "teleo run --until extract   # stop at proposal branches",
     "teleo run --ingest ~/papers/a.pdf --ingest notes.md --domain health",
     "cp paper.pdf inbox/queue/health/ && teleo run   # the drop folder: archived, then removed",
 )
@@ -35,6 +36,7 @@ def run(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Extract at most this many sources."),
     provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm]."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
+    until: Optional[str] = typer.Option(None, "--until", "-u", help="Stop after this stage: ingest, extract, review or merge (default)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
     """Run the pipeline once, inbox to main: ingest the given files and those dropped in
@@ -45,9 +47,14 @@ def run(
     from teleo.pipeline import run as run_pipeline
     from teleo.pipeline.jobs import NotARepository
 
+    from teleo.pipeline.run import STAGES
+
+    if until is not None and until not in STAGES:
+        fail(f"unknown stage '{until}' (stages: {', '.join(STAGES)})")
+    stages = STAGES[:STAGES.index(until) + 1] if until else STAGES
     vault = vault_from(ctx)
     try:
-        report = run_pipeline(vault, workers=workers, ingest_paths=[str(p) for p in ingest or []], domain=domain,
+        report = run_pipeline(vault, stages, workers=workers, ingest_paths=[str(p) for p in ingest or []], domain=domain,
                               inbox=inbox,
                               limit=limit, provider=provider, model=model)
     except (NotARepository, ValueError) as exc:

@@ -143,7 +143,7 @@ class RunReport:
     @property
     def ok(self) -> bool:
         reviews_ok = all(r.status != "failed" for r in self.reviews or [])
-        merges_ok = self.merge is None or all(m.status not in ("conflict", "failed") for m in self.merge.merges)
+        merges_ok = self.merge is None or all(m.status != "failed" for m in self.merge.merges)  # a conflict stays open
         return (all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
                 and reviews_ok and merges_ok)
 

@@ -17,6 +17,7 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `source-lifecycle` | the source is updated: `processed` ⇒ claims or enrichments listed and resolving, `null-result` ⇒ notes | §5 #15, #16 |
 | `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
+| `merge-conflict` | the head merges cleanly into main's current tip | §8.2 |
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from teleo.notes import Kind, Note
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import AUTO_FIX_AGENT, ProposalView, commit_agent
 
-UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion"})
+UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion", "merge-conflict"})
 DUPLICATE_TITLE_SCORE = 95.0
 """rapidfuzz token-sort ratio at or above which a new claim title is a copy of an existing one."""
 SIMILAR_TITLE_SCORE = 70.0
@@ -53,7 +54,8 @@ def blocking(criterion: str, message: str, path: str = "", line: int | None = No
 def run_gates(view: ProposalView) -> list[ClaimFinding]:
     """Every blocking finding of the deterministic gates, in gate order."""
     found: list[ClaimFinding] = []
-    for gate in (territory, deletion, commit_convention, schema, links, grounding, duplicates, source_lifecycle):
+    for gate in (territory, deletion, commit_convention, merge_conflict, schema, links, grounding, duplicates,
+                 source_lifecycle):
         found.extend(gate(view))
     return found
 
@@ -122,6 +124,18 @@ def _trailers(message: str) -> dict[str, str]:
     from teleo.repo.mainline import trailers
 
     return trailers(message)
+
+
+def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
+    """The proposal merges into main's current tip without a conflict (e.g. two proposals writing one new file)."""
+    if view.repo.descendant_of(view.main.id, view.head.id) or view.main.id == view.head.id:
+        return []
+    index = view.repo.merge_commits(view.main, view.head)
+    if index.conflicts is None:
+        return []
+    paths = sorted({e.path for triple in index.conflicts for e in triple if e is not None})
+    return [blocking("merge-conflict", "main changed this file since the proposal was made; re-extract the source",
+                     p[len(view.prefix):] if p.startswith(view.prefix) else p) for p in paths]
 
 
 def schema(view: ProposalView) -> list[ClaimFinding]:
