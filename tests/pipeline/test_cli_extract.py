@@ -32,7 +32,7 @@ def test_extract_then_run_with_the_offline_provider(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "sources" in result.output and "null results" in result.output
     assert len(branches(vault.root)) == 3
-    result = CliRunner().invoke(app, ["run", "--provider", "offline", "--format", "json"])
+    result = CliRunner().invoke(app, ["run", "--provider", "offline", "--until", "extract", "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["extract"]["totals"]["sources"] == 1

@@ -28,7 +28,7 @@ def test_run_archives_dropped_files_and_removes_them_in_one_commit(tmp_path, mon
     })
     monkeypatch.chdir(vault.root)
     before = int(_git(vault.root, "rev-list", "--count", "HEAD"))
-    result = CliRunner().invoke(_app(), ["run", "--provider", "offline", "--format", "json"])
+    result = CliRunner().invoke(_app(), ["run", "--provider", "offline", "--until", "extract", "--format", "json"])
     payload = json.loads(result.output)
     by_input = {item["input"]: item for item in payload["ingested"]}
 
