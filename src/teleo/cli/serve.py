@@ -55,7 +55,7 @@ def serve(
 
     from teleo.web import create_app
 
-    app = create_app(vault, write_token=write_token, watch=watch)
+    app = create_app(vault, write_token=write_token, watch=watch, warm=True)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"[bold]Teleo[/] serving [cyan]{escape(str(vault.root))}[/] ({stats.notes} notes) at "
                   f"[bold]http://{shown}:{port}/[/]  (Ctrl-C to stop)")

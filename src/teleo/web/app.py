@@ -12,8 +12,10 @@ through the sanitiser would still not run.
 from __future__ import annotations
 
 import hmac
+import logging
 from contextlib import asynccontextmanager
 import re
+import threading
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
@@ -34,6 +36,7 @@ from teleo.web.proposals import NoProposal, proposal_page, proposals_page
 from teleo.web.state import WebState
 
 HERE = Path(__file__).parent
+log = logging.getLogger("teleo.web")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -43,13 +46,19 @@ SEARCH_MODES = ("hybrid", "text", "semantic")
 
 def create_app(
     vault: Vault | Path | str, *, write_token: str | None = None, watch: bool = True, sync_interval: float = 1.0,
+    warm: bool = False,
 ) -> FastAPI:
-    """The web app of `vault`. `write_token`: the secret any future write action must present."""
+    """The web app of `vault`. `write_token`: the secret any write action must present;
+    `watch`: follow file changes with a watcher (else re-check every `sync_interval` s);
+    `warm`: at start, read git history and lay out the graph on a background thread, so the
+    first claim page and the first graph view do not wait for them."""
     if not isinstance(vault, Vault):
         vault = Vault.open(vault)
     state = WebState(vault, write_token=write_token, watch=watch, sync_interval=sync_interval)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm_up, args=(state,), name="teleo-web-warm", daemon=True).start()
         yield
         state.stop()
 
@@ -81,6 +90,14 @@ def create_app(
             return JSONResponse({"detail": str(exc)}, status_code=404)
         return page("error.html", {"title": "Not found", "message": str(exc)}, status=404)
 
+    @app.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> Response:
+        log.exception("%s %s failed", request.method, request.url.path)
+        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=500)
+        return page("error.html", {"title": "Something went wrong", "message": message}, status=500)
+
     def require_write_token(x_teleo_token: str | None = Header(None), authorization: str | None = Header(None)) -> None:
         """Write actions need the token given at start; with none given they are off."""
         given = x_teleo_token or (authorization[7:] if authorization and authorization.startswith("Bearer ") else None)
@@ -108,8 +125,8 @@ def create_app(
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search(
-        q: str = "", mode: str = "hybrid", domain: str = "", type: str = "", confidence: str = "", agent: str = "",
-        status: str = "",
+        q: str = "", mode: str = "hybrid", domain: list[str] = Query([]), type: list[str] = Query([]),
+        confidence: list[str] = Query([]), agent: list[str] = Query([]), status: list[str] = Query([]),
     ) -> HTMLResponse:
         filters = {"domain": domain, "type": type, "confidence": confidence, "agent": agent, "status": status}
         return page("search.html", data.search_page(state, q, mode, filters), modes=SEARCH_MODES)
@@ -184,10 +201,14 @@ def create_app(
     def api_search(
         q: str = Query("", description="words; \"quoted phrases\" stay together"),
         mode: str = Query("hybrid", description="hybrid, text or semantic"),
-        domain: str = "", type: str = "", confidence: str = "", agent: str = "", status: str = "",
+        domain: list[str] = Query([], description="only these domains (repeatable)"),
+        type: list[str] = Query([], description="only these note types or kinds: claim, source, … (repeatable)"),
+        confidence: list[str] = Query([], description="only these confidences (repeatable)"),
+        agent: list[str] = Query([], description="only notes owned by these agents (repeatable)"),
+        status: list[str] = Query([], description="only these statuses, e.g. unprocessed (repeatable)"),
         limit: int = Query(20, ge=1, le=200),
     ) -> SearchPage:
-        """Search with the command line's filters (each one value; empty = any)."""
+        """Search with the command line's filters: each repeatable (any of its values), all ANDed; empty = any."""
         filters = {"domain": domain, "type": type, "confidence": confidence, "agent": agent, "status": status}
         return data.search_page(state, q, mode, filters, limit)
 
@@ -213,6 +234,15 @@ def create_app(
         return stats.model_dump(mode="json")
 
     return app
+
+
+def _warm_up(state: WebState) -> None:
+    try:
+        state.history()
+        data.home_page(state)
+        graph_data(state)
+    except Exception:  # only a head start: the pages compute it themselves when asked
+        log.debug("warm-up failed", exc_info=True)
 
 
 def _templates() -> Environment:

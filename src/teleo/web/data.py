@@ -320,10 +320,11 @@ def beliefs_in_file(state: WebState, index: Index, path: str) -> list[Belief]:
 
 
 def search_page(
-    state: WebState, q: str, mode: str = "hybrid", filters: dict[str, str] | None = None, limit: int = 20,
+    state: WebState, q: str, mode: str = "hybrid", filters: dict[str, str | list[str]] | None = None, limit: int = 20,
 ) -> SearchPage:
     index = state.fresh_index()
-    filters = {k: v for k, v in (filters or {}).items() if v}
+    filters = {k: [v] if isinstance(v, str) else [x for x in v if x] for k, v in (filters or {}).items()}
+    filters = {k: v for k, v in filters.items() if v and any(v)}
     try:
         chosen = SearchMode(mode)
     except ValueError:

@@ -190,7 +190,7 @@ class SearchHit(BaseModel):
 class SearchPage(BaseModel):
     q: str
     mode: str
-    filters: dict[str, str]
+    filters: dict[str, list[str]]
     hits: list[SearchHit]
     note: str | None = None
     options: dict[str, list[str]] = Field(default_factory=dict)
