@@ -1,0 +1,147 @@
+"""Screenshots of `teleo serve` for the README: home, a claim and the graph, 1280×800.
+
+Serves a temporary git copy of a vault (the bundled sample vault by default) and photographs
+it with Debian's Chromium driven by Playwright (never a browser Playwright downloads).
+
+    python scripts/screenshots.py                      # → docs/screenshots/{home,claim,graph}.png
+    python scripts/screenshots.py --vault ../teleo-codex --out /tmp/shots
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("TELEO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+GIT_ENV = {"GIT_AUTHOR_NAME": "Teleo screenshots", "GIT_AUTHOR_EMAIL": "screenshots@example.org",
+           "GIT_COMMITTER_NAME": "Teleo screenshots", "GIT_COMMITTER_EMAIL": "screenshots@example.org"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vault", type=Path, default=REPO / "examples" / "sample-vault", help="vault to serve (copied first)")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots", help="folder for the PNGs")
+    args = parser.parse_args()
+    problem = _missing_browser()
+    if problem:
+        print(f"screenshots: {problem}", file=sys.stderr)
+        return 1
+    if not args.vault.is_dir():
+        print(f"screenshots: no vault at {args.vault}", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="teleo-shots-") as tmp:
+        vault = _git_copy(args.vault, Path(tmp) / "vault")
+        with _served(vault, Path(tmp) / "serve.log") as base:
+            for path in _photograph(base, args.out):
+                print(path)
+    return 0
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set TELEO_CHROMIUM)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _git_copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".teleo", ".git"))
+    env = {**os.environ, **GIT_ENV}
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "snapshot for screenshots"]):
+        subprocess.run(["git", "-C", str(target), *command], check=True, env=env)
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _served(vault: Path, log_path: Path) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-c", "from teleo.cli.app import main; main()", "serve", str(vault), "--port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base, process, log_path)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"screenshots: teleo serve exited:\n{log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("screenshots: teleo serve did not answer /healthz within 120 s")
+
+
+def _best_claim(base: str) -> str:
+    """The claim with the most links: the richest page to show."""
+    graph = httpx.get(f"{base}/api/graph", timeout=60).json()
+    degree = Counter()
+    for edge in graph["edges"]:
+        degree[edge["source"]] += 1
+        degree[edge["target"]] += 1
+    return max(graph["nodes"], key=lambda node: (degree[node["id"]], node["id"]))["id"]
+
+
+def _photograph(base: str, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    shots = {
+        "home": f"{base}/",
+        "claim": f"{base}/notes/{quote(_best_claim(base), safe='/')}",
+        "graph": f"{base}/graph",
+    }
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        for name, url in shots.items():
+            page.goto(url)
+            if name == "graph":
+                page.wait_for_selector("#graph[data-ready=true]", state="attached")
+            path = out / f"{name}.png"
+            page.screenshot(path=str(path))
+            written.append(path)
+        browser.close()
+    return written
+
+
+if __name__ == "__main__":
+    sys.exit(main())
