@@ -32,6 +32,7 @@ import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from teleo.extract.request import ExtractionRequest, SimilarClaim
 from teleo.notes import Note
@@ -120,8 +121,18 @@ def read_context_file(vault: Vault, relative: str) -> str:
     return data[: CONTEXT_FILE_CHARS * 4].decode("utf-8", errors="replace")[:CONTEXT_FILE_CHARS]
 
 
-def similar_claims(vault: Vault, text: str, k: int, *, exclude: tuple[str, ...] = ()) -> list[SimilarClaim]:
-    """The `k` claims of the (disk) vault's index nearest to `text`; [] when the index cannot answer."""
+_SYNCED: dict[Path, str] = {}
+"""Index location → the base tree it was last synced for, in this process."""
+
+
+def similar_claims(
+    vault: Vault, text: str, k: int, *, exclude: tuple[str, ...] = (), sync_key: str | None = None,
+) -> list[SimilarClaim]:
+    """The `k` claims of the (disk) vault's index nearest to `text`; [] when the index cannot answer.
+
+    The index is synced first — once per `sync_key` (the base tree's id) in this process: a
+    worker extracting many sources from one base tip walks the vault once, not once per job.
+    """
     if k <= 0 or not text.strip():
         return []
     from teleo.index import EmbeddingUnavailable, IndexUnavailable, open_index
@@ -129,7 +140,10 @@ def similar_claims(vault: Vault, text: str, k: int, *, exclude: tuple[str, ...] 
     disk = getattr(vault, "disk_vault", vault)
     try:
         index = open_index(disk)
-        index.sync()
+        if sync_key is None or _SYNCED.get(disk.root) != sync_key:
+            index.sync()
+            if sync_key is not None:
+                _SYNCED[disk.root] = sync_key
         hits = index.similar(text, k, kinds=["claim"], exclude=exclude)
     except (EmbeddingUnavailable, IndexUnavailable, sqlite3.Error, OSError):
         return []
@@ -161,7 +175,9 @@ def build_request(
     domain, agent = placement(vault, note)
     text = source_text(note)
     title = source_title(note)
-    similar = similar_claims(vault, f"{title}\n\n{text.text[:QUERY_CHARS]}", k)
+    tree = getattr(vault, "tree", None)
+    similar = similar_claims(vault, f"{title}\n\n{text.text[:QUERY_CHARS]}", k,
+                             sync_key=str(tree.id) if tree is not None else None)
     return ExtractionRequest(
         job_id=job_id or new_job_id(source_path),
         agent=agent,

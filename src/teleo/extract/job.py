@@ -64,10 +64,10 @@ from teleo.notes import Kind
 from teleo.repo.branches import (
     BranchConflict,
     BranchError,
-    TreeVault,
     base_ref,
     find_proposal,
     open_repository,
+    shared_tree_vault,
     tip,
     vault_prefix,
 )
@@ -190,7 +190,7 @@ def _run(
     prefix = vault_prefix(repo, vault.root)
     ref = base_ref(repo, base)
     parent = tip(repo, ref)
-    tree = TreeVault(vault, repo, parent.tree, prefix=prefix)
+    tree = shared_tree_vault(vault, repo, parent.tree, prefix=prefix)
     short = ref.removeprefix("refs/heads/")
     if not tree.exists(rel):
         return _fail(outcome, f"{rel} is not committed on {short} (proposals are built from {short}'s tip)")

@@ -18,7 +18,7 @@ a hostile file name cannot add lines or trailers to the message.
 checked where they will live: a `TreeVault` of the base tip with the
 proposal's texts as an overlay, whose resolver knows every title of the
 tree plus the new ones. Every note rule runs on the touched files (plus the
-cross-note `title-duplicate`). A proposal passes when no *error* is found in
+cross-note rules that can raise an error). A proposal passes when no *error* is found in
 a touched file that was not already there before: for files the proposal
 modifies (enriched claims, the source) the same check runs on the base
 version, and errors present before — same file, rule and message — are not
@@ -81,8 +81,15 @@ def commit_message(vault: Vault, *, agent: str, source_path: str, domain: str, w
 
 
 def lint_rules() -> list[str]:
-    """Every note rule, plus the cross-note title-duplicate check."""
-    return [rule.id for rule in RULES.values() if rule.note_check is not None or rule.id == "title-duplicate"]
+    """Every note rule, plus the cross-note rules that can raise an error.
+
+    Only errors block a proposal, and a vault-wide rule reads the whole tree: one whose
+    severity is below error (today `title-duplicate`, a warning) would cost a job most of its
+    time on a large vault and could never change the verdict. The writer already turns a
+    candidate that repeats an existing title into an enrichment.
+    """
+    return [rule.id for rule in RULES.values()
+            if rule.note_check is not None or (rule.vault_check is not None and rule.severity is Severity.ERROR)]
 
 
 def new_errors(base: TreeVault, files: dict[str, str], *, today: dt.date | None = None) -> list[Finding]:

@@ -475,9 +475,12 @@ class TreeVault(Vault):
         """The same tree with `files` (vault-relative path → text) added or replaced."""
         other = TreeVault(self.disk_vault, self.repo, self.tree, prefix=self.prefix, overlay={**self.overlay, **files})
         other._notes = {p: n for p, n in self._notes.items() if p not in files}
+        added = [p for p in files if p.endswith(".md")]
         if "_walk" in self.__dict__:  # the tree was walked already: add the new paths only
-            paths = set(self._walk[0]) | {p for p in files if p.endswith(".md")}
+            paths = set(self._walk[0]) | set(added)
             other.__dict__["_walk"] = (sorted(paths), [])
+        if "resolver" in self.__dict__:  # likewise the resolver: extended, not rebuilt
+            other.__dict__["resolver"] = self.resolver.extended(added)
         return other
 
     @cached_property
@@ -563,3 +566,23 @@ def _unreadable(path: str, code: str, message: str) -> Note:
 
 def _one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
+
+
+_SHARED: dict[str, tuple[tuple, Vault, TreeVault]] = {}
+
+
+def shared_tree_vault(disk: Vault, repo: pygit2.Repository, tree: pygit2.Tree, *, prefix: str = "") -> TreeVault:
+    """A `TreeVault` of `tree`, reused by the calls that follow in this process while the tree is the same.
+
+    A git tree never changes, so its walk, its resolver and the notes parsed from it stay
+    true: a worker extracting source after source from one base tip reads and parses each
+    note once. The last tree asked for is kept (one entry; a new base tip replaces it). The
+    returned vault must not be changed by the caller — `with_overlay` makes a separate one.
+    """
+    key = (repo.path, str(tree.id), prefix, id(disk))
+    kept = _SHARED.get("last")
+    if kept is not None and kept[0] == key and kept[1] is disk:
+        return kept[2]
+    fresh = TreeVault(disk, repo, tree, prefix=prefix)
+    _SHARED["last"] = (key, disk, fresh)
+    return fresh
