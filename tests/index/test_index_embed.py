@@ -1,0 +1,68 @@
+"""`embed()`'s fast tokens and per-text mean equal the bundled model's own tokenizer and pooling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from teleo.index.embed import EmbeddingUnavailable, embed, load_model, _pieces
+from teleo.index.records import parse_record
+
+try:
+    MODEL = load_model()
+except EmbeddingUnavailable:  # pragma: no cover - the wheel ships the model
+    MODEL = None
+pytestmark = pytest.mark.skipif(MODEL is None, reason="embedding model unavailable")
+
+
+def _reference_ids(texts: list[str]) -> list[list[int]]:
+    """The model tokenizer's ids (a copy without padding, as `embed` uses)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(MODEL.tokenizer.to_str())
+    tokenizer.no_padding()
+    return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+
+def _reference_vectors(texts: list[str]) -> np.ndarray:
+    vectors = np.asarray(MODEL.embed(texts, norm=False), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_fast_path_is_on() -> None:
+    assert _pieces(MODEL).usable
+
+
+EDGES = ["a", " ", "  ", "a ", "a  b", " a", "x  ", "héllo wörld ✓ 🙂 中文", "<s> x", "</s>", "tab\tx", "▁x ▁▁y",
+         "a\u2581", "\u2581", "", "line\nbreak  x", "a.b,c;d", "don't — “quoted” … end", "x" * 300, "a" + " " * 9 + "b"]
+
+
+def test_edge_cases_tokenize_as_the_tokenizer_does() -> None:
+    pieces = _pieces(MODEL)
+    pieces.cache.clear()
+    assert pieces.ids(EDGES) == _reference_ids(EDGES)
+    assert pieces.ids(EDGES) == _reference_ids(EDGES)  # from the cache
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(alphabet=st.one_of(st.sampled_from(list("ab ▁<>s/.é🙂\n\t-'")), st.characters()), max_size=40), min_size=1, max_size=8))
+def test_generated_texts_tokenize_as_the_tokenizer_does(texts: list[str]) -> None:
+    assert _pieces(MODEL).ids(texts) == _reference_ids(texts)
+
+
+def test_vectors_equal_the_models(corpus: Path) -> None:
+    paths = sorted(p for p in corpus.rglob("*.md") if ".teleo" not in p.parts)[:400]
+    texts = [r.embed_text for r in (parse_record(str(p.relative_to(corpus)), p.read_bytes()) for p in paths) if r.embed_text]
+    _pieces(MODEL).cache.clear()
+    assert _pieces(MODEL).ids(texts) == _reference_ids(texts)
+    got = embed(texts)
+    assert np.allclose(got, _reference_vectors(texts), atol=1e-6)
+
+
+def test_the_models_own_tokenizer_keeps_its_padding() -> None:
+    embed(["one text", "another, longer text"])
+    MODEL.embed(["one", "two words here"])  # padded batches still work
