@@ -153,6 +153,20 @@ def similar_claims(
     ]
 
 
+def warm_index(vault: Vault) -> None:
+    """Sync the vault's index for its base tip and load its vectors, as a worker's first job would."""
+    from teleo.index import open_index
+    from teleo.repo.branches import base_ref, open_repository, tip
+
+    repo = open_repository(vault.root)
+    key = str(tip(repo, base_ref(repo)).tree.id) if repo is not None else None
+    index = open_index(vault)
+    index.sync()
+    if key is not None:
+        _SYNCED[vault.root] = key
+    index.similar("warm up", 1, kinds=["claim"])
+
+
 def source_title(note: Note) -> str:
     value = note.data.get("title")
     if isinstance(value, str) and value.strip():

@@ -141,8 +141,10 @@ def run_one(vault: Vault, store: JobStore, job: Job, owner: str, number: int, pr
     return state or "lost"
 
 
-def warm_up() -> None:
-    """Load what a first job would load (the embedding model, numpy) before leasing anything."""
+def warm_up(vault: Vault | None = None) -> None:
+    """Load what a first job would load before leasing anything: the embedding model, numpy, and
+    the vault's index synced for the base tip (so the first job of every worker does not queue
+    on the index's write lock)."""
     try:
         from teleo.index.embed import load_model
 
@@ -150,6 +152,13 @@ def warm_up() -> None:
         import teleo.index.vectors  # noqa: F401
     except Exception:  # no model: jobs fall back on exact titles; nothing to warm
         pass
+    if vault is not None:
+        try:
+            from teleo.extract.context import warm_index
+
+            warm_index(vault)
+        except Exception:  # the first job will sync it itself
+            pass
 
 
 def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSettings, batch: str | None,
@@ -166,7 +175,7 @@ def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSe
     provider = spec.build(vault)
     if extract is None:
         from teleo.extract.job import extract_source as extract  # warm: the imports are the slow part
-    warm_up()
+    warm_up(vault)
     if ready is not None:
         with ready.get_lock():
             ready.value += 1
