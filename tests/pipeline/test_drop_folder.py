@@ -24,6 +24,10 @@ def test_run_archives_dropped_files_and_removes_them_in_one_commit(tmp_path, mon
         "inbox/queue/space-development/boosters.txt": REPORT,
         "inbox/queue/space-development/again.txt": REPORT,  # same text: a duplicate, dropped without a second note
         "inbox/queue/no-domain.txt": "A note with no domain folder and no domain option.\n",
+        "inbox/queue/space-development/talk.md": (
+            "---\ntitle: Landing legs and margins\nauthor: Ann Example\ndate: 2026-02-01\n---\n\n"
+            "Landing legs add mass, yet operators keep them because a recovered booster is worth more than the payload lost.\n"
+        ),
         "inbox/queue/not-a-domain/x.txt": "left alone: its folder is not a configured domain\n",
     })
     monkeypatch.chdir(vault.root)
@@ -39,17 +43,19 @@ def test_run_archives_dropped_files_and_removes_them_in_one_commit(tmp_path, mon
     assert not by_input["inbox/queue/no-domain.txt"]["ok"]
     assert "inbox/queue/<domain>/" in by_input["inbox/queue/no-domain.txt"]["error"]
     assert "inbox/queue/not-a-domain/x.txt" not in by_input
+    talk = by_input["inbox/queue/space-development/talk.md"]  # a markdown drop is not a duplicate of itself
+    assert talk["status"] == "archived" and talk["path"].startswith("inbox/archive/2026-02-01-")
     assert result.exit_code == 1  # one file could not be ingested
 
     root = vault.root
     assert not (root / "inbox/queue/space-development/boosters.txt").exists()
     assert (root / "inbox/queue/no-domain.txt").exists() and (root / "inbox/queue/not-a-domain/x.txt").exists()
     assert _git(root, "status", "--porcelain") == ""
-    assert int(_git(root, "rev-list", "--count", "HEAD")) == before + 2  # one commit per dropped file
-    first = _git(root, "show", "--name-status", "--format=%s", "HEAD~1").split()
+    assert int(_git(root, "rev-list", "--count", "HEAD")) == before + 3  # one commit per dropped file
+    first = _git(root, "show", "--name-status", "--format=%s", "HEAD~2").split()
     assert "A" in first and archived["path"] in first and "inbox/queue/space-development/again.txt" in first
 
-    assert payload["extract"]["totals"]["sources"] == 1
+    assert payload["extract"]["totals"]["sources"] == 2
     assert [b for b in branches(root) if b.startswith("extract/")] != []
 
 

@@ -3,7 +3,7 @@
 URLs are compared in a normal form: no scheme, no `www.`, lower-case host, no
 trailing slash, no fragment, no tracking parameters (`utm_*`, `fbclid`, …),
 the remaining query sorted; twitter.com is x.com. Every note under `inbox/`
-is compared by its `url` field (or the legacy `source` field when that holds
+(but the drop folder `inbox/queue/`, whose raw files wait to be archived) is compared by its `url` field (or the legacy `source` field when that holds
 a URL).
 
 Text is compared by `content_hash` (teleo.ingest.clean) of the `## Content`
@@ -22,6 +22,8 @@ from teleo.ingest.clean import content_hash
 from teleo.vault import Vault
 
 ARCHIVE_ROOT = "inbox/"
+DROP_FOLDER = "inbox/queue/"
+"""Raw files waiting to be archived (`teleo run`): not archived sources, never duplicates of themselves."""
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.IGNORECASE)
 _CONTENT_HEADING = re.compile(r"^## Content[ \t]*$", re.MULTILINE)
 _NEXT_SECTION = re.compile(r"^## ", re.MULTILINE)
@@ -90,7 +92,7 @@ class ArchiveIndex:
         self.by_url: dict[str, str] = {}
         self.by_hash: dict[str, str] = {}
         for path in vault.markdown_paths():
-            if not path.startswith(ARCHIVE_ROOT):
+            if not path.startswith(ARCHIVE_ROOT) or path.startswith(DROP_FOLDER):
                 continue
             note = vault.note(path)
             if not note.readable:
