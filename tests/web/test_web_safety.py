@@ -150,3 +150,10 @@ def test_without_a_token_no_write_is_allowed(web_vault):
 def test_content_security_policy_forbids_other_hosts_and_inline_scripts(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "default-src 'self'" in policy
+
+
+def test_a_loopback_server_answers_only_its_own_host_names(web_vault):
+    app = create_app(web_vault, watch=False, allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://localhost") as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/healthz", headers={"Host": "attacker.example"}).status_code == 400

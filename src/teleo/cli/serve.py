@@ -55,7 +55,8 @@ def serve(
 
     from teleo.web import create_app
 
-    app = create_app(vault, write_token=write_token, watch=watch, warm=True)
+    hosts = sorted(LOOPBACK | {"[::1]", host}) if host in LOOPBACK else None  # beyond loopback: any name
+    app = create_app(vault, write_token=write_token, watch=watch, warm=True, allowed_hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"[bold]Teleo[/] serving [cyan]{escape(str(vault.root))}[/] ({stats.notes} notes) at "
                   f"[bold]http://{shown}:{port}/[/]  (Ctrl-C to stop)")

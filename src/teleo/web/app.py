@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from teleo import __version__
@@ -46,12 +47,14 @@ SEARCH_MODES = ("hybrid", "text", "semantic")
 
 def create_app(
     vault: Vault | Path | str, *, write_token: str | None = None, watch: bool = True, sync_interval: float = 1.0,
-    warm: bool = False,
+    warm: bool = False, allowed_hosts: list[str] | None = None,
 ) -> FastAPI:
     """The web app of `vault`. `write_token`: the secret any write action must present;
     `watch`: follow file changes with a watcher (else re-check every `sync_interval` s);
     `warm`: at start, read git history and lay out the graph on a background thread, so the
-    first claim page and the first graph view do not wait for them."""
+    first claim page and the first graph view do not wait for them. `allowed_hosts`: the
+    `Host` headers answered (others get 400) — for a server on loopback, its own names, so a
+    web page elsewhere cannot read the vault through DNS rebinding."""
     if not isinstance(vault, Vault):
         vault = Vault.open(vault)
     state = WebState(vault, write_token=write_token, watch=watch, sync_interval=sync_interval)
@@ -67,6 +70,8 @@ def create_app(
         description="Read-only JSON API of a Teleo vault: the data of every page of `teleo serve`.",
     )
     app.state.teleo = state
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _templates()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -343,6 +344,7 @@ def search_page(
         SearchHit(
             path=h.path, href=note_href(h.path), title=h.label or h.title, kind=h.kind, type=h.type, domain=h.domain,
             confidence=h.confidence, status=h.status, agent=h.agent, snippet=h.snippet, score=h.score,
+            snippet_html=escape(h.marked_snippet).replace("\x02", "<mark>").replace("\x03", "</mark>"),
         )
         for h in hits
     ]

@@ -184,6 +184,8 @@ class SearchHit(BaseModel):
     status: str | None = None
     agent: str | None = None
     snippet: str = ""
+    snippet_html: str = ""
+    """The snippet, HTML-escaped, with the matched words in `<mark>`."""
     score: float
 
 

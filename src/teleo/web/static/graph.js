@@ -12,6 +12,7 @@
   var nodes = [], edges = [], byId = {}, colors = {}, hidden = {};
   var view = { scale: 1, x: 0, y: 0 };  // screen = world * scale + (x, y), in CSS pixels
   var hover = null, drag = null, frame = 0;
+  var LABEL_MAX = 60;
 
   function resize() {
     var ratio = window.devicePixelRatio || 1;
@@ -73,11 +74,27 @@
       ctx.fill();
       if (n.challenged) { ctx.strokeStyle = "#e74c3c"; ctx.lineWidth = 1.5; ctx.stroke(); }
     });
+    drawLabels(w, h);
     if (hover && visible(hover)) {
       ctx.beginPath();
       ctx.arc(sx(hover), sy(hover), radius(hover) + 3, 0, 2 * Math.PI);
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.stroke();
     }
+  }
+
+  // Titles of the nodes on screen, once zoomed in far enough that few are left to label.
+  function drawLabels(w, h) {
+    var shown = nodes.filter(function (n) {
+      var x = sx(n), y = sy(n);
+      return visible(n) && x >= 0 && y >= 0 && x <= w && y <= h;
+    });
+    if (shown.length > LABEL_MAX) return;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "rgba(235, 238, 245, 0.9)";
+    shown.forEach(function (n) {
+      var text = n.title.length > 48 ? n.title.slice(0, 47) + "…" : n.title;
+      ctx.fillText(text, sx(n) + radius(n) + 3, sy(n) + 3);
+    });
   }
 
   function redraw() { if (!frame) frame = requestAnimationFrame(draw); }
