@@ -65,6 +65,7 @@ class WebState:
         self._git_lock = threading.Lock()
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._cache_lock = threading.Lock()
+        self._name_locks: dict[str, threading.Lock] = {}
         self._local = threading.local()
         self.is_git = is_repository(self.root)
         if watch:
@@ -145,15 +146,22 @@ class WebState:
     # -- caches ------------------------------------------------------------------
 
     def cached(self, name: str, key: Any, compute: Callable[[], T]) -> T:
-        """`compute()` once per `key` (e.g. the index generation) for `name`."""
+        """`compute()` once per `key` (e.g. the index generation) for `name`; a request that
+        arrives while another computes the same value waits for it instead of repeating it."""
         with self._cache_lock:
             hit = self._cache.get(name)
             if hit is not None and hit[0] == key:
                 return hit[1]
-        value = compute()
-        with self._cache_lock:
-            self._cache[name] = (key, value)
-        return value
+            lock = self._name_locks.setdefault(name, threading.Lock())
+        with lock:
+            with self._cache_lock:
+                hit = self._cache.get(name)
+                if hit is not None and hit[0] == key:
+                    return hit[1]
+            value = compute()
+            with self._cache_lock:
+                self._cache[name] = (key, value)
+            return value
 
     def peek(self, name: str) -> Any:
         """The value last cached under `name`, whatever its key (None if none)."""
