@@ -132,6 +132,7 @@ class Index:
             self.db = store.connect(location)
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailable(f"cannot open the index at {location}: {exc}") from None
+        self._inode = _inode(location)
         self._known: dict[str, tuple[int, int, int]] | None = None
         self._known_generation = -1
         self._vectors: VectorCache | None = None  # loaded on the first semantic query
@@ -215,28 +216,14 @@ class Index:
         """
         with self._lock:
             started = time.perf_counter()
+            self._follow_replaced_file()
             stats = SyncStats(location=str(self.location))
             try:
-                with self._write() as db, _big_cache(db, rebuild or not self._checked):
-                    # Walk under the write lock: the files seen and the rows diffed are one snapshot.
-                    walk_ns = time.time_ns()
-                    files = scan(str(self.root))
-                    generation_before = int(store.read_meta(db).get("generation", "0"))
-                    plan = self._apply(db, files, walk_ns, stats, progress, rebuild)
-                    if embed or (embed is None and model_loaded()):
-                        try:
-                            with _savepoint(db):
-                                plan.embedded = self._embed_pending(db, progress)
-                        except EmbeddingUnavailable as exc:  # the text index is still worth committing
-                            plan.embedded = {}
-                            stats.warnings.append(f"{exc}; embeddings stay pending")
-                        stats.embedded = len(plan.embedded)
-                    stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
-                    stats.notes = len(files)
-                    plan.generation = generation_before
-                    if stats.changed or stats.touched or plan.dirty:
-                        plan.generation += 1
-                        store.write_meta(db, {"generation": str(plan.generation)})
+                if self._empty():
+                    plan, generation_before = self._build_fresh(stats, progress, embed)
+                else:
+                    with self._write() as db, _big_cache(db, rebuild or not self._checked):
+                        plan, generation_before = self._sync_into(db, stats, progress, embed, rebuild)
             except BaseException:
                 self._known = None
                 raise
@@ -246,9 +233,75 @@ class Index:
             stats.seconds = round(time.perf_counter() - started, 4)
             return stats
 
+    def _sync_into(
+        self, db: sqlite3.Connection, stats: SyncStats, progress: Progress | None, embed: bool | None, rebuild: bool,
+    ) -> tuple["_Plan", int]:
+        """The work of a sync inside one open transaction on `db`."""
+        # Walk under the write lock: the files seen and the rows diffed are one snapshot.
+        walk_ns = time.time_ns()
+        files = scan(str(self.root))
+        generation_before = int(store.read_meta(db).get("generation", "0"))
+        embed_now = bool(embed or (embed is None and model_loaded()))
+        plan = self._apply(db, files, walk_ns, stats, progress, rebuild, embed_now)
+        if embed_now:
+            try:
+                with _savepoint(db):
+                    plan.embedded.update(self._embed_pending(db, progress))
+            except EmbeddingUnavailable as exc:  # the text index is still worth committing
+                stats.warnings.append(f"{exc}; embeddings stay pending")
+            stats.embedded = len(plan.embedded)
+        stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
+        stats.notes = len(files)
+        plan.generation = generation_before
+        if stats.changed or stats.touched or plan.dirty:
+            plan.generation += 1
+            store.write_meta(db, {"generation": str(plan.generation)})
+        return plan, generation_before
+
+    def _empty(self) -> bool:
+        """No table at all: a file nobody has built an index in yet."""
+        row = self._one("SELECT count(*) FROM sqlite_master")
+        return row is not None and row[0] == 0
+
+    def _build_fresh(self, stats: SyncStats, progress: Progress | None, embed: bool | None) -> tuple["_Plan", int]:
+        """The first build: into a temporary file without a write-ahead log (nothing to roll back
+        to: every page is new), renamed over the empty index file when complete. A build that is
+        killed leaves only the temporary file (removed by the next fresh build)."""
+        building = self.location.with_name(f"{self.location.name}.{os.getpid()}.building")
+        for stale in self.location.parent.glob(f"{self.location.name}.*.building"):
+            stale.unlink(missing_ok=True)
+        db = store.connect_for_build(building)
+        try:
+            db.execute("BEGIN")
+            plan, generation_before = self._sync_into(db, stats, progress, embed, True)
+            db.execute("COMMIT")
+            db.close()
+            self.db.close()
+            os.replace(building, self.location)
+            for suffix in ("-wal", "-shm"):  # the empty file's, which must not meet the new one
+                Path(str(self.location) + suffix).unlink(missing_ok=True)
+            self.db = store.connect(self.location)
+            self._inode = _inode(self.location)
+        except BaseException:
+            db.close()
+            building.unlink(missing_ok=True)
+            raise
+        return plan, generation_before
+
+    def _follow_replaced_file(self) -> None:
+        """Reconnect when another process replaced the index file (its fresh build) since we opened it."""
+        current = _inode(self.location)
+        if current is not None and current != self._inode:
+            self.db.close()
+            self.db = store.connect(self.location)
+            self._inode = current
+            self._known = None
+            self._vectors = None
+            self._facets = None
+
     def _apply(
         self, db: sqlite3.Connection, files: dict[str, tuple[int, int]], walk_ns: int,
-        stats: SyncStats, progress: Progress | None, rebuild: bool,
+        stats: SyncStats, progress: Progress | None, rebuild: bool, embed_now: bool = False,
     ) -> "_Plan":
         plan = _Plan()
         meta = store.read_meta(db)
@@ -314,7 +367,7 @@ class Index:
         plan.next_id = db.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0] + 1
         self._write_records(db, parsed, known, files, walk_ns, titles, stats, plan)
         written = 0
-        for batch in self._parse_new(new, files, progress, titles.full):
+        for batch in self._parse_new(new, files, progress, titles.full, embed_now, stats):
             self._write_records(db, batch, known, files, walk_ns, titles, stats, plan)
             written += len(batch)
         vanished = [path for path in new if path not in known] if written < len(new) else []
@@ -351,20 +404,30 @@ class Index:
 
     def _parse_new(
         self, paths: list[str], files: dict[str, tuple[int, int]], progress: Progress | None,
-        resolver: LinkResolver | None,
+        resolver: LinkResolver | None, embed_now: bool = False, stats: SyncStats | None = None,
     ) -> Iterator[list[Record]]:
-        """Records of new files in batches, links resolved when `resolver` is given. A large build
-        is parsed by forked worker processes (which inherit the resolver), so the database writes
-        of one batch overlap the parsing and link resolution of the next."""
+        """Records of new files in batches, links resolved when `resolver` is given, embeddings
+        computed when `embed_now` (and the model is loaded). A large build is parsed by forked
+        worker processes (which inherit the resolver and the model), so the database writes of
+        one batch overlap the parsing, link resolution and embedding of the next."""
         if not paths:
             return
-        global _CHUNK_RESOLVER
+        global _CHUNK_RESOLVER, _CHUNK_EMBED
         total = len(paths)
         items = [(p, *files[p]) for p in paths]
         _CHUNK_RESOLVER = resolver
+        if embed_now and total >= PARALLEL_MIN and not model_loaded():
+            try:  # loaded once here, before the workers fork, rather than after them in this process
+                load_model()
+            except EmbeddingUnavailable:
+                pass
+        _CHUNK_EMBED = embed_now and model_loaded()
         try:
             if total >= PARALLEL_MIN and _can_fork():
-                batches: Iterable[list[Record]] = _parse_parallel(str(self.root), items)
+                workers = _worker_count()
+                if stats is not None:
+                    stats.workers = workers
+                batches: Iterable[list[Record]] = _parse_parallel(str(self.root), items, workers)
             else:
                 batches = (_parse_chunk((str(self.root), items[i : i + 200])) for i in range(0, total, 200))
             done = 0
@@ -375,6 +438,7 @@ class Index:
                 yield batch
         finally:
             _CHUNK_RESOLVER = None
+            _CHUNK_EMBED = False
 
     def _delete(self, db: sqlite3.Connection, ids: list[int]) -> None:
         if not ids:
@@ -438,8 +502,12 @@ class Index:
                 text_hash = hashlib.blake2b(record.embed_text.encode(), digest_size=16).digest()
                 if old_vectors.get(note_id) == text_hash:
                     keep_vectors.add(note_id)
+                elif record.vector is not None:
+                    vector_rows.append((note_id, text_hash, None, record.vector.tobytes()))
+                    plan.reset_ids.append(note_id)
+                    plan.embedded[note_id] = record.vector
                 else:
-                    vector_rows.append((note_id, text_hash, record.embed_text))
+                    vector_rows.append((note_id, text_hash, record.embed_text, None))
                     plan.reset_ids.append(note_id)
             elif note_id in old_vectors:
                 plan.reset_ids.append(note_id)
@@ -457,7 +525,7 @@ class Index:
         db.executemany("INSERT INTO fts_body(rowid, body, facets) VALUES (?, ?, ?)", body_rows)
         stale = [(i,) for i in old_vectors if i not in keep_vectors]
         db.executemany("DELETE FROM vectors WHERE note = ?", stale)
-        db.executemany("INSERT INTO vectors(note, text_hash, pending, vec) VALUES (?, ?, ?, NULL)", vector_rows)
+        db.executemany("INSERT INTO vectors(note, text_hash, pending, vec) VALUES (?, ?, ?, ?)", vector_rows)
         plan.next_id = next_id
 
     def _delete_rows_of(self, db: sqlite3.Connection, ids: list[int]) -> None:
@@ -976,6 +1044,13 @@ class _Titles:
 # -- helpers ---------------------------------------------------------------------------
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def _large_digest(size: int, mtime: int) -> bytes:
     """Files over the size limit are never read; their stat stands in for their content."""
     return hashlib.blake2b(f"large:{size}:{mtime}".encode(), digest_size=16).digest()
@@ -1028,21 +1103,20 @@ def _load_record(root: str, path: str, size: int, mtime: int) -> Record | None:
 
 
 def _can_fork() -> bool:
-    """Worker processes help only with idle cores to run on (on a busy machine the parse costs
-    more CPU than it saves: measured, 2 cores), and fork only when no other thread runs."""
-    cores = os.cpu_count() or 1
-    if os.environ.get("TELEO_INDEX_WORKERS", "") == "1" or cores < 2:
+    """Whether a large build may use worker processes: on Linux with 2+ cores, with no other
+    thread running (fork), unless `TELEO_INDEX_WORKERS=1`. A build of hundreds of new notes is
+    a one-off (a first index, an upgrade), so it uses the cores even on a busy machine."""
+    if _worker_count() < 2:
         return False
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return False
-    try:
-        return os.getloadavg()[0] <= cores - 1
-    except OSError:
-        return True
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 _CHUNK_RESOLVER: LinkResolver | None = None
 """The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
+
+
+_CHUNK_EMBED = False
+"""Whether `_parse_chunk` computes embeddings too (the model is loaded; inherited by forked workers)."""
 
 
 def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
@@ -1052,6 +1126,14 @@ def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     if resolver is not None:
         for record in records:
             record.resolved = [_resolution(resolver.resolve(link[3], record.path)) for link in record.links]
+    if _CHUNK_EMBED:
+        wanted = [r for r in records if r.embed_text is not None]
+        try:
+            vectors = embed([r.embed_text for r in wanted])  # type: ignore[misc]
+        except EmbeddingUnavailable:  # left pending; the sync reports it
+            return records
+        for record, vector in zip(wanted, vectors):
+            record.vector = vector
     return records
 
 
@@ -1059,11 +1141,24 @@ def _resolution(res: Resolution) -> tuple[str | None, str | None, int]:
     return res.path, res.method, int(res.ambiguous)
 
 
-def _parse_parallel(root: str, items: list[tuple[str, int, int]]) -> Iterator[list[Record]]:
+def _worker_count() -> int:
+    """`TELEO_INDEX_WORKERS` if set, else one per core (at most 8)."""
+    wanted = os.environ.get("TELEO_INDEX_WORKERS", "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return min(int(wanted), 32)
+    return min(os.cpu_count() or 1, 8)
+
+
+def _worker_start() -> None:
+    # The tokenizer's thread pool does not survive a fork; say so once, quietly, instead of a warning per worker.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(os.cpu_count() or 2, 8)
     size = max(50, min(200, len(items) // (workers * 4)))
     chunks = [(root, items[i : i + size]) for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
         yield from pool.map(_parse_chunk, chunks)

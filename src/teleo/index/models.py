@@ -94,6 +94,8 @@ class SyncStats(BaseModel):
     pending_embeddings: int = 0
     """Notes waiting for an embedding (computed on the first semantic query, or by `teleo index`)."""
     notes: int = 0
+    workers: int = 1
+    """Processes that read and parsed notes (worker processes on a large build, else this one)."""
     rebuilt: bool = False
     """The index was (re)created from scratch: new, schema changed, or Teleo upgraded."""
     seconds: float = 0.0

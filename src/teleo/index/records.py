@@ -69,6 +69,8 @@ class Record:
     """Full-text columns: title words, description, other frontmatter text."""
     body: str = ""
     embed_text: str | None = None
+    vector: Any = None
+    """The embedding of `embed_text` (a float32 array), when computed where the record was parsed."""
 
 
 def content_hash(raw: bytes) -> bytes:
