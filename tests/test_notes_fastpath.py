@@ -161,3 +161,41 @@ def test_closer_search_equals_line_split(lines: list[str], end: str) -> None:
         assert doc.has_frontmatter and doc.problems[0].code == "frontmatter-unclosed"
     else:
         assert (doc.frontmatter_text, doc.body, doc.body_start_line, doc.fm_close_line) == expected
+
+
+# -- link targets without positions, path parts without pathlib -----------------------------------------
+
+from pathlib import PurePosixPath  # noqa: E402
+
+from teleo.notes import find_links  # noqa: E402
+from teleo.notes.links import body_link_targets, field_link_targets  # noqa: E402
+from teleo.notes.note import _parts  # noqa: E402
+
+body_text = st.lists(
+    st.sampled_from(["[[a]]", "[[b|alias]]", "[[c#h]]", "[[ ]]", "`[[code]]`", "```\n[[fenced]]\n```", "~~~\n[[t]]\n~~~",
+                     "[[x", "]]", "`", "\n", "text ", "[[a]b]]", "challenged_by: [[z]]", "- [[y]]"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(**SETTINGS)
+@given(body_text, body_text)
+def test_link_targets_equal_find_links(frontmatter: str, body: str) -> None:
+    doc = parse_document(f"---\nchallenged_by: {frontmatter}\nother: {frontmatter}\n---\n{body}")
+    links = find_links(doc)
+    assert body_link_targets(doc) == [link.target for link in links if not link.in_frontmatter]
+    assert field_link_targets(doc, "challenged_by") == [link.target for link in links if link.field == "challenged_by"]
+
+
+def test_link_targets_on_every_corpus_note(corpus: Path) -> None:
+    for path in sorted(corpus.rglob("*.md")):
+        doc = parse_document(path.read_text(encoding="utf-8", errors="replace"))
+        links = find_links(doc)
+        assert body_link_targets(doc) == [link.target for link in links if not link.in_frontmatter], path
+        assert field_link_targets(doc, "challenged_by") == [l.target for l in links if l.field == "challenged_by"], path
+
+
+@settings(**SETTINGS)
+@given(st.lists(st.sampled_from(["a", "b.md", ".", "..", "", "x y"]), max_size=5).map("/".join), st.sampled_from(["", "/", "./"]))
+def test_path_parts_equal_pathlib(path: str, prefix: str) -> None:
+    assert _parts(prefix + path) == PurePosixPath(prefix + path).parts

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from teleo.notes import Note, find_links, read_note, split_link
+from teleo.notes import Note, read_note, split_link
+from teleo.notes.links import body_link_targets, field_link_targets
 from teleo.vault import Vault
 
 REFERENCE_SCAN = ("core", "domains", "foundations", "convictions")
@@ -184,13 +185,8 @@ def build_node(note: Note, default_domain: str) -> GraphNode:
     challenged_by = _items(data.get("challenged_by"))
     challenges = [c for c in (_challenge_text(item) for item in challenged_by) if c]
     challenged = bool(challenges) or has_counter_section(note.doc.body)
-    body_links: list[str] = []
-    conflict_links: list[str] = []
-    for link in find_links(note.doc):
-        if not link.in_frontmatter:
-            body_links.append(link.target)
-        elif link.field == "challenged_by":
-            conflict_links.append(link.target)
+    body_links = body_link_targets(note.doc)
+    conflict_links = field_link_targets(note.doc, "challenged_by")
     return GraphNode(
         id=note.path,
         title=note.title,

@@ -7,9 +7,10 @@ not edges, and are skipped.
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from teleo.notes.document import Document
 
@@ -37,6 +38,16 @@ class WikiLink:
         object.__setattr__(self, "alias", alias)
 
 
+def _new_link(raw: str, line: int, in_frontmatter: bool, field: str | None = None) -> WikiLink:
+    """`WikiLink(raw, line, in_frontmatter, field)` without the frozen dataclass's per-field
+    `object.__setattr__` calls (a note has dozens of links; this is the read path's hot loop)."""
+    link = object.__new__(WikiLink)
+    target, alias = split_link(raw)
+    link.__dict__.update(raw=raw, line=line, in_frontmatter=in_frontmatter, field=field, target=target, alias=alias)
+    return link
+
+
+@lru_cache(maxsize=65_536)
 def split_link(raw: str) -> tuple[str, str | None]:
     """`target|alias` → (target, alias); `target#heading` keeps the target."""
     target, _, alias = raw.partition("|")
@@ -53,6 +64,26 @@ def find_links(doc: Document) -> list[WikiLink]:
     return links
 
 
+def body_link_targets(doc: Document) -> list[str]:
+    """The targets of the body's wiki links in file order: `find_links`'s non-frontmatter
+    links' targets, without their positions (for readers that need only the edges)."""
+    body = doc.body
+    if "[[" not in body:
+        return []
+    targets = []
+    for _, segment in _prose_segments(body):
+        if "[[" in segment:
+            targets.extend([split_link(raw)[0] for raw in WIKI_LINK.findall(segment)])
+    return targets
+
+
+def field_link_targets(doc: Document, key: str) -> list[str]:
+    """The targets of the wiki links under frontmatter key `key`, in order (as `find_links` finds them)."""
+    if "[[" not in doc.frontmatter_text:
+        return []
+    return [link.target for link in _frontmatter_links(doc) if link.field == key]
+
+
 def _frontmatter_links(doc: Document) -> list[WikiLink]:
     found = []
     current_key: str | None = None
@@ -61,7 +92,7 @@ def _frontmatter_links(doc: Document) -> list[WikiLink]:
         if key_match:
             current_key = key_match.group(1)
         for match in WIKI_LINK.finditer(line):
-            found.append(WikiLink(match.group(1), doc.fm_first_line + offset, True, current_key))
+            found.append(_new_link(match.group(1), doc.fm_first_line + offset, True, current_key))
     return found
 
 
@@ -78,7 +109,7 @@ def _body_links(doc: Document) -> list[WikiLink]:
             offset = start + match.start()
             line += body.count("\n", counted, offset)
             counted = offset
-            found.append(WikiLink(match.group(1), line, False))
+            found.append(_new_link(match.group(1), line, False))
     return found
 
 
@@ -86,7 +117,7 @@ def _prose_segments(body: str) -> list[tuple[int, str]]:
     """(offset, text) pieces of the body outside fenced code and inline code."""
     pieces: list[tuple[int, str]] = []
     position = 0
-    fences = list(_FENCE.finditer(body))
+    fences = list(_FENCE.finditer(body)) if "```" in body or "~~~" in body else []
     index = 0
     while index < len(fences):
         opener = fences[index]

@@ -69,12 +69,12 @@ def note_from_text(path: str, text: str) -> Note:
 
 def read_note(root: Path, path: str) -> Note:
     """Read the note at vault-relative `path`; never raises on bad content."""
-    full = root / path
     try:
-        size = os.stat(full).st_size
-        if size > MAX_NOTE_BYTES:
-            return _unreadable(path, "too-large", f"file is {size / 1e6:.1f} MB; notes over {MAX_NOTE_BYTES / 1e6:.0f} MB are not read")
-        raw = full.read_bytes()
+        with open(os.path.join(root, path), "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_NOTE_BYTES:
+                return _unreadable(path, "too-large", f"file is {size / 1e6:.1f} MB; notes over {MAX_NOTE_BYTES / 1e6:.0f} MB are not read")
+            raw = handle.read()
     except OSError as exc:
         return _unreadable(path, "unreadable", f"cannot read file: {exc.strerror or exc}")
     return note_from_bytes(path, raw)
@@ -102,7 +102,7 @@ def _unreadable(path: str, code: str, message: str, line: int = 1) -> Note:
 
 def detect_kind(path: str, doc: Document) -> Kind:
     """Decide the kind from `type`, falling back on the folder conventions."""
-    parts = PurePosixPath(path).parts
+    parts = _parts(path)
     name = parts[-1] if parts else ""
     type_value = doc.data.get("type")
     if isinstance(type_value, str) and type_value.strip():
@@ -116,6 +116,13 @@ def detect_kind(path: str, doc: Document) -> Kind:
     if doc.has_frontmatter and _in_archive(parts):
         return Kind.SOURCE
     return Kind.DOCUMENT
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """`PurePosixPath(path).parts` for the relative POSIX paths notes have, without pathlib's cost."""
+    if path.startswith("/") or "//" in path or "/./" in path or path.startswith("./") or path.endswith(("/", "/.")) or path in ("", "."):
+        return PurePosixPath(path).parts
+    return tuple(path.split("/"))
 
 
 def _kind_of_type(type_value: str, parts: tuple[str, ...]) -> Kind:
