@@ -81,3 +81,13 @@ def test_unknown_note_is_a_friendly_404(client):
     response = client.get("/notes/" + quote("domains/energy/no such note.md"))
     assert response.status_code == 404 and 'data-page="error"' in response.text and "Traceback" not in response.text
     assert client.get("/api/notes/" + quote("domains/energy/no such note.md")).json()["detail"].startswith("no note")
+
+
+def test_compact_graph_is_the_same_graph(client):
+    full = client.get("/api/graph").json()
+    compact = client.get("/api/graph", params={"compact": "true"}).json()
+    ids = [n["id"] for n in compact["nodes"]]
+    assert ids == [n["id"] for n in full["nodes"]]
+    assert [(ids[s], ids[t], "conflict" if c else "wiki-link") for s, t, c in compact["edges"]] == [
+        (e["source"], e["target"], e["type"]) for e in full["edges"]
+    ]

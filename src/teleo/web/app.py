@@ -29,7 +29,7 @@ from teleo import __version__
 from teleo.vault import Vault
 from teleo.web import data
 from teleo.web.data import NotFound
-from teleo.web.graph import graph_data
+from teleo.web.graph import compact_graph, graph_data
 from teleo.web.markdown import note_href
 from teleo.web.models import AgentPage, DomainPage, HomePage, NotePage, Preview, ProposalPage, ProposalsPage, SearchPage
 from teleo.web.paths import BadPath, safe_note_path
@@ -218,9 +218,11 @@ def create_app(
         return data.search_page(state, q, mode, filters, limit)
 
     @app.get("/api/graph", tags=["pages"])
-    def api_graph() -> dict[str, Any]:
+    def api_graph(
+        compact: bool = Query(False, description="edges as [source index, target index, conflict 0/1], nodes trimmed"),
+    ) -> dict[str, Any]:
         """The claim graph (graph-data.json's nodes, edges and domain colours) with a layout (`x`, `y`)."""
-        return graph_data(state)
+        return compact_graph(state) if compact else graph_data(state)
 
     @app.get("/api/proposals", tags=["pages"])
     def api_proposals() -> ProposalsPage:

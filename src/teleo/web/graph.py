@@ -33,6 +33,23 @@ def graph_data(state: WebState) -> dict[str, Any]:
     return state.cached("graph", index.generation, lambda: _build(state))
 
 
+def compact_graph(state: WebState) -> dict[str, Any]:
+    """The graph as the canvas needs it: nodes with what is drawn and shown, edges as
+    `[source index, target index, 1 if conflict else 0]` (a tenth of the full form's bytes)."""
+    full = graph_data(state)
+    return state.cached("graph-compact", id(full), lambda: _compact(full))
+
+
+def _compact(full: dict[str, Any]) -> dict[str, Any]:
+    where = {node["id"]: i for i, node in enumerate(full["nodes"])}
+    keep = ("id", "title", "domain", "confidence", "challenged", "x", "y", "href")
+    return {
+        "nodes": [{key: node[key] for key in keep} for node in full["nodes"]],
+        "edges": [[where[e["source"]], where[e["target"]], int(e["type"] == "conflict")] for e in full["edges"]],
+        "domain_colors": full["domain_colors"],
+    }
+
+
 def _build(state: WebState) -> dict[str, Any]:
     vault = Vault(state.root, state.vault.config)  # a fresh walk: the files as they are now
     nodes = {n.id: n for n in read_nodes(vault, candidate_paths(vault))}

@@ -185,17 +185,19 @@
     nodeIds: function () { return nodes.filter(visible).map(function (n) { return n.id; }); },
   };
 
-  fetch(root.dataset.src || "/api/graph")
+  fetch(root.dataset.src || "/api/graph?compact=true")
     .then(function (r) { return r.json(); })
     .then(function (data) {
       colors = data.domain_colors || {};
       nodes = data.nodes.map(function (n) { n.degree = 0; byId[n.id] = n; return n; });
       edges = [];
       data.edges.forEach(function (e) {
-        var s = byId[e.source], t = byId[e.target];
+        // compact form: [source index, target index, conflict 0/1]; full form: {source, target, type}
+        var s = Array.isArray(e) ? nodes[e[0]] : byId[e.source];
+        var t = Array.isArray(e) ? nodes[e[1]] : byId[e.target];
         if (!s || !t) return;
         s.degree++; t.degree++;
-        edges.push({ s: s, t: t, type: e.type });
+        edges.push({ s: s, t: t, type: Array.isArray(e) ? (e[2] ? "conflict" : "wiki-link") : e.type });
       });
       resize();
       fit();
