@@ -36,8 +36,8 @@ def graph_data(state: WebState) -> dict[str, Any]:
 def compact_graph(state: WebState) -> dict[str, Any]:
     """The graph as the canvas needs it: nodes with what is drawn and shown, edges as
     `[source index, target index, 1 if conflict else 0]` (a tenth of the full form's bytes)."""
-    full = graph_data(state)
-    return state.cached("graph-compact", id(full), lambda: _compact(full))
+    generation = state.fresh_index().generation
+    return state.cached("graph-compact", generation, lambda: _compact(graph_data(state)))
 
 
 def _compact(full: dict[str, Any]) -> dict[str, Any]:
