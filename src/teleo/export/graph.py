@@ -43,8 +43,9 @@ UNRATED = "unrated"
 """`confidence` of a node whose frontmatter has none (the reference wrote `speculative`)."""
 CHALLENGE_MAX = 200
 
-_COUNTER_EVIDENCE = re.compile(r"^##\s+Counter[\s-]?evidence", re.MULTILINE | re.IGNORECASE)
-_COUNTER_ARGUMENT = re.compile(r"^\*\*Counter\s*argument", re.MULTILINE | re.IGNORECASE)
+# Case-insensitive only where letters are: a literal `##`/`**` first lets the engine skip ahead to it.
+_COUNTER_EVIDENCE = re.compile(r"^##\s+(?i:Counter[\s-]?evidence)", re.MULTILINE)
+_COUNTER_ARGUMENT = re.compile(r"^\*\*(?i:Counter\s*argument)", re.MULTILINE)
 _LINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 
 REFERENCE_COLORS: dict[str, str] = {

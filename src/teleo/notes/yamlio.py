@@ -99,11 +99,13 @@ _PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#"':]+?)) *(,|$)""")
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVERS = _FrontmatterLoader.yaml_implicit_resolvers
+_STRING_KEYS: set[str] = set()
+"""Keys already seen to resolve to strings (a vault repeats a few dozen keys)."""
 
 
 def load_simple(text: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]] | None:
     """The frontmatter read without PyYAML when it has the simple shape, else None."""
-    if _SAFE_TEXT.fullmatch(text) is None:
+    if _SAFE_TEXT.fullmatch(text) is None or None in _RESOLVERS:  # (no wildcard resolvers in the table)
         return None
     data: dict[str, Any] = {}
     seen: set[str] = set()
@@ -131,8 +133,11 @@ def load_simple(text: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]
         if match is None:
             return None
         key = match.group(1)
-        if _resolve(key) != _STR_TAG:
-            return None
+        if key not in _STRING_KEYS:
+            if _resolve(key) != _STR_TAG:
+                return None
+            if len(_STRING_KEYS) < 10_000:
+                _STRING_KEYS.add(key)
         if key in seen:
             duplicates.append((key, number))
         seen.add(key)
@@ -166,7 +171,10 @@ _NOT_SIMPLE = object()
 
 def _resolve(plain: str) -> str:
     """The tag the loader's implicit resolvers give a plain scalar (str when none matches)."""
-    for tag, regexp in _RESOLVERS.get(plain[:1], ()):
+    resolvers = _RESOLVERS.get(plain[:1])
+    if not resolvers:
+        return _STR_TAG
+    for tag, regexp in resolvers:
         if regexp.match(plain):
             return tag
     return _STR_TAG
