@@ -286,12 +286,24 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         page.beliefs.append(Belief(note=note_ref(row), grounding=grounding))
     page.positions = [note_ref(r) for r in state.note_rows("WHERE path LIKE ?", (f"{folder}/positions/%",))]
     page.claims = [note_ref(r) for r in state.note_rows("WHERE kind = 'claim' AND agent = ?", (key,), order="created DESC, title")]
-    history = state.history()
-    known = state.known_agents() | {key}
-    rows = [commit_row(c, known) for c in history.commits[:5000]]
-    page.commits = [r for r in rows if r.agent == key][:100]
-    page.history_note = history.note
+    page.commits = commits_by_agent(state).get(key, [])[:100]
+    page.history_note = state.history().note
     return page
+
+
+def commits_by_agent(state: WebState) -> dict[str, list[CommitRow]]:
+    """Agent → the commits attributed to it (trailer or subject prefix), newest first; read once per git state."""
+
+    def build() -> dict[str, list[CommitRow]]:
+        known = state.known_agents() | agent_names(state)
+        found: dict[str, list[CommitRow]] = {}
+        for commit in state.history().commits:
+            row = commit_row(commit, known)
+            if row.agent:
+                found.setdefault(row.agent, []).append(row)
+        return found
+
+    return state.git_cached("commits-by-agent", build)
 
 
 _BELIEF_HEADING = re.compile(r"^#{2,4}\s+(.+?)\s*$")
