@@ -209,6 +209,7 @@ def note_page(state: WebState, path: str) -> NotePage:
     note = read_note(state.root, path)
     links = index.links_from(path)
     page = "claim" if row.kind == "claim" else "source" if row.kind == "source" else "note"
+    labels = source_labels(state, [s.path for s in report.sources])
     result = NotePage(
         page=page, path=path, title=row.label or row.title, kind=row.kind, type=row.type, domain=row.domain,
         confidence=row.confidence, status=row.status, agent=row.agent, description=row.description,
@@ -219,7 +220,10 @@ def note_page(state: WebState, path: str) -> NotePage:
         depends_on=[link_ref(l) for l in report.depends_on],
         challenged_by=[link_ref(l) for l in report.challenged_by],
         challenges=[link_ref(l, backlink=True) for l in report.challenges],
-        sources=[SourceLink(path=s.path, title=s.title, href=note_href(s.path), how=s.how, line=s.line) for s in report.sources],
+        sources=[
+            SourceLink(path=s.path, title=labels.get(s.path) or s.title, href=note_href(s.path), how=s.how, line=s.line)
+            for s in report.sources
+        ],
         source_text=report.source_text,
         unresolved=[link_ref(l) for l in report.unresolved],
     )
@@ -235,6 +239,14 @@ def note_page(state: WebState, path: str) -> NotePage:
     result.history = [commit_row(c, known) for c in history.by_path.get(path, [])]
     result.history_note = history.note or (None if result.history else "no commits touch this note")
     return result
+
+
+def source_labels(state: WebState, paths: list[str]) -> dict[str, str]:
+    """path → a source's own `title:` (its display name), for the paths that have one."""
+    if not paths:
+        return {}
+    marks = ", ".join("?" * len(paths))
+    return {p: label for p, label in state.sql(f"SELECT path, label FROM notes WHERE path IN ({marks})", tuple(paths)) if label}
 
 
 def _value(value: Any) -> str:
