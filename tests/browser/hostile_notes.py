@@ -112,3 +112,33 @@ INERT_CHECK_JS = """() => {
   if (typeof window.__xss !== 'undefined') problems.push('window.__xss = ' + window.__xss);
   return problems;
 }"""
+
+HOSTILE_BRANCH = "extract/2026-03-09-hostile-source-with-payloads"
+PROPOSED_CLAIM = "domains/internet-finance/proposed claim <svg onload=window.__xss=2> arrives on a branch.md"
+PROPOSED_TEXT = """---
+type: claim
+domain: internet-finance
+description: "<img src=x onerror=\\"window.__xss='proposed'\\">"
+confidence: speculative
+---
+
+# proposed claim <svg onload=window.__xss=2> arrives on a branch
+
+<script>window.__xss='diff'; alert('diff')</script>
+"""
+
+
+def add_hostile_proposal(root) -> str:
+    """An open `extract/*` proposal whose diff, message and verdict carry payloads; its branch."""
+    from teleo.repo.branches import open_repository, propose, tip
+    from teleo.repo.verdicts import Verdict, store_verdict
+
+    repo = open_repository(root)
+    head = propose(
+        repo, HOSTILE_BRANCH, tip(repo, "refs/heads/main"), {PROPOSED_CLAIM: PROPOSED_TEXT.encode()},
+        f"rio: extract from {HOSTILE_SOURCE} <script>alert('subject')</script>\n\n"
+        f"- Source: {HOSTILE_SOURCE}\n- Domain: internet-finance\n",
+    )
+    store_verdict(repo, Verdict(reviewer="leo", role="evaluator", head=head, branch=HOSTILE_BRANCH,
+                                verdict="request_changes", text="<img src=x onerror=\"window.__xss='verdict'\"> no"))
+    return HOSTILE_BRANCH

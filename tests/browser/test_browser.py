@@ -32,7 +32,15 @@ from browser_harness import (
     url_note_path,
 )
 from conftest import CORPUS, SAMPLE_VAULT, write_files
-from hostile_notes import HOSTILE_CLAIM, HOSTILE_FILES, HOSTILE_SOURCE, INERT_CHECK_JS, PAYLOAD_LINK_TEXTS
+from hostile_notes import (
+    HOSTILE_BRANCH,
+    HOSTILE_CLAIM,
+    HOSTILE_FILES,
+    HOSTILE_SOURCE,
+    INERT_CHECK_JS,
+    PAYLOAD_LINK_TEXTS,
+    add_hostile_proposal,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +77,7 @@ def sample_site(browser_ready, tmp_path_factory) -> Iterator[Targets]:
     vault = copy_vault(SAMPLE_VAULT, root / "vault")
     write_files(vault, HOSTILE_FILES)
     commit_vault(vault)
+    add_hostile_proposal(vault)
     with served(vault, root / "serve.log") as base:
         yield find_targets(base, vault)
 
@@ -194,7 +203,7 @@ LONELIEST_NODE_JS = """(ids) => {
 }"""
 
 
-def test_graph_draws_filters_and_opens_a_node(site: Targets, tab: Tab) -> None:
+def test_graph_draws_zooms_pans_filters_and_opens_a_node(site: Targets, tab: Tab) -> None:
     open_page(tab.page, f"{site.base}/graph", "graph")
     page = tab.page
     page.wait_for_selector("#graph[data-ready=true]", state="attached")
@@ -213,6 +222,24 @@ def test_graph_draws_filters_and_opens_a_node(site: Targets, tab: Tab) -> None:
     assert page.evaluate("window.teleoGraph.visibleNodeCount()") == total
 
     page.locator("#graph-canvas").scroll_into_view_if_needed()
+    some_id = graph["nodes"][0]["id"]
+    position = lambda: page.evaluate("(id) => window.teleoGraph.nodeScreenPosition(id)", some_id)  # noqa: E731
+    box = page.locator("#graph-canvas").bounding_box()
+    before = position()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function("([id, x, y]) => { const p = window.teleoGraph.nodeScreenPosition(id);"
+                           " return Math.abs(p.x - x) + Math.abs(p.y - y) > 1; }", arg=[some_id, before["x"], before["y"]])
+    zoomed = position()
+    page.mouse.move(box["x"] + 4, box["y"] + 4)  # a corner: the layout keeps a margin free of nodes
+    page.mouse.down()
+    page.mouse.move(box["x"] + 64, box["y"] + 44, steps=4)
+    page.mouse.up()
+    panned = position()
+    assert abs(panned["x"] - zoomed["x"] - 60) < 2 and abs(panned["y"] - zoomed["y"] - 40) < 2, "dragging does not pan"
+    assert "/graph" in page.url, "a drag opened a note"
+    page.wait_for_timeout(100)
+
     node = page.evaluate(LONELIEST_NODE_JS, [n["id"] for n in graph["nodes"]])
     assert node, "no graph node is drawn inside the visible canvas"
     with page.expect_navigation():
@@ -250,6 +277,17 @@ def test_hostile_claim_renders_its_payloads_inert(sample_site: Targets, tab: Tab
 
 def test_hostile_source_renders_its_payloads_inert(sample_site: Targets, tab: Tab) -> None:
     open_page(tab.page, note_url(sample_site.base, HOSTILE_SOURCE), "source")
+    assert_inert(tab)
+
+
+def test_proposal_page_opens_from_the_list_and_stays_inert(sample_site: Targets, tab: Tab) -> None:
+    open_page(tab.page, f"{sample_site.base}/proposals", "proposals")
+    link = tab.page.locator(f'main a[href="/proposals/{HOSTILE_BRANCH}"]')
+    assert link.count() == 1, f"the proposals page does not list {HOSTILE_BRANCH}"
+    with tab.page.expect_navigation():
+        link.click()
+    check_page(tab.page, "proposal")
+    assert "proposed claim" in tab.page.locator("main").inner_text(), "the proposal's diff is not shown"
     assert_inert(tab)
 
 
