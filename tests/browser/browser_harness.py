@@ -23,9 +23,8 @@ from urllib.parse import quote, unquote, urlparse
 
 import httpx
 import pytest
+from conftest import git_init
 from pydantic import BaseModel, Field
-
-from conftest import git_init, write_files
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request
@@ -63,7 +62,7 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def launch(playwright: Any) -> "Browser":
+def launch(playwright: Any) -> Browser:
     """Debian's Chromium, never a browser Playwright downloads."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
@@ -201,7 +200,7 @@ def _first_agent(vault: Path) -> str:
 class PageLog:
     """Console errors, uncaught exceptions, dialogs and requests to other hosts seen by a page."""
 
-    def __init__(self, page: "Page") -> None:
+    def __init__(self, page: Page) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.foreign_requests: list[str] = []
@@ -211,7 +210,7 @@ class PageLog:
         page.on("dialog", self._dialog)
         page.on("request", self._request)
 
-    def _console(self, message: "ConsoleMessage") -> None:
+    def _console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
             return
         where = message.location.get("url", "")
@@ -219,11 +218,11 @@ class PageLog:
             return
         self.errors.append(f"console: {message.text} ({where})")
 
-    def _dialog(self, dialog: "Dialog") -> None:
+    def _dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
-    def _request(self, request: "Request") -> None:
+    def _request(self, request: Request) -> None:
         self.requests.append(request.url)
         parsed = urlparse(request.url)
         if parsed.scheme in {"data", "blob", "about"}:
@@ -237,14 +236,14 @@ class PageLog:
         assert not self.foreign_requests, f"requests left 127.0.0.1: {self.foreign_requests}"
 
 
-def open_page(page: "Page", url: str, expected: str) -> None:
+def open_page(page: Page, url: str, expected: str) -> None:
     """Go to `url` and check the page contract: main#main[data-page], an h1, the nav bar."""
     response = page.goto(url)
     assert response is not None and response.ok, f"{url}: HTTP {response.status if response else '?'}"
     check_page(page, expected)
 
 
-def check_page(page: "Page", expected: str) -> None:
+def check_page(page: Page, expected: str) -> None:
     main = page.locator("main#main")
     assert main.get_attribute("data-page") == expected, f"{page.url}: data-page is {main.get_attribute('data-page')!r}"
     assert page.locator("h1").count() >= 1, f"{page.url}: no <h1>"

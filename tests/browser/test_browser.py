@@ -9,12 +9,10 @@ TELEO_REQUIRE_BROWSER=1 (set by .ci/run), which turns the skip into a failure.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 import httpx
 import pytest
-
 from browser_harness import (
     VIEWPORT,
     PageLog,
@@ -48,7 +46,7 @@ TIMEOUT_MS = 20_000
 
 
 class Tab(NamedTuple):
-    page: "Page"  # noqa: F821 — playwright is imported lazily
+    page: Page  # noqa: F821 — playwright is imported lazily
     log: PageLog
 
 
@@ -223,7 +221,7 @@ def test_graph_draws_zooms_pans_filters_and_opens_a_node(site: Targets, tab: Tab
 
     page.locator("#graph-canvas").scroll_into_view_if_needed()
     some_id = graph["nodes"][0]["id"]
-    position = lambda: page.evaluate("(id) => window.teleoGraph.nodeScreenPosition(id)", some_id)  # noqa: E731
+    position = lambda: page.evaluate("(id) => window.teleoGraph.nodeScreenPosition(id)", some_id)
     box = page.locator("#graph-canvas").bounding_box()
     before = position()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -261,7 +259,7 @@ def test_hostile_claim_renders_its_payloads_inert(sample_site: Targets, tab: Tab
     open_page(page, note_url(sample_site.base, HOSTILE_CLAIM), "claim")
     assert "<img src=x onerror=window.__xss=1>" in page.locator("h1").first.inner_text(), \
         "the title's markup should be shown as text"
-    assert page.locator(f'main a.wikilink[href^="/notes/"]').count() >= 1, "the note's real wiki link is gone"
+    assert page.locator('main a.wikilink[href^="/notes/"]').count() >= 1, "the note's real wiki link is gone"
     assert_inert(tab)
 
     if page.locator("#hover-bait").count():
