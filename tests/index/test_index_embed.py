@@ -21,9 +21,7 @@ pytestmark = pytest.mark.skipif(MODEL is None, reason="embedding model unavailab
 
 def _reference_ids(texts: list[str]) -> list[list[int]]:
     """The model tokenizer's ids (a copy without padding, as `embed` uses)."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_str(MODEL.tokenizer.to_str())
+    tokenizer = type(MODEL.tokenizer).from_str(MODEL.tokenizer.to_str())
     tokenizer.no_padding()
     return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 

@@ -136,20 +136,19 @@ class _Pieces:
         split = {i: self.split("\u2581" + text.replace(" ", "\u2581")) for i, text in enumerate(texts) if found[i] is None}
         cache = self.cache
         if len(cache) > self.CACHE_LIMIT:
-            cache.clear()
+            cache = self.cache = {}  # a new dict: a call running on another thread keeps its own
         missing = list({piece for pieces in split.values() for piece in pieces if piece not in cache})
-        self._learn(missing)
+        self._learn(missing, cache)
         lookup = cache.__getitem__
         for i, pieces in split.items():
             found[i] = list(chain.from_iterable(map(lookup, pieces)))
         return found  # type: ignore[return-value]
 
-    def _learn(self, pieces: list[str], group: int = 2000) -> None:
+    def _learn(self, pieces: list[str], cache: dict[str, list[int]], group: int = 2000) -> None:
         """Tokenize `pieces` into the cache: a group of pieces is one text (the pieces are
         independent), and each token goes to the piece its start offset falls in."""
         import numpy as np
 
-        cache = self.cache
         spaces = [piece for piece in pieces if piece.endswith("\u2581")]  # all `▁`: would merge with a next piece
         for piece, ids in zip(spaces, self._plain([piece[1:] for piece in spaces])):
             cache[piece] = ids if ids else [self.space_id]  # "" tokenizes to nothing, a lone `▁` to itself
@@ -186,9 +185,8 @@ def _pieces(model) -> _Pieces:
     found = _PIECES.get(id(model))
     if found is None:
         with _lock:
-            from tokenizers import Tokenizer
-
-            tokenizer = Tokenizer.from_str(model.tokenizer.to_str())  # a copy: the model's own keeps its padding
+            own = model.tokenizer  # a `tokenizers.Tokenizer` (wordllama's dependency)
+            tokenizer = type(own).from_str(own.to_str())  # a copy: the model's own keeps its padding
             tokenizer.no_padding()
             tokenizer.no_truncation()
             found = _PIECES[id(model)] = _Pieces(tokenizer)
