@@ -44,14 +44,15 @@ def test_teleo_run_takes_the_sample_vaults_sources_to_main(sample_vault):
     assert result.returncode == 0, result.stdout + result.stderr
     payload = json.loads(result.stdout)
     summary = payload["summary"]
-    assert summary["sources"] == 3 and summary["merged"] == 3
+    # the three unprocessed sources, plus the two raw files of inbox/queue/ archived by the run
+    assert summary["sources"] == 5 and summary["merged"] == 5
     assert summary["claims_merged"] > 0 and summary["enrichments"] >= 1
     assert summary["rejected"] == 0 and summary["flags"] >= 1
     assert summary["tokens"] == 0 and summary["cost"] == 0
 
     # verdict records in git, bound to each merged head
     merges = [line for line in git(sample_vault, "log", "--merges", "--format=%H", "main").split()]
-    assert len(merges) == 3
+    assert len(merges) == 5
     refs = set(git(sample_vault, "for-each-ref", "--format=%(refname)", VERDICT_PREFIX).split())
     for merge in merges:
         head = trailers(git(sample_vault, "log", "-1", "--format=%B", merge))["Teleo-Head"]
