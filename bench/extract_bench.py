@@ -1,6 +1,6 @@
 """Extraction pipeline throughput: worker processes against a simulated provider of fixed latency.
 
-    python bench/extract_bench.py [--latency 0.2] [--workers 1 2 4 8] [--per-worker 10]
+    python bench/extract_bench.py [--latency 0.5] [--workers 1 2 4 8] [--per-worker 10] [--repeat 3]
 
 For each worker count, a fresh git vault of `max(24, per_worker × workers)` tiny sources is
 extracted by `teleo.pipeline.extract_all` (real `extract_source`: context, grounding, lint
@@ -12,6 +12,12 @@ result or one grounded claim.
   is excluded; **share of ideal** = throughput ÷ (workers ÷ latency). PASS when ≥ 90 % at 8.
 - **engine overhead per source**: one worker, a zero-latency provider: steady time / sources
   (lease + extraction engine + commit + completion).
+
+The machine is shared, so each measurement is repeated (`--repeat`, default 3) and the median
+is reported, with every run's share beside it. The latency (default 0.5 s, the same for every
+worker count) is far below a real LLM call's (several seconds to a minute), so the share of
+ideal here is a lower bound for real use: the engine's fixed cost per source weighs less the
+slower the provider.
 """
 
 from __future__ import annotations
@@ -105,31 +111,44 @@ def measure(workers: int, n: int, latency: float) -> dict:
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median share of ideal."""
+    return sorted(runs, key=lambda r: r["share_of_ideal"])[len(runs) // 2]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--per-worker", type=int, default=10)
     parser.add_argument("--overhead-sources", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    rows = [measure(w, max(24, args.per_worker * w), args.latency) for w in args.workers]
-    overhead = measure(1, args.overhead_sources, 0.0)
+    repeat = max(1, args.repeat)
+    runs = {w: [measure(w, max(24, args.per_worker * w), args.latency) for _ in range(repeat)] for w in args.workers}
+    rows = [median_run(runs[w]) for w in args.workers]
+    overheads = [measure(1, args.overhead_sources, 0.0) for _ in range(repeat)]
+    overhead = sorted(overheads, key=lambda r: r["per_source_ms"])[len(overheads) // 2]
     best = max(args.workers)
     share = next(r["share_of_ideal"] for r in rows if r["workers"] == best)
     passed = share >= 0.9
     if args.json:
-        print(json.dumps({"latency_s": args.latency, "runs": rows, "overhead": overhead,
+        print(json.dumps({"latency_s": args.latency, "repeat": repeat, "runs": rows, "all_runs": runs,
+                          "overhead": overhead, "overhead_runs_ms": [r["per_source_ms"] for r in overheads],
                           "target": f">= 90% of ideal at {best} workers", "pass": passed}, indent=2))
     else:
-        print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()})")
-        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'src/s':>7} {'ideal':>6} {'share':>6}")
+        print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()}); "
+              f"median of {repeat} run(s) per row")
+        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'src/s':>7} {'ideal':>6} {'share':>6}  every run")
         for r in rows:
+            every = " ".join(f"{x['share_of_ideal'] * 100:.1f}%" for x in runs[r["workers"]])
             print(f"{r['workers']:>7} {r['sources']:>7} {r['startup_s']:>9.2f} {r['steady_s']:>8.2f} "
-                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}%")
+                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}%  {every}")
+        each = ", ".join(f"{r['per_source_ms']:.1f}" for r in overheads)
         print(f"engine overhead per source (1 worker, zero latency, {overhead['sources']} sources): "
-              f"{overhead['per_source_ms']:.1f} ms")
+              f"{overhead['per_source_ms']:.1f} ms (runs: {each})")
         print(f"{'PASS' if passed else 'FAIL'}: {share * 100:.1f}% of ideal at {best} workers (target ≥ 90%)")
     return 0 if passed else 1
 
