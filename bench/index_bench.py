@@ -136,9 +136,9 @@ def fts_alone(root: Path, repeat: int) -> dict:
 
     def run() -> None:
         db = sqlite3.connect(":memory:", isolation_level=None)
-        db.execute(f"CREATE VIRTUAL TABLE body USING fts5(body, tokenize='{TOKENIZER}')")
+        db.execute(f"CREATE VIRTUAL TABLE texts USING fts5(body, tokenize='{TOKENIZER}')")
         db.execute("BEGIN")
-        db.executemany("INSERT INTO body(rowid, body) VALUES (?, ?)", enumerate(texts))
+        db.executemany("INSERT INTO texts(rowid, body) VALUES (?, ?)", enumerate(texts))
         db.execute("COMMIT")
         db.close()
 
