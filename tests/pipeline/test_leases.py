@@ -28,6 +28,7 @@ def test_racing_threads_never_share_a_job(tmp_path):
             with lock:
                 taken.setdefault(job.source, []).append(f"t:{n}")
             assert own.complete(job.source, f"t:{n}", {"status": "null"})
+            time.sleep(0.001)  # let the other threads in (one thread could otherwise drain the table alone)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for t in threads:

@@ -256,6 +256,31 @@ def _run(
     outcome.error = None
 
 
+def warm_up(vault: Vault, base: str | None = None) -> None:
+    """Do, before the first job, the one-off work a first job would do: import the writer, the
+    gates and the grounding code, walk the base tip and build its resolver (kept for the jobs
+    that follow by `shared_tree_vault`), and lint one note. Workers call it before leasing, so
+    that their first jobs do not all pay it at once. Never raises."""
+    try:
+        from teleo.extract import dedupe, grounding, writer  # noqa: F401 - imports are the point
+        from teleo.extract.prompt import contract_schema
+        from teleo.gates import check
+
+        contract_schema()  # the JSON schema of the contract, generated once per process
+
+        repo = open_repository(vault.root)
+        if repo is None:
+            return
+        prefix = vault_prefix(repo, vault.root)
+        tree = shared_tree_vault(vault, repo, tip(repo, base_ref(repo, base)).tree, prefix=prefix)
+        paths = tree.markdown_paths()
+        tree.resolver  # noqa: B018 - built now, reused by every job on this tip
+        if paths:
+            check(tree, paths[:1])
+    except Exception:  # noqa: BLE001 - the first job will do it itself
+        pass
+
+
 def prompt_size(provider: Provider, request: ExtractionRequest) -> int:
     """Characters of the prompt an LLM gets for `request` (the provider's source budget applied)."""
     from teleo.extract.prompt import (

@@ -155,9 +155,11 @@ def warm_up(vault: Vault | None = None) -> None:
     if vault is not None:
         try:
             from teleo.extract.context import warm_index
+            from teleo.extract.job import warm_up as warm_extraction
 
             warm_index(vault)
-        except Exception:  # the first job will sync it itself
+            warm_extraction(vault)
+        except Exception:  # the first job will do it itself
             pass
 
 
