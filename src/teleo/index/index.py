@@ -132,7 +132,6 @@ class Index:
             self.db = store.connect(location)
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailable(f"cannot open the index at {location}: {exc}") from None
-        self._inode = _inode(location)
         self._known: dict[str, tuple[int, int, int]] | None = None
         self._known_generation = -1
         self._vectors: VectorCache | None = None  # loaded on the first semantic query
@@ -216,14 +215,10 @@ class Index:
         """
         with self._lock:
             started = time.perf_counter()
-            self._follow_replaced_file()
             stats = SyncStats(location=str(self.location))
             try:
-                if self._empty():
-                    plan, generation_before = self._build_fresh(stats, progress, embed)
-                else:
-                    with self._write() as db, _big_cache(db, rebuild or not self._checked):
-                        plan, generation_before = self._sync_into(db, stats, progress, embed, rebuild)
+                with self._write() as db, _big_cache(db, rebuild or not self._checked):
+                    plan, generation_before = self._sync_into(db, stats, progress, embed, rebuild)
             except BaseException:
                 self._known = None
                 raise
@@ -257,47 +252,6 @@ class Index:
             plan.generation += 1
             store.write_meta(db, {"generation": str(plan.generation)})
         return plan, generation_before
-
-    def _empty(self) -> bool:
-        """No table at all: a file nobody has built an index in yet."""
-        row = self._one("SELECT count(*) FROM sqlite_master")
-        return row is not None and row[0] == 0
-
-    def _build_fresh(self, stats: SyncStats, progress: Progress | None, embed: bool | None) -> tuple["_Plan", int]:
-        """The first build: into a temporary file without a write-ahead log (nothing to roll back
-        to: every page is new), renamed over the empty index file when complete. A build that is
-        killed leaves only the temporary file (removed by the next fresh build)."""
-        building = self.location.with_name(f"{self.location.name}.{os.getpid()}.building")
-        for stale in self.location.parent.glob(f"{self.location.name}.*.building"):
-            stale.unlink(missing_ok=True)
-        db = store.connect_for_build(building)
-        try:
-            db.execute("BEGIN")
-            plan, generation_before = self._sync_into(db, stats, progress, embed, True)
-            db.execute("COMMIT")
-            db.close()
-            self.db.close()
-            os.replace(building, self.location)
-            for suffix in ("-wal", "-shm"):  # the empty file's, which must not meet the new one
-                Path(str(self.location) + suffix).unlink(missing_ok=True)
-            self.db = store.connect(self.location)
-            self._inode = _inode(self.location)
-        except BaseException:
-            db.close()
-            building.unlink(missing_ok=True)
-            raise
-        return plan, generation_before
-
-    def _follow_replaced_file(self) -> None:
-        """Reconnect when another process replaced the index file (its fresh build) since we opened it."""
-        current = _inode(self.location)
-        if current is not None and current != self._inode:
-            self.db.close()
-            self.db = store.connect(self.location)
-            self._inode = current
-            self._known = None
-            self._vectors = None
-            self._facets = None
 
     def _apply(
         self, db: sqlite3.Connection, files: dict[str, tuple[int, int]], walk_ns: int,
@@ -1042,13 +996,6 @@ class _Titles:
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
 
 
 def _large_digest(size: int, mtime: int) -> bytes:

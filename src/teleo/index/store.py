@@ -151,18 +151,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def connect_for_build(path: Path) -> sqlite3.Connection:
-    """A new file for a first build: rollback journal in memory (a new file has no old pages to
-    save, so it costs nothing and savepoints still work), no syncs, one exclusive connection.
-    The caller renames it into place when complete; `connect` then switches it to WAL."""
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=MEMORY",
-                   "cache_size=-262144"):
-        db.execute(f"PRAGMA {pragma}")
-    return db
-
-
 def create(db: sqlite3.Connection) -> None:
     """Create the tables (statement by statement: `executescript` would commit an open transaction)."""
     for statement in SCHEMA.split(";\n"):
