@@ -101,7 +101,7 @@ class _Pieces:
     most pieces (words) repeat, so a cache answers them.
     """
 
-    CACHE_LIMIT = 500_000
+    CACHE_LIMIT = 200_000
 
     def __init__(self, tokenizer) -> None:
         import json
