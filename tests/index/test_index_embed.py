@@ -20,10 +20,8 @@ pytestmark = pytest.mark.skipif(MODEL is None, reason="embedding model unavailab
 
 
 def _reference_ids(texts: list[str]) -> list[list[int]]:
-    """The model tokenizer's ids (a copy without padding, as `embed` uses)."""
-    tokenizer = type(MODEL.tokenizer).from_str(MODEL.tokenizer.to_str())
-    tokenizer.no_padding()
-    return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+    """The model tokenizer's ids, one text at a time (no batch, no padding)."""
+    return [MODEL.tokenizer.encode(text, add_special_tokens=False).ids for text in texts]
 
 
 def _reference_vectors(texts: list[str]) -> np.ndarray:

@@ -93,15 +93,24 @@ class _Pieces:
 
     The tokenizer (Llama-style BPE) has no pre-tokenizer: it prepends `▁`, turns
     spaces into `▁` and runs BPE over the whole text, which is slow on long
-    texts. A BPE merge never joins a symbol ending in another character with one
-    starting with `▁` (checked on the merge table when the model loads; without
-    that guarantee, or when a text contains a special token's text, the
-    tokenizer itself is used), so the text splits before every `▁` that follows
-    another character into pieces tokenized independently — the same ids — and
-    most pieces (words) repeat, so a cache answers them.
+    texts. No vocabulary token has `▁` after another character, so no merge ever
+    joins a symbol ending in another character with one starting with `▁`
+    (checked when the model loads, with the normalizer and the absence of a
+    pre-tokenizer and of truncation; otherwise, or when a text contains a special
+    token's text, the tokenizer itself is used). So a text splits before every
+    `▁` that follows another character into pieces tokenized independently —
+    the same ids — and most pieces (words) repeat, so a cache answers them.
+    The model's own tokenizer is used; its batch padding is dropped by the
+    attention mask.
     """
 
     CACHE_LIMIT = 200_000
+    NORMALIZER = {
+        "type": "Sequence",
+        "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+        ],
+    }
 
     def __init__(self, tokenizer) -> None:
         import json
@@ -109,21 +118,17 @@ class _Pieces:
 
         self.tokenizer = tokenizer
         self.cache: dict[str, list[int]] = {}
-        spec = json.loads(tokenizer.to_str())
-        model = spec.get("model") or {}
-        normalizer = spec.get("normalizer") or {}
-        self.specials = [token["content"] for token in spec.get("added_tokens") or []]
-        merges = model.get("merges") or []
-        expected_normalizer = [
-            {"type": "Prepend", "prepend": "\u2581"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
-        ]
+        self.specials = [token.content for token in tokenizer.get_added_tokens_decoder().values()]
+        vocab = tokenizer.get_vocab()
+        self.space_id = vocab.get("\u2581")
         self.usable = (
-            model.get("type") == "BPE" and spec.get("pre_tokenizer") is None and not model.get("dropout")
-            and normalizer.get("type") == "Sequence" and normalizer.get("normalizers") == expected_normalizer
-            and "\u2581" in (model.get("vocab") or {})
-            and not any(_crosses(merge) for merge in merges)
+            type(tokenizer.model).__name__ == "BPE" and not getattr(tokenizer.model, "dropout", None)
+            and tokenizer.pre_tokenizer is None and tokenizer.truncation is None
+            and tokenizer.normalizer is not None
+            and json.loads(tokenizer.normalizer.__getstate__()) == self.NORMALIZER
+            and self.space_id is not None
+            and not any(_joins_a_space(token) for token in vocab)
         )
-        self.space_id = (model.get("vocab") or {}).get("\u2581")
         self.split = re.compile("\u2581+[^\u2581]*").findall
 
     def ids(self, texts: list[str]) -> list[list[int]]:
@@ -156,38 +161,44 @@ class _Pieces:
         groups = [pieces[i : i + group] for i in range(0, len(pieces), group)]
         texts = ["".join(chunk)[1:] for chunk in groups]
         for chunk, encoding in zip(groups, self.tokenizer.encode_batch(texts, add_special_tokens=False)):
+            real = np.array(encoding.attention_mask, dtype=bool)  # the batch's padding is not ours
+            ids = np.array(encoding.ids, dtype=np.int64)[real].tolist()
             starts = np.cumsum([len(piece) for piece in chunk]) - 1  # raw offset where piece k+1 starts
-            token_starts = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)[:, 0]
+            token_starts = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)[real, 0]
             owner = np.searchsorted(starts, token_starts, side="right")  # the piece each token belongs to
             ends = np.cumsum(np.bincount(owner, minlength=len(chunk))).tolist()
-            ids = encoding.ids
             begin = 0
             for piece, end in zip(chunk, ends):
                 cache[piece] = ids[begin:end]
                 begin = end
 
     def _plain(self, texts: list[str]) -> list[list[int]]:
+        """The tokenizer's own ids, without the batch's padding."""
         if not texts:
             return []
-        return [encoding.ids for encoding in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+        return [
+            [token for token, real in zip(encoding.ids, encoding.attention_mask) if real]
+            for encoding in self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        ]
 
 
-def _crosses(merge) -> bool:
-    left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
-    return not left.endswith("\u2581") and right.startswith("\u2581")
+def _joins_a_space(token: str) -> bool:
+    """A token with `▁` after another character: a merge across a piece boundary."""
+    index = token.find("\u2581", 1)
+    while index > 0:
+        if token[index - 1] != "\u2581":
+            return True
+        index = token.find("\u2581", index + 1)
+    return False
 
 
 _PIECES: dict[int, _Pieces] = {}
 
 
 def _pieces(model) -> _Pieces:
-    """One `_Pieces` per loaded model, over a copy of its tokenizer without padding."""
+    """One `_Pieces` per loaded model."""
     found = _PIECES.get(id(model))
     if found is None:
         with _lock:
-            own = model.tokenizer  # a `tokenizers.Tokenizer` (wordllama's dependency)
-            tokenizer = type(own).from_str(own.to_str())  # a copy: the model's own keeps its padding
-            tokenizer.no_padding()
-            tokenizer.no_truncation()
-            found = _PIECES[id(model)] = _Pieces(tokenizer)
+            found = _PIECES[id(model)] = _Pieces(model.tokenizer)
     return found
