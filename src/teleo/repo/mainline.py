@@ -32,6 +32,7 @@ import os
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Literal
 
 import pygit2
@@ -48,7 +49,9 @@ from teleo.repo.branches import (
     write_commit,
 )
 
-MAX_ATTEMPTS = 50
+MAX_ATTEMPTS = 200
+STALE_LOCK_S = 5.0
+"""A ref lock file older than this was left by a killed process (see `clear_stale_lock`)."""
 SYNC_DEPTH = 200
 """How far back `sync_worktree` looks for the commit the index matches."""
 TRAILER_PROPOSAL = "Teleo-Proposal"
@@ -85,7 +88,37 @@ def short_branch(ref: str) -> str:
 
 
 def _move(repo: pygit2.Repository, ref: str, new: str, old: str, reason: str) -> None:
-    update_branch(repo, short_branch(ref), new, old, reason=reason)
+    """The compare-and-swap; a ref locked by another writer counts as a lost swap (the caller retries)."""
+    try:
+        update_branch(repo, short_branch(ref), new, old, reason=reason)
+    except BranchConflict:
+        raise
+    except (OSError, BranchError) as exc:
+        lock = Path(repo.path) / f"{ref}.lock"
+        if not lock.exists():
+            raise BranchError(f"cannot move {short_branch(ref)}: {exc}") from None
+        clear_stale_lock(lock)
+        raise BranchConflict(f"{short_branch(ref)} is locked by another writer") from None
+
+
+def clear_stale_lock(lock: Path) -> bool:
+    """Remove a ref's lock file left by a killed process (older than `STALE_LOCK_S`); True when removed.
+
+    A live writer holds a ref lock for well under a millisecond (create, write
+    forty bytes, rename), so a lock this old has no owner left: git never
+    removes one by itself, and every later write to the ref would fail.
+    """
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < STALE_LOCK_S:
+        return False
+    try:
+        lock.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str) -> MergeResult:
@@ -152,7 +185,7 @@ def delete_branch(repo: pygit2.Repository, branch: str, expected: str) -> bool:
 
 
 def _pause(attempt: int) -> None:
-    time.sleep(min(0.2, 0.005 * attempt))
+    time.sleep(min(0.1, 0.005 * attempt))
 
 
 def trailers(message: str) -> dict[str, str]:

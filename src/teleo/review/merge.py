@@ -41,6 +41,7 @@ from teleo.repo.mainline import (
     TRAILER_HEAD,
     TRAILER_PROPOSAL,
     MergeConflict,
+    WorktreeSync,
     commit_onto,
     delete_branch,
     merge_into,
@@ -252,7 +253,10 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
     report = MergeReport()
     report.cleaned = clean_merged(repo)
     for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
-        outcome = merge_proposal(vault, branch, cascade=cascade)
+        try:
+            outcome = merge_proposal(vault, branch, cascade=cascade)
+        except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
+            outcome = MergeOutcome(branch=branch, status="failed", reasons=[f"{type(exc).__name__}: {exc}"])
         report.merges.append(outcome)
         if on_merge is not None:
             on_merge(outcome)
@@ -264,7 +268,10 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
         for merge in pending_cascades(repo, ref, CASCADE_LOOKBACK):
             if merge not in done:
                 report.cascades.append(run_cascade(vault, repo, ref, vault_prefix(repo, vault.root), merge))
-    synced = sync_worktree(repo, ref)
+    try:
+        synced = sync_worktree(repo, ref)
+    except Exception as exc:  # noqa: BLE001 - the merges stand; the working tree is caught up next time
+        synced = WorktreeSync(status="refused", message=f"working tree not updated: {exc}")
     report.worktree = synced.message or synced.status
     if index and synced.status in ("updated", "current") and (report.merged or report.cascades):
         report.index = _sync_index(vault)
