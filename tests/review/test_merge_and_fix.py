@@ -195,3 +195,27 @@ def test_a_model_review_is_validated_repaired_ledgered_and_stored(tmp_path):
     assert [c.purpose for c in calls][:2] == ["review", "review-repair"] and not calls[0].ok
     assert outcome.tokens == sum(c.prompt_tokens + c.completion_tokens for c in calls)
     assert merge_proposal(vault, "extract/audit").status == "not_ready"
+
+
+def test_a_merge_is_never_built_on_a_tip_nobody_judged(tmp_path):
+    from teleo.repo.mainline import MainMoved
+
+    vault = make_review_vault(tmp_path / "v")
+    first, second = proposals(vault, 2)
+    repo = open_repository(vault.root)
+    judged = git(vault.root, "rev-parse", "main").strip()
+    merge_into(repo, "refs/heads/main", str(repo.references[f"refs/heads/{first}"].target), "Merge one\n")
+    with pytest.raises(MainMoved):
+        merge_into(repo, "refs/heads/main", str(repo.references[f"refs/heads/{second}"].target), "Merge two\n",
+                   judged=judged)
+
+
+def test_near_duplicate_proposals_cannot_both_merge(tmp_path):
+    vault = make_review_vault(tmp_path / "v")
+    twin = NEW_TITLE.replace("does", "do")
+    make_proposal(vault, "extract/one", {CLAIM: claim_text()})
+    make_proposal(vault, "extract/two", {f"domains/ai-alignment/{twin}.md": claim_text(twin)})
+    assert [review(vault, b).status for b in ("extract/one", "extract/two")] == ["approved", "approved"]
+    report = merge_all(vault)
+    assert [m.status for m in report.merges] == ["merged", "not_ready"]
+    assert any("duplicate" in reason for reason in report.merges[1].reasons)

@@ -121,13 +121,23 @@ def clear_stale_lock(lock: Path) -> bool:
     return True
 
 
-def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str) -> MergeResult:
-    """Merge the commit `head` into `ref` with a merge commit (compare-and-swap, retried)."""
+class MainMoved(BranchConflict):
+    """`ref` is no longer at the commit the caller judged the merge against."""
+
+
+def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, judged: str | None = None) -> MergeResult:
+    """Merge the commit `head` into `ref` with a merge commit (compare-and-swap, retried).
+
+    With `judged` (the tip the caller checked the proposal against), a tip that moved raises
+    `MainMoved` instead of merging onto something nobody checked; the caller judges again.
+    """
     head_commit = repo[head]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         base = tip(repo, ref)
         if base.id == head_commit.id or repo.descendant_of(base.id, head_commit.id):
             return MergeResult(status="already", commit=str(base.id), old=str(base.id), attempts=attempt)
+        if judged is not None and str(base.id) != judged:
+            raise MainMoved(f"{short_branch(ref)} moved to {str(base.id)[:12]} after the proposal was judged")
         index = repo.merge_commits(base, head_commit)
         if index.conflicts is not None:
             paths = sorted({(entry.path) for triple in index.conflicts for entry in triple if entry is not None})
@@ -298,6 +308,6 @@ def _env() -> dict[str, str]:
 
 
 __all__ = [
-    "MergeConflict", "MergeResult", "WorktreeSync", "ZERO", "checked_out", "commit_onto", "delete_branch",
+    "MainMoved", "MergeConflict", "MergeResult", "WorktreeSync", "ZERO", "checked_out", "commit_onto", "delete_branch",
     "merge_into", "pending_cascades", "sync_worktree", "trailers",
 ]

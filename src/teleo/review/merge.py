@@ -8,7 +8,9 @@ verdict **on the head commit** (from `teleo.repo.verdicts`) is `approve`. A
 proposer's own verdict is never among the required ones.
 
 `merge_proposal(vault, branch)`: when `decide` says ready, a merge commit on
-main by compare-and-swap (`teleo.repo.mainline.merge_into`), the branch
+main by compare-and-swap (`teleo.repo.mainline.merge_into`) onto exactly the
+tip the gates judged — if main moved meanwhile, the proposal is judged again
+on the new tip (so two proposals adding the same claim cannot both pass) — the branch
 deleted (compare-and-swap on its head), then the cascade for the files the
 merge changed, committed on main as one `cascade: …` commit with trailers
 `Cascade-Of: <merge>` and `Pentagon-Agent: <Evaluator> <id>`.
@@ -40,6 +42,7 @@ from teleo.repo.mainline import (
     TRAILER_CASCADE,
     TRAILER_HEAD,
     TRAILER_PROPOSAL,
+    MainMoved,
     MergeConflict,
     WorktreeSync,
     commit_onto,
@@ -56,6 +59,8 @@ from teleo.review.selection import select_reviewers
 from teleo.vault import Vault
 
 CASCADE_LOOKBACK = 30
+MAX_JUDGEMENTS = 100
+"""How often a merge is judged again because main moved under it before giving up."""
 
 
 class MergeDecision(BaseModel):
@@ -142,27 +147,34 @@ def merge_message(view: ProposalView, decision: MergeDecision) -> str:
 
 
 def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True) -> MergeOutcome:
-    try:
-        view = load_view(vault, branch)
-    except ReviewError as exc:
-        return MergeOutcome(branch=branch, status="failed", reasons=[str(exc)])
-    outcome = MergeOutcome(branch=view.branch, head=view.head_id, status="not_ready")
-    if is_merged(view.repo, view.head, view.main):
-        outcome.status = "already"
-        delete_branch(view.repo, view.branch, view.head_id)
-        return outcome
-    decision = decide(view)
-    if not decision.ready:
-        outcome.reasons = decision.reasons
-        return outcome
-    try:
-        result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision))
-    except MergeConflict as exc:
-        outcome.status, outcome.reasons = "conflict", [str(exc)]
-        return outcome
-    except BranchError as exc:
-        outcome.status, outcome.reasons = "failed", [str(exc)]
-        return outcome
+    """Judge the proposal against main's tip and merge it onto exactly that tip; judge again if main moved."""
+    for _ in range(MAX_JUDGEMENTS):
+        try:
+            view = load_view(vault, branch)
+        except ReviewError as exc:
+            return MergeOutcome(branch=branch, status="failed", reasons=[str(exc)])
+        outcome = MergeOutcome(branch=view.branch, head=view.head_id, status="not_ready")
+        if is_merged(view.repo, view.head, view.main):
+            outcome.status = "already"
+            delete_branch(view.repo, view.branch, view.head_id)
+            return outcome
+        decision = decide(view)
+        if not decision.ready:
+            outcome.reasons = decision.reasons
+            return outcome
+        try:
+            result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision), judged=str(view.main.id))
+        except MainMoved:
+            continue
+        except MergeConflict as exc:
+            outcome.status, outcome.reasons = "conflict", [str(exc)]
+            return outcome
+        except BranchError as exc:
+            outcome.status, outcome.reasons = "failed", [str(exc)]
+            return outcome
+        break
+    else:
+        return MergeOutcome(branch=branch, status="failed", reasons=[f"main kept moving ({MAX_JUDGEMENTS} judgements)"])
     outcome.status, outcome.commit = result.status, result.commit
     delete_branch(view.repo, view.branch, view.head_id)
     if result.status != "merged":
