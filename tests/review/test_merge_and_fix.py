@@ -213,9 +213,10 @@ def test_a_merge_is_never_built_on_a_tip_nobody_judged(tmp_path):
 def test_near_duplicate_proposals_cannot_both_merge(tmp_path):
     vault = make_review_vault(tmp_path / "v")
     twin = NEW_TITLE.replace("does", "do")
-    make_proposal(vault, "extract/one", {CLAIM: claim_text()})
-    make_proposal(vault, "extract/two", {f"domains/ai-alignment/{twin}.md": claim_text(twin)})
-    assert [review(vault, b).status for b in ("extract/one", "extract/two")] == ["approved", "approved"]
-    report = merge_all(vault)
+    message = "theseus: add an audit claim\n\nPentagon-Agent: Theseus <HEADLESS>\n"  # no source to update
+    make_proposal(vault, "theseus/one", {CLAIM: claim_text()}, message=message)
+    make_proposal(vault, "theseus/two", {f"domains/ai-alignment/{twin}.md": claim_text(twin)}, message=message)
+    assert [review(vault, b).status for b in ("theseus/one", "theseus/two")] == ["approved", "approved"]
+    report = merge_all(vault, ["theseus/one", "theseus/two"])
     assert [m.status for m in report.merges] == ["merged", "not_ready"]
     assert any("duplicate" in reason for reason in report.merges[1].reasons)
