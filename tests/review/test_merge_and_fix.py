@@ -220,3 +220,25 @@ def test_near_duplicate_proposals_cannot_both_merge(tmp_path):
     report = merge_all(vault, ["theseus/one", "theseus/two"])
     assert [m.status for m in report.merges] == ["merged", "not_ready"]
     assert any("duplicate" in reason for reason in report.merges[1].reasons)
+
+
+def test_a_model_fix_is_guarded_and_committed(tmp_path):
+    vault = make_review_vault(tmp_path / "v")
+    make_proposal(vault, "extract/audit", good_files())
+    findings = {"verdict": "request_changes", "text": "Say which months.",
+                "findings": [{"path": CLAIM, "criterion": "evidence", "severity": "blocking", "message": "name the months"}]}
+    fixed_text = claim_text(extra=" The audit ran from January to June.")
+    bad = {"files": {CLAIM: fixed_text.replace("created: 2026-04-02", "created: 2020-01-01")}}
+    reviewer, _ = model_reviewer([findings, bad])
+    outcome = review(vault, "extract/audit", reviewer=reviewer, reviewers=["leo"], max_fixes=1)
+    assert outcome.status == "changes_requested" and not outcome.fixes
+    assert "changes `created`" in outcome.message
+
+    good = {"files": {CLAIM: fixed_text}}
+    approve = {"verdict": "approve", "text": "Fine now.", "findings": []}
+    reviewer, _ = model_reviewer([findings, good, approve])
+    outcome = review(vault, "extract/audit", reviewer=reviewer, reviewers=["leo"], max_fixes=1, again=True)
+    assert len(outcome.fixes) == 1 and outcome.status == "blocked"  # leo approves the new head; rio has not reviewed it
+    assert [v.verdict for v in outcome.verdicts if v.reviewer == "leo"] == ["approve"]
+    assert git(vault.root, "show", f"extract/audit:{CLAIM}") == fixed_text
+    assert "Pentagon-Agent: Auto-Fix <HEADLESS>" in git(vault.root, "log", "-1", "--format=%B", "extract/audit")

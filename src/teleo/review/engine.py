@@ -81,7 +81,8 @@ def review(
         outcome.verdicts = sorted(verdicts_for(view.repo, view.head_id).values(), key=lambda v: v.reviewer)
         if status != "changes_requested" or round_number > max_fixes:
             break
-        fixed = fix_proposal(view, findings, round_number=round_number)
+        fixed = fix_proposal(view, findings, round_number=round_number, provider=getattr(reviewer, "provider", None))
+        _account(outcome, fixed.calls)
         if fixed.commit is None:
             outcome.message += ("; " if outcome.message else "") + "the fixer found nothing safe to change" + (
                 f" ({'; '.join(fixed.refused[:3])})" if fixed.refused else "")
