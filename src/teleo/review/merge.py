@@ -315,6 +315,6 @@ def _sync_index(vault: Vault) -> str:
         fresh = Vault(vault.root, vault.config)
         with Index.open(fresh) as index:
             stats = index.sync()
-        return f"index synced ({getattr(stats, 'changed', '')})".replace(" ()", "")
+        return f"index synced: {stats.added} added, {stats.updated} updated, {stats.removed} removed"
     except Exception as exc:  # noqa: BLE001 - the index is derived; a failure only costs a later rebuild
         return f"index not synced: {type(exc).__name__}: {exc}"
