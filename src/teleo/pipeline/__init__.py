@@ -4,7 +4,7 @@ Entry points
 ------------
 - `extract_all(vault, sources=None, *, workers, limit, provider, model, provider_factory, settings,
   on_progress) -> ExtractReport` — one job per unprocessed source, run by `workers` processes.
-- `run(vault, stages=("ingest", "extract"), workers=None, *, ingest_paths=(), domain=None, ...)
+- `run(vault, stages=STAGES, workers=None, *, ingest_paths=(), domain=None, ...)
   -> RunReport` — ingest the given files, extract, review and merge (inbox to main; `stages` stops earlier).
 
 Design
