@@ -40,6 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vault", type=Path, default=REPO / "examples" / "sample-vault", help="vault to serve (copied first)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots", help="folder for the PNGs")
+    parser.add_argument("--no-run", action="store_true", help="photograph the vault as it is, without `teleo run` first")
     args = parser.parse_args()
     problem = _missing_browser()
     if problem:
@@ -51,6 +52,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="teleo-shots-") as tmp:
         vault = _git_copy(args.vault, Path(tmp) / "vault")
+        if not args.no_run:
+            _run_pipeline(vault)
         with _served(vault, Path(tmp) / "serve.log") as base:
             for path in _photograph(base, args.out):
                 print(path)
@@ -73,6 +76,13 @@ def _git_copy(source: Path, target: Path) -> Path:
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "snapshot for screenshots"]):
         subprocess.run(["git", "-C", str(target), *command], check=True, env=env)
     return target
+
+
+def _run_pipeline(vault: Path) -> None:
+    """`teleo run` offline first, so the pages show merges, verdicts and flags."""
+    command = [sys.executable, "-c", "from teleo.cli.app import main; main()", "run", "--format", "json"]
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(command, cwd=vault, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def _free_port() -> int:
