@@ -219,6 +219,17 @@ def search_latency(index, queries: list[str], repeat: int) -> dict:
     return result
 
 
+def stop_search_thread() -> None:
+    """Stop the index's search thread, so the next vault's cold build may fork its workers as a
+    fresh `teleo index` would (a build forks only when no other thread runs)."""
+    import teleo.index.index as index_module
+
+    with index_module._POOL_LOCK:
+        if index_module._POOL is not None:
+            index_module._POOL.shutdown(wait=True)
+            index_module._POOL = None
+
+
 def export_time(root: Path, repeat: int) -> dict:
     from teleo.export import export_graph
     from teleo.vault import Vault
@@ -274,6 +285,7 @@ def bench_vault(name: str, root: Path, args, *, cold: str = "measure", cold_repe
     row["queries_sample"] = queries[:5]
     row["search"] = search_latency(index, queries, args.repeat)
     index.close()
+    stop_search_thread()
     export_repeat = 1 if row["files"] > 50_000 else args.repeat
     log(f"[{name}] export ×{export_repeat}")
     row["export"] = export_time(root, export_repeat)
