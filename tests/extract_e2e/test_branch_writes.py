@@ -69,3 +69,27 @@ def test_update_branch_is_compare_and_swap(tmp_path):
         update_branch(repo, "extract/gone", second, first)  # expected to exist
     log = subprocess.run(["git", "-C", repo.workdir, "reflog", "show", "extract/b"], capture_output=True, text=True).stdout
     assert "teleo: one" in log
+
+
+def test_a_stale_lock_of_a_killed_worker_is_cleared_a_fresh_one_is_not(tmp_path):
+    import os
+    import time
+
+    repo, parent = _repo(tmp_path)
+    commit = write_commit(repo, parent, {"b.md": b"1\n"}, "one\n")
+    lock = tmp_path / "r" / ".git" / "refs" / "heads" / "extract" / "b.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    with pytest.raises(BranchError):
+        update_branch(repo, "extract/b", commit, None)  # a live writer may hold it: refused, lock kept
+    assert lock.exists()
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    update_branch(repo, "extract/b", commit, None)  # left by a killed worker: cleared, then swapped
+    assert str(repo.references["refs/heads/extract/b"].target) == commit and not lock.exists()
+    main_lock = tmp_path / "r" / ".git" / "refs" / "heads" / "main.lock"
+    main_lock.write_text("")
+    os.utime(main_lock, (old, old))
+    with pytest.raises(BranchError):
+        update_branch(repo, "main", commit, str(parent.id))  # never for main
+    assert main_lock.exists()

@@ -291,6 +291,40 @@ def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str 
     """
     if not valid_branch(branch):
         raise BranchError(f"invalid branch name {branch!r}")
+    try:
+        _swap(repo, branch, new, expected, reason)
+    except BranchError as exc:
+        if isinstance(exc, BranchConflict) or not _clear_stale_lock(repo, branch):
+            raise
+        _swap(repo, branch, new, expected, reason)  # once more, the dead worker's lock gone
+
+
+STALE_LOCK_S = 2.0
+"""A proposal ref's lock file older than this was left by a killed process: the swap holds it for
+microseconds, and the job's lease means no other worker updates that ref meanwhile."""
+
+
+def _clear_stale_lock(repo: pygit2.Repository, branch: str) -> bool:
+    """Remove `refs/heads/<branch>.lock` when it is an `extract/*` ref's and older than STALE_LOCK_S.
+
+    A worker SIGKILLed between creating the lock and renaming it into place leaves the lock
+    behind, and every later update of that ref would fail; only proposal refs, which a job
+    updates under its lease, are cleared this way (never `main`).
+    """
+    if not branch.startswith(EXTRACT_PREFIX):
+        return False
+    lock = Path(repo.path) / "refs" / "heads" / f"{branch}.lock"
+    try:
+        age = dt.datetime.now().timestamp() - lock.stat().st_mtime
+        if age < STALE_LOCK_S:
+            return False
+        lock.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _swap(repo: pygit2.Repository, branch: str, new: str, expected: str | None, reason: str) -> None:
     ref = f"refs/heads/{branch}"
     message = _one_line(reason)[:200] if reason else None
     target = pygit2.Oid(hex=new)
@@ -307,7 +341,7 @@ def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str 
         current.set_target(target, message) if message else current.set_target(target)
     except BranchError:
         raise
-    except (pygit2.GitError, ValueError) as exc:  # AlreadyExistsError is a GitError (and a ValueError)
+    except (pygit2.GitError, ValueError, OSError) as exc:  # AlreadyExistsError: GitError + ValueError; a held lock: OSError
         now = branch_head(repo, branch)
         if expected is None and now is not None:
             raise BranchConflict(f"{branch} already exists (at {now[:12]})") from None
