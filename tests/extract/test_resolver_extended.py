@@ -15,11 +15,15 @@ def test_extended_resolves_like_a_fresh_resolver():
     for target in TARGETS:
         for origin in ("c/x.md", "domains/d1/x.md", ""):
             assert extended.resolve(target, origin) == fresh.resolve(target, origin), (target, origin)
+    for target in ("a brand new cla", "claim numbr 7", "sme", "nothing like it at all"):
+        assert extended.suggest(target) == fresh.suggest(target), target
     assert extended.titles() == fresh.titles()
     assert extended.duplicates() == fresh.duplicates()
 
 
 def test_extended_leaves_the_original_alone():
     base = LinkResolver(BASE)
+    before = (dict(base.titles()), list(base._sorted_norms))
     base.extended(ADDED)
     assert not base.resolve("a brand new claim", "c/x.md").resolved
+    assert (dict(base.titles()), list(base._sorted_norms)) == before

@@ -102,24 +102,32 @@ class LinkResolver:
         """A resolver over this one's paths plus `paths`, as if built from all of them.
 
         Cheaper than building anew when a few files join a large vault (a proposal's new
-        notes over the base tree): the tables are copied, the new paths inserted in order.
+        notes over the base tree): the tables are copied shallowly and only the lists the new
+        paths go into are copied (copy on write), so this resolver is never changed.
         """
         other = LinkResolver(())
-        other._by_stem = defaultdict(list, {k: list(v) for k, v in self._by_stem.items()})
-        other._by_fold = defaultdict(list, {k: list(v) for k, v in self._by_fold.items()})
-        other._by_norm = defaultdict(list, {k: list(v) for k, v in self._by_norm.items()})
+        other._by_stem = defaultdict(list, self._by_stem)
+        other._by_fold = defaultdict(list, self._by_fold)
+        other._by_norm = defaultdict(list, self._by_norm)
         other._by_path = dict(self._by_path)
+        other._sorted_norms = self._sorted_norms
+        norms_copied = False
         for path in sorted(set(paths)):
-            key = path[:-3].casefold() if path.endswith(".md") else path.casefold()
             stem = PurePosixPath(path).stem
             if path in other._by_stem.get(stem, ()):
                 continue  # known already
-            bisect.insort(other._by_stem[stem], path)
-            bisect.insort(other._by_fold[stem.casefold()], path)
-            bisect.insort(other._by_norm[normalise_title(stem)], path)
+            norm = normalise_title(stem)
+            for table, key in ((other._by_stem, stem), (other._by_fold, stem.casefold()), (other._by_norm, norm)):
+                entries = list(table.get(key, ()))
+                bisect.insort(entries, path)
+                table[key] = entries
+            if len(other._by_norm[norm]) == 1:  # a new normalised title
+                if not norms_copied:
+                    other._sorted_norms, norms_copied = list(other._sorted_norms), True
+                bisect.insort(other._sorted_norms, norm)
+            key = path[:-3].casefold() if path.endswith(".md") else path.casefold()
             if key not in other._by_path or other._by_path[key] < path:
                 other._by_path[key] = path  # the later path in sorted order wins, as in __init__
-        other._sorted_norms = sorted(other._by_norm)
         return other
 
     def titles(self) -> dict[str, list[str]]:
