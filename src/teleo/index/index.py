@@ -1097,7 +1097,7 @@ def _worker_count() -> int:
 
 
 def _worker_start() -> None:
-    # The tokenizer's thread pool does not survive a fork; say so once, quietly, instead of a warning per worker.
+    # The tokenizer's thread pool does not survive a fork: tokenize on one thread here (and print no warning about it).
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
