@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     repeat = max(1, args.repeat)
+    load_before = os.getloadavg()[0]  # the machine is shared: other work slows every figure below
     runs = {w: [measure(w, max(24, args.per_worker * w), args.latency) for _ in range(repeat)] for w in args.workers}
     rows = [median_run(runs[w]) for w in args.workers]
     overheads = [measure(1, args.overhead_sources, 0.0) for _ in range(repeat)]
@@ -198,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                           "corpus_overhead": on_corpus,
                           "target": f">= 90% of ideal at {best} workers", "pass": passed}, indent=2))
     else:
-        print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()}); "
-              f"median of {repeat} run(s) per row")
+        print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()}; load average "
+              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after); median of {repeat} run(s) per row")
         print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'src/s':>7} {'ideal':>6} {'share':>6}  every run")
         for r in rows:
             every = " ".join(f"{x['share_of_ideal'] * 100:.1f}%" for x in runs[r["workers"]])
