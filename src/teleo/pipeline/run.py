@@ -313,7 +313,15 @@ def _commit_drop(vault: Vault, dropped: str, archived: str | None, status: str) 
         return None
     name = PurePosixPath(archived or dropped).name
     verb = "archive" if status == "archived" else "drop duplicate of"
-    return repo.commit(paths, f"ingest: {verb} {name}\n\n- From: {dropped}\n")
+    message = f"ingest: {verb} {name}\n\n- From: {dropped}\n"
+    from teleo.repo.branches import base_ref, open_repository
+    from teleo.repo.mainline import commit_worktree
+
+    git = open_repository(vault.root)
+    if git is None:
+        return repo.commit(paths, message)
+    # excluded from merges by another run, so the commit cannot undo one (see mainline.main_writer)
+    return commit_worktree(git, base_ref(git), lambda: repo.commit(paths, message))
 
 
 def _has_change(repo: Any, path: str) -> bool:

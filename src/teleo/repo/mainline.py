@@ -30,6 +30,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,7 +91,8 @@ def short_branch(ref: str) -> str:
 def _move(repo: pygit2.Repository, ref: str, new: str, old: str, reason: str) -> None:
     """The compare-and-swap; a ref locked by another writer counts as a lost swap (the caller retries)."""
     try:
-        update_branch(repo, short_branch(ref), new, old, reason=reason)
+        with main_writer(repo, ref):
+            update_branch(repo, short_branch(ref), new, old, reason=reason)
     except BranchConflict:
         raise
     except (OSError, BranchError) as exc:
@@ -231,17 +233,56 @@ def pending_cascades(repo: pygit2.Repository, ref: str, depth: int = 30) -> list
 # -- the working tree ---------------------------------------------------------------------
 
 
+_held = threading.local()
+
+
 @contextmanager
 def _worktree_lock(repo: pygit2.Repository) -> Iterator[None]:
-    """One Teleo process at a time updates the working tree (released by the OS if the process dies)."""
+    """One writer at a time moves a checked-out main or its working tree (released by the OS if the process dies).
+
+    Re-entrant within a thread; other threads and processes wait.
+    """
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
     path = os.path.join(repo.path, "teleo-worktree.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.depth = 1
         yield
     finally:
+        _held.depth = 0
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextmanager
+def main_writer(repo: pygit2.Repository, ref: str) -> Iterator[None]:
+    """Held around every move of `ref` when it is checked out, and around a `git commit` on it.
+
+    A `git commit` builds its tree from the index; if another process moved main
+    between the index's catch-up and the commit, the commit would silently undo
+    that change. Ref moves by compare-and-swap (`_move`) and working-tree commits
+    (`commit_worktree`) therefore exclude each other with this lock.
+    """
+    if checked_out(repo, ref):
+        with _worktree_lock(repo):
+            yield
+    else:
+        yield
+
+
+def commit_worktree(repo: pygit2.Repository, ref: str, commit) -> object:
+    """Catch the working tree up with `ref`, then call `commit()` (a `git commit` on it), under `main_writer`."""
+    with main_writer(repo, ref):
+        sync_worktree(repo, ref)
+        return commit()
 
 
 def checked_out(repo: pygit2.Repository, ref: str) -> bool:
@@ -308,6 +349,6 @@ def _env() -> dict[str, str]:
 
 
 __all__ = [
-    "MainMoved", "MergeConflict", "MergeResult", "WorktreeSync", "ZERO", "checked_out", "commit_onto", "delete_branch",
+    "MainMoved", "MergeConflict", "commit_worktree", "main_writer", "MergeResult", "WorktreeSync", "ZERO", "checked_out", "commit_onto", "delete_branch",
     "merge_into", "pending_cascades", "sync_worktree", "trailers",
 ]
