@@ -242,3 +242,19 @@ def test_a_model_fix_is_guarded_and_committed(tmp_path):
     assert [v.verdict for v in outcome.verdicts if v.reviewer == "leo"] == ["approve"]
     assert git(vault.root, "show", f"extract/audit:{CLAIM}") == fixed_text
     assert "Pentagon-Agent: Auto-Fix <HEADLESS>" in git(vault.root, "log", "-1", "--format=%B", "extract/audit")
+
+
+def test_a_working_tree_commit_never_undoes_a_merge_it_has_not_seen(tmp_path):
+    from teleo.repo import Repo
+    from teleo.repo.mainline import commit_worktree
+
+    vault = make_review_vault(tmp_path / "v")
+    (branch,) = proposals(vault, 1)
+    repo = open_repository(vault.root)
+    merge_into(repo, "refs/heads/main", str(repo.references[f"refs/heads/{branch}"].target), "Merge one\n")
+    # the working tree and index still show the old main; a note is dropped and committed with git
+    (vault.root / "inbox/archive/new-note.md").write_text("# new\n")
+    commit_worktree(repo, "refs/heads/main", lambda: Repo(vault.root).commit(["inbox/archive/new-note.md"], "ingest: new\n"))
+    files = main_files(vault.root)
+    assert f"domains/ai-alignment/{TITLES[0]}.md" in files and "inbox/archive/new-note.md" in files
+    assert git(vault.root, "status", "--porcelain") == ""
