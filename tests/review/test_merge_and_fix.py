@@ -244,7 +244,7 @@ def test_a_model_fix_is_guarded_and_committed(tmp_path):
     assert "Pentagon-Agent: Auto-Fix <HEADLESS>" in git(vault.root, "log", "-1", "--format=%B", "extract/audit")
 
 
-def test_a_working_tree_commit_never_undoes_a_merge_it_has_not_seen(tmp_path):
+def test_a_working_tree_commit_after_an_unseen_merge_leaves_the_tree_current(tmp_path):
     from teleo.repo import Repo
     from teleo.repo.mainline import commit_worktree
 

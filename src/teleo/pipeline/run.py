@@ -320,7 +320,7 @@ def _commit_drop(vault: Vault, dropped: str, archived: str | None, status: str) 
     git = open_repository(vault.root)
     if git is None:
         return repo.commit(paths, message)
-    # excluded from merges by another run, so the commit cannot undo one (see mainline.main_writer)
+    # the index caught up with main first, and no merge in between (see mainline.main_writer)
     return commit_worktree(git, base_ref(git), lambda: repo.commit(paths, message))
 
 

@@ -266,10 +266,12 @@ def _worktree_lock(repo: pygit2.Repository) -> Iterator[None]:
 def main_writer(repo: pygit2.Repository, ref: str) -> Iterator[None]:
     """Held around every move of `ref` when it is checked out, and around a `git commit` on it.
 
-    A `git commit` builds its tree from the index; if another process moved main
-    between the index's catch-up and the commit, the commit would silently undo
-    that change. Ref moves by compare-and-swap (`_move`) and working-tree commits
-    (`commit_worktree`) therefore exclude each other with this lock.
+    A `git commit -- <paths>` made while the index still shows an older main
+    leaves the index matching no commit (the newer merge's files read as staged
+    deletions, which a later `git commit -a` would turn into a real revert, and
+    which `sync_worktree` then refuses to touch). So a working-tree commit first
+    catches the index up, and ref moves by compare-and-swap (`_move`) and
+    working-tree commits (`commit_worktree`) exclude each other with this lock.
     """
     if checked_out(repo, ref):
         with _worktree_lock(repo):
