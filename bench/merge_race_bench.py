@@ -31,11 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "review"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from race import add_sources, make_source, race, teleo  # noqa: E402
+from race import add_sources, make_source, race, teleo
 
-from teleo.repo.branches import open_repository, tip, update_branch, write_commit  # noqa: E402
-from teleo.repo.mainline import merge_into  # noqa: E402
-from teleo.vault import Vault  # noqa: E402
+from teleo.repo.branches import open_repository, tip, update_branch, write_commit
+from teleo.repo.mainline import merge_into
+from teleo.vault import Vault
 
 SAMPLE = REPO / "examples" / "sample-vault"
 
@@ -82,7 +82,7 @@ def cas_merges(proposals: int, threads: int) -> None:
             results = []
             queue = list(heads) + (list(heads) if workers > 1 else [])
 
-            def work() -> None:
+            def work(root: Path = root, queue: list = queue, results: list = results) -> None:
                 local = open_repository(root)
                 while queue:
                     try:
@@ -100,7 +100,7 @@ def cas_merges(proposals: int, threads: int) -> None:
             elapsed = time.perf_counter() - started
             merged = [r for r in results if r.status == "merged"]
             log = subprocess.run(["git", "-C", str(root), "log", "--merges", "--format=%P", "main"], capture_output=True,
-                                 text=True).stdout.split("\n")
+                                 text=True, check=False).stdout.split("\n")
             on_main = sorted(line.split()[1] for line in log if line.strip())
             retries = sum(r.attempts - 1 for r in merged)
             print(f"  {label:<22} {len(merged)} merges in {elapsed:.2f} s = {len(merged) / elapsed:.0f} merges/s; "

@@ -22,29 +22,29 @@ from teleo.vault import Vault
 
 NOTES: list[tuple[str, str, str]] = [
     ("ai-alignment", "Lighthouse labs audit of chatbot refusals",
-     "Lighthouse Labs replayed nine thousand customer chats through three assistant versions and found that the newest version refused 14 percent fewer legitimate billing questions.\n"
-     "The auditors traced most refusals to a single overbroad rule about account numbers, which the vendor rewrote after the audit."),
+     ("Lighthouse Labs replayed nine thousand customer chats through three assistant versions and found that the newest version refused 14 percent fewer legitimate billing questions.\n"
+      "The auditors traced most refusals to a single overbroad rule about account numbers, which the vendor rewrote after the audit.")),
     ("health", "Northfield dialysis transport pilot",
-     "In the Northfield pilot, patients offered a booked taxi to dialysis missed 31 percent fewer sessions than patients left to arrange their own rides.\n"
-     "Savings on emergency admissions paid for the taxis within eleven months, according to the county's finance office."),
+     ("In the Northfield pilot, patients offered a booked taxi to dialysis missed 31 percent fewer sessions than patients left to arrange their own rides.\n"
+      "Savings on emergency admissions paid for the taxis within eleven months, according to the county's finance office.")),
     ("internet-finance", "Quarry exchange fee rebate study",
-     "When the Quarry exchange paid rebates to market makers on thinly traded pairs, quoted spreads narrowed by half within six weeks.\n"
-     "Spreads widened again within days of the rebate ending, suggesting the liquidity was rented rather than built."),
+     ("When the Quarry exchange paid rebates to market makers on thinly traded pairs, quoted spreads narrowed by half within six weeks.\n"
+      "Spreads widened again within days of the rebate ending, suggesting the liquidity was rented rather than built.")),
     ("ai-alignment", "Marsh county benefits triage model",
-     "Marsh County's benefits office let a scoring model reorder its appeal queue, and appeals from applicants over seventy waited twice as long as before.\n"
-     "Caseworkers noticed the pattern only after a local newspaper compared waiting times by age group."),
+     ("Marsh County's benefits office let a scoring model reorder its appeal queue, and appeals from applicants over seventy waited twice as long as before.\n"
+      "Caseworkers noticed the pattern only after a local newspaper compared waiting times by age group.")),
     ("health", "Ridgeway pharmacy blister packs",
-     "Ridgeway pharmacies that switched elderly customers to weekly blister packs recorded a drop of one fifth in medication-related falls over two winters.\n"
-     "Pharmacists said the packs mattered less than the weekly conversation that came with collecting them."),
+     ("Ridgeway pharmacies that switched elderly customers to weekly blister packs recorded a drop of one fifth in medication-related falls over two winters.\n"
+      "Pharmacists said the packs mattered less than the weekly conversation that came with collecting them.")),
     ("internet-finance", "Tallow cooperative stablecoin payroll",
-     "The Tallow growers' cooperative paid seasonal pickers in a dollar stablecoin and cut remittance fees from nine percent to under one percent.\n"
-     "Pickers without smartphones relied on a cooperative clerk to cash out, which recreated a bottleneck the scheme meant to remove."),
+     ("The Tallow growers' cooperative paid seasonal pickers in a dollar stablecoin and cut remittance fees from nine percent to under one percent.\n"
+      "Pickers without smartphones relied on a cooperative clerk to cash out, which recreated a bottleneck the scheme meant to remove.")),
     ("ai-alignment", "Fenwick translation post-editing trial",
-     "Professional translators at Fenwick who post-edited machine drafts finished contracts forty percent faster but introduced more terminology errors in legal clauses.\n"
-     "Error rates fell back to the old level once reviewers received a glossary checker alongside the drafts."),
+     ("Professional translators at Fenwick who post-edited machine drafts finished contracts forty percent faster but introduced more terminology errors in legal clauses.\n"
+      "Error rates fell back to the old level once reviewers received a glossary checker alongside the drafts.")),
     ("health", "Alder valley school vision screening",
-     "Alder Valley schools that screened every pupil's eyesight each autumn found uncorrected short sight in one child in eight, twice the district's earlier estimate.\n"
-     "Reading scores of children given free glasses rose within a year, while those who declined the glasses saw no change."),
+     ("Alder Valley schools that screened every pupil's eyesight each autumn found uncorrected short sight in one child in eight, twice the district's earlier estimate.\n"
+      "Reading scores of children given free glasses rose within a year, while those who declined the glasses saw no change.")),
 ]
 ENV = {"NO_COLOR": "1", "GIT_AUTHOR_NAME": "Race", "GIT_AUTHOR_EMAIL": "race@example.org",
        "GIT_COMMITTER_NAME": "Race", "GIT_COMMITTER_EMAIL": "race@example.org"}

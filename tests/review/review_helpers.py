@@ -15,7 +15,7 @@ from teleo.repo.branches import open_repository, tip, update_branch, write_commi
 from teleo.vault import Vault
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import git_init, write_files  # noqa: E402
+from conftest import git_init, write_files
 
 CONFIG = """\
 [vault]

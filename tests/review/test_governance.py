@@ -21,7 +21,14 @@ from review_helpers import (
 
 from teleo.repo.branches import open_repository
 from teleo.repo.verdicts import VERDICT_PREFIX, Verdict, store_verdict, verdicts_for
-from teleo.review import SelfReview, decide, load_view, merge_proposal, review, select_reviewers
+from teleo.review import (
+    SelfReview,
+    decide,
+    load_view,
+    merge_proposal,
+    review,
+    select_reviewers,
+)
 
 CLAIM = f"domains/ai-alignment/{NEW_TITLE}.md"
 

@@ -25,7 +25,7 @@ from review_helpers import (
 from teleo.llm import Ledger, LLMSettings, ModelProvider, read_ledger
 from teleo.repo.branches import open_repository
 from teleo.repo.mainline import merge_into, sync_worktree
-from teleo.review import ModelReviewer, load_view, merge_all, merge_proposal, review
+from teleo.review import ModelReviewer, merge_all, merge_proposal, review
 from teleo.review.fixer import guard
 
 CLAIM = f"domains/ai-alignment/{NEW_TITLE}.md"

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import (
+    OutputFormat,
+    console,
+    err_console,
+    example,
+    fail,
+    vault_from,
+)
 
 FAILED = 1
 
@@ -31,7 +37,7 @@ EPILOG = example(
 
 def merge(
     ctx: typer.Context,
-    proposals: Optional[list[str]] = typer.Argument(None, metavar="[PROPOSAL]...", help="Branches to merge (default: every open proposal)."),
+    proposals: list[str] | None = typer.Argument(None, metavar="[PROPOSAL]...", help="Branches to merge (default: every open proposal)."),
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would merge and why not; change nothing."),
     no_cascade: bool = typer.Option(False, "--no-cascade", help="Merge without running the cascade."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import (
+    OutputFormat,
+    console,
+    err_console,
+    example,
+    fail,
+    vault_from,
+)
 
 FAILED = 1
 
@@ -32,12 +38,12 @@ EPILOG = example(
 
 def review(
     ctx: typer.Context,
-    proposals: Optional[list[str]] = typer.Argument(None, metavar="[PROPOSAL]...", help="Branches to review (default: every open proposal)."),
-    as_agent: Optional[list[str]] = typer.Option(None, "--as", help="Only these reviewers (repeatable); a proposer cannot review its own proposal."),
+    proposals: list[str] | None = typer.Argument(None, metavar="[PROPOSAL]...", help="Branches to review (default: every open proposal)."),
+    as_agent: list[str] | None = typer.Option(None, "--as", help="Only these reviewers (repeatable); a proposer cannot review its own proposal."),
     again: bool = typer.Option(False, "--again", help="Review again even when a verdict on the head exists."),
     max_fixes: int = typer.Option(2, "--max-fixes", min=0, max=5, help="Fix-from-feedback rounds after 'request changes'."),
-    provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm] (offline by default)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
+    provider: str | None = typer.Option(None, "--provider", "-p", help="Provider name from [llm] (offline by default)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model name for the provider."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
     """Review open proposals: the deterministic gates first (schema, links, grounding, duplicates,

@@ -32,17 +32,18 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import pygit2
 from pydantic import BaseModel, Field
 
 from teleo.repo.branches import (
+    ZERO,
     BranchConflict,
     BranchError,
-    ZERO,
     changed_paths,
     signature,
     tip,
@@ -351,6 +352,18 @@ def _env() -> dict[str, str]:
 
 
 __all__ = [
-    "MainMoved", "MergeConflict", "commit_worktree", "main_writer", "MergeResult", "WorktreeSync", "ZERO", "checked_out", "commit_onto", "delete_branch",
-    "merge_into", "pending_cascades", "sync_worktree", "trailers",
+    "ZERO",
+    "MainMoved",
+    "MergeConflict",
+    "MergeResult",
+    "WorktreeSync",
+    "checked_out",
+    "commit_onto",
+    "commit_worktree",
+    "delete_branch",
+    "main_writer",
+    "merge_into",
+    "pending_cascades",
+    "sync_worktree",
+    "trailers",
 ]

@@ -8,8 +8,20 @@ go through `teleo.repo.mainline`.
 
 from teleo.review.context import ProposalView, ReviewError, load_view
 from teleo.review.engine import ReviewOutcome, SelfReview, review, review_all
-from teleo.review.merge import MergeDecision, MergeOutcome, MergeReport, decide, merge_all, merge_proposal
-from teleo.review.reviewer import ModelReviewer, OfflineReviewer, Reviewer, reviewer_from_config
+from teleo.review.merge import (
+    MergeDecision,
+    MergeOutcome,
+    MergeReport,
+    decide,
+    merge_all,
+    merge_proposal,
+)
+from teleo.review.reviewer import (
+    ModelReviewer,
+    OfflineReviewer,
+    Reviewer,
+    reviewer_from_config,
+)
 from teleo.review.selection import Selection, select_reviewers
 
 __all__ = [

@@ -23,11 +23,17 @@ from pydantic import BaseModel, Field
 
 from teleo.gates import Severity, check
 from teleo.llm.base import LLMCall, ProviderError
-from teleo.repo.verdicts import GATES_REVIEWER, ClaimFinding, Verdict, store_verdict, verdicts_for
+from teleo.repo.verdicts import (
+    GATES_REVIEWER,
+    ClaimFinding,
+    Verdict,
+    store_verdict,
+    verdicts_for,
+)
 from teleo.review.context import ProposalView, ReviewError, load_view
 from teleo.review.fixer import fix_proposal
 from teleo.review.gates import gate_verdict, run_gates, similar_claims
-from teleo.review.reviewer import OfflineReviewer, ReviewRequest, Reviewer
+from teleo.review.reviewer import OfflineReviewer, Reviewer, ReviewRequest
 from teleo.review.selection import ReviewerSlot, Selection, select_reviewers
 from teleo.vault import Vault
 

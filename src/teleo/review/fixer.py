@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field
 from teleo.gates.fixes import safe_fixes
 from teleo.llm.base import LLMCall
 from teleo.notes import note_from_text
-from teleo.repo.branches import BranchConflict, write_commit, update_branch
+from teleo.repo.branches import BranchConflict, update_branch, write_commit
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import ProposalView
 
@@ -150,7 +150,12 @@ def _model_fixes(view: ProposalView, findings: list[ClaimFinding], provider, pat
     from types import SimpleNamespace
 
     from pydantic import ValidationError
-    from pydantic_ai.messages import ModelRequest, SystemPromptPart, TextPart, UserPromptPart
+    from pydantic_ai.messages import (
+        ModelRequest,
+        SystemPromptPart,
+        TextPart,
+        UserPromptPart,
+    )
 
     if not paths:
         return

@@ -135,7 +135,7 @@ def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
         return []
     paths = sorted({e.path for triple in index.conflicts for e in triple if e is not None})
     return [blocking("merge-conflict", "main changed this file since the proposal was made; re-extract the source",
-                     p[len(view.prefix):] if p.startswith(view.prefix) else p) for p in paths]
+                     p.removeprefix(view.prefix)) for p in paths]
 
 
 def schema(view: ProposalView) -> list[ClaimFinding]:

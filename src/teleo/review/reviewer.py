@@ -160,7 +160,13 @@ class ModelReviewer(Reviewer):
         self.model = provider.model
 
     def review(self, request: ReviewRequest) -> ProviderResult[ReviewAnswer]:
-        from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart
+        from pydantic_ai.messages import (
+            ModelRequest,
+            ModelResponse,
+            SystemPromptPart,
+            TextPart,
+            UserPromptPart,
+        )
 
         system, user = render_review_prompt(request)
         job = SimpleNamespace(request=request, system=system, user=user, calls=[], last_text=None, last_errors=[],
