@@ -249,6 +249,19 @@ class Supervisor:
         self.slots[number] = slot
         return slot
 
+    def _prepare_index(self) -> None:
+        """Bring the vault's index up to date here, once, before the workers start.
+
+        Workers are daemon processes, which may not start the process pool the index parses
+        many new notes with; and one sync here spares every worker the same walk. Embeddings
+        are left to the workers (the model is loaded there anyway)."""
+        try:
+            from teleo.index import open_index
+
+            open_index(self.vault).sync(embed=False)
+        except Exception:  # noqa: BLE001 - the workers' own syncs still run
+            pass
+
     def processes(self) -> dict[int, Any]:
         """Worker number → its live process (for tests that kill workers)."""
         return {n: s.process for n, s in self.slots.items()}
@@ -261,6 +274,7 @@ class Supervisor:
         return counts["pending"] + counts["leased"] > 0
 
     def run(self) -> list[Job]:
+        self._prepare_index()
         for number in range(1, self.settings.workers + 1):
             self.spawn(number)
         try:
