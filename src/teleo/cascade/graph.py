@@ -25,15 +25,13 @@ from typing import Literal
 from urllib.parse import unquote
 
 from teleo.notes import Kind, Note, find_links
+from teleo.notes.sections import HEADING, paragraph_end, section_end
 from teleo.vault import Vault
 from teleo.vault.resolver import normalise_title
 
 AGENTS_FOLDER = "agents"
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _NUMBERED_BELIEF = re.compile(r"^###[ \t]+(\d+)[.)][ \t]+(.+?)\s*$")
 _GROUNDING_LABEL = re.compile(r"^\*\*Grounding:?\*\*", re.IGNORECASE)
-_BOLD_LABEL = re.compile(r"^\*\*[^*\n]+?:?\*\*")
-_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
 _GROUNDING_HEADING = re.compile(r"^grounding\b", re.IGNORECASE)
 _REASONING_HEADING = re.compile(r"^reasoning chain\b", re.IGNORECASE)
 _FULL_FILE = re.compile(r"\]\(([^()\s]+\.md)\)")
@@ -204,11 +202,11 @@ def _section_links(note: Note, heading_pattern: re.Pattern) -> list[str]:
     lines = _body_lines(note)
     wanted: set[int] = set()
     for index, line in enumerate(lines):
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         if heading and heading_pattern.match(heading.group(2)):
-            wanted.update(range(index, _section_end(lines, index, len(heading.group(1)))))
+            wanted.update(range(index, section_end(lines, index, len(heading.group(1)))))
         elif heading_pattern is _GROUNDING_HEADING and _GROUNDING_LABEL.match(line):
-            wanted.update(range(index, _paragraph_end(lines, index, len(lines))))
+            wanted.update(range(index, paragraph_end(lines, index, len(lines))))
     return _links_on(note, wanted)
 
 
@@ -229,11 +227,11 @@ def _belief_sections(vault: Vault, note: Note) -> list[tuple[Target, str | None,
         match = _NUMBERED_BELIEF.match(line)
         if not match:
             continue
-        end = _section_end(lines, index, 3)
+        end = section_end(lines, index, 3)
         grounding: set[int] = set()
         for inner in range(index + 1, end):
             if _GROUNDING_LABEL.match(lines[inner]):
-                grounding.update(range(inner, _paragraph_end(lines, inner, end)))
+                grounding.update(range(inner, paragraph_end(lines, inner, end)))
         heading = match.group(0).lstrip("#").strip()
         statement = _HEADING_NOTE.sub("", match.group(2)).strip() or match.group(2)
         target = Target(
@@ -266,18 +264,5 @@ def _full_file(vault: Vault, note: Note, heading: str) -> str | None:
     return None
 
 
-def _section_end(lines: list[str], start: int, level: int) -> int:
-    for index in range(start + 1, len(lines)):
-        match = _HEADING.match(lines[index])
-        if match and len(match.group(1)) <= level:
-            return index
-    return len(lines)
 
 
-def _paragraph_end(lines: list[str], start: int, stop: int) -> int:
-    """End of a `**Label:**` block: the next bold label, heading or horizontal rule."""
-    for index in range(start + 1, stop):
-        line = lines[index]
-        if _BOLD_LABEL.match(line) or _HEADING.match(line) or _RULE.match(line):
-            return index
-    return stop

@@ -14,15 +14,13 @@ import re
 from collections import defaultdict
 
 from teleo.gates.findings import Severity
-from teleo.gates.rules.values import non_empty
 from teleo.gates.registry import note_rule, vault_rule
+from teleo.gates.rules.values import non_empty
 from teleo.notes import Kind
+from teleo.notes.sections import HEADING, paragraph_end, section_end
 
 # -- shared helpers --------------------------------------------------------------
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-_BOLD_LABEL = re.compile(r"^\*\*[^*\n]+?:?\*\*")
-_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
 _BRACKETS = re.compile(r"^\[\[(.+?)\]\]$")
 
 
@@ -65,22 +63,8 @@ def _body_lines(note) -> list[str]:
     return note.doc.body.splitlines()
 
 
-def _section_end(lines: list[str], start: int, level: int) -> int:
-    """Index of the first line after `start` that opens a heading of `level` or higher."""
-    for index in range(start + 1, len(lines)):
-        match = _HEADING.match(lines[index])
-        if match and len(match.group(1)) <= level:
-            return index
-    return len(lines)
 
 
-def _paragraph_end(lines: list[str], start: int, stop: int) -> int:
-    """End of a `**Label:**` block: the next bold label, heading or horizontal rule."""
-    for index in range(start + 1, stop):
-        line = lines[index]
-        if _BOLD_LABEL.match(line) or _HEADING.match(line) or _RULE.match(line):
-            return index
-    return stop
 
 
 def _grounding_paths(ctx, note, file_lines: set[int], allowed: frozenset[Kind], extra: list[str] = ()) -> set[str]:
@@ -124,12 +108,12 @@ def belief_grounding(ctx, note):
     start_line = note.doc.body_start_line
     grounding_lines: set[int] = set()
     for index, line in enumerate(lines):
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         if heading and _GROUNDING_HEADING.match(heading.group(2)):
-            end = _section_end(lines, index, len(heading.group(1)))
+            end = section_end(lines, index, len(heading.group(1)))
             grounding_lines.update(range(start_line + index, start_line + end))
         elif _GROUNDING_LABEL.match(line):
-            end = _paragraph_end(lines, index, len(lines))
+            end = paragraph_end(lines, index, len(lines))
             grounding_lines.update(range(start_line + index, start_line + end))
     depends = [_link_target(e) for e in _entries(note.data.get("depends_on"))]
     allowed = _CLAIM_OR_SOURCE if level == "hypothesis" else _CLAIM_KINDS
@@ -157,13 +141,13 @@ def _aggregate_beliefs(ctx, note):
         if not match:
             continue
         number, statement = match.group(1), match.group(2)
-        end = _section_end(lines, index, 3)
+        end = section_end(lines, index, 3)
         block: set[int] = set()
         has_label = False
         for inner in range(index + 1, end):
             if _GROUNDING_LABEL.match(lines[inner]):
                 has_label = True
-                stop = _paragraph_end(lines, inner, end)
+                stop = paragraph_end(lines, inner, end)
                 block.update(range(start_line + inner, start_line + stop))
         heading_line = start_line + index
         label = f"belief {number} ('{_clip(statement)}')"
@@ -206,11 +190,11 @@ def position_criteria(ctx, note):
     performance_text = ""
     invalidation_section = False
     for index, line in enumerate(lines):
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         if not heading:
             continue
         if _PERFORMANCE_HEADING.match(heading.group(2)):
-            end = _section_end(lines, index, len(heading.group(1)))
+            end = section_end(lines, index, len(heading.group(1)))
             performance_text += "\n".join(lines[index + 1 : end])
         elif _INVALIDATION_HEADING.match(heading.group(2)):
             invalidation_section = True
@@ -229,7 +213,7 @@ def position_criteria(ctx, note):
 
 def _heading_line(note, lines: list[str], pattern: re.Pattern) -> int | None:
     for index, line in enumerate(lines):
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         if heading and pattern.match(heading.group(2)):
             return note.doc.body_start_line + index
     return None
