@@ -127,10 +127,9 @@ class Link(BaseModel):
     """True for a `[[wiki link]]`, False for a plain title in a reference field."""
 
 
-class NoteRow(BaseModel):
-    """A note as the index knows it (frontmatter as loaded, facets derived)."""
+class NoteFacets(BaseModel):
+    """What every view of a note shows first: where it is, what it is, and its facets."""
 
-    id: int
     path: str
     title: str
     kind: str
@@ -143,5 +142,11 @@ class NoteRow(BaseModel):
     created: str | None = None
     label: str | None = None
     """A display name from the frontmatter (`title:` of a source, `name:` of an entity), if any."""
+
+
+class NoteRow(NoteFacets):
+    """A note as the index knows it (frontmatter as loaded, facets derived)."""
+
+    id: int
     data: dict[str, Any] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from teleo.index.models import NoteFacets
+
 
 class NoteRef(BaseModel):
     """A note as a link target: enough to show a linked title with its facets."""
@@ -73,21 +75,10 @@ class Field_(BaseModel):
     value: str
 
 
-class NotePage(BaseModel):
+class NotePage(NoteFacets):
     """A note page: claim, source, or any other note (`page` says which template)."""
 
     page: str
-    path: str
-    title: str
-    kind: str
-    type: str | None = None
-    domain: str | None = None
-    confidence: str | None = None
-    status: str | None = None
-    agent: str | None = None
-    description: str | None = None
-    created: str | None = None
-    label: str | None = None
     frontmatter: list[Field_] = Field(default_factory=list)
     body_html: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
