@@ -44,6 +44,10 @@ class ReviewError(Exception):
     """A proposal cannot be reviewed (no repository, no such branch)."""
 
 
+class NoSuchBranch(ReviewError):
+    """The branch does not exist (never did, or another run merged and deleted it meanwhile)."""
+
+
 @dataclass
 class ProposalView:
     vault: Vault
@@ -105,7 +109,7 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
         raise ReviewError(str(exc)) from None
     proposal = read_proposal(repo, branch, main)
     if proposal is None:
-        raise ReviewError(f"no proposal branch '{branch}'")
+        raise NoSuchBranch(f"no proposal branch '{branch}'")
     head = repo[proposal.head]
     commits = _commits_since_fork(repo, head, main)
     prefix = vault_prefix(repo, vault.root)

@@ -30,7 +30,7 @@ from teleo.repo.verdicts import (
     store_verdict,
     verdicts_for,
 )
-from teleo.review.context import ProposalView, ReviewError, load_view
+from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
 from teleo.review.fixer import fix_proposal
 from teleo.review.gates import gate_verdict, run_gates, similar_claims
 from teleo.review.reviewer import OfflineReviewer, Reviewer, ReviewRequest
@@ -193,6 +193,7 @@ def review_all(
     """Review `branches` (default: every open proposal, oldest first); one failure never stops the rest."""
     from teleo.repo.branches import BranchError, open_proposals, open_repository
 
+    listed = branches is None
     if branches is None:
         repo = open_repository(vault.root)
         if repo is None:
@@ -204,6 +205,10 @@ def review_all(
             outcome = review(vault, branch, reviewer=reviewer, reviewers=reviewers, again=again, max_fixes=max_fixes)
         except SelfReview:
             raise
+        except NoSuchBranch as exc:
+            if listed:
+                continue  # merged (and deleted) by another run since the list was read
+            outcome = ReviewOutcome(branch=branch, head="", status="failed", message=str(exc))
         except (ReviewError, BranchError) as exc:
             outcome = ReviewOutcome(branch=branch, head="", status="failed", message=str(exc))
         except Exception as exc:  # noqa: BLE001 - one broken proposal must not stop the others

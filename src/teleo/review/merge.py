@@ -53,7 +53,7 @@ from teleo.repo.mainline import (
     trailers,
 )
 from teleo.repo.verdicts import verdicts_for
-from teleo.review.context import ProposalView, ReviewError, load_view
+from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
 from teleo.review.gates import run_gates
 from teleo.review.selection import select_reviewers
 from teleo.vault import Vault
@@ -146,11 +146,19 @@ def merge_message(view: ProposalView, decision: MergeDecision) -> str:
     return "\n".join(lines) + "\n"
 
 
-def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True) -> MergeOutcome:
-    """Judge the proposal against main's tip and merge it onto exactly that tip; judge again if main moved."""
+def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: bool = False) -> MergeOutcome:
+    """Judge the proposal against main's tip and merge it onto exactly that tip; judge again if main moved.
+
+    `listed`: the branch came from the list of open proposals, so its disappearance means another
+    run merged (or removed) it meanwhile — reported as `already`, not as a failure.
+    """
     for _ in range(MAX_JUDGEMENTS):
         try:
             view = load_view(vault, branch)
+        except NoSuchBranch as exc:
+            if listed:
+                return MergeOutcome(branch=branch, status="already", reasons=["merged or removed by another run"])
+            return MergeOutcome(branch=branch, status="failed", reasons=[str(exc)])
         except ReviewError as exc:
             return MergeOutcome(branch=branch, status="failed", reasons=[str(exc)])
         outcome = MergeOutcome(branch=view.branch, head=view.head_id, status="not_ready")
@@ -264,9 +272,10 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
     report = MergeReport()
     report.cleaned = clean_merged(repo)
+    listed = branches is None
     for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
         try:
-            outcome = merge_proposal(vault, branch, cascade=cascade)
+            outcome = merge_proposal(vault, branch, cascade=cascade, listed=listed)
         except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
             outcome = MergeOutcome(branch=branch, status="failed", reasons=[f"{type(exc).__name__}: {exc}"])
         report.merges.append(outcome)
