@@ -40,9 +40,8 @@ TODO (unfinished)
 1. Multi-host: the lease table is SQLite on one machine. For several hosts, move `JobStore` behind
    a backend protocol with a server implementation (Postgres `FOR UPDATE SKIP LOCKED`, or Redis
    with Huey/RedisHuey for dispatch and a Lua CAS for leases); the owner id already carries the host.
-2. `[pipeline]` config table (workers, timeout_s, max_attempts, backoff_s, lease_ttl_s): the vault
-   `Config` forbids unknown tables; `PipelineSettings.from_vault` reads `config.pipeline` once the
-   config owner adds it.
+2. `[pipeline]` in `teleo.toml` sets the queue's knobs (`PipelineSettings`: workers, timeout_s,
+   max_attempts, backoff_s, lease_ttl_s, …); flags override it (done).
 3. Null results: re-queue them (`last_attempted` age) when their domain has grown (§4.3).
 4. `teleo run` ingests the drop folder `inbox/queue/[<domain>/]` (done); schedules (the "cron" of
    ARCHITECTURE) — a `--every` loop or a systemd timer recipe — are not.

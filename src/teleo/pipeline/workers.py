@@ -50,10 +50,21 @@ class PipelineSettings:
 
     @classmethod
     def from_vault(cls, vault: Vault, **overrides: Any) -> "PipelineSettings":
-        table = getattr(vault.config, "pipeline", None) or {}
-        known = {k: v for k, v in dict(table).items() if k in cls.__dataclass_fields__}
-        known.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**known)
+        """The vault's `[pipeline]` table, then `overrides` (None = not given); bad keys or values raise ValueError."""
+        table = dict(vault.config.pipeline)
+        unknown = sorted(set(table) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"teleo.toml: field 'pipeline.{unknown[0]}': unknown setting "
+                             f"(known: {', '.join(sorted(cls.__dataclass_fields__))})")
+        for key, value in table.items():
+            default = cls.__dataclass_fields__[key].default
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise ValueError(f"teleo.toml: field 'pipeline.{key}': expected a positive number, got {value!r}")
+            elif not isinstance(value, type(default)):
+                raise ValueError(f"teleo.toml: field 'pipeline.{key}': expected {type(default).__name__}, got {value!r}")
+        table.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**table)
 
 
 @dataclass

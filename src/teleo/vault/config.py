@@ -63,6 +63,8 @@ class Config(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     llm: dict[str, Any] = Field(default_factory=dict)
     """The `[llm]` table, validated by `teleo.llm.settings` (the vault does not depend on LLMs)."""
+    pipeline: dict[str, Any] = Field(default_factory=dict)
+    """The `[pipeline]` table (workers, timeout_s, max_attempts, …), validated by `teleo.pipeline`."""
 
     def agent_for_domain(self, domain: str | None) -> str:
         """The agent that owns `domain`; the evaluator for anything else."""
