@@ -37,7 +37,7 @@ def _git(root: Path, *args: str) -> str:
 def test_demo_ingests_the_drop_folder_and_proposes_every_source(tmp_path):
     before = _digest(SAMPLE)
     target = tmp_path / "demo"
-    result = CliRunner().invoke(_app(), ["demo", str(target)])
+    result = CliRunner().invoke(_app(), ["demo", str(target), "--until", "extract"])
     assert result.exit_code == 0, result.output
     assert _digest(SAMPLE) == before  # the bundled sample is never written to
 
@@ -69,3 +69,15 @@ def test_demo_from_a_folder_that_is_no_vault(tmp_path):
     result = CliRunner().invoke(_app(), ["demo", str(tmp_path / "d"), "--from", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a Teleo vault" in result.output
+
+
+def test_demo_goes_from_the_inbox_to_main_by_default(tmp_path):
+    target = tmp_path / "demo"
+    result = CliRunner().invoke(_app(), ["demo", str(target)])
+    assert result.exit_code == 0, result.output
+    merged = _git(target, "log", "--merges", "--format=%s", "main").splitlines()
+    assert len(merged) == 5 and all(s.startswith("Merge pull request '") for s in merged)
+    assert not [b for b in _git(target, "branch", "--format=%(refname:short)").split() if b.startswith("extract/")]
+    assert "branches created (5)" in result.output and result.output.count("merged") >= 5
+    assert "teleo flags" in result.output
+    assert _git(target, "status", "--porcelain") == ""

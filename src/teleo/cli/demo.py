@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 EPILOG = example(
     "teleo demo",
     "teleo demo ~/teleo-demo",
-    "teleo demo --until merge      # review and merge the proposals too",
+    "teleo demo --until extract    # stop at the proposal branches",
     "teleo demo --from examples/sample-vault --format json",
 )
 
@@ -30,14 +30,14 @@ UNTIL = ("extract", "review", "merge")
 def demo(
     target: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="Folder to create the demo vault in (default: a new temporary folder)."),
     sample: Optional[Path] = typer.Option(None, "--from", help="The vault to copy (default: the checkout's examples/sample-vault)."),
-    until: str = typer.Option("extract", "--until", "-u", help="Last stage: extract (proposal branches), review or merge."),
+    until: str = typer.Option("merge", "--until", "-u", help="Last stage: extract (proposal branches), review or merge."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=64, help="Worker processes (default 1)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
     """Copy the sample vault into a new folder, commit it, and run the pipeline there offline:
     archive the raw files waiting in inbox/queue/, extract every unprocessed source into a
-    proposal branch extract/<source>, and list the branches made. The sample itself is never
-    changed."""
+    proposal branch extract/<source>, review and merge the proposals into main (cascade flags
+    included), and list the branches made. The sample itself is never changed."""
     from teleo.pipeline.demo import DemoError, locate_sample, prepare_demo, run_prepared
     from teleo.pipeline.jobs import NotARepository
     from teleo.pipeline.run import STAGES
@@ -52,7 +52,7 @@ def demo(
         root = prepare_demo(target, sample)
         if text:
             console.print(f"demo vault: [bold]{escape(str(root))}[/] (a committed copy of {escape(str(sample))})")
-        with err_console.status("ingest → extract on the demo vault…", spinner="dots") if text else _nothing():
+        with err_console.status("ingest → extract → review → merge on the demo vault…" if until == "merge" else f"ingest → {until} on the demo vault…", spinner="dots") if text else _nothing():
             result = run_prepared(root, sample, stages=stages, workers=workers)
     except (DemoError, NotARepository, ValueError) as exc:
         fail(str(exc))
@@ -82,10 +82,13 @@ def _print_text(result, until: str) -> None:
         print_run_summary(report)
     _print_branches(result.branches)
     vault = escape(str(result.root))
+    if until == "merge":
+        console.print(f"\nNext: [cyan]cd {vault}[/] and try [cyan]teleo flags[/], [cyan]teleo serve[/], "
+                      "[cyan]git log --graph --oneline main[/].")
+        return
     first = next((b.branch for b in result.branches if b.open), "main")
-    more = ", [cyan]teleo run[/] (review and merge)" if until == "extract" else ""
     console.print(f"\nNext: [cyan]cd {vault}[/] and try [cyan]teleo proposals[/], "
-                  f"[cyan]git log --stat {escape(first)}[/]{more}.")
+                  f"[cyan]git log --stat {escape(first)}[/], [cyan]teleo run[/] (review and merge).")
 
 
 def _print_branches(branches) -> None:
@@ -97,7 +100,7 @@ def _print_branches(branches) -> None:
         table.add_column(name, overflow="fold", justify="left" if name in ("branch", "agent", "state") else "right")
     for made in branches:
         table.add_row(escape(made.branch), escape(made.agent), str(made.claims), str(made.enrichments),
-                      str(len(made.files)), "open" if made.open else "closed")
+                      str(len(made.files)), "merged" if made.merged else "open" if made.open else "closed")
     console.print(table)
 
 

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import teleo
-from teleo.pipeline.run import RunReport, run
 from pydantic import BaseModel, Field
 
-from teleo.repo.branches import changed_paths, open_proposals, open_repository
+import teleo
+from teleo.pipeline.run import STAGES, RunReport, run
+from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, open_repository, tip
 from teleo.vault import Vault
 
 SAMPLE_IN_REPO = Path("examples") / "sample-vault"
-DEMO_STAGES = ("ingest", "extract")
+DEMO_STAGES = STAGES
+"""Inbox to main: ingest, extract, review, merge (`teleo demo --until extract` stops at proposals)."""
 _IGNORED = shutil.ignore_patterns(".git", ".teleo", "__pycache__")
 
 
@@ -44,6 +45,8 @@ class MadeBranch(BaseModel):
     files: list[str] = Field(default_factory=list)
     open: bool = True
     """Still an open proposal (False once reviewed and merged)."""
+    merged: bool = False
+    """Its commit is on main."""
 
 
 @dataclass
@@ -121,6 +124,7 @@ def made_branches(root: Path, report: RunReport) -> list[MadeBranch]:
     if repo is None or report.extract is None:
         return []
     still_open = {p.branch for p in open_proposals(repo)}
+    main = tip(repo, base_ref(repo))
     made = []
     for job in report.extract.jobs:
         branch, commit_id = job.result.get("branch"), job.result.get("commit")
@@ -135,7 +139,7 @@ def made_branches(root: Path, report: RunReport) -> list[MadeBranch]:
             commit=str(commit_id), claims=int(job.result.get("claims") or 0),
             enrichments=int(job.result.get("enrichments") or 0),
             files=changed_paths(repo, commit.parents[0] if commit.parents else None, commit),
-            open=branch in still_open,
+            open=branch in still_open, merged=is_merged(repo, commit, main),
         ))
     return made
 
