@@ -120,7 +120,7 @@ def main() -> None:
     print(f"race: {args.rounds} rounds × {args.per_round} new sources, one of two `teleo run`s SIGKILLed per round")
     with tempfile.TemporaryDirectory() as tmp:
         root = fresh_vault(Path(tmp))
-        stats = race(root, rounds=args.rounds, per_round=args.per_round, seed=args.seed, kill_window=(0.2, 2.0))
+        stats = race(root, rounds=args.rounds, per_round=args.per_round, seed=args.seed, kill_window=(0.05, 1.0))
     base = baseline(args.rounds, args.per_round, args.seed)
     print(f"  kills mid-run        {stats.kills_mid_run}/{stats.rounds}")
     print(f"  merges               {stats.merges}")

@@ -17,7 +17,7 @@ def test_killed_runs_lose_no_merge_and_never_merge_twice(sample_vault):
 
     git_init(sample_vault)
     done_before = sum(1 for status in source_statuses(Vault.open(sample_vault)).values() if status != "unprocessed")
-    stats = race(sample_vault, rounds=4, per_round=2, seed=7, kill_window=(0.2, 2.0))
+    stats = race(sample_vault, rounds=4, per_round=2, seed=7, kill_window=(0.1, 1.2))
     print(f"\nrace: {stats.rounds} rounds, {stats.kills_mid_run} kills mid-run, {stats.merges} merges, "
           f"{stats.commits_checked} main states linted, {stats.elapsed_s:.1f} s")
     assert not stats.errors, stats.errors
