@@ -54,8 +54,10 @@ def run(
     stages = STAGES[:STAGES.index(until) + 1] if until else STAGES
     vault = vault_from(ctx)
     try:
+        live = output is OutputFormat.text
         report = run_pipeline(vault, stages, workers=workers, ingest_paths=[str(p) for p in ingest or []], domain=domain,
-                              inbox=inbox,
+                              inbox=inbox, on_review=_said("reviewed") if live else None,
+                              on_merge=_said("merge") if live else None,
                               limit=limit, provider=provider, model=model)
     except (NotARepository, ValueError) as exc:
         fail(str(exc))
@@ -74,6 +76,16 @@ def run(
             print_report(report.extract)
         print_run_summary(report)
     raise typer.Exit(0 if report.ok else FAILED)
+
+
+def _said(stage: str):
+    """A progress line on stderr for each proposal a stage finishes (reviews can take minutes with a model)."""
+    from teleo.cli.common import err_console
+
+    def say(outcome) -> None:
+        err_console.print(f"[dim]{stage}[/] {escape(outcome.branch)}: {outcome.status.replace('_', ' ')}")
+
+    return say
 
 
 def print_run_summary(report) -> None:
