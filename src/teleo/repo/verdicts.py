@@ -39,6 +39,7 @@ import pygit2
 from pydantic import BaseModel, Field, ValidationError
 
 from teleo.repo.branches import BranchError, signature
+from teleo.repo.mainline import _env as git_env
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
 GATES_REVIEWER = "gates"
@@ -97,7 +98,7 @@ def store_verdict(repo: pygit2.Repository, verdict: Verdict) -> str:
     args = ["git", f"--git-dir={repo.path}", "update-ref", "-m", f"teleo: {verdict.reviewer} {verdict.verdict}",
             ref, str(blob)]
     env = {"GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
-    result = subprocess.run(args, capture_output=True, text=True, check=False, env=_env(env))
+    result = subprocess.run(args, capture_output=True, text=True, check=False, env={**git_env(), **env})
     if result.returncode != 0:
         raise VerdictError(f"could not store the verdict ({ref}): {result.stderr.strip()}")
     return ref
@@ -140,12 +141,3 @@ def _load(repo: pygit2.Repository, ref_name: str) -> Verdict | None:
         return Verdict.model_validate(json.loads(obj.data.decode("utf-8")))
     except (KeyError, ValueError, UnicodeDecodeError, ValidationError, pygit2.GitError, BranchError):
         return None
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    import os
-
-    env = {**os.environ, **extra}
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(var, None)
-    return env

@@ -33,6 +33,7 @@ from teleo.extract.propose import new_errors
 from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note
+from teleo.repo.mainline import trailers
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import AUTO_FIX_AGENT, ProposalView, commit_agent
 
@@ -111,19 +112,13 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
         if match is None:
             out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not '<agent>: <what>'"))
             continue
-        if agent is None or "Pentagon-Agent" not in _trailers(message):
+        if agent is None or "Pentagon-Agent" not in trailers(message):
             out.append(blocking("commit-convention", f"{short}: no 'Pentagon-Agent: <Name> <id>' trailer"))
         elif agent != match.group(1):
             out.append(blocking("commit-convention", f"{short}: subject names '{match.group(1)}' but the trailer names '{agent}'"))
         if _EXTRACT_SUBJECT.match(subject) and not ("\n- Source: " in message and "\n- Domain: " in message):
             out.append(blocking("commit-convention", f"{short}: an extract commit without '- Source:' and '- Domain:' lines"))
     return out
-
-
-def _trailers(message: str) -> dict[str, str]:
-    from teleo.repo.mainline import trailers
-
-    return trailers(message)
 
 
 def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
@@ -197,7 +192,8 @@ def _source_note(view: ProposalView, target: str, from_path: str) -> Note | None
 
 
 def duplicates(view: ProposalView) -> list[ClaimFinding]:
-    new_claims = [n for n in view.changed_notes() if n.path in set(view.new_paths())]
+    new = set(view.new_paths())
+    new_claims = [n for n in view.changed_notes() if n.path in new]
     if not new_claims:
         return []
     existing = _existing_claim_titles(view)

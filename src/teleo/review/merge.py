@@ -31,12 +31,16 @@ from pydantic import BaseModel, Field
 from teleo.extract.propose import agent_id, display_name
 from teleo.notes import Kind
 from teleo.repo.branches import (
+    EXTRACT_PREFIX,
     BranchError,
     TreeVault,
+    base_ref,
+    changed_paths,
     is_merged,
     open_proposals,
     open_repository,
     tip,
+    vault_prefix,
 )
 from teleo.repo.mainline import (
     TRAILER_CASCADE,
@@ -205,7 +209,8 @@ def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> Cascad
         outcome.error = "the cascade package is not available"
         return outcome
     merge_commit = repo[merge]
-    changed = [p[len(prefix):] for p in _changed(repo, merge_commit) if p.startswith(prefix)]
+    changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
+               if p.startswith(prefix)]
     branch = trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
     when = dt.datetime.fromtimestamp(merge_commit.commit_time, dt.UTC).date().isoformat()
     evaluator = vault.config.vault.evaluator
@@ -239,12 +244,6 @@ def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> Cascad
         outcome.flags = len(plan.flags)
         outcome.under_review = list(plan.under_review)
     return outcome
-
-
-def _changed(repo, merge_commit) -> list[str]:
-    from teleo.repo.branches import changed_paths
-
-    return changed_paths(repo, merge_commit.parents[0], merge_commit)
 
 
 def _cascaded(base, merge: str) -> bool:
@@ -281,8 +280,6 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
         report.merges.append(outcome)
         if on_merge is not None:
             on_merge(outcome)
-    from teleo.repo.branches import base_ref, vault_prefix
-
     ref = base_ref(repo)
     if cascade:
         done = {m.commit for m in report.merges if m.cascade is not None}
@@ -301,8 +298,6 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
 
 def clean_merged(repo) -> list[str]:
     """Delete `extract/*` branches whose head is already on main (a run killed after merging)."""
-    from teleo.repo.branches import EXTRACT_PREFIX, base_ref
-
     main = tip(repo, base_ref(repo))
     cleaned = []
     for name in list(repo.branches.local):
