@@ -157,7 +157,7 @@ def create_app(
         """One class per domain setting `--c` (a stylesheet, so no inline styles are needed)."""
         state.fresh_index()
         names = data.domain_names(state)
-        rules = [f".{domain_class(n)} {{ --c: {data.color_of(state, n)}; }}" for n in sorted(names)]
+        rules = [f".{domain_class(n)} {{ --c: {data.color_of(n)}; }}" for n in sorted(names)]
         return Response("\n".join(rules) + "\n", media_type="text/css")
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)

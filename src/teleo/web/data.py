@@ -54,7 +54,7 @@ def stem(path: str) -> str:
     return name[:-3] if name.endswith(".md") else name
 
 
-def color_of(state: WebState, domain: str | None) -> str:
+def color_of(domain: str | None) -> str:
     if not domain:
         return "#888888"
     return REFERENCE_COLORS.get(domain) or derived_color(domain)
@@ -139,7 +139,7 @@ def _home_counts(state: WebState) -> HomePage:
         DomainCount(
             name=name, href="/domains/" + quote(name, safe=""), claims=per_domain.get(name, Counter())["claim"],
             notes=sum(per_domain.get(name, Counter()).values()),
-            agent=config.domains[name].agent if name in config.domains else None, color=color_of(state, name),
+            agent=config.domains[name].agent if name in config.domains else None, color=color_of(name),
         )
         for name in names
     ]
@@ -195,7 +195,7 @@ def domain_page(state: WebState, name: str) -> DomainPage:
         map_html = render_body(state, index, map_path, note.doc.body, index.links_from(map_path))
     return DomainPage(
         name=name, agent=config.agent if config else None, folder=config.folder if config else None,
-        color=color_of(state, name), map=map_ref, map_html=map_html,
+        color=color_of(name), map=map_ref, map_html=map_html,
         groups=[ConfidenceGroup(confidence=c, claims=groups[c]) for c in order], claims=len(rows),
     )
 
@@ -291,7 +291,6 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         page.beliefs_html = render_body(
             state, index, beliefs_file, read_note(state.root, beliefs_file).doc.body, index.links_from(beliefs_file)
         )
-    if index.note_row(beliefs_file) is not None:
         page.beliefs.extend(beliefs_in_file(state, index, beliefs_file))
     for row in state.note_rows("WHERE path LIKE ? ", (f"{folder}/beliefs/%",)):
         grounding = [link_ref(l) for l in index.links_from(row["path"]) if l.path and l.path != row["path"]]

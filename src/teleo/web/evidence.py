@@ -16,13 +16,13 @@ from functools import lru_cache
 from teleo.extract.grounding import ground, normalise
 from teleo.index import Index, Link
 from teleo.notes import read_note
+from teleo.notes.links import WIKI_LINK
 from teleo.web.markdown import note_href
 from teleo.web.models import Evidence, Grounded, NoteRef
 from teleo.web.state import WebState
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _EVIDENCE = re.compile(r"evidence", re.IGNORECASE)
-_LINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 MAX_PASSAGES = 20
 FUZZY_MAX_CHARS = 1500
 """Longer quotes are only matched exactly or normalised (fuzzy cost grows with the quote's length)."""
@@ -82,7 +82,7 @@ def evidence_of(state: WebState, index: Index, path: str, body: str, links: list
         if not _EVIDENCE.search(heading):
             continue
         section_sources = [
-            resolved[m.group(1)] for m in _LINK.finditer("\n".join(lines))
+            resolved[m.group(1)] for m in WIKI_LINK.finditer("\n".join(lines))
             if resolved.get(m.group(1)) and kinds.get(resolved[m.group(1)]) == "source"
         ]
         source = section_sources[0] if section_sources else (sources[0] if len(sources) == 1 else None)

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 from urllib.parse import quote
 
-from teleo.repo.branches import BranchError, Proposal, base_ref, open_proposals, read_proposal, tip, valid_branch
+from teleo.repo.branches import Proposal, base_ref, open_proposals, read_proposal, tip, valid_branch
 from teleo.web.models import ProposalPage, ProposalRow, ProposalsPage, Verdict
 from teleo.web.state import WebState
 
@@ -39,9 +39,7 @@ def _read_rows(state: WebState) -> tuple[list[ProposalRow], str | None]:
         return [], "not a git repository"
     try:
         rows = [_row(p) for p in open_proposals(repo)]
-    except (BranchError, KeyError, ValueError) as exc:
-        return [], f"proposals unavailable: {exc}"
-    except Exception as exc:  # pygit2 errors: an unborn HEAD, no main branch
+    except Exception as exc:  # BranchError, and pygit2 errors: an unborn HEAD, no main branch
         return [], f"proposals unavailable: {exc}"
     return rows, None if rows else "no open proposals"
 

@@ -117,10 +117,6 @@ class WebState:
     def stop(self) -> None:
         self._stop.set()
 
-    @property
-    def generation(self) -> int:
-        return self.index.generation
-
     # -- read-only SQL on the index (its own connection per thread: WAL readers never wait) --
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
