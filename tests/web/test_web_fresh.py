@@ -104,3 +104,13 @@ def test_teleo_serve_end_to_end(tmp_path):
 def test_serve_help_has_an_example():
     result = subprocess.run([sys.executable, "-m", "teleo.cli.app", "serve", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "teleo serve" in result.stdout and "--port" in result.stdout
+
+
+def test_a_forced_reindex_shows_an_edit_the_server_was_not_told_about(tmp_path):
+    root = build_vault(tmp_path / "v")
+    app = create_app(root, watch=False, sync_interval=3600, write_token="tok")
+    with TestClient(app) as c:
+        assert c.get("/api/notes/" + quote(CLAIM_A)).status_code == 200
+        _edit_description(root / CLAIM_A, "Midday solar", "Noon sunshine")
+        assert c.post("/api/reindex", headers={"X-Teleo-Token": "tok"}).status_code == 200
+        assert c.get("/api/notes/" + quote(CLAIM_A)).json()["description"].startswith("Noon sunshine")

@@ -237,8 +237,7 @@ def create_app(
     @app.post("/api/reindex", tags=["write"], dependencies=[Depends(require_write_token)])
     def api_reindex() -> dict[str, Any]:
         """Sync the index now (needs the write token: header `X-Teleo-Token` or `Authorization: Bearer`)."""
-        stats = state.index.sync()
-        return stats.model_dump(mode="json")
+        return state.sync_now().model_dump(mode="json")
 
     return app
 

@@ -108,11 +108,20 @@ class WebState:
         if due:
             with self._sync_lock:
                 if self._dirty.is_set() or not self.watching:
-                    self._dirty.clear()
-                    self.index.sync()
-                    self.vault.forget()
-                    self._last_sync = time.monotonic()
+                    self._sync()
         return self.index
+
+    def sync_now(self):
+        """Sync the index at once, whatever the watcher says (the forced re-index); its SyncStats."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self):
+        self._dirty.clear()
+        stats = self.index.sync()
+        self.vault.forget()
+        self._last_sync = time.monotonic()
+        return stats
 
     def stop(self) -> None:
         self._stop.set()
