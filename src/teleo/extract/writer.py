@@ -81,7 +81,7 @@ from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult
 from teleo.extract.grounding import Grounding, ground
 from teleo.notes import Kind, Note, parse_document, set_field
 from teleo.notes.document import dump_value
-from teleo.vault import Vault
+from teleo.vault import Vault, normalise_title
 
 MAX_TITLE_CHARS = 200
 MAX_TITLE_BYTES = 240
@@ -322,7 +322,7 @@ def build_proposal(
             else:
                 state.drop("claim", claim.title, f"the title is already used by {existing.path}")
             continue
-        key = _norm(title)
+        key = normalise_title(title)
         if key in state.new_titles:
             state.drop("claim", claim.title, "another new claim of this proposal has the same title")
             continue
@@ -359,12 +359,6 @@ def build_proposal(
         files=state.files, source_path=source.path, status=status, created=state.created, enriched=state.enriched,
         claims=state.claims, enrichments=state.enrichment_titles, dropped=state.dropped,
     )
-
-
-def _norm(title: str) -> str:
-    from teleo.vault import normalise_title
-
-    return normalise_title(title)
 
 
 def _source_link(vault: Vault, source_path: str, folder: str) -> str:
@@ -443,7 +437,7 @@ def _apply_enrichment(state: _State, item: _Enrichment, seen: set[tuple[str, str
     if not inside(path, state.territory):
         state.drop("enrichment", subject, f"refused: {path} is outside {state.agent}'s territory")
         return
-    key = (path, _norm(quote.text))
+    key = (path, normalise_title(quote.text))
     if key in seen:
         state.drop("enrichment", subject, "the same quote already enriches this claim")
         return
@@ -530,7 +524,7 @@ def _link_target(state: _State, target: str, path: str) -> str | None:
     """The exact title to link for `target`, when it names an existing claim-like note or a new claim."""
     if not target or "[" in target or "]" in target or "|" in target or "\n" in target:
         return None
-    new = state.new_titles.get(_norm(target))
+    new = state.new_titles.get(normalise_title(target))
     if new is not None:
         return PurePosixPath(new).stem
     resolution = state.vault.resolver.resolve(target, path)

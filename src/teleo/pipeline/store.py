@@ -268,13 +268,3 @@ class JobStore:
     def leased(self) -> list[Job]:
         rows = self.conn.execute("SELECT * FROM jobs WHERE state = 'leased'").fetchall()
         return [Job.from_row(r) for r in rows]
-
-    def next_ready_at(self, batch: str | None = None, max_attempts: int = 3) -> float | None:
-        """When the earliest pending job becomes leasable (None when no job is pending)."""
-        where = "state = 'pending' AND attempts < ?"
-        args: tuple = (max_attempts,)
-        if batch is not None:
-            where += " AND batch = ?"
-            args += (batch,)
-        row = self.conn.execute(f"SELECT MIN(next_attempt_at) FROM jobs WHERE {where}", args).fetchone()
-        return row[0]

@@ -33,7 +33,7 @@ HOST = socket.gethostname()
 
 @dataclass
 class PipelineSettings:
-    """Knobs of the queue (the vault's `[pipeline]` table once config accepts it; see TODO)."""
+    """Knobs of the queue (the vault's `[pipeline]` table, see `from_vault`)."""
 
     workers: int = 1
     timeout_s: float = 600.0
