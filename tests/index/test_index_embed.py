@@ -60,5 +60,10 @@ def test_vectors_equal_the_models(corpus: Path) -> None:
 
 
 def test_the_models_own_tokenizer_keeps_its_padding() -> None:
+    padding = MODEL.tokenizer.padding
     embed(["one text", "another, longer text"])
-    MODEL.embed(["one", "two words here"])  # padded batches still work
+    assert MODEL.tokenizer.padding == padding
+    texts = ["one", "two words here"]
+    batch = np.asarray(MODEL.embed(texts, norm=False), dtype=np.float32)  # padded batches still work
+    alone = np.asarray([MODEL.embed([text], norm=False)[0] for text in texts], dtype=np.float32)
+    assert np.allclose(batch, alone, atol=1e-6)
