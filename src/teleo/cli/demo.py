@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -52,7 +53,7 @@ def demo(
         root = prepare_demo(target, sample)
         if text:
             console.print(f"demo vault: [bold]{escape(str(root))}[/] (a committed copy of {escape(str(sample))})")
-        with err_console.status("ingest → extract → review → merge on the demo vault…" if until == "merge" else f"ingest → {until} on the demo vault…", spinner="dots") if text else _nothing():
+        with err_console.status("ingest → extract → review → merge on the demo vault…" if until == "merge" else f"ingest → {until} on the demo vault…", spinner="dots") if text else nullcontext():
             result = run_prepared(root, sample, stages=stages, workers=workers)
     except (DemoError, NotARepository, ValueError) as exc:
         fail(str(exc))
@@ -64,8 +65,8 @@ def demo(
             "summary": report.summary(),
             "branches": [b.model_dump(mode="json") for b in result.branches],
         }))
-        raise typer.Exit(0 if report.ok else 1)
-    _print_text(result, until)
+    else:
+        _print_text(result, until)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -102,11 +103,3 @@ def _print_branches(branches) -> None:
         table.add_row(escape(made.branch), escape(made.agent), str(made.claims), str(made.enrichments),
                       str(len(made.files)), "merged" if made.merged else "open" if made.open else "closed")
     console.print(table)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -61,15 +61,14 @@ def run_extract(vault, sources, *, live: bool, **options):
     from teleo.pipeline import extract_all
     from teleo.pipeline.jobs import NotARepository
 
+    chosen = [str(s) for s in sources] if sources else None
     display = _LiveProgress() if live else None
     try:
         if display is None:
-            return extract_all(vault, [str(s) for s in sources] if sources else None, **options)
+            return extract_all(vault, chosen, **options)
         with display:
-            return extract_all(vault, [str(s) for s in sources] if sources else None, on_progress=display.update, **options)
-    except NotARepository as exc:
-        fail(str(exc))
-    except ValueError as exc:
+            return extract_all(vault, chosen, on_progress=display.update, **options)
+    except (NotARepository, ValueError) as exc:
         fail(str(exc))
 
 
