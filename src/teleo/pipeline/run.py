@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
-from teleo.pipeline.jobs import find_sources
+from teleo.pipeline.jobs import DROP_PREFIX, find_sources
 from teleo.pipeline.store import Job, JobStore
 from teleo.pipeline.workers import PipelineSettings, Progress, ProviderSpec, Supervisor, queue_path
 from teleo.vault import Vault
@@ -232,7 +232,7 @@ def _ingest_one(vault: Vault, path: Path | str, domain: str | None) -> dict:
 
 # -- the drop folder ---------------------------------------------------------------
 
-DROP_FOLDER = "inbox/queue"
+DROP_FOLDER = DROP_PREFIX.rstrip("/")
 """Raw files (HTML, PDF, markdown, text) dropped here are archived by `teleo run`, then removed.
 
 `inbox/queue/<domain>/<file>` names the domain by its folder; a file at the top level takes the
