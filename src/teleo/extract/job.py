@@ -60,7 +60,7 @@ from teleo.extract.propose import commit_message, commit_proposal, new_errors
 from teleo.extract.request import ExtractionRequest
 from teleo.extract.writer import Dropped, WriteRefused, build_proposal, inside
 from teleo.llm.base import LLMCall, Provider, ProviderError
-from teleo.notes import Kind
+from teleo.notes import Kind, Note
 from teleo.repo.branches import (
     BranchConflict,
     BranchError,
@@ -75,7 +75,13 @@ from teleo.vault import UnsafePath, Vault
 
 JOBS_FILE = "extract-jobs.jsonl"
 EXTRACTABLE = (None, "", "unprocessed")
-"""Source statuses a job extracts without `force`."""
+"""Source statuses a job extracts without `force` (compare `source_status`)."""
+
+
+def source_status(source: Note) -> object:
+    """A source's `status` as `EXTRACTABLE` is checked against: stripped when a string."""
+    status = source.data.get("status") if isinstance(source.data, dict) else None
+    return status.strip() if isinstance(status, str) else status
 
 Status = Literal["proposed", "null", "skipped", "failed"]
 
@@ -204,8 +210,7 @@ def _run(
         assert existing is not None
         return _fail(outcome, f"an open proposal exists on {branch} ({existing.head[:12]}); use force to redo it", "skipped")
     expected = existing.head if existing is not None else None
-    status = source.data.get("status")
-    status = status.strip() if isinstance(status, str) else status
+    status = source_status(source)
     if status not in EXTRACTABLE and not force:
         return _fail(outcome, f"{rel} has status '{status}' (only unprocessed sources are extracted without force)", "skipped")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from teleo.extract.job import EXTRACTABLE  # one definition of "ready for extraction"
+from teleo.extract.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
 from teleo.notes import Kind
 from teleo.repo.branches import TreeVault, base_ref, open_proposals, open_repository, tip, vault_prefix
 from teleo.vault import Vault
@@ -53,9 +53,7 @@ def find_sources(vault: Vault, only: list[str] | None = None, *, base: str | Non
         note = tree.note(rel)
         if note.kind is not Kind.SOURCE:
             continue
-        status = note.data.get("status") if isinstance(note.data, dict) else None
-        status = status.strip() if isinstance(status, str) else status
-        if status not in EXTRACTABLE and rel not in opened:
+        if source_status(note) not in EXTRACTABLE and rel not in opened:
             continue
         entry = commit.tree[prefix + rel] if prefix else commit.tree[rel]
         found.append(Candidate(rel, str(entry.id), opened.get(rel)))
