@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import typer
 from rich.markup import escape
@@ -60,7 +61,7 @@ def merge(
             else:
                 _print_decisions(decisions)
             return
-        with err_console.status("merging…") if output is OutputFormat.text else _nothing():
+        with err_console.status("merging…") if output is OutputFormat.text else nullcontext():
             report = merge_all(vault, branches, cascade=not no_cascade)
     except ReviewError as exc:
         fail(str(exc))
@@ -69,14 +70,6 @@ def merge(
     else:
         print_merges(report)
     raise typer.Exit(FAILED if any(m.status in ("conflict", "failed") for m in report.merges) else 0)
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _print_decisions(decisions) -> None:
