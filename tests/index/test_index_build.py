@@ -42,3 +42,21 @@ def test_parallel_build_with_embeddings_matches_serial(vault, monkeypatch):
         stats = index.sync(embed=True)
         assert stats.workers >= 2 and stats.embedded == embedded > 0 and stats.pending_embeddings == 0
         assert snapshot(index) == serial
+
+
+def test_a_first_build_ends_in_wal_mode_and_a_reader_opened_during_it_works(vault):
+    """A new index file is built through a rollback journal (cheap for a new file), then switched
+    to WAL; a second connection opened while the build holds the write lock still opens and reads."""
+    location = vault.root / ".teleo" / "index.sqlite"
+    with Index.open(vault) as builder:
+        assert builder.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        builder.db.execute("BEGIN IMMEDIATE")
+        with Index.open(vault, location) as reader:  # the WAL switch is refused now; it opens anyway
+            assert reader.db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+        builder.db.execute("ROLLBACK")
+        stats = builder.sync()
+        assert stats.rebuilt and stats.added > 0
+        assert builder.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with Index.open(vault) as again:
+        assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert again.sync().added == 0

@@ -103,6 +103,8 @@ carry costs more than it saves."""
 FULL_RESOLVER_MIN = 500
 """From this many notes to write, links are resolved against one resolver over every path; below
 it, against a small resolver over just the paths whose title can answer the links at hand."""
+DEFERRED_ROWS_MAX = 500_000
+"""A first build writes its held table rows (`_Rows`) once this many wait, to bound memory."""
 PARALLEL_MIN = 600
 """Parse in worker processes when at least this many notes changed (a cold index)."""
 RACY_WINDOW_NS = 100_000_000
@@ -222,6 +224,7 @@ class Index:
             except BaseException:
                 self._known = None
                 raise
+            store.use_wal(self.db)
             self._checked = True
             self._known_generation = plan.generation
             self._patch_caches(plan, generation_before)
@@ -319,11 +322,13 @@ class Index:
 
         titles = _Titles(db, files, new, full=stats.rebuilt or len(new) + len(parsed) >= FULL_RESOLVER_MIN)
         plan.next_id = db.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0] + 1
+        plan.defer_tables = stats.rebuilt
         self._write_records(db, parsed, known, files, walk_ns, titles, stats, plan)
         written = 0
         for batch in self._parse_new(new, files, progress, titles.full, embed_now, stats):
             self._write_records(db, batch, known, files, walk_ns, titles, stats, plan)
             written += len(batch)
+        plan.rows.write_tables(db)
         vanished = [path for path in new if path not in known] if written < len(new) else []
         for path in vanished:  # files that disappeared between the walk and the read
             del files[path]
@@ -421,7 +426,7 @@ class Index:
         ) if old_ids else {}
         unresolved = {link[5] for r in records if r.resolved is None for link in r.links}
         resolver = titles.resolver(unresolved) if unresolved else None
-        note_rows, field_rows, link_rows, head_rows, body_rows, vector_rows = [], [], [], [], [], []
+        rows = plan.rows
         keep_vectors: set[int] = set()
         for record in records:
             size, mtime = files[record.path]
@@ -436,50 +441,40 @@ class Index:
             stored_mtime = _stored_mtime(mtime, walk_ns)
             known[record.path] = (note_id, size, stored_mtime)
             keys = sorted(title_keys(record.path))
-            note_rows.append((
+            rows.notes.append((
                 note_id, record.path, record.title, keys[0], keys[1] if len(keys) > 1 else None, record.kind,
                 record.type, domain, record.confidence, record.status, agent, record.owner, record.description,
                 record.created, record.label, record.data_json, record.problems_json, size, stored_mtime, record.hash,
             ))
-            field_rows.extend((note_id, key, value) for key, value in record.fields)
+            rows.fields.extend((note_id, key, value) for key, value in record.fields)
             resolved = record.resolved
             if resolved is None:
                 resolved = [_resolution(resolver.resolve(link[3], record.path)) for link in record.links]  # type: ignore[union-attr]
             for (line, field, raw, target, wiki, key), (dst, method, ambiguous) in zip(record.links, resolved):
-                link_rows.append((note_id, line, field, raw, target, key, dst, method, ambiguous, int(wiki)))
+                rows.links.append((note_id, line, field, raw, target, key, dst, method, ambiguous, int(wiki)))
             values = (record.kind, record.type, domain, record.confidence, record.status, agent)
             plan.facets[note_id] = values
             coded = facet_text(dict(zip(FACETS, values)))
-            head_rows.append((note_id, *record.head, coded))
-            body_rows.append((note_id, record.body, coded))
+            rows.heads.append((note_id, *record.head, coded))
+            rows.bodies.append((note_id, record.body, coded))
             if record.embed_text is not None:
                 text_hash = hashlib.blake2b(record.embed_text.encode(), digest_size=16).digest()
                 if old_vectors.get(note_id) == text_hash:
                     keep_vectors.add(note_id)
                 elif record.vector is not None:
-                    vector_rows.append((note_id, text_hash, None, record.vector.tobytes()))
+                    rows.vectors.append((note_id, text_hash, None, record.vector.tobytes()))
                     plan.reset_ids.append(note_id)
                     plan.embedded[note_id] = record.vector
                 else:
-                    vector_rows.append((note_id, text_hash, record.embed_text, None))
+                    rows.vectors.append((note_id, text_hash, record.embed_text, None))
                     plan.reset_ids.append(note_id)
             elif note_id in old_vectors:
                 plan.reset_ids.append(note_id)
-        db.executemany(
-            "INSERT OR REPLACE INTO notes(id, path, title, tkey, tkey2, kind, type, domain, confidence, status, agent, "
-            "owner, description, created, label, data, problems, size, mtime_ns, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows,
-        )
-        db.executemany("INSERT INTO fields(note, key, value) VALUES (?, ?, ?)", field_rows)
-        db.executemany(
-            "INSERT INTO links(note, line, field, raw, target, key, dst, method, ambiguous, wiki) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", link_rows,
-        )
-        db.executemany("INSERT INTO fts_head(rowid, title, description, meta, facets) VALUES (?, ?, ?, ?, ?)", head_rows)
-        db.executemany("INSERT INTO fts_body(rowid, body, facets) VALUES (?, ?, ?)", body_rows)
         stale = [(i,) for i in old_vectors if i not in keep_vectors]
         db.executemany("DELETE FROM vectors WHERE note = ?", stale)
-        db.executemany("INSERT INTO vectors(note, text_hash, pending, vec) VALUES (?, ?, ?, ?)", vector_rows)
+        rows.write_text(db)
+        if not plan.defer_tables or rows.pending() >= DEFERRED_ROWS_MAX:
+            rows.write_tables(db)
         plan.next_id = next_id
 
     def _delete_rows_of(self, db: sqlite3.Connection, ids: list[int]) -> None:
@@ -911,6 +906,49 @@ class _Plan:
         self.dirty = False
         self.next_id = 1
         self.generation = 0
+        self.rows = _Rows()
+        self.defer_tables = False
+        """Hold the plain tables' rows until the full text is written (a first build; see `_Rows`)."""
+
+
+class _Rows:
+    """Rows on their way into the tables.
+
+    FTS5 keeps the terms of its recent inserts in memory and writes them out as a new
+    segment whenever another statement of the transaction begins, so a build that
+    alternates full-text and table inserts leaves many small segments to merge. A first
+    build therefore writes the full text as the batches arrive and the plain tables
+    after it (or whenever `DEFERRED_ROWS_MAX` rows wait)."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple] = []
+        self.fields: list[tuple] = []
+        self.links: list[tuple] = []
+        self.vectors: list[tuple] = []
+        self.heads: list[tuple] = []
+        self.bodies: list[tuple] = []
+
+    def pending(self) -> int:
+        return len(self.notes) + len(self.fields) + len(self.links)
+
+    def write_text(self, db: sqlite3.Connection) -> None:
+        db.executemany("INSERT INTO fts_head(rowid, title, description, meta, facets) VALUES (?, ?, ?, ?, ?)", self.heads)
+        db.executemany("INSERT INTO fts_body(rowid, body, facets) VALUES (?, ?, ?)", self.bodies)
+        self.heads, self.bodies = [], []
+
+    def write_tables(self, db: sqlite3.Connection) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO notes(id, path, title, tkey, tkey2, kind, type, domain, confidence, status, agent, "
+            "owner, description, created, label, data, problems, size, mtime_ns, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.notes,
+        )
+        db.executemany("INSERT INTO fields(note, key, value) VALUES (?, ?, ?)", self.fields)
+        db.executemany(
+            "INSERT INTO links(note, line, field, raw, target, key, dst, method, ambiguous, wiki) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.links,
+        )
+        db.executemany("INSERT INTO vectors(note, text_hash, pending, vec) VALUES (?, ?, ?, ?)", self.vectors)
+        self.notes, self.fields, self.links, self.vectors = [], [], [], []
 
 
 _POOL = None

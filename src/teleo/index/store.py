@@ -128,19 +128,25 @@ def connect(path: Path) -> sqlite3.Connection:
         except OSError:
             pass
     try:
-        return _connect(path)
+        return _connect(path, wal=path.exists())
     except sqlite3.OperationalError:  # locked, unwritable: not ours to delete
         raise
     except sqlite3.DatabaseError:  # not a database, or damaged: it is derived data, start over
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-        return _connect(path)
+        return _connect(path, wal=False)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
+    """`wal` False for a file about to be created: its first build commits through a rollback
+    journal, which for a new file holds next to nothing, where a WAL would take every page
+    once more and copy it back at the checkpoint; `use_wal` switches it after that build."""
     db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        try:
+            db.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
+        except sqlite3.OperationalError:  # another process is building it; it switches it to WAL after
+            pass
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("PRAGMA cache_size=-65536")
@@ -149,6 +155,15 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def use_wal(db: sqlite3.Connection) -> None:
+    """Readers alongside one writer from now on (a no-op once the file is in WAL mode)."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:  # another connection is reading it now: the next sync switches
+            pass
 
 
 def create(db: sqlite3.Connection) -> None:
