@@ -1,6 +1,6 @@
 """The SQLite file behind the index: where it lives, its schema, its version.
 
-Layout (`<vault>/.teleo/index.sqlite`, WAL journal):
+Layout (`<vault>/.teleo/index.sqlite`, WAL journal once its first build has committed):
 
 - `meta(key, value)` — schema version, Teleo version, config fingerprint,
   embedding model, generation (bumped by every commit that changes anything);
