@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import time
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
@@ -299,24 +300,31 @@ def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str 
         _swap(repo, branch, new, expected, reason)  # once more, the dead worker's lock gone
 
 
-STALE_LOCK_S = 2.0
+PROPOSAL_LOCK_STALE_S = 2.0
 """A proposal ref's lock file older than this was left by a killed process: the swap holds it for
 microseconds, and the job's lease means no other worker updates that ref meanwhile."""
 
 
 def _clear_stale_lock(repo: pygit2.Repository, branch: str) -> bool:
-    """Remove `refs/heads/<branch>.lock` when it is an `extract/*` ref's and older than STALE_LOCK_S.
+    """Remove `refs/heads/<branch>.lock` when it is an `extract/*` ref's and a stale one.
 
     A worker SIGKILLed between creating the lock and renaming it into place leaves the lock
     behind, and every later update of that ref would fail; only proposal refs, which a job
-    updates under its lease, are cleared this way (never `main`).
+    updates under its lease, are cleared this way (`mainline` clears main's, more cautiously).
     """
     if not branch.startswith(EXTRACT_PREFIX):
         return False
-    lock = Path(repo.path) / "refs" / "heads" / f"{branch}.lock"
+    return clear_stale_lock(Path(repo.path) / "refs" / "heads" / f"{branch}.lock", PROPOSAL_LOCK_STALE_S)
+
+
+def clear_stale_lock(lock: Path, older_than: float) -> bool:
+    """Remove a ref's lock file last written more than `older_than` seconds ago; True when removed.
+
+    A live writer holds a ref lock for well under a millisecond (create, write forty bytes,
+    rename), so an old one has no owner left: git never removes one by itself.
+    """
     try:
-        age = dt.datetime.now().timestamp() - lock.stat().st_mtime
-        if age < STALE_LOCK_S:
+        if time.time() - lock.stat().st_mtime < older_than:
             return False
         lock.unlink()
     except OSError:

@@ -45,6 +45,7 @@ from teleo.repo.branches import (
     BranchConflict,
     BranchError,
     changed_paths,
+    clear_stale_lock,
     signature,
     tip,
     update_branch,
@@ -52,8 +53,8 @@ from teleo.repo.branches import (
 )
 
 MAX_ATTEMPTS = 200
-STALE_LOCK_S = 5.0
-"""A ref lock file older than this was left by a killed process (see `clear_stale_lock`)."""
+MAIN_LOCK_STALE_S = 5.0
+"""main's lock file older than this was left by a killed process (`branches.clear_stale_lock`)."""
 SYNC_DEPTH = 200
 """How far back `sync_worktree` looks for the commit the index matches."""
 TRAILER_PROPOSAL = "Teleo-Proposal"
@@ -100,28 +101,8 @@ def _move(repo: pygit2.Repository, ref: str, new: str, old: str, reason: str) ->
         lock = Path(repo.path) / f"{ref}.lock"
         if not lock.exists():
             raise BranchError(f"cannot move {short_branch(ref)}: {exc}") from None
-        clear_stale_lock(lock)
+        clear_stale_lock(lock, MAIN_LOCK_STALE_S)
         raise BranchConflict(f"{short_branch(ref)} is locked by another writer") from None
-
-
-def clear_stale_lock(lock: Path) -> bool:
-    """Remove a ref's lock file left by a killed process (older than `STALE_LOCK_S`); True when removed.
-
-    A live writer holds a ref lock for well under a millisecond (create, write
-    forty bytes, rename), so a lock this old has no owner left: git never
-    removes one by itself, and every later write to the ref would fail.
-    """
-    try:
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age < STALE_LOCK_S:
-        return False
-    try:
-        lock.unlink()
-    except FileNotFoundError:
-        return False
-    return True
 
 
 class MainMoved(BranchConflict):
