@@ -31,7 +31,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import REPO, default_corpus, ensure_synthetic  # noqa: E402
+
+from teleo.web.launch import serve_process  # noqa: E402
 
 COPIES_15K = 13
 QUERIES = REPO / "bench" / "queries.yaml"
@@ -69,44 +70,6 @@ def build_index(root: Path) -> float:
     subprocess.run([sys.executable, "-m", "teleo.cli.app", "--vault", str(root), "index"], check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`teleo serve` in a subprocess, stopped on exit."""
-
-    def __init__(self, root: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        )
-
-    def __enter__(self) -> "Server":
-        started = time.perf_counter()
-        while time.perf_counter() - started < 120:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"teleo serve exited: {self.process.stderr.read()}")
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    self.startup = time.perf_counter() - started
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("teleo serve did not answer /healthz within 120 s")
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def claim_paths(root: Path, count: int, seed: int = 7) -> list[str]:
@@ -152,7 +115,8 @@ def bench_vault(name: str, root: Path, requests: int) -> dict:
     claims = claim_paths(root, requests)
     words = queries(requests)
     log(f"[{name}] teleo serve ({notes} notes) …")
-    with Server(root) as server, httpx.Client(base_url=server.base, timeout=60) as client:
+    serve_log = Path(tempfile.gettempdir()) / f"teleo-web-bench-serve-{name}.log"
+    with serve_process(root, serve_log) as server, httpx.Client(base_url=server.base, timeout=60) as client:
         warm_started = time.perf_counter()
         graph = timed(client, ["/api/graph"])[0]  # waits for the server's own warm-up (history, graph layout)
         timed(client, ["/", "/notes/" + quote(claims[0])])
@@ -166,7 +130,7 @@ def bench_vault(name: str, root: Path, requests: int) -> dict:
             "search page (hybrid)": figures(timed(client, [f"/search?q={quote(q)}" for q in words], 'id="results"')),
             "api search (text)": figures(timed(client, [f"/api/search?q={quote(q)}&mode=text" for q in words])),
         }
-    return {"vault": name, "notes": notes, "index_s": round(index_seconds, 2), "startup_s": round(server.startup, 2),
+    return {"vault": name, "notes": notes, "index_s": round(index_seconds, 2), "startup_s": round(server.startup_s, 2),
             "warmup_s": round(warm, 2), "graph_first_s": round(graph, 2), "rows": rows}
 
 

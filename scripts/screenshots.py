@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +22,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+
+from teleo.web.launch import ServeFailed, serve_process
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("TELEO_CHROMIUM", "/usr/bin/chromium"))
@@ -85,39 +85,13 @@ def _run_pipeline(vault: Path) -> None:
     subprocess.run(command, cwd=vault, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def _served(vault: Path, log_path: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [sys.executable, "-c", "from teleo.cli.app import main; main()", "serve", str(vault), "--port", str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(base, process, log_path)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"screenshots: teleo serve exited:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("screenshots: teleo serve did not answer /healthz within 120 s")
+    try:
+        with serve_process(vault, log_path) as server:
+            yield server.base
+    except ServeFailed as exc:
+        raise SystemExit(f"screenshots: {exc}") from None
 
 
 def _best_claim(base: str) -> str:

@@ -11,10 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +21,8 @@ import httpx
 import pytest
 from conftest import git_init
 from pydantic import BaseModel, Field
+
+from teleo.web.launch import ServeFailed, serve_process
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request
@@ -38,7 +36,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 LOCAL_HOSTS = {"127.0.0.1"}
-SERVER_START_SECONDS = 120.0
 # Chromium asks every site for /favicon.ico; the app has none, and a 404 there is not a page error.
 IGNORED_CONSOLE_PATHS = {"/favicon.ico"}
 
@@ -86,47 +83,14 @@ def commit_vault(root: Path) -> Path:
 
 # --- the server ----------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def served(vault: Path, log_path: Path) -> Iterator[str]:
     """Run `teleo serve <vault> --port <free>` until the block ends; yield its base URL."""
-    port = free_port()
-    command = [sys.executable, "-c", "from teleo.cli.app import main; main()",
-               "serve", str(vault), "--port", str(port)]
-    env = {**os.environ, "NO_COLOR": "1", "TELEO_LOG_LEVEL": "warning"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(base, process, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"teleo serve exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"teleo serve did not answer /healthz within {SERVER_START_SECONDS:.0f} s:\n"
-                f"{log_path.read_text(errors='replace')}")
+    try:
+        with serve_process(vault, log_path, env={"NO_COLOR": "1", "TELEO_LOG_LEVEL": "warning"}) as server:
+            yield server.base
+    except ServeFailed as exc:
+        pytest.fail(str(exc))
 
 
 # --- what the tests visit ------------------------------------------------------------------

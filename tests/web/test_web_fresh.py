@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +14,7 @@ from fastapi.testclient import TestClient
 from web_fixtures import CLAIM_A, build_vault
 
 from teleo.web import create_app
+from teleo.web.launch import serve_process
 
 NEW = "domains/energy/a note written while the server runs shows up on the next request.md"
 NOTE = "---\ntype: claim\ndomain: energy\ndescription: \"{description}\"\nconfidence: likely\n---\n\n# {title}\n\nBody.\n"
@@ -62,43 +61,20 @@ def test_the_file_watcher_marks_the_index_stale(tmp_path):
         assert description.startswith("Watched sunshine")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_teleo_serve_end_to_end(tmp_path):
     root = build_vault(tmp_path / "v")
-    port = _free_port()
-    env = {**os.environ, "TELEO_WRITE_TOKEN": "tok"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(port), "--no-watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            assert process.poll() is None, process.communicate()[1]
+    with serve_process(root, tmp_path / "serve.log", args=["--no-watch"], env={"TELEO_WRITE_TOKEN": "tok"}) as server:
+        base = server.base
         page = httpx.get(base + "/notes/" + quote(CLAIM_A), timeout=10)
         assert page.status_code == 200 and 'data-page="claim"' in page.text
         assert httpx.post(base + "/api/reindex", timeout=10).status_code == 403
         assert httpx.post(base + "/api/reindex", headers={"X-Teleo-Token": "tok"}, timeout=10).status_code == 200
         busy = subprocess.run(
-            [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(port)],
+            [sys.executable, "-m", "teleo.cli.app", "serve", str(root), "--port", str(server.port)],
             capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
         )
         assert busy.returncode != 0 and "already in use" in busy.stderr and "Traceback" not in busy.stderr
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_serve_help_has_an_example():
