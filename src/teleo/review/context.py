@@ -19,6 +19,7 @@ uncommitted edits, and text in the proposal is only ever data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pygit2
 
@@ -72,6 +73,18 @@ class ProposalView:
     @property
     def head_id(self) -> str:
         return str(self.head.id)
+
+    @cached_property
+    def existing_claim_titles(self) -> list[str]:
+        """Lower-cased titles of the claims on main (files of a domain folder, `_` maps left out);
+        read once per view, however many notes and reviewers ask."""
+        titles = []
+        for path in self.base.markdown_paths():
+            folder, _, name = path.rpartition("/")
+            if name.startswith("_") or self.vault.config.domain_of_folder(folder) is None:
+                continue
+            titles.append(name[:-3].lower())
+        return titles
 
     def new_paths(self) -> list[str]:
         return sorted(p for p, text in self.files.items() if text is not None and not self.base.exists(p))

@@ -196,7 +196,7 @@ def duplicates(view: ProposalView) -> list[ClaimFinding]:
     new_claims = [n for n in view.changed_notes() if n.path in new]
     if not new_claims:
         return []
-    existing = _existing_claim_titles(view)
+    existing = view.existing_claim_titles
     out = []
     for note in new_claims:
         best = process.extractOne(note.title.lower(), existing, scorer=fuzz.token_sort_ratio,
@@ -207,20 +207,9 @@ def duplicates(view: ProposalView) -> list[ClaimFinding]:
     return out
 
 
-def _existing_claim_titles(view: ProposalView) -> list[str]:
-    titles = []
-    for path in view.base.markdown_paths():
-        if path.rsplit("/", 1)[-1].startswith("_"):
-            continue
-        if view.vault.config.domain_of_folder(path.rsplit("/", 1)[0]) is None:
-            continue
-        titles.append(path.rsplit("/", 1)[-1][:-3].lower())
-    return titles
-
-
 def similar_claims(view: ProposalView, note: Note, k: int = 3) -> list[str]:
     """Titles of the existing claims nearest to `note`'s title (a cheap, offline stand-in for the index)."""
-    hits = process.extract(note.title.lower(), _existing_claim_titles(view), scorer=fuzz.token_set_ratio, limit=k,
+    hits = process.extract(note.title.lower(), view.existing_claim_titles, scorer=fuzz.token_set_ratio, limit=k,
                            score_cutoff=SIMILAR_TITLE_SCORE)
     return [title for title, _, _ in hits]
 
