@@ -72,7 +72,7 @@ def render_flag(flag: Flag, titles: dict[str, str]) -> str:
     """The note text of `flag`; `titles` maps the paths it names to their display titles."""
     record = flag.model_dump(mode="json", exclude={"path"}, exclude_none=True)
     order = ("type", "id", "agent", "priority", "status", "target", "target_kind", "section",
-             "changed", "why", "when", "commit", "created")
+             "changed", "why", "when", "commit", "created", "resolved", "resolution")
     record["type"] = "flag"
     frontmatter = "".join(dump_value(key, record[key], flow_lists=False) for key in order if key in record)
     return f"---\n{frontmatter}---\n\n{_body(flag, titles)}"
@@ -153,7 +153,7 @@ def flag_from_note(note: Note) -> tuple[Flag | None, str]:
         first = note.all_problems[0]
         return None, f"{note.path}:{first.line}: {first.message}"
     data = {key: value for key, value in note.data.items() if key != "type"}
-    for key in ("when", "created", "commit", "id"):
+    for key in ("when", "created", "commit", "id", "resolved"):
         if key in data and data[key] is not None:
             data[key] = str(data[key])
     try:

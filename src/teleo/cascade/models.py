@@ -71,6 +71,10 @@ class Flag(BaseModel):
     commit: str
     status: Literal["open", "resolved"] = "open"
     created: str = ""
+    resolved: str | None = None
+    """The date the owner resolved it (`teleo flags resolve`)."""
+    resolution: str | None = None
+    """What the owner concluded, when they said."""
     path: str = Field(default="", description="The flag note's own vault-relative path.")
 
     @property

@@ -1,4 +1,4 @@
-"""`teleo flags`: the open cascade flags, by agent and priority."""
+"""`teleo flags`: the open cascade flags, by agent and priority; `teleo flags resolve` closes them."""
 
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ class PriorityChoice(str, Enum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("flags", epilog=EPILOG)(flags)
+    group = typer.Typer(rich_markup_mode="rich", context_settings={"help_option_names": ["-h", "--help"]})
+    group.callback(invoke_without_command=True, epilog=EPILOG)(flags)
+    group.command("resolve", epilog=RESOLVE_EPILOG)(resolve)
+    app.add_typer(group, name="flags")
 
 
 EPILOG = example(
@@ -39,10 +42,30 @@ EPILOG = example(
     "teleo flags --agent theseus --priority high",
     "teleo flags --all --format json | jq '.flags[] | {id, status, target}'",
     "teleo flags --worktree",
+    "teleo flags resolve 2026-03-10-alignment-has-to-be --note 'still holds; the new evidence extends it'",
 ) + (
-    "\n\n[bold]Resolving a flag[/]\n\n  The owner re-reads the belief or position, then sets `status: resolved` in the "
-    "flag note (agents/<agent>/flags/<id>.md) and commits it; flags are never deleted."
+    "\n\n[bold]Resolving a flag[/]\n\n  The owner re-reads the belief or position, then runs `teleo flags resolve <id>`: "
+    "the flag note gets `status: resolved` (flags are never deleted) and a belief set to under_review becomes "
+    "active again once no open flag points at it."
 )
+
+RESOLVE_EPILOG = example(
+    "teleo flags resolve 2026-03-10-alignment-has-to-be",
+    "teleo flags resolve 2026-03-10-alignment 2026-03-10-a-frontier-lab --note 're-read: unchanged'",
+    "teleo flags resolve 2026-03-10-alignment --status revised --as theseus",
+    "teleo flags resolve 2026-03-10-alignment --format json | jq .commit",
+) + (
+    "\n\n[bold]Exit codes[/]\n\n  0  resolved (or already resolved)\n\n  1  an edit was refused (the note would not stay valid)\n\n"
+    "  2  wrong usage (a name that matches no flag, or several)"
+)
+
+
+class TargetStatus(str, Enum):
+    active = "active"
+    revised = "revised"
+    abandoned = "abandoned"
+
+FAILED = 1
 
 _STYLE = {"high": "bold red", "normal": "yellow", "low": "dim"}
 
@@ -56,11 +79,13 @@ def flags(
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
     """List the open cascade flags: beliefs and positions to re-review because a claim they rest
-    on changed, grouped by agent and priority, with the target, the change and the date.
+    on changed, grouped by agent and priority, with the target, the change, the date and the id.
 
     Flags are the notes agents/<agent>/flags/*.md (type: flag) the cascade writes after a merge.
     They are read from the main branch (where merges land) when the vault is in a git repository
-    with one, else from the files on disk."""
+    with one, else from the files on disk. `teleo flags resolve ID` closes one."""
+    if ctx.invoked_subcommand is not None:
+        return
     disk = vault_from(ctx)
     vault, where = _flag_vault(disk, worktree)
     found, problems = read_flags(vault)
@@ -149,12 +174,72 @@ def _print(chosen: list[Flag], show_all: bool, where: str) -> None:
         table.add_row(*row)
         previous = group
     console.print(table)
-    console.print("[dim]each flag is the note agents/<agent>/flags/<date>-<slug>.md; --format json gives ids and chains[/]")
+    console.print("[dim]each flag is the note agents/<agent>/flags/<id>.md; close one with `teleo flags resolve <id>` "
+                  "(a unique start of the id will do); --format json gives the chains[/]")
 
 
 def _target(flag: Flag) -> str:
     title = flag.section or PurePosixPath(flag.target).stem
-    return f"{flag.target_kind}: {escape(title)}"
+    return f"{flag.target_kind}: {escape(title)}\n[dim]{escape(flag.id)}[/]"
+
+
+def resolve(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., metavar="ID...", help="Flag ids (a unique start of one will do, or the note's path)."),
+    resolution: str | None = typer.Option(None, "--note", "-m", help="What the re-review concluded (stored as `resolution:`)."),
+    status: TargetStatus = typer.Option(TargetStatus.active, "--status", help="What an under_review belief becomes once no open flag points at it."),
+    agent: str | None = typer.Option(None, "--as", help="Who resolves (the commit's Pentagon-Agent trailer); default: the flags' agent."),
+    worktree: bool = typer.Option(False, "--worktree", help="Edit the files on disk, no commit, instead of committing on main."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+) -> None:
+    """Resolve flags after re-reading what they point at: one commit on main.
+
+    Each flag note gets `status: resolved` and `resolved: <today>` (and `resolution:` with
+    --note); a belief the cascade set to `status: under_review` gets --status (default
+    active) once no open flag points at it. Only those frontmatter lines change. In a vault
+    without a main branch (or with --worktree) the files on disk are rewritten instead."""
+    from teleo.repo.branches import BranchError
+    from teleo.review.flags import resolve_flags
+
+    vault = vault_from(ctx)
+    try:
+        outcome = resolve_flags(vault, names, resolution=resolution, target_status=status.value, agent=agent,
+                                worktree=worktree)
+    except BranchError as exc:
+        fail(str(exc), code=FAILED)
+    plan = outcome.plan
+    if output is OutputFormat.json:
+        typer.echo(json.dumps({
+            "written_to": outcome.written_to, "commit": outcome.commit, "files": outcome.files,
+            "resolved": [flag.id for flag in plan.resolved], "already": plan.already, "unknown": plan.unknown,
+            "restored": plan.restored, "problems": plan.problems, "worktree": outcome.worktree,
+        }, ensure_ascii=False, indent=1))
+    else:
+        _print_resolution(outcome)
+    if plan.unknown:
+        raise typer.Exit(2)
+    if plan.problems:
+        raise typer.Exit(FAILED)
+
+
+def _print_resolution(outcome) -> None:
+    plan = outcome.plan
+    for name in plan.unknown:
+        err_console.print(f"[bold red]error:[/] no single flag is named {escape(name)!r} (see `teleo flags --all`); nothing written")
+    for problem in plan.problems:
+        err_console.print(f"[bold red]error:[/] {escape(problem)}")
+    for flag_id in plan.already:
+        console.print(f"already resolved: {escape(flag_id)}")
+    if plan.unknown:
+        return
+    for flag in plan.resolved:
+        console.print(f"[green]resolved[/] {escape(flag.id)} ({flag.target_kind}: {escape(PurePosixPath(flag.target).stem)})")
+    for path, value in sorted(plan.restored.items()):
+        console.print(f"  belief {escape(PurePosixPath(path).stem)}: status {value}")
+    if outcome.commit:
+        console.print(f"committed on main: {outcome.commit[:12]}" + (f" · {escape(outcome.worktree)}" if outcome.worktree else ""))
+    elif outcome.files:
+        console.print(f"written to the working tree: {len(outcome.files)} file(s)")
 
 
 def _change(flag: Flag) -> str:

@@ -1,0 +1,118 @@
+"""Resolving flags: the owner has re-read the belief or position a flag points at.
+
+`plan_resolution(vault, wanted, when=…)` is pure like `plan_cascade`: it reads the vault (main's
+tree or the files on disk) and returns the new texts for the caller to write and commit:
+
+- each chosen flag note with `status: resolved` and `resolved: <date>` (plus `resolution:
+  <text>` when the owner says why, its `[[`/`]]` defused like a flag's `why`) — a flag is never
+  deleted, so the trail stays in git;
+- a belief file the cascade set to `status: under_review`, set to `target_status` (default
+  `active`; `revised` or `abandoned` when the re-review changed it) once no open flag
+  points at it any more. A position's status is its owner's to change; it is never touched.
+
+Only frontmatter lines change (`set_field`), and every new text is parsed back and must be a
+valid note of its kind, or nothing is returned for it and the reason is in `problems`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from teleo.cascade.flags import defuse_links, read_flags
+from teleo.cascade.models import Flag
+from teleo.cascade.plan import UNDER_REVIEW
+from teleo.notes import Note, note_from_text, set_field
+from teleo.vault import Vault
+
+TARGET_STATUSES = ("active", "revised", "abandoned")
+"""What a re-reviewed belief may become (the belief schema's statuses but `under_review`)."""
+
+
+class ResolutionPlan(BaseModel):
+    files: dict[str, str] = Field(default_factory=dict)
+    """Vault path → new text."""
+    resolved: list[Flag] = Field(default_factory=list)
+    already: list[str] = Field(default_factory=list)
+    """Ids of chosen flags that were resolved before."""
+    unknown: list[str] = Field(default_factory=list)
+    """What was asked for and names no flag (or more than one)."""
+    restored: dict[str, str] = Field(default_factory=dict)
+    """Belief path → the status it was given."""
+    problems: list[str] = Field(default_factory=list)
+
+    def agents(self) -> list[str]:
+        return sorted({flag.agent for flag in self.resolved})
+
+
+def plan_resolution(
+    vault: Vault, wanted: list[str], *, when: str, resolution: str | None = None, target_status: str = "active",
+) -> ResolutionPlan:
+    """Resolve the flags named in `wanted` (an id, a unique id prefix, or the flag note's path)."""
+    if target_status not in TARGET_STATUSES:
+        raise ValueError(f"target status must be one of {', '.join(TARGET_STATUSES)}, not {target_status!r}")
+    flags, _ = read_flags(vault)
+    plan = ResolutionPlan()
+    chosen: dict[str, Flag] = {}
+    for name in wanted:
+        flag = _find(flags, name)
+        if flag is None:
+            plan.unknown.append(name)
+        elif flag.status == "resolved":
+            plan.already.append(flag.id)
+        else:
+            chosen[flag.flag_path] = flag
+    for path, flag in chosen.items():
+        fields = {"status": "resolved", "resolved": when, **({"resolution": defuse_links(resolution)} if resolution else {})}
+        if _edit(vault, path, fields, plan):
+            plan.resolved.append(flag)
+    still_open = {f.target for f in flags if f.status == "open" and f.flag_path not in chosen}
+    for target in sorted({f.target for f in plan.resolved if f.target_kind == "belief" and f.section is None}):
+        if target not in still_open and _status(vault, target) == UNDER_REVIEW:
+            if _edit(vault, target, {"status": target_status}, plan):
+                plan.restored[target] = target_status
+    return plan
+
+
+def _find(flags: list[Flag], name: str) -> Flag | None:
+    name = name.strip().removesuffix(".md")
+    exact = [f for f in flags if name in (f.id, f.flag_path.removesuffix(".md"))]
+    if exact:
+        return exact[0]
+    prefixed = [f for f in flags if f.id.startswith(name)] if name else []
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def _status(vault: Vault, path: str) -> str | None:
+    note = _note(vault, path)
+    value = note.data.get("status") if note is not None else None
+    return str(value).strip().lower() if value is not None else None
+
+
+def _note(vault: Vault, path: str) -> Note | None:
+    try:
+        note = vault.note(path)
+    except Exception:  # an unsafe or unknown path: not there
+        return None
+    return note if note.readable else None
+
+
+def _edit(vault: Vault, path: str, fields: dict[str, str], plan: ResolutionPlan) -> bool:
+    """Set `fields` in `path`'s frontmatter, line by line; the result must parse as cleanly as before."""
+    note = _note(vault, path)
+    if note is None:
+        plan.problems.append(f"{path}: cannot be read")
+        return False
+    text = note.doc.text
+    try:
+        for key, value in fields.items():
+            text = set_field(note_from_text(path, text).doc, key, value)
+    except ValueError as exc:
+        plan.problems.append(f"{path}: {exc}")
+        return False
+    after = note_from_text(path, text)
+    new_problems = {p.message for p in after.all_problems} - {p.message for p in note.all_problems}
+    if new_problems or after.doc.body != note.doc.body:
+        plan.problems.append(f"{path}: the edit would not leave a valid note ({'; '.join(sorted(new_problems)) or 'body changed'})")
+        return False
+    plan.files[path] = text
+    return True
