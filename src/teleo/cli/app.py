@@ -52,10 +52,31 @@ for _name in COMMAND_MODULES:
         continue
     _module.register(app)
 
-for _command in app.registered_commands:  # `teleo --help`: one line per command, its first sentence
-    if _command.short_help is None and _command.callback is not None and _command.callback.__doc__:
-        _first = " ".join(_command.callback.__doc__.strip().split("\n\n")[0].split())
-        _command.short_help = _first.split(". ")[0].rstrip(".") + "."
+def _unwrapped(doc: str) -> str:
+    """A docstring's paragraphs each on one line: rich help keeps the line breaks of every paragraph
+    after the first, so a hard-wrapped docstring would print as ragged lines."""
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in doc.strip().split("\n\n"))
+
+
+def _first_sentence(doc: str) -> str:
+    return _unwrapped(doc).split("\n\n")[0].split(". ")[0].rstrip(".") + "."
+
+
+def _tidy_help(typer_app: typer.Typer) -> None:
+    """Help texts from the callbacks' docstrings; `teleo --help` shows one line per command, its first sentence."""
+    for command in typer_app.registered_commands:
+        if command.callback is not None and command.callback.__doc__:
+            command.help = command.help or _unwrapped(command.callback.__doc__)
+            command.short_help = command.short_help or _first_sentence(command.callback.__doc__)
+    for group in typer_app.registered_groups:
+        callback = group.typer_instance.registered_callback
+        if callback is not None and callback.callback is not None and callback.callback.__doc__:
+            callback.help = callback.help or _unwrapped(callback.callback.__doc__)
+            group.short_help = group.short_help or _first_sentence(callback.callback.__doc__)
+        _tidy_help(group.typer_instance)
+
+
+_tidy_help(app)
 
 
 def main() -> None:
