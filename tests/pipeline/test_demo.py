@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+import teleo
 from teleo.cli import demo as demo_cli
+from teleo.pipeline.demo import locate_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-vault"
 
@@ -81,3 +83,9 @@ def test_demo_goes_from_the_inbox_to_main_by_default(tmp_path):
     assert "branches created (5)" in result.output and result.output.count("merged") >= 5
     assert "teleo flags" in result.output
     assert _git(target, "status", "--porcelain") == ""
+
+
+def test_the_sample_vault_is_installed_with_the_package():
+    """`teleo demo` needs no source checkout: the sample lives inside the package, `examples/` links to it."""
+    assert locate_sample() == SAMPLE.resolve()
+    assert (Path(teleo.__file__).resolve().parent / "samples" / "sample-vault" / "teleo.toml").is_file()

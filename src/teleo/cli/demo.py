@@ -30,7 +30,7 @@ UNTIL = ("extract", "review", "merge")
 
 def demo(
     target: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="Folder to create the demo vault in (default: a new temporary folder)."),
-    sample: Optional[Path] = typer.Option(None, "--from", help="The vault to copy (default: the checkout's examples/sample-vault)."),
+    sample: Optional[Path] = typer.Option(None, "--from", help="The vault to copy (default: the sample vault installed with Teleo, examples/sample-vault in a checkout)."),
     until: str = typer.Option("merge", "--until", "-u", help="Last stage: extract (proposal branches), review or merge."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, max=64, help="Worker processes (default 1)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),

@@ -1,7 +1,8 @@
 """`teleo demo`: the pipeline on a fresh copy of the bundled sample vault, offline.
 
-`run_demo(target=None, sample=None)` copies `examples/sample-vault` (with its raw files
-waiting in `inbox/queue/`) into `target` (default: a new temporary folder), makes it a git
+`run_demo(target=None, sample=None)` copies the sample vault installed with the package
+(`teleo/samples/sample-vault`, which the checkout's `examples/sample-vault` links to; its raw
+files wait in `inbox/queue/`) into `target` (default: a new temporary folder), makes it a git
 repository with one commit on `main`, then runs the pipeline — ingest the drop folder, extract
 every unprocessed source into `extract/*` proposal branches — with the offline provider. The
 bundled sample is never written to: everything happens in the copy.
@@ -23,7 +24,7 @@ from teleo.pipeline.run import STAGES, RunReport, run
 from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, open_repository, tip
 from teleo.vault import Vault
 
-SAMPLE_IN_REPO = Path("examples") / "sample-vault"
+SAMPLE_IN_PACKAGE = Path("samples") / "sample-vault"
 DEMO_STAGES = STAGES
 """Inbox to main: ingest, extract, review, merge (`teleo demo --until extract` stops at proposals)."""
 _IGNORED = shutil.ignore_patterns(".git", ".teleo", "__pycache__")
@@ -59,21 +60,17 @@ class DemoResult:
 
 
 def locate_sample(explicit: Path | None = None) -> Path:
-    """The sample vault: `explicit`, else `examples/sample-vault` of the source checkout Teleo runs
-    from (an editable install), else of the current folder or one above it."""
+    """The sample vault: `explicit`, else the one installed with the package (`teleo/samples/`;
+    `examples/sample-vault` of a source checkout links to it)."""
     if explicit is not None:
         if not (explicit / "teleo.toml").is_file():
             raise DemoError(f"{explicit} is not a Teleo vault (no teleo.toml there)")
         return explicit.resolve()
-    package = Path(teleo.__file__).resolve().parent  # <checkout>/src/teleo
-    candidates = [package.parents[1] / SAMPLE_IN_REPO]
-    here = Path.cwd().resolve()
-    candidates += [folder / SAMPLE_IN_REPO for folder in (here, *here.parents)]
-    for candidate in candidates:
-        if (candidate / "teleo.toml").is_file():
-            return candidate
-    raise DemoError("the sample vault was not found (it lives in a Teleo source checkout, "
-                    "examples/sample-vault): pass --from PATH")
+    bundled = Path(teleo.__file__).resolve().parent / SAMPLE_IN_PACKAGE
+    if (bundled / "teleo.toml").is_file():
+        return bundled
+    raise DemoError(f"the sample vault is missing from the installed package ({bundled}): reinstall Teleo, "
+                    "or pass --from PATH")
 
 
 def prepare_demo(target: Path | None, sample: Path) -> Path:
