@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import subprocess
 import sys
@@ -59,8 +60,9 @@ def test_resolving_the_last_flag_of_a_belief_makes_it_active_again_and_only_thos
     flag_text = plan.files[flag.flag_path]
     assert "status: resolved\n" in flag_text and "2026-04-01" in flag_text
     assert "[[new]]" not in flag_text and "still holds: the [ [new] ] evidence extends it" in flag_text  # no new edge
-    changed = [a for a, b in zip(before[BELIEF_PATH].splitlines(), plan.files[BELIEF_PATH].splitlines()) if a != b]
-    assert changed == ["status: under_review"]
+    diff = [line for line in difflib.ndiff(before[BELIEF_PATH].splitlines(), plan.files[BELIEF_PATH].splitlines())
+            if line[:2] in ("- ", "+ ")]
+    assert sorted(diff) == ["+ last_evaluated: 2026-04-01", "+ status: active", "- status: under_review"]
     assert before[flag.flag_path].split("\n---\n", 1)[1] == flag_text.split("\n---\n", 1)[1]  # the body is untouched
 
 

@@ -6,6 +6,8 @@ tree or the files on disk) and returns the new texts for the caller to write and
 - each chosen flag note with `status: resolved` and `resolved: <date>` (plus `resolution:
   <text>` when the owner says why, its `[[`/`]]` defused like a flag's `why`) — a flag is never
   deleted, so the trail stays in git;
+- each target file (a belief or position; a section of `beliefs.md` has no frontmatter) with
+  `last_evaluated: <date>`, as the reference's cascade asks of a re-review;
 - a belief file the cascade set to `status: under_review`, set to `target_status` (default
   `active`; `revised` or `abandoned` when the re-review changed it) once no open flag
   points at it any more. A position's status is its owner's to change; it is never touched.
@@ -66,10 +68,13 @@ def plan_resolution(
         if _edit(vault, path, fields, plan):
             plan.resolved.append(flag)
     still_open = {f.target for f in flags if f.status == "open" and f.flag_path not in chosen}
-    for target in sorted({f.target for f in plan.resolved if f.target_kind == "belief" and f.section is None}):
-        if target not in still_open and _status(vault, target) == UNDER_REVIEW:
-            if _edit(vault, target, {"status": target_status}, plan):
-                plan.restored[target] = target_status
+    for target in sorted({f.target for f in plan.resolved if f.section is None}):  # `beliefs.md` sections have no frontmatter
+        fields = {"last_evaluated": when}
+        restore = target not in still_open and _status(vault, target) == UNDER_REVIEW
+        if restore:
+            fields["status"] = target_status
+        if _edit(vault, target, fields, plan) and restore:
+            plan.restored[target] = target_status
     return plan
 
 

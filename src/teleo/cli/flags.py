@@ -195,7 +195,7 @@ def resolve(
     """Resolve flags after re-reading what they point at: one commit on main.
 
     Each flag note gets `status: resolved` and `resolved: <today>` (and `resolution:` with
-    --note); a belief the cascade set to `status: under_review` gets --status (default
+    --note), its target `last_evaluated: <today>`; a belief the cascade set to `status: under_review` gets --status (default
     active) once no open flag points at it. Only those frontmatter lines change. In a vault
     without a main branch (or with --worktree) the files on disk are rewritten instead."""
     from teleo.repo.branches import BranchError
