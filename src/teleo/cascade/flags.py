@@ -106,9 +106,9 @@ def _body(flag: Flag, titles: dict[str, str]) -> str:
         "## Resolving",
         "",
         "The owner decides: no change (say why), update the "
-        + flag.target_kind + ", or abandon it. Then set `status: resolved` here"
-        + (" and the belief's `status` back to `active` (or `revised`, `abandoned`)." if flag.target_kind == "belief"
-           and not flag.section else "."),
+        + flag.target_kind + ", or abandon it. Then `teleo flags resolve " + flag.id + "` sets `status: resolved`"
+        + " here" + (" and the belief's `status` back to `active` (`--status revised` or `abandoned`)."
+                    if flag.target_kind == "belief" and not flag.section else "."),
         "Flags inform; the cascade never edits a conclusion.",
         "",
     ]

@@ -9,7 +9,13 @@ Edges, read as the codex writes them (reference §2.6, §2.7):
   file, so its grounding is added to the file's and the file is what gets flagged;
 * a position depends on its `depends_on` entries and the links of its `## Reasoning Chain`;
 * a claim (or conviction) depends on its `depends_on` entries: claims pass a change on to the
-  beliefs that rest on them ("evidence → claims → beliefs → positions") but are never flagged.
+  beliefs that rest on them ("evidence → claims → beliefs → positions") but are never flagged;
+* a claim also depends on every entity it links to (`schemas/entity.md`: "check which claims
+  reference this entity, then which beliefs depend on those claims"), so an entity's change
+  reaches beliefs through the claims that cite it;
+* a sector (`type: sector`, owned by its `tracked_by` agent) depends on its `depends_on`
+  entries and the links of its `## Market Thesis` section, where the codex lists its "key
+  claim dependencies" (`schemas/sector.md`: "sector files that depend on it must be flagged").
 
 A dependency that does not resolve is kept under its normalised title, so a note that is gone
 still reaches what linked to it.
@@ -19,12 +25,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Literal
 from urllib.parse import unquote
 
+from teleo.cascade.models import TargetKind
 from teleo.notes import Kind, Note, find_links
+from teleo.notes.links import body_link_targets
 from teleo.notes.sections import HEADING, paragraph_end, section_end
 from teleo.vault import Vault
 from teleo.vault.resolver import normalise_title
@@ -34,6 +42,7 @@ _NUMBERED_BELIEF = re.compile(r"^###[ \t]+(\d+)[.)][ \t]+(.+?)\s*$")
 _GROUNDING_LABEL = re.compile(r"^\*\*Grounding:?\*\*", re.IGNORECASE)
 _GROUNDING_HEADING = re.compile(r"^grounding\b", re.IGNORECASE)
 _REASONING_HEADING = re.compile(r"^reasoning chain\b", re.IGNORECASE)
+_THESIS_HEADING = re.compile(r"^market thesis\b", re.IGNORECASE)
 _FULL_FILE = re.compile(r"\]\(([^()\s]+\.md)\)")
 _HEADING_NOTE = re.compile(r"\s*\*\([^)]*(?:\([^)]*\)[^)]*)*\)\*\s*$")
 """A trailing `*(keystone — [full file](…))*` remark on a belief heading."""
@@ -43,12 +52,12 @@ _TRUE = {"true", "yes", "1"}
 
 @dataclass(frozen=True)
 class Target:
-    """A belief or position a cascade can flag."""
+    """A belief, position or sector a cascade can flag."""
 
     key: str
     """The file path, or `<beliefs.md path>#<number>` for a section of `beliefs.md`."""
     path: str
-    kind: Literal["belief", "position"]
+    kind: TargetKind
     agent: str
     title: str
     section: str | None = None
@@ -71,8 +80,12 @@ class DependencyGraph:
         """Dependency key (a path, or `title:<normalised>`) → keys of the nodes resting on it."""
 
     @classmethod
-    def build(cls, vault: Vault) -> DependencyGraph:
+    def build(cls, vault: Vault, entities: Iterable[str] = ()) -> DependencyGraph:
+        """The graph of `vault`; the claims citing `entities` (paths) are read too — only the
+        entities a change touched, as reading every claim's links costs more than all the rest."""
         graph = cls()
+        entities = set(entities)
+        names = {title_key(path) for path in entities}  # a link can only resolve to a file of its title
         for path in vault.markdown_paths():
             if path.startswith("inbox/"):
                 continue  # sources depend on nothing
@@ -80,7 +93,18 @@ class DependencyGraph:
             if not note.readable or note.doc.frontmatter is None and note.kind is not Kind.BELIEFS_DOC:
                 continue
             graph._add_note(vault, note)
+            if names and note.kind in (Kind.CLAIM, Kind.CONVICTION):
+                graph._cite(vault, note, names, entities)
         return graph
+
+    def _cite(self, vault: Vault, note: Note, names: set[str], entities: set[str]) -> None:
+        """`note` rests on the entities of `entities` it links to."""
+        for target in body_link_targets(note.doc):
+            if title_key(target) not in names:
+                continue
+            found = vault.resolver.resolve(target, note.path).path
+            if found in entities:
+                self.dependents[found].add(note.path)
 
     def _add_note(self, vault: Vault, note: Note) -> None:
         if note.kind is Kind.BELIEF and _in_agents(note.path):
@@ -96,6 +120,10 @@ class DependencyGraph:
                 if full_file is None:
                     self.targets[section.key] = section
                 self._depend(vault, note, full_file or section.key, links)
+        elif note.kind is Kind.SECTOR:
+            target = _file_target(note, "sector")
+            self.targets[target.key] = target
+            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _THESIS_HEADING))
         elif note.kind in (Kind.CLAIM, Kind.CONVICTION) and "depends_on" in note.data:
             self._depend(vault, note, note.path, _depends_on(note))
 
@@ -146,17 +174,20 @@ def _in_agents(path: str) -> bool:
 
 
 def agent_of(note: Note) -> str:
-    """The owning agent: the `agents/<name>/` folder, else the `agent` field."""
+    """The owning agent: the `agents/<name>/` folder, else the `agent` (or a sector's `tracked_by`) field."""
     parts = note.path.split("/")
     if len(parts) > 2 and parts[0] == AGENTS_FOLDER:
         return parts[1]
-    return str(note.data.get("agent") or "unknown").strip().lower()
+    owner = _text(note.data.get("agent")) or _text(note.data.get("tracked_by")) or "unknown"
+    return owner.strip().lower()
 
 
-def _file_target(note: Note, kind: Literal["belief", "position"]) -> Target:
+def _file_target(note: Note, kind: TargetKind) -> Target:
     data = note.data
     status = _text(data.get("status"))
-    if kind == "belief":
+    if kind == "sector":
+        bearing = False
+    elif kind == "belief":
         bearing = (
             (_text(data.get("level")) or "").lower() == "axiom"
             or (_text(data.get("load_bearing")) or "").lower() in _TRUE

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Priority = Literal["high", "normal", "low"]
+TargetKind = Literal["belief", "position", "sector"]
+"""What a flag can point at: a belief (a file or a `beliefs.md` section), a position, a sector."""
 PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
 """Highest first; the order `teleo flags` lists them in."""
 
@@ -52,7 +54,7 @@ class ChangedVia(BaseModel):
 
 
 class Flag(BaseModel):
-    """A belief or position its owner must re-review because something it depends on changed.
+    """A belief, position or sector its owner must re-review because something it depends on changed.
 
     Stored as the note `agents/<agent>/flags/<id>.md` (`type: flag`); see `teleo.cascade.flags`.
     """
@@ -61,8 +63,8 @@ class Flag(BaseModel):
     agent: str
     priority: Priority
     target: str
-    """The belief or position file (vault-relative path)."""
-    target_kind: Literal["belief", "position"]
+    """The belief, position or sector file (vault-relative path)."""
+    target_kind: TargetKind
     section: str | None = None
     """For a belief that is a `### N. statement` section of `beliefs.md`: that heading."""
     changed: list[ChangedVia]

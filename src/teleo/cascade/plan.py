@@ -43,7 +43,7 @@ from teleo.cascade.models import (
     Flag,
     Priority,
 )
-from teleo.notes import Note, note_from_text, set_field
+from teleo.notes import Kind, Note, note_from_text, set_field
 from teleo.vault import Vault
 
 UNDER_REVIEW = "under_review"
@@ -71,7 +71,7 @@ def plan_cascade(
     if not commit.strip():
         raise ValueError("commit is required: the commit that made the change")
     files, link_fixes = link_doctor(vault, changed)
-    graph = DependencyGraph.build(vault)
+    graph = DependencyGraph.build(vault, entities=[path for path in changed if _is_entity(vault, path)])
     if before is None:
         before = parent_vault(vault, commit)
     hits = _hits(vault, graph, changed, before, date)
@@ -89,6 +89,11 @@ def plan_cascade(
         if _mark_under_review(vault, target, plan.files):
             plan.under_review.append(target.path)
     return plan
+
+
+def _is_entity(vault: Vault, path: str) -> bool:
+    note = _note_or_none(vault, path) if path.endswith(".md") else None
+    return note is not None and note.kind is Kind.ENTITY
 
 
 def _date_of(when: str) -> str:
