@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from web_fixtures import CLAIM_A, CLAIM_B, CLAIM_C, SOURCE, SPACED, client, web_vault  # noqa: F401 (fixtures)
+from fastapi.testclient import TestClient
+from web_fixtures import CLAIM_A, CLAIM_B, CLAIM_C, SOURCE, SPACED, build_vault, client, web_vault  # noqa: F401 (fixtures)
+
+from teleo.web import create_app
 
 PAGES = {
     "/": "home",
@@ -159,3 +162,26 @@ def test_static_assets_are_local(client):
         for ref in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
             assert ref.startswith("/"), (url, ref)
             assert client.get(ref).status_code == 200
+
+
+def test_agent_page_lists_open_flags_highest_priority_first(tmp_path):
+    root = build_vault(tmp_path / "v")
+    target = "agents/mira/positions/no new gas peakers will be financed in sunny grids after 2030.md"
+    flags = root / "agents/mira/flags"
+    flags.mkdir(parents=True)
+    for name, priority, status in (("2026-03-10-low-one", "low", "open"), ("2026-03-11-high-one", "high", "open"),
+                                   ("2026-03-09-closed-one", "normal", "resolved")):
+        (flags / f"{name}.md").write_text(
+            f"---\ntype: flag\nid: {name}\nagent: mira\npriority: {priority}\nstatus: {status}\ntarget: {target}\n"
+            f"target_kind: position\nchanged:\n- path: {CLAIM_A}\n  change: challenge\n  chain:\n  - {CLAIM_A}\n  - {target}\n"
+            f"why: 'merge <script>alert(1)</script>'\nwhen: 2026-03-10\ncommit: abc123\ncreated: 2026-03-10\n---\n\n# Flag {name}\n",
+            encoding="utf-8",
+        )
+    with TestClient(create_app(root, watch=False)) as c:
+        data = c.get("/api/agents/mira").json()
+        assert [f["id"] for f in data["flags"]] == ["2026-03-11-high-one", "2026-03-10-low-one"]
+        assert data["flags"][0]["target"]["path"] == target and data["flags"][0]["change"].startswith("challenge: ")
+        html = c.get("/agents/mira").text
+        section = html.split('id="flags"', 1)[1].split("</section>", 1)[0]
+        assert "priority-high" in section and "2026-03-09-closed-one" not in section and "<script>" not in html
+        assert "teleo flags resolve 2026-03-11-high-one" in section

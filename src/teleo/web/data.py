@@ -32,6 +32,7 @@ from teleo.web.models import (
     LinkRef,
     NotePage,
     NoteRef,
+    OpenFlag,
     Preview,
     SearchHit,
     SearchPage,
@@ -296,10 +297,37 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         grounding = [link_ref(l) for l in index.links_from(row["path"]) if l.path and l.path != row["path"]]
         page.beliefs.append(Belief(note=note_ref(row), grounding=grounding))
     page.positions = [note_ref(r) for r in state.note_rows("WHERE path LIKE ?", (f"{folder}/positions/%",))]
+    page.flags = open_flags(state, folder)
     page.claims = [note_ref(r) for r in state.note_rows("WHERE kind = 'claim' AND agent = ?", (key,), order="created DESC, title")]
     page.commits = commits_by_agent(state).get(key, [])[:100]
     page.history_note = state.history().note
     return page
+
+
+FLAG_PRIORITIES = ("high", "normal", "low")
+
+
+def open_flags(state: WebState, folder: str) -> list[OpenFlag]:
+    """The open flag notes under `<folder>/flags/`, highest priority first, newest first within one."""
+    found = []
+    for row in state.note_rows("WHERE kind = 'flag' AND path LIKE ?", (f"{folder}/flags/%",)):
+        data = row["data"]
+        if str(data.get("status", "")).strip().lower() != "open":
+            continue
+        target_path = str(data.get("target") or "")
+        targets = state.note_rows("WHERE path = ?", (target_path,)) if target_path else []
+        changed = data.get("changed") if isinstance(data.get("changed"), list) else []
+        first = changed[0] if changed and isinstance(changed[0], dict) else {}
+        change = f"{first.get('change', '')}: {stem(str(first.get('path', '')))}" if first else ""
+        priority = str(data.get("priority", "")).lower()
+        found.append(OpenFlag(
+            id=str(data.get("id") or stem(row["path"])), note=note_ref(row),
+            priority=priority if priority in FLAG_PRIORITIES else "normal",
+            target_kind=str(data.get("target_kind") or ""), target=note_ref(targets[0]) if targets else None,
+            target_path=target_path, change=change, when=str(data.get("when") or "")[:10],
+        ))
+    found.sort(key=lambda f: f.when, reverse=True)
+    return sorted(found, key=lambda f: FLAG_PRIORITIES.index(f.priority))
 
 
 def commits_by_agent(state: WebState) -> dict[str, list[CommitRow]]:

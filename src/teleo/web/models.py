@@ -154,9 +154,25 @@ class AgentPage(BaseModel):
     beliefs: list["Belief"] = Field(default_factory=list)
     beliefs_html: str = ""
     positions: list[NoteRef] = Field(default_factory=list)
+    flags: list["OpenFlag"] = Field(default_factory=list)
+    """The agent's open cascade flags, highest priority first."""
     claims: list[NoteRef] = Field(default_factory=list)
     commits: list[CommitRow] = Field(default_factory=list)
     history_note: str | None = None
+
+
+class OpenFlag(BaseModel):
+    """A cascade flag waiting for its owner (`teleo flags resolve <id>` closes it)."""
+
+    id: str
+    note: NoteRef
+    priority: str
+    target_kind: str
+    target: NoteRef | None = None
+    target_path: str
+    change: str = ""
+    """The first change reaching the target, e.g. `challenge: <claim title>`."""
+    when: str = ""
 
 
 class Belief(BaseModel):
