@@ -117,3 +117,17 @@ def test_resolve_commits_once_on_main_with_the_agent_trailer_and_keeps_the_vault
                            capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     assert again.returncode == 0 and "already resolved" in again.stdout, again.stderr
     assert repo.references["refs/heads/main"].target == commit.id  # no second commit
+
+
+def test_a_flag_whose_target_is_gone_or_outside_the_vault_still_closes_and_nothing_else_is_touched(make_vault):
+    vault = cascaded(make_vault, git=False)
+    flag = flag_for(vault, POSITION_PATH)
+    (vault.root / POSITION_PATH).unlink()
+    plan = plan_resolution(Vault.open(vault.root), [flag.id], when="2026-04-01")
+    assert plan.missing_targets == [POSITION_PATH] and list(plan.files) == [flag.flag_path] and plan.writable
+    other = flag_for(vault, BELIEF_PATH)
+    path = vault.root / other.flag_path
+    path.write_text(path.read_text().replace(f"target: {BELIEF_PATH}", "target: ../../outside.md"))
+    hostile = plan_resolution(Vault.open(vault.root), [other.id], when="2026-04-01")
+    assert hostile.missing_targets == ["../../outside.md"] and list(hostile.files) == [other.flag_path]
+    assert not (vault.root.parent.parent / "outside.md").exists()

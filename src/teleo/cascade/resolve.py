@@ -12,8 +12,9 @@ tree or the files on disk) and returns the new texts for the caller to write and
   `active`; `revised` or `abandoned` when the re-review changed it) once no open flag
   points at it any more. A position's status is its owner's to change; it is never touched.
 
-Only frontmatter lines change (`set_field`), and every new text is parsed back and must be a
-valid note of its kind, or nothing is returned for it and the reason is in `problems`.
+Only frontmatter lines change (`set_field`), and every new text is parsed back and must parse
+as cleanly as before; a refused edit goes to `problems`, and then nothing may be written (all or
+nothing, like a name that matches no flag).
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ class ResolutionPlan(BaseModel):
     """What was asked for and names no flag (or more than one)."""
     restored: dict[str, str] = Field(default_factory=dict)
     """Belief path → the status it was given."""
+    missing_targets: list[str] = Field(default_factory=list)
+    """Targets that are no readable note any more (their flags close all the same)."""
     problems: list[str] = Field(default_factory=list)
+    """Edits refused (a frontmatter that cannot be edited line by line); nothing is written then."""
+
+    @property
+    def writable(self) -> bool:
+        return not self.unknown and not self.problems
 
     def agents(self) -> list[str]:
         return sorted({flag.agent for flag in self.resolved})
@@ -69,6 +77,9 @@ def plan_resolution(
             plan.resolved.append(flag)
     still_open = {f.target for f in flags if f.status == "open" and f.flag_path not in chosen}
     for target in sorted({f.target for f in plan.resolved if f.section is None}):  # `beliefs.md` sections have no frontmatter
+        if _note(vault, target) is None:  # gone since (or a path that is no note): the flag still closes
+            plan.missing_targets.append(target)
+            continue
         fields = {"last_evaluated": when}
         restore = target not in still_open and _status(vault, target) == UNDER_REVIEW
         if restore:

@@ -212,7 +212,8 @@ def resolve(
         typer.echo(json.dumps({
             "written_to": outcome.written_to, "commit": outcome.commit, "files": outcome.files,
             "resolved": [flag.id for flag in plan.resolved], "already": plan.already, "unknown": plan.unknown,
-            "restored": plan.restored, "problems": plan.problems, "worktree": outcome.worktree,
+            "restored": plan.restored, "missing_targets": plan.missing_targets, "problems": plan.problems,
+            "worktree": outcome.worktree,
         }, ensure_ascii=False, indent=1))
     else:
         _print_resolution(outcome)
@@ -227,10 +228,12 @@ def _print_resolution(outcome) -> None:
     for name in plan.unknown:
         err_console.print(f"[bold red]error:[/] no single flag is named {escape(name)!r} (see `teleo flags --all`); nothing written")
     for problem in plan.problems:
-        err_console.print(f"[bold red]error:[/] {escape(problem)}")
+        err_console.print(f"[bold red]error:[/] {escape(problem)}; nothing written")
     for flag_id in plan.already:
         console.print(f"already resolved: {escape(flag_id)}")
-    if plan.unknown:
+    for path in plan.missing_targets:
+        err_console.print(f"[yellow]warning:[/] the target {escape(path)} is no note any more; its flag closes all the same")
+    if not plan.writable:
         return
     for flag in plan.resolved:
         console.print(f"[green]resolved[/] {escape(flag.id)} ({flag.target_kind}: {escape(PurePosixPath(flag.target).stem)})")

@@ -35,7 +35,8 @@ def resolve_flags(
     vault: Vault, wanted: list[str], *, resolution: str | None = None, target_status: str = "active",
     agent: str | None = None, worktree: bool = False, today: str | None = None,
 ) -> ResolveOutcome:
-    """Resolve the flags named in `wanted`; nothing is written when one of them names no flag."""
+    """Resolve the flags named in `wanted`; nothing is written when one of them names no flag or
+    an edit is refused."""
     when = today or dt.date.today().isoformat()
     repo = None if worktree else open_repository(vault.root)
     ref = f"refs/heads/{DEFAULT_BASE}"
@@ -48,7 +49,7 @@ def resolve_flags(
         plan = plan_resolution(TreeVault(vault, repo, base.tree, prefix=prefix), wanted, when=when,
                                resolution=resolution, target_status=target_status)
         plans.append(plan)
-        return {} if plan.unknown else {prefix + path: text.encode("utf-8") for path, text in plan.files.items()}
+        return {prefix + path: text.encode("utf-8") for path, text in plan.files.items()} if plan.writable else {}
 
     first = build(tip(repo, ref))
     outcome = ResolveOutcome(plan=plans[-1], written_to="main")
@@ -71,7 +72,7 @@ def resolve_flags(
 def _on_disk(vault: Vault, wanted: list[str], when: str, resolution: str | None, target_status: str) -> ResolveOutcome:
     plan = plan_resolution(vault, wanted, when=when, resolution=resolution, target_status=target_status)
     outcome = ResolveOutcome(plan=plan, written_to="worktree")
-    if plan.unknown:
+    if not plan.writable:
         return outcome
     for path, text in sorted(plan.files.items()):
         atomic_write(vault.root / path, text)
