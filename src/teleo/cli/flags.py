@@ -199,7 +199,7 @@ def resolve(
     active) once no open flag points at it. Only those frontmatter lines change. In a vault
     without a main branch (or with --worktree) the files on disk are rewritten instead."""
     from teleo.repo.branches import BranchError
-    from teleo.review.flags import resolve_flags
+    from teleo.review import resolve_flags
 
     vault = vault_from(ctx)
     try:

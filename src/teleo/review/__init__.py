@@ -2,12 +2,14 @@
 
 Entry points: `review(vault, branch) -> ReviewOutcome` (gates, reviewer selection, reviewer
 agents, verdicts, the fix loop) and `merge_all(vault) -> MergeReport` (the merge gate, CAS merges
-into main, the cascade, the index). Verdicts live in git (`teleo.repo.verdicts`); writes to main
+into main, the cascade, the index); `resolve_flags(vault, ids)` closes cascade flags once their
+owner has re-read what they point at. Verdicts live in git (`teleo.repo.verdicts`); writes to main
 go through `teleo.repo.mainline`.
 """
 
 from teleo.review.context import ProposalView, ReviewError, load_view
 from teleo.review.engine import ReviewOutcome, SelfReview, review, review_all
+from teleo.review.flags import ResolveOutcome, resolve_flags
 from teleo.review.merge import (
     MergeDecision,
     MergeOutcome,
@@ -26,6 +28,6 @@ from teleo.review.selection import Selection, select_reviewers
 
 __all__ = [
     "MergeDecision", "MergeOutcome", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
-    "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all", "merge_proposal",
-    "review", "review_all", "reviewer_from_config", "select_reviewers",
+    "ResolveOutcome", "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all",
+    "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]
