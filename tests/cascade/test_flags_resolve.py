@@ -131,3 +131,37 @@ def test_a_flag_whose_target_is_gone_or_outside_the_vault_still_closes_and_nothi
     hostile = plan_resolution(Vault.open(vault.root), [other.id], when="2026-04-01")
     assert hostile.missing_targets == ["../../outside.md"] and list(hostile.files) == [other.flag_path]
     assert not (vault.root.parent.parent / "outside.md").exists()
+
+
+def test_a_belief_abandoned_on_re_review_cascades_to_what_rests_on_it(make_vault):
+    vault = cascaded(make_vault, git=True)
+    repo = pygit2.Repository(str(vault.root))
+    before = {f.id for f in read_flags(vault)[0]}
+    flag = flag_for(vault, BELIEF_PATH)
+    result = run(vault, "resolve", flag.id, "--status", "abandoned", "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["restored"] == {BELIEF_PATH: "abandoned"} and payload["cascade"]["flags"] >= 1
+    cascade = repo[repo.references["refs/heads/main"].target]
+    assert cascade.message.startswith("cascade: ") and f"Cascade-Of: {payload['commit']}" in cascade.message
+    assert str(cascade.parents[0].id) == payload["commit"]
+    fresh = Vault.open(vault.root)
+    new = [f for f in read_flags(fresh)[0] if f.id not in before]
+    assert new and all(f.changed[0].path == BELIEF_PATH and f.changed[0].change.value == "retired" for f in new)
+    assert all(f.priority == "high" for f in new)
+    assert status_of(fresh, BELIEF_PATH) == "abandoned"
+
+
+def test_confirming_a_belief_cascades_nothing(make_vault):
+    vault = cascaded(make_vault, git=True)
+    payload = json.loads(run(vault, "resolve", flag_for(vault, BELIEF_PATH).id, "--format", "json").stdout)
+    assert payload["restored"] == {BELIEF_PATH: "active"} and payload["cascade"] is None
+
+
+def test_a_belief_revised_in_a_vault_without_git_cascades_on_disk(make_vault):
+    vault = cascaded(make_vault, git=False)
+    before = {f.id for f in read_flags(vault)[0]}
+    result = run(vault, "resolve", flag_for(vault, BELIEF_PATH).id, "--status", "revised")
+    assert result.exit_code == 0 and "cascade of the revised belief(s)" in result.output, result.output
+    new = [f for f in read_flags(Vault.open(vault.root))[0] if f.id not in before]
+    assert new and {f.changed[0].change.value for f in new} == {"modified"}

@@ -73,7 +73,8 @@ def _classify_alone(after: Note, date: str) -> Change:
 
 
 def _retired(note: Note) -> bool:
-    return str(note.data.get("status") or "").strip().lower() == "retired"
+    """A claim retired, or a belief its owner abandoned: what rests on it lost its ground."""
+    return str(note.data.get("status") or "").strip().lower() in ("retired", "abandoned")
 
 
 def _confidence(note: Note) -> int:

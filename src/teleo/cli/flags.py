@@ -196,8 +196,9 @@ def resolve(
 
     Each flag note gets `status: resolved` and `resolved: <today>` (and `resolution:` with
     --note), its target `last_evaluated: <today>`; a belief the cascade set to `status: under_review` gets --status (default
-    active) once no open flag points at it. Only those frontmatter lines change. In a vault
-    without a main branch (or with --worktree) the files on disk are rewritten instead."""
+    active) once no open flag points at it. Only those frontmatter lines change. A belief revised
+    or abandoned cascades in turn: a second commit flags the beliefs and positions resting on it.
+    In a vault without a main branch (or with --worktree) the files on disk are rewritten instead."""
     from teleo.repo.branches import BranchError
     from teleo.review import resolve_flags
 
@@ -213,7 +214,7 @@ def resolve(
             "written_to": outcome.written_to, "commit": outcome.commit, "files": outcome.files,
             "resolved": [flag.id for flag in plan.resolved], "already": plan.already, "unknown": plan.unknown,
             "restored": plan.restored, "missing_targets": plan.missing_targets, "problems": plan.problems,
-            "worktree": outcome.worktree,
+            "worktree": outcome.worktree, "cascade": outcome.cascade.model_dump() if outcome.cascade else None,
         }, ensure_ascii=False, indent=1))
     else:
         _print_resolution(outcome)
@@ -243,6 +244,11 @@ def _print_resolution(outcome) -> None:
         console.print(f"committed on main: {outcome.commit[:12]}" + (f" · {escape(outcome.worktree)}" if outcome.worktree else ""))
     elif outcome.files:
         console.print(f"written to the working tree: {len(outcome.files)} file(s)")
+    cascade = outcome.cascade
+    if cascade is not None:
+        where = f" ({cascade.commit[:12]})" if cascade.commit else ""
+        line = f"cascade of the revised belief(s){where}: {escape(cascade.summary)}"
+        console.print(line if not cascade.error else f"[bold red]cascade failed:[/] {escape(cascade.error)}")
 
 
 def _change(flag: Flag) -> str:

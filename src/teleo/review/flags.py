@@ -3,8 +3,9 @@
 The plan is `cascade.resolve.plan_resolution` (pure); this module writes it the way every
 change to main is written: one commit by compare-and-swap on main's tip (re-planned on the
 new tip after a lost swap), with the resolving agent's `Pentagon-Agent` trailer, then the
-working tree brought up to date. Without a git repository (or with `worktree=True`) the files
-on disk are rewritten atomically instead.
+working tree brought up to date. A belief revised or abandoned on re-review cascades in turn:
+a second commit flags what rests on it, as after a merge. Without a git repository (or with
+`worktree=True`) the files on disk are rewritten atomically instead.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from teleo.cascade import plan_cascade
 from teleo.cascade.resolve import ResolutionPlan, plan_resolution
 from teleo.extract.propose import agent_id, display_name
 from teleo.notes import atomic_write
 from teleo.repo.branches import DEFAULT_BASE, TreeVault, open_repository, tip, vault_prefix
 from teleo.repo.mainline import WorktreeSync, commit_onto, sync_worktree
+from teleo.review.merge import CascadeOutcome, run_cascade
 from teleo.vault import Vault
+
+
+RECASCADE = ("revised", "abandoned")
+"""A belief given one of these statuses changed: what rests on it is flagged in turn (reference
+§4.6, "changed beliefs re-trigger the cascade"); `active` confirms it and cascades nothing."""
 
 
 class ResolveOutcome(BaseModel):
@@ -29,6 +37,11 @@ class ResolveOutcome(BaseModel):
     worktree: str = ""
     """What happened to the working tree after the commit."""
     files: list[str] = Field(default_factory=list)
+    cascade: CascadeOutcome | None = None
+    """The cascade of the beliefs revised or abandoned (a second commit, `Cascade-Of` the first)."""
+
+    def changed_beliefs(self) -> list[str]:
+        return sorted(path for path, status in self.plan.restored.items() if status in RECASCADE)
 
 
 def resolve_flags(
@@ -61,6 +74,9 @@ def resolve_flags(
         return outcome
     outcome.commit = done[1]
     outcome.files = sorted(outcome.plan.files)
+    if outcome.changed_beliefs():
+        outcome.cascade = run_cascade(vault, repo, ref, prefix, outcome.commit, changed=outcome.changed_beliefs(),
+                                      what=_what(outcome))
     try:
         synced = sync_worktree(repo, ref)
     except Exception as exc:  # noqa: BLE001 - the commit stands; the working tree is caught up next time
@@ -77,7 +93,20 @@ def _on_disk(vault: Vault, wanted: list[str], when: str, resolution: str | None,
     for path, text in sorted(plan.files.items()):
         atomic_write(vault.root / path, text)
         outcome.files.append(path)
+    if outcome.changed_beliefs():
+        cascade = plan_cascade(Vault.open(vault.root), outcome.changed_beliefs(), commit="uncommitted", when=when,
+                               why=_what(outcome))
+        for path, text in sorted(cascade.files.items()):
+            atomic_write(vault.root / path, text)
+        outcome.cascade = CascadeOutcome(merge="uncommitted", summary=cascade.summary(), flags=len(cascade.flags),
+                                         under_review=list(cascade.under_review))
     return outcome
+
+
+def _what(outcome: ResolveOutcome) -> str:
+    changes = ", ".join(f"{path.rsplit('/', 1)[-1].removesuffix('.md')} {outcome.plan.restored[path]}"
+                        for path in outcome.changed_beliefs())
+    return f"re-reviewed: {changes}"
 
 
 def _message(vault: Vault, plan: ResolutionPlan, agent: str | None) -> str:

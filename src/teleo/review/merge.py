@@ -200,8 +200,13 @@ def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: b
     return outcome
 
 
-def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> CascadeOutcome:
-    """Plan the cascade of merge commit `merge` on main's tip and commit it (once, by CAS)."""
+def run_cascade(
+    vault: Vault, repo, ref: str, prefix: str, merge: str, *, changed: list[str] | None = None, what: str | None = None,
+) -> CascadeOutcome:
+    """Plan the cascade of commit `merge` on main's tip and commit it (once, by CAS).
+
+    By default the changed notes are those `merge` changed and `what` is the proposal it merged;
+    a caller whose commit changed notes that must not cascade (a flag resolution) names them."""
     outcome = CascadeOutcome(merge=merge)
     try:
         from teleo.cascade import plan_cascade
@@ -209,9 +214,10 @@ def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> Cascad
         outcome.error = "the cascade package is not available"
         return outcome
     merge_commit = repo[merge]
-    changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
-               if p.startswith(prefix)]
-    branch = trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
+    if changed is None:
+        changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
+                   if p.startswith(prefix)]
+    branch = what or trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
     when = dt.datetime.fromtimestamp(merge_commit.commit_time, dt.UTC).date().isoformat()
     evaluator = vault.config.vault.evaluator
     plans = []
@@ -220,7 +226,7 @@ def run_cascade(vault: Vault, repo, ref: str, prefix: str, merge: str) -> Cascad
         if _cascaded(base, merge):
             return {}
         tree = TreeVault(vault, repo, base.tree, prefix=prefix)
-        plan = plan_cascade(tree, changed, commit=merge, when=when, why=f"merged {branch}")
+        plan = plan_cascade(tree, changed, commit=merge, when=when, why=what or f"merged {branch}")
         plans.append(plan)
         return {prefix + path: text.encode("utf-8") for path, text in plan.files.items()}
 
