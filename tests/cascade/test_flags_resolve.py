@@ -165,3 +165,20 @@ def test_a_belief_revised_in_a_vault_without_git_cascades_on_disk(make_vault):
     assert result.exit_code == 0 and "cascade of the revised belief(s)" in result.output, result.output
     new = [f for f in read_flags(Vault.open(vault.root))[0] if f.id not in before]
     assert new and {f.changed[0].change.value for f in new} == {"modified"}
+
+
+def test_a_cascade_owed_by_a_killed_resolution_is_made_by_the_next_merge(make_vault, monkeypatch):
+    import teleo.review.flags as flags_module
+    from teleo.review import merge_all, resolve_flags
+
+    vault = cascaded(make_vault, git=True)
+    repo = pygit2.Repository(str(vault.root))
+    monkeypatch.setattr(flags_module, "run_cascade", lambda *a, **k: None)  # killed after the first commit
+    outcome = resolve_flags(vault, [flag_for(vault, BELIEF_PATH).id], target_status="abandoned")
+    resolution = repo[repo.references["refs/heads/main"].target]
+    assert str(resolution.id) == outcome.commit and "Teleo-Resolution: cascade owed" in resolution.message
+    report = merge_all(Vault.open(vault.root))
+    assert [c.merge for c in report.cascades] == [outcome.commit] and report.cascades[0].flags >= 1
+    tip = repo[repo.references["refs/heads/main"].target]
+    assert f"Cascade-Of: {outcome.commit}" in tip.message
+    assert merge_all(Vault.open(vault.root)).cascades == []  # owed once, made once

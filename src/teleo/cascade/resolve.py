@@ -29,6 +29,9 @@ from teleo.vault import Vault
 
 TARGET_STATUSES = ("active", "revised", "abandoned")
 """What a re-reviewed belief may become (the belief schema's statuses but `under_review`)."""
+RECASCADE = ("revised", "abandoned")
+"""A belief given one of these changed: what rests on it is flagged in turn (reference §4.6,
+"changed beliefs re-trigger the cascade"); `active` confirms it and cascades nothing."""
 
 
 class ResolutionPlan(BaseModel):

@@ -60,6 +60,8 @@ SYNC_DEPTH = 200
 TRAILER_PROPOSAL = "Teleo-Proposal"
 TRAILER_HEAD = "Teleo-Head"
 TRAILER_CASCADE = "Cascade-Of"
+TRAILER_RESOLUTION = "Teleo-Resolution"
+"""On a flag resolution that revised or abandoned a belief: its cascade is still owed."""
 
 
 class MergeConflict(BranchError):
@@ -196,7 +198,8 @@ def trailers(message: str) -> dict[str, str]:
 
 
 def pending_cascades(repo: pygit2.Repository, ref: str, depth: int = 30) -> list[str]:
-    """Teleo merge commits among `ref`'s last `depth` first-parent commits with no cascade commit after them."""
+    """Teleo merge commits (and flag resolutions that revised a belief) among `ref`'s last `depth`
+    first-parent commits with no cascade commit after them."""
     done: set[str] = set()
     merges: list[str] = []
     commit = tip(repo, ref)
@@ -204,7 +207,7 @@ def pending_cascades(repo: pygit2.Repository, ref: str, depth: int = 30) -> list
         found = trailers(commit.message or "")
         if TRAILER_CASCADE in found:
             done.add(found[TRAILER_CASCADE])
-        elif TRAILER_PROPOSAL in found and len(commit.parents) == 2:
+        elif TRAILER_PROPOSAL in found and len(commit.parents) == 2 or TRAILER_RESOLUTION in found:
             merges.append(str(commit.id))
         if not commit.parents:
             break

@@ -15,18 +15,13 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from teleo.cascade import plan_cascade
-from teleo.cascade.resolve import ResolutionPlan, plan_resolution
+from teleo.cascade.resolve import RECASCADE, ResolutionPlan, plan_resolution
 from teleo.extract.propose import agent_id, display_name
 from teleo.notes import atomic_write
 from teleo.repo.branches import DEFAULT_BASE, TreeVault, open_repository, tip, vault_prefix
-from teleo.repo.mainline import WorktreeSync, commit_onto, sync_worktree
+from teleo.repo.mainline import TRAILER_RESOLUTION, WorktreeSync, commit_onto, sync_worktree
 from teleo.review.merge import CascadeOutcome, run_cascade
 from teleo.vault import Vault
-
-
-RECASCADE = ("revised", "abandoned")
-"""A belief given one of these statuses changed: what rests on it is flagged in turn (reference
-§4.6, "changed beliefs re-trigger the cascade"); `active` confirms it and cascades nothing."""
 
 
 class ResolveOutcome(BaseModel):
@@ -74,9 +69,8 @@ def resolve_flags(
         return outcome
     outcome.commit = done[1]
     outcome.files = sorted(outcome.plan.files)
-    if outcome.changed_beliefs():
-        outcome.cascade = run_cascade(vault, repo, ref, prefix, outcome.commit, changed=outcome.changed_beliefs(),
-                                      what=_what(outcome))
+    if outcome.changed_beliefs():  # the commit's trailer says so, and `teleo merge` finishes it if this is killed
+        outcome.cascade = run_cascade(vault, repo, ref, prefix, outcome.commit, what=_what(outcome))
     try:
         synced = sync_worktree(repo, ref)
     except Exception as exc:  # noqa: BLE001 - the commit stands; the working tree is caught up next time
@@ -116,5 +110,6 @@ def _message(vault: Vault, plan: ResolutionPlan, agent: str | None) -> str:
     lines = [f"flags: resolve {count} flag{'s' if count != 1 else ''} of {', '.join(agents)}", ""]
     lines += [f"- {flag.id}" for flag in plan.resolved]
     lines += [f"- {path}: status {status}" for path, status in sorted(plan.restored.items())]
-    lines += ["", f"Pentagon-Agent: {display_name(who)} <{agent_id(vault, who)}>", ""]
+    owed = [f"{TRAILER_RESOLUTION}: cascade owed"] if any(s in RECASCADE for s in plan.restored.values()) else []
+    lines += ["", *owed, f"Pentagon-Agent: {display_name(who)} <{agent_id(vault, who)}>", ""]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ working tree is brought up to date (`sync_worktree`) and the index synced.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -46,6 +47,7 @@ from teleo.repo.mainline import (
     TRAILER_CASCADE,
     TRAILER_HEAD,
     TRAILER_PROPOSAL,
+    TRAILER_RESOLUTION,
     MainMoved,
     MergeConflict,
     WorktreeSync,
@@ -217,6 +219,9 @@ def run_cascade(
     if changed is None:
         changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
                    if p.startswith(prefix)]
+        if TRAILER_RESOLUTION in trailers(merge_commit.message or ""):  # only the beliefs it revised cascade
+            changed = _revised_beliefs(vault, repo, prefix, merge_commit, changed)
+            what = what or "re-review: " + ", ".join(PurePosixPath(p).stem for p in changed)
     branch = what or trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
     when = dt.datetime.fromtimestamp(merge_commit.commit_time, dt.UTC).date().isoformat()
     evaluator = vault.config.vault.evaluator
@@ -250,6 +255,26 @@ def run_cascade(
         outcome.flags = len(plan.flags)
         outcome.under_review = list(plan.under_review)
     return outcome
+
+
+def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) -> list[str]:
+    """The beliefs a flag resolution took from `under_review` to revised or abandoned."""
+    from teleo.cascade.resolve import RECASCADE
+
+    before = TreeVault(vault, repo, commit.parents[0].tree, prefix=prefix)
+    after = TreeVault(vault, repo, commit.tree, prefix=prefix)
+    found = []
+    for path in paths:
+        if not path.endswith(".md") or not before.exists(path) or not after.exists(path):
+            continue
+        old, new = before.note(path), after.note(path)
+        if new.kind is Kind.BELIEF and _status(new) in RECASCADE and _status(old) == "under_review":
+            found.append(path)
+    return found
+
+
+def _status(note) -> str:
+    return str(note.data.get("status") or "").strip().lower()
 
 
 def _cascaded(base, merge: str) -> bool:
