@@ -379,3 +379,16 @@ def test_corpus_speed(corpus):
     started = time.perf_counter()
     vault_stats(Vault.open(corpus))
     assert time.perf_counter() - started < 3.0  # about 0.5 s; generous for loaded machines
+
+
+def test_stats_count_the_open_cascade_flags(make_vault):
+    flag = ("---\ntype: flag\nid: {id}\nagent: astra\npriority: {priority}\nstatus: {status}\ntarget: agents/astra/beliefs/b.md\n"
+            "target_kind: belief\nchanged:\n- path: domains/x/c.md\n  change: extend\n  chain:\n  - domains/x/c.md\n"
+            "  - agents/astra/beliefs/b.md\nwhy: merge\nwhen: 2026-03-10\ncommit: abc\ncreated: 2026-03-10\n---\n\n# flag\n")
+    vault = make_vault({
+        "agents/astra/flags/one.md": flag.format(id="one", priority="high", status="open"),
+        "agents/astra/flags/two.md": flag.format(id="two", priority="low", status="resolved"),
+    })
+    others = vault_stats(vault).others
+    assert (others.flags, others.flags_by_status) == (2, {"open": 1, "resolved": 1})
+    assert others.open_flags_by_agent == {"astra": 1} and others.open_flags_by_priority == {"high": 1}

@@ -270,6 +270,11 @@ def _others(report: VaultStats) -> Iterator[Table]:
         f"convictions ({o.convictions}) staked by": o.convictions_by_staked_by,
         "other": _facts(("sectors", o.sectors), ("beliefs", o.beliefs), ("maps", o.maps), ("journals", o.journals)),
     })
+    if o.flags:
+        yield side_by_side(f"Cascade flags — {o.flags}", {
+            "status": o.flags_by_status, "open, by agent": o.open_flags_by_agent,
+            "open, by priority": o.open_flags_by_priority,
+        })
 
 
 RENDERERS = {

@@ -686,6 +686,12 @@ class _Others:
             t["conviction_staked_by"][value_key(data.get("staked_by"))] += 1
         elif kind is Kind.SECTOR:
             t["sector_status"][value_key(data.get("status"))] += 1
+        elif kind is Kind.FLAG:
+            status = value_key(data.get("status"))
+            t["flag_status"][status] += 1
+            if status == "open":
+                t["open_flag_agent"][value_key(data.get("agent"))] += 1
+                t["open_flag_priority"][value_key(data.get("priority"))] += 1
 
     def result(self) -> OtherKinds:
         k, t = self.kinds, self.tallies
@@ -709,4 +715,8 @@ class _Others:
             beliefs=k[Kind.BELIEF] + k[Kind.BELIEFS_DOC],
             maps=k[Kind.MAP],
             journals=k[Kind.JOURNAL],
+            flags=k[Kind.FLAG],
+            flags_by_status=counts(t["flag_status"]),
+            open_flags_by_agent=counts(t["open_flag_agent"]),
+            open_flags_by_priority=counts(t["open_flag_priority"]),
         )

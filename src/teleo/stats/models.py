@@ -226,7 +226,7 @@ class MapCoverage(BaseModel):
 
 
 class OtherKinds(BaseModel):
-    """§7.7: entities, positions, musings, convictions, sectors, beliefs."""
+    """§7.7: entities, positions, musings, convictions, sectors, beliefs; and the open cascade flags."""
 
     entities: int
     entities_by_type: Counts
@@ -247,6 +247,11 @@ class OtherKinds(BaseModel):
     beliefs: int
     maps: int
     journals: int
+    flags: int = 0
+    """Cascade flag notes (Teleo's own; the reference has none)."""
+    flags_by_status: Counts = Field(default_factory=dict)
+    open_flags_by_agent: Counts = Field(default_factory=dict)
+    open_flags_by_priority: Counts = Field(default_factory=dict)
 
 
 class VaultStats(BaseModel):
