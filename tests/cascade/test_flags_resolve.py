@@ -182,3 +182,18 @@ def test_a_cascade_owed_by_a_killed_resolution_is_made_by_the_next_merge(make_va
     tip = repo[repo.references["refs/heads/main"].target]
     assert f"Cascade-Of: {outcome.commit}" in tip.message
     assert merge_all(Vault.open(vault.root)).cascades == []  # owed once, made once
+
+
+def test_the_short_ids_teleo_flags_shows_each_name_exactly_their_flag(make_vault):
+    from teleo.cascade.resolve import _find
+    from teleo.cli.flags import short_ids
+
+    vault = cascaded(make_vault, git=False)
+    flag = flag_for(vault, BELIEF_PATH)
+    twin = flag.flag_path.replace(flag.id, flag.id + "-2")  # a second flag on one target: an id that extends another
+    (vault.root / twin).write_text((vault.root / flag.flag_path).read_text().replace(f"id: {flag.id}", f"id: {flag.id}-2"))
+    flags = read_flags(Vault.open(vault.root))[0]
+    short = short_ids(flags)
+    assert short[flag.id] == flag.id and any(len(s) < len(i) for i, s in short.items())
+    for each in flags:
+        assert _find(flags, short[each.id]).id == each.id

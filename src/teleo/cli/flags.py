@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import Counter, defaultdict
 from enum import Enum
@@ -95,7 +96,7 @@ def flags(
     if output is OutputFormat.json:
         typer.echo(json.dumps(_json(disk, where, chosen, problems), ensure_ascii=False, indent=1))
         return
-    _print(chosen, show_all, where)
+    _print(chosen, show_all, where, short_ids(found))
 
 
 def _flag_vault(disk: Vault, worktree: bool) -> tuple[Vault, str]:
@@ -149,7 +150,7 @@ def _json(disk: Vault, where: str, chosen: list[Flag], problems: list[str]) -> d
     }
 
 
-def _print(chosen: list[Flag], show_all: bool, where: str) -> None:
+def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]) -> None:
     what = "flags" if show_all else "open flags"
     if not chosen:
         console.print(f"No {what}.")
@@ -167,20 +168,36 @@ def _print(chosen: list[Flag], show_all: bool, where: str) -> None:
         row = [
             escape(flag.agent) if previous is None or previous[0] != flag.agent else "",
             f"[{_STYLE[flag.priority]}]{flag.priority}[/]",
-            _target(flag), _change(flag), escape(flag.when[:10]),
+            _target(flag, short.get(flag.id, flag.id)), _change(flag), escape(flag.when[:10]),
         ]
         if show_all:
             row.append(flag.status)
         table.add_row(*row)
         previous = group
     console.print(table)
-    console.print("[dim]each flag is the note agents/<agent>/flags/<id>.md; close one with `teleo flags resolve <id>` "
-                  "(a unique start of the id will do); --format json gives the chains[/]")
+    console.print("[dim]under each target, the start of its flag's id: `teleo flags resolve <it>` closes the flag "
+                  "(agents/<agent>/flags/<id>.md); --format json gives whole ids and the chains[/]")
 
 
-def _target(flag: Flag) -> str:
+def _target(flag: Flag, short_id: str) -> str:
     title = flag.section or PurePosixPath(flag.target).stem
-    return f"{flag.target_kind}: {escape(title)}\n[dim]{escape(flag.id)}[/]"
+    return f"{flag.target_kind}: {escape(title)}\n[dim]{escape(short_id)}[/]"
+
+
+def short_ids(flags: list[Flag]) -> dict[str, str]:
+    """Each flag id cut to its shortest start (the date and whole words) that no other flag's id
+    shares: what `teleo flags resolve` accepts for it."""
+    ids = sorted({flag.id for flag in flags})
+    short = {}
+    for flag_id in ids:
+        parts = flag_id.split("-")
+        short[flag_id] = flag_id
+        for n in range(min(4, len(parts)), len(parts) + 1):
+            prefix = "-".join(parts[:n])
+            if bisect.bisect_right(ids, prefix + "\uffff") - bisect.bisect_left(ids, prefix) == 1:
+                short[flag_id] = prefix
+                break
+    return short
 
 
 def resolve(
