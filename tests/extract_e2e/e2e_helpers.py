@@ -15,15 +15,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from pydantic_ai.messages import ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import RequestUsage
-
 from teleo.extract.contract import ExtractionResult
 from teleo.llm import (
     LLMCall,
-    LLMSettings,
-    ModelProvider,
     OfflineProvider,
     Provider,
     ProviderResult,
@@ -187,22 +181,6 @@ def source_note(name: str, content: str, *, domain: str = "space-development", s
 
 
 # -- providers -------------------------------------------------------------------
-
-
-def fake_provider(*answers: Any) -> tuple[ModelProvider, list]:
-    """A ModelProvider over a FunctionModel answering `answers` in turn (dicts as JSON); records the prompts."""
-    seen: list = []
-    queue = list(answers)
-
-    def fn(messages, info: AgentInfo) -> ModelResponse:
-        seen.append(messages)
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        text = answer if isinstance(answer, str) else json.dumps(answer)
-        return ModelResponse(parts=[TextPart(text)], usage=RequestUsage(input_tokens=1200, output_tokens=300))
-
-    settings = LLMSettings(max_retries=0, backoff_s=0.0, max_backoff_s=0.0)
-    model = FunctionModel(fn, model_name="fake-model")
-    return ModelProvider(model, name="fake", settings=settings, ledger=None, sleep=lambda s: None), seen
 
 
 def offline_provider() -> OfflineProvider:

@@ -15,7 +15,6 @@ from e2e_helpers import (
     branches,
     changed_files,
     export_branch,
-    fake_provider,
     fsck_clean,
     git,
     offline_provider,
@@ -23,6 +22,7 @@ from e2e_helpers import (
     snapshot,
     source_note,
 )
+from fake_llm import fake_provider
 
 from teleo.extract.job import extract_source
 from teleo.extract.writer import inside, safe_title

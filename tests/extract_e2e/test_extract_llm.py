@@ -14,12 +14,12 @@ from e2e_helpers import (
     ScriptedProvider,
     base_files,
     changed_files,
-    fake_provider,
     fsck_clean,
     git,
     show,
     snapshot,
 )
+from fake_llm import fake_provider
 
 from teleo.extract.job import extract_source
 

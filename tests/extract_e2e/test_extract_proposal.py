@@ -15,7 +15,6 @@ from e2e_helpers import (
     branches,
     changed_files,
     export_branch,
-    fake_provider,
     fsck_clean,
     git,
     offline_provider,
@@ -23,6 +22,7 @@ from e2e_helpers import (
     snapshot,
     source_note,
 )
+from fake_llm import fake_provider
 from typer.testing import CliRunner
 
 from teleo.cli import proposals as proposals_cli

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
-from pydantic_ai.messages import ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import RequestUsage
+from fake_llm import fake_provider
 from review_helpers import (
     EXISTING,
     NEW_TITLE,
@@ -22,7 +19,7 @@ from review_helpers import (
     processed_source,
 )
 
-from teleo.llm import Ledger, LLMSettings, ModelProvider, read_ledger
+from teleo.llm import Ledger, read_ledger
 from teleo.repo.branches import open_repository
 from teleo.repo.mainline import merge_into, sync_worktree
 from teleo.review import ModelReviewer, merge_all, merge_proposal, review
@@ -151,18 +148,7 @@ def test_without_a_safe_fix_the_proposal_stays_open_with_its_verdict(tmp_path):
 
 
 def model_reviewer(answers: list, ledger=None) -> tuple[ModelReviewer, list]:
-    seen: list = []
-    queue = list(answers)
-
-    def fn(messages, info: AgentInfo) -> ModelResponse:
-        seen.append(messages)
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        text = answer if isinstance(answer, str) else json.dumps(answer)
-        return ModelResponse(parts=[TextPart(text)], usage=RequestUsage(input_tokens=900, output_tokens=100))
-
-    provider = ModelProvider(FunctionModel(fn, model_name="fake-reviewer"), name="fake",
-                             settings=LLMSettings(max_retries=0, backoff_s=0.0, max_backoff_s=0.0), ledger=ledger,
-                             sleep=lambda s: None)
+    provider, seen = fake_provider(*answers, ledger=ledger, model_name="fake-reviewer")
     return ModelReviewer(provider), seen
 
 

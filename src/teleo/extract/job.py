@@ -59,7 +59,8 @@ from teleo.extract.contract import ExtractionResult
 from teleo.extract.propose import commit_message, commit_proposal, new_errors
 from teleo.extract.request import ExtractionRequest
 from teleo.extract.writer import Dropped, WriteRefused, build_proposal, inside
-from teleo.llm.base import LLMCall, Provider, ProviderError
+from teleo.llm.base import Provider, ProviderError
+from teleo.llm.ledger import add_usage
 from teleo.notes import Kind, Note
 from teleo.repo.branches import (
     BranchConflict,
@@ -221,9 +222,9 @@ def _run(
     try:
         answer = provider.extract(request)
     except ProviderError as exc:
-        _account(outcome, exc.calls)
+        add_usage(outcome, exc.calls)
         return _fail(outcome, f"extraction failed: {exc}")
-    _account(outcome, answer.calls)
+    add_usage(outcome, answer.calls)
     result = answer.output
     if not isinstance(result, ExtractionResult):
         result = ExtractionResult.model_validate(result)
@@ -316,14 +317,6 @@ def find_duplicates(request: ExtractionRequest, result: ExtractionResult) -> dic
         return found
     except Exception:  # noqa: BLE001 - no embedding model: dedupe falls back on exact titles (in the writer)
         return {}
-
-
-def _account(outcome: JobOutcome, calls: list[LLMCall]) -> None:
-    outcome.calls += len(calls)
-    outcome.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
-    known = [c.cost_usd for c in calls if c.cost_usd is not None]
-    if known:
-        outcome.cost = (outcome.cost or 0.0) + sum(known)
 
 
 def _record(vault: Vault, outcome: JobOutcome) -> None:

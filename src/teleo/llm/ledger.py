@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -106,6 +106,23 @@ class Ledger:
 
     def read(self) -> list[LLMCall]:
         return read_ledger_file(self.path)
+
+
+class UsageTally(Protocol):
+    """An outcome that counts the LLM calls made for it (an extraction job, a review)."""
+
+    calls: int
+    tokens: int
+    cost: float | None
+
+
+def add_usage(outcome: UsageTally, calls: list[LLMCall]) -> None:
+    """Add `calls` to `outcome`'s call count, tokens and cost (None until one call has a known price)."""
+    outcome.calls += len(calls)
+    outcome.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
+    known = [c.cost_usd for c in calls if c.cost_usd is not None]
+    if known:
+        outcome.cost = (outcome.cost or 0.0) + sum(known)
 
 
 def append_call(vault: Any, call: LLMCall) -> None:

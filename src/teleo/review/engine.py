@@ -22,7 +22,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from teleo.gates import Severity, check
-from teleo.llm.base import LLMCall, ProviderError
+from teleo.llm.base import ProviderError
+from teleo.llm.ledger import add_usage
 from teleo.repo.verdicts import (
     GATES_REVIEWER,
     ClaimFinding,
@@ -88,7 +89,7 @@ def review(
         if status != "changes_requested" or round_number > max_fixes:
             break
         fixed = fix_proposal(view, findings, round_number=round_number, provider=getattr(reviewer, "provider", None))
-        _account(outcome, fixed.calls)
+        add_usage(outcome, fixed.calls)
         if fixed.commit is None:
             outcome.message += ("; " if outcome.message else "") + "the fixer found nothing safe to change" + (
                 f" ({'; '.join(fixed.refused[:3])})" if fixed.refused else "")
@@ -125,10 +126,10 @@ def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, o
         try:
             answer = reviewer.review(request)
         except ProviderError as exc:
-            _account(outcome, exc.calls)
+            add_usage(outcome, exc.calls)
             outcome.message = f"{slot.agent}: review failed: {exc}"
             return "failed", []
-        _account(outcome, answer.calls)
+        add_usage(outcome, answer.calls)
         result = answer.output
         store_verdict(view.repo, Verdict(
             reviewer=slot.agent, role=slot.role, head=view.head_id, branch=view.branch, verdict=result.verdict,
@@ -170,14 +171,6 @@ def _gates_text(findings: list[ClaimFinding]) -> str:
     lines = [f"The deterministic gates found {len(findings)} blocking problem(s):"]
     lines += [f"- {f.path or '(proposal)'}: {f.criterion}: {f.message}" for f in findings[:50]]
     return "\n".join(lines)
-
-
-def _account(outcome: ReviewOutcome, calls: list[LLMCall]) -> None:
-    outcome.calls += len(calls)
-    outcome.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
-    known = [c.cost_usd for c in calls if c.cost_usd is not None]
-    if known:
-        outcome.cost = (outcome.cost or 0.0) + sum(known)
 
 
 def review_all(
