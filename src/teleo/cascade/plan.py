@@ -92,7 +92,7 @@ def plan_cascade(
 
 
 def _is_entity(vault: Vault, path: str) -> bool:
-    note = _note_or_none(vault, path) if path.endswith(".md") else None
+    note = readable_note(vault, path) if path.endswith(".md") else None
     return note is not None and note.kind is Kind.ENTITY
 
 
@@ -112,7 +112,7 @@ def _hits(vault: Vault, graph: DependencyGraph, changed: list[str], before: Vaul
         reached = graph.reached_from(path)
         if not reached:
             continue
-        change = classify(_note_or_none(vault, path), _note_or_none(before, path), date)
+        change = classify(readable_note(vault, path), readable_note(before, path), date)
         for key, chain in reached.items():
             hits.setdefault(key, []).append(ChangedVia(path=path, change=change, chain=chain))
     return hits
@@ -163,12 +163,13 @@ def _titles(vault: Vault, graph: DependencyGraph, flag: Flag) -> dict[str, str]:
             if target is not None and target.section is not None:
                 titles[step] = target.title
             elif step not in titles:
-                note = _note_or_none(vault, step)
+                note = readable_note(vault, step)
                 titles[step] = note.title if note is not None else PurePosixPath(step).stem
     return titles
 
 
-def _note_or_none(vault: Vault | None, path: str) -> Note | None:
+def readable_note(vault: Vault | None, path: str) -> Note | None:
+    """The note at `path`, or None when there is no vault, no such note, an unsafe path or unreadable text."""
     if vault is None:
         return None
     try:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from teleo.cascade.flags import defuse_links, read_flags
 from teleo.cascade.models import Flag
-from teleo.cascade.plan import UNDER_REVIEW
+from teleo.cascade.plan import UNDER_REVIEW, readable_note
 from teleo.notes import Note, note_from_text, set_field
 from teleo.vault import Vault
 
@@ -76,18 +76,19 @@ def plan_resolution(
             chosen[flag.flag_path] = flag
     for path, flag in chosen.items():
         fields = {"status": "resolved", "resolved": when, **({"resolution": defuse_links(resolution)} if resolution else {})}
-        if _edit(vault, path, fields, plan):
+        if _edit(path, readable_note(vault, path), fields, plan):
             plan.resolved.append(flag)
     still_open = {f.target for f in flags if f.status == "open" and f.flag_path not in chosen}
     for target in sorted({f.target for f in plan.resolved if f.section is None}):  # `beliefs.md` sections have no frontmatter
-        if _note(vault, target) is None:  # gone since (or a path that is no note): the flag still closes
+        note = readable_note(vault, target)
+        if note is None:  # gone since (or a path that is no note): the flag still closes
             plan.missing_targets.append(target)
             continue
         fields = {"last_evaluated": when}
-        restore = target not in still_open and _status(vault, target) == UNDER_REVIEW
+        restore = target not in still_open and note_status(note) == UNDER_REVIEW
         if restore:
             fields["status"] = target_status
-        if _edit(vault, target, fields, plan) and restore:
+        if _edit(target, note, fields, plan) and restore:
             plan.restored[target] = target_status
     return plan
 
@@ -101,23 +102,13 @@ def _find(flags: list[Flag], name: str) -> Flag | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
-def _status(vault: Vault, path: str) -> str | None:
-    note = _note(vault, path)
-    value = note.data.get("status") if note is not None else None
-    return str(value).strip().lower() if value is not None else None
+def note_status(note: Note) -> str:
+    """The note's `status`, lower case ("" when it has none)."""
+    return str(note.data.get("status") or "").strip().lower()
 
 
-def _note(vault: Vault, path: str) -> Note | None:
-    try:
-        note = vault.note(path)
-    except Exception:  # an unsafe or unknown path: not there
-        return None
-    return note if note.readable else None
-
-
-def _edit(vault: Vault, path: str, fields: dict[str, str], plan: ResolutionPlan) -> bool:
-    """Set `fields` in `path`'s frontmatter, line by line; the result must parse as cleanly as before."""
-    note = _note(vault, path)
+def _edit(path: str, note: Note | None, fields: dict[str, str], plan: ResolutionPlan) -> bool:
+    """Set `fields` in `note`'s frontmatter, line by line; the result must parse as cleanly as before."""
     if note is None:
         plan.problems.append(f"{path}: cannot be read")
         return False

@@ -259,7 +259,8 @@ def run_cascade(
 
 def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) -> list[str]:
     """The beliefs a flag resolution took from `under_review` to revised or abandoned."""
-    from teleo.cascade.resolve import RECASCADE
+    from teleo.cascade.plan import UNDER_REVIEW
+    from teleo.cascade.resolve import RECASCADE, note_status
 
     before = TreeVault(vault, repo, commit.parents[0].tree, prefix=prefix)
     after = TreeVault(vault, repo, commit.tree, prefix=prefix)
@@ -268,13 +269,9 @@ def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) 
         if not path.endswith(".md") or not before.exists(path) or not after.exists(path):
             continue
         old, new = before.note(path), after.note(path)
-        if new.kind is Kind.BELIEF and _status(new) in RECASCADE and _status(old) == "under_review":
+        if new.kind is Kind.BELIEF and note_status(new) in RECASCADE and note_status(old) == UNDER_REVIEW:
             found.append(path)
     return found
-
-
-def _status(note) -> str:
-    return str(note.data.get("status") or "").strip().lower()
 
 
 def _cascaded(base, merge: str) -> bool:
