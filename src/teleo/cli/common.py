@@ -80,7 +80,7 @@ def note_targets(vault: Vault, paths: list[Path]) -> tuple[list[str] | None, lis
         return None, []
     chosen: list[str] = []
     outside: list[Finding] = []
-    all_paths = vault.markdown_paths()
+    all_paths = vault.markdown_paths() + [p.path for p in vault.walk_problems()]  # a folder's set-aside files too
     for path in paths:
         try:
             rel = vault.relative(path)

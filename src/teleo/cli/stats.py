@@ -139,6 +139,23 @@ def _files(report: VaultStats) -> Iterator[Table]:
                           ("skipped by the walk", f.skipped)),
         "folders": f.duplicate_stems_by_folders,
     }, limit=8)
+    if f.skipped_files:
+        yield _skipped_table(f.skipped_files)
+
+
+def _skipped_table(skipped: dict[str, str]) -> Table:
+    """Every markdown file the walk left out, named (the first LIMIT; JSON has all)."""
+    table = Table(
+        title=f"Skipped by the walk — {len(skipped):,} markdown files not taken into the vault (teleo lint names each)",
+        title_justify="left", show_edge=False, pad_edge=False,
+    )
+    table.add_column("file", overflow="fold")
+    table.add_column("why")
+    for path, why in list(skipped.items())[:LIMIT]:
+        table.add_row(escape(path), why)
+    if len(skipped) > LIMIT:
+        table.add_row(f"[dim]and {len(skipped) - LIMIT:,} more (--format json lists every one)[/]", "")
+    return table
 
 
 def _frontmatter(report: VaultStats) -> Iterator[Table]:

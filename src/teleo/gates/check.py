@@ -58,12 +58,16 @@ def check(
     if unknown:
         raise ValueError(f"unknown rule id(s): {', '.join(unknown)}")
     selected = [RULES[r] for r in rules] if rules else list(RULES.values())
-    all_paths = vault.markdown_paths()
-    targets = sorted(set(paths)) if paths is not None else all_paths
-    wanted = set(targets)
+    unread = {p.path for p in vault.walk_problems() if p.problem.code == "tool-folder"}
+    if paths is None:  # the vault's notes, and the hidden files checked on their own
+        targets = sorted(vault.markdown_paths() + vault.hidden_paths())
+        wanted = set(targets) | {p.path for p in vault.walk_problems()}
+    else:
+        wanted = set(paths)
+        targets = sorted(wanted - unread)
     findings: list[Finding] = []
     for problem in vault.walk_problems() if any(r.id == "parse" for r in selected) else []:
-        if problem.path in wanted or paths is None:
+        if problem.path in wanted and problem.problem.code == "symlink-outside":
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
     with _gc_paused():
@@ -75,7 +79,7 @@ def check(
             if rule.vault_check is not None:
                 findings.extend(f for f in rule.vault_check(ctx) if f.file in wanted)
     findings.sort(key=Finding.sort_key)
-    return Report(findings=findings, summary=summarise(findings, len(targets)))
+    return Report(findings=findings, summary=summarise(findings, len(targets) + len(wanted & unread)))
 
 
 @contextmanager

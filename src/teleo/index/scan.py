@@ -3,7 +3,8 @@
 The rules are the vault's (`Vault.markdown_paths`): `.md` files not starting
 with `.`, in folders not starting with `.` and not `node_modules` or
 `__pycache__`; symbolic links to folders are not followed; a linked file
-pointing outside the vault is skipped. `os.scandir` is used directly so one
+pointing outside the vault is skipped. (The vault's walk names what it leaves
+out; the index has no need to.) `os.scandir` is used directly so one
 `stat` per file is all the walk costs (the vault's walk adds an `lstat`).
 """
 

@@ -194,6 +194,7 @@ class _Files:
             by_kind=counts(self.by_kind),
             by_type=counts(self.by_type),
             skipped=len(vault.walk_problems()),
+            skipped_files={p.path: p.problem.code for p in vault.walk_problems()},
             duplicate_stems=len(duplicates),
             files_sharing_a_stem=sum(len(p) for p in duplicates.values()),
             duplicate_stems_by_folders=counts(Counter(_folders_key(title, paths) for title, paths in duplicates.items())),

@@ -32,7 +32,10 @@ class FileStats(BaseModel):
     by_type: Counts
     """Raw `type` values, plus `(no frontmatter)`, `(type key missing)`, `(unparseable)`."""
     skipped: int
-    """Files the walk met but did not read (symbolic links leaving the vault)."""
+    """Markdown files the walk met but did not take in: hidden (name or folder starting with `.`),
+    in a tool folder (`node_modules/`, `__pycache__/`), symbolic links leaving the vault."""
+    skipped_files: dict[str, str] = {}
+    """Each of them, path → why (`hidden`, `tool-folder`, `symlink-outside`)."""
     duplicate_stems: int
     """Titles (filename stems) carried by more than one file."""
     files_sharing_a_stem: int

@@ -12,7 +12,10 @@ from teleo.vault.config import CONFIG_FILE, Config, load_config
 from teleo.vault.resolver import LinkResolver
 
 LAYOUT_MARKERS = ("domains", "inbox", "core", "foundations", "schemas")
-_SKIPPED_DIRS = {"node_modules", "__pycache__"}
+TOOL_DIRS = frozenset({"node_modules", "__pycache__"})
+"""Folders of tools, not of notes: the markdown files in them are named by lint and stats, never read."""
+OWN_DIRS = frozenset({".git", ".teleo"})
+"""git's and Teleo's own folders: the walk never enters them and names nothing in them."""
 
 
 class VaultNotFound(Exception):
@@ -88,22 +91,26 @@ class Vault:
         paths: list[str] = []
         problems: list[PathProblem] = []
         for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+            dirs[:] = sorted(d for d in dirs if d not in OWN_DIRS)
             rel_folder = os.path.relpath(folder, self.root)
+            set_aside = _set_aside_reason(rel_folder)
             for name in dirs:
                 full = os.path.join(folder, name)
                 if os.path.islink(full) and not self._inside(full):
                     problems.append(_outward_link(_join(rel_folder, name), full))
             for name in files:
-                if not name.endswith(".md") or name.startswith("."):
+                if not name.endswith(".md"):
                     continue
                 full = os.path.join(folder, name)
                 rel = _join(rel_folder, name)
                 if os.path.islink(full) and not self._inside(full):
                     problems.append(_outward_link(rel, full))
-                    continue
-                paths.append(rel)
+                elif set_aside is not None or name.startswith("."):
+                    problems.append(_set_aside(rel, set_aside or "hidden"))
+                else:
+                    paths.append(rel)
         paths.sort()
+        problems.sort(key=lambda p: p.path)
         return paths, problems
 
     def _inside(self, full: str) -> bool:
@@ -119,8 +126,20 @@ class Vault:
         return frozenset(self.markdown_paths())
 
     def walk_problems(self) -> list[PathProblem]:
-        """Files skipped by the walk: symlinks pointing outside the vault."""
+        """Markdown files the walk met but did not take into the vault, and why, by path.
+
+        Codes: `symlink-outside` (a link leaving the vault; not read), `hidden` (its name or
+        a folder starts with `.`; checked on its own by lint, see `hidden_paths`) and
+        `tool-folder` (under `node_modules/` or `__pycache__/`; not read). Nothing under
+        `.git/` or `.teleo/` is named: those are git's and Teleo's own.
+        """
         return self._walk[1]
+
+    def hidden_paths(self) -> list[str]:
+        """Hidden markdown files (`.draft.md`, `.drafts/x.md`): not notes of the vault — not
+        indexed, not link targets, never extracted or exported — but linted on their own,
+        so a hidden note's errors are not lost."""
+        return [p.path for p in self._walk[1] if p.problem.code == "hidden"]
 
     # -- notes -----------------------------------------------------------------
 
@@ -154,6 +173,30 @@ class Vault:
 
 def _join(folder: str, name: str) -> str:
     return name if folder == "." else f"{folder}/{name}".replace(os.sep, "/")
+
+
+def _set_aside_reason(rel_folder: str) -> str | None:
+    """Why every markdown file of this folder stays out of the vault, if it does."""
+    if rel_folder == ".":
+        return None
+    parts = rel_folder.replace(os.sep, "/").split("/")
+    if any(part in TOOL_DIRS for part in parts):
+        return "tool-folder"
+    if any(part.startswith(".") for part in parts):
+        return "hidden"
+    return None
+
+
+def _set_aside(rel: str, code: str) -> PathProblem:
+    if code == "tool-folder":
+        tool = next(part for part in rel.split("/") if part in TOOL_DIRS)
+        message = f"in a tool folder ({tool}/): not a note of the vault, not read"
+    else:
+        message = (
+            "hidden: its name or a folder starts with '.', so it is not a note of the vault "
+            "(not indexed, not a link target, never extracted or exported); linted on its own"
+        )
+    return PathProblem(rel, Problem(code, 1, message))
 
 
 def _outward_link(rel: str, full: str) -> PathProblem:
