@@ -12,10 +12,12 @@
 - **guidance and schema** — the vault's `skills/extract.md` and
   `schemas/claim.md` when present, else empty (the prompt then uses Teleo's
   built-in text, `teleo.extract.prompt`);
-- **source text** — the source's `## Content` section when it has one (the
-  curator's notes and earlier key facts are not source material), else the
-  whole body; `source_text(note)` also says on which file line it starts, so
-  grounded quotes can cite their line in the file;
+- **source text** — the source's `## Content` section when it has one, with
+  every heading, table and list the archived text holds, up to the first
+  known section that is not source material (Agent Notes, Curator Notes, Key
+  Facts, Raw Data); else the body up to its notes; `source_text(note)` also
+  says on which file line it starts, so grounded quotes can cite their line
+  in the file;
 - **similar claims** — the `k` claims of the index nearest to the source
   (title plus the start of its text), never the whole domain (reference §8.13).
   A vault whose index or embedding model is unavailable gets no similar claims
@@ -28,7 +30,6 @@ vault's.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from teleo.extract.request import ExtractionRequest, SimilarClaim
 from teleo.notes import Note
+from teleo.notes.sections import source_span
 from teleo.vault import Vault
 
 DEFAULT_K = 8
@@ -48,8 +50,6 @@ IDENTITY_FILE = "agents/{agent}/identity.md"
 GUIDANCE_FILE = "skills/extract.md"
 SCHEMA_FILE = "schemas/claim.md"
 
-_CONTENT_HEADING = re.compile(r"^##[ \t]+Content[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_NEXT_SECTION = re.compile(r"^#{1,2}[ \t]+\S", re.MULTILINE)
 
 
 class ContextError(Exception):
@@ -72,19 +72,13 @@ class SourceText:
 
 
 def source_text(note: Note) -> SourceText:
-    """The source's `## Content` section (up to the next `#`/`##` heading), else its whole body."""
+    """The source's own text: its `## Content` section with every heading, table and list in it,
+    up to the first known section that is not source text (Agent Notes, Curator Notes, Key Facts,
+    Raw Data — `teleo.notes.sections.source_span`); without `## Content`, the body up to its notes."""
     body = note.doc.body
-    match = _CONTENT_HEADING.search(body)
-    if match is not None:
-        start = match.end()
-        if body[start:start + 1] == "\n":
-            start += 1
-        following = _NEXT_SECTION.search(body, start)
-        end = following.start() if following else len(body)
-        text = body[start:end]
-        if text.strip():
-            return SourceText(text, note.doc.body_start_line + body.count("\n", 0, start), "content")
-    return SourceText(body, note.doc.body_start_line, "body")
+    span = source_span(body)
+    first_line = note.doc.body_start_line + body.count("\n", 0, span.start)
+    return SourceText(body[span.start:span.end], first_line, span.section)
 
 
 def placement(vault: Vault, note: Note) -> tuple[str, str]:

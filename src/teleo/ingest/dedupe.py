@@ -7,9 +7,11 @@ the remaining query sorted; twitter.com is x.com. Every note under `inbox/`
 a URL).
 
 Text is compared by `content_hash` (teleo.ingest.clean) of the `## Content`
-section, computed on the fly, up to the next `## ` heading: archived text is
-stored with its own headings demoted below that level, so the section is
-exactly what was archived even after Agent Notes are appended.
+section, computed on the fly, as the extractor reads it
+(`teleo.notes.sections.source_span`): up to the first known section that is
+not source text (Agent Notes, Curator Notes, Key Facts, Raw Data), so the
+section is exactly what was archived even after Agent Notes are appended, and
+an archived text that kept `##` headings of its own is compared whole.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from teleo.ingest.clean import content_hash
+from teleo.notes.sections import source_span
 from teleo.vault import Vault
 
 ARCHIVE_ROOT = "inbox/"
 DROP_FOLDER = "inbox/queue/"
 """Raw files waiting to be archived (`teleo run`): not archived sources, never duplicates of themselves."""
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_hsenc|_hsmi|ref_src)$", re.IGNORECASE)
-_CONTENT_HEADING = re.compile(r"^## Content[ \t]*$", re.MULTILINE)
-_NEXT_SECTION = re.compile(r"^## ", re.MULTILINE)
 _X_HOSTS = {"twitter.com", "mobile.twitter.com", "x.com", "mobile.x.com"}
 
 
@@ -70,12 +71,8 @@ def clean_url(url: str) -> str:
 
 def content_section(body: str) -> str | None:
     """The text of a note's `## Content` section, None when it has none."""
-    match = _CONTENT_HEADING.search(body)
-    if match is None:
-        return None
-    rest = body[match.end():]
-    end = _NEXT_SECTION.search(rest)
-    return rest[: end.start()] if end else rest
+    span = source_span(body)
+    return body[span.start:span.end] if span.section == "content" else None
 
 
 @dataclass(frozen=True)
