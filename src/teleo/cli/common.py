@@ -10,6 +10,7 @@ from typing import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from teleo.gates import Finding, Severity
 from teleo.vault import ConfigError, UnsafePath, Vault, VaultNotFound
@@ -35,8 +36,9 @@ def vault_from(ctx: typer.Context, path: Path | None = None) -> Vault:
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> "typer.Exit":
-    """Print a one-line error (never a traceback) and exit."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print a one-line error (never a traceback) and exit. `message` is plain text (it
+    quotes titles, paths and input as written), never markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 

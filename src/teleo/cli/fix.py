@@ -101,7 +101,7 @@ def _apply(vault: Vault, repo: Repo | None, fixes: list[FileFix], totals: Counte
     try:
         return repo.commit(paths, message, author=author)
     except GitError as exc:
-        err_console.print(f"[red]files were repaired but not committed:[/] {exc}")
+        err_console.print(f"[red]files were repaired but not committed:[/] {escape(str(exc))}")
         return None
 
 

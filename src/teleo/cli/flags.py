@@ -155,7 +155,7 @@ def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]
     if not chosen:
         console.print(f"No {what}.")
         return
-    table = Table(title=f"{what.capitalize()} ({len(chosen)}, from {where})", title_justify="left")
+    table = Table(title=escape(f"{what.capitalize()} ({len(chosen)}, from {where})"), title_justify="left")
     for name, style in (("agent", "bold"), ("priority", None), ("target", None), ("change", None), ("date", None)):
         table.add_column(name, style=style, overflow="fold", no_wrap=name in ("priority", "date"))
     if show_all:
@@ -171,7 +171,7 @@ def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]
             _target(flag, short.get(flag.id, flag.id)), _change(flag), escape(flag.when[:10]),
         ]
         if show_all:
-            row.append(flag.status)
+            row.append(escape(flag.status))
         table.add_row(*row)
         previous = group
     console.print(table)
@@ -181,7 +181,7 @@ def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]
 
 def _target(flag: Flag, short_id: str) -> str:
     title = flag.section or PurePosixPath(flag.target).stem
-    return f"{flag.target_kind}: {escape(title)}\n[dim]{escape(short_id)}[/]"
+    return f"{escape(flag.target_kind)}: {escape(title)}\n[dim]{escape(short_id)}[/]"
 
 
 def short_ids(flags: list[Flag]) -> dict[str, str]:
@@ -272,7 +272,7 @@ def _change(flag: Flag) -> str:
     first = flag.changed[0] if flag.changed else None
     if first is None:
         return ""
-    text = f"{first.change.value}: {escape(PurePosixPath(first.path).stem)}"
+    text = f"{escape(first.change.value)}: {escape(PurePosixPath(first.path).stem)}"
     if len(first.chain) > 2:
         text += f" (via {len(first.chain) - 2})"
     if len(flag.changed) > 1:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
@@ -69,13 +70,13 @@ def graph(
 
 
 def _print_summary(summary: ExportSummary) -> None:
-    table = Table(title=f"teleo graph — {Path(summary.vault).name}", show_edge=False, show_header=False)
+    table = Table(title=f"teleo graph — {escape(Path(summary.vault).name)}", show_edge=False, show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_column("detail", style="dim")
-    edge_detail = " / ".join(f"{count} {kind}" for kind, count in summary.edges.items())
+    edge_detail = escape(" / ".join(f"{count} {kind}" for kind, count in summary.edges.items()))
     share = f"{summary.cross_domain / summary.edges_total:.0%} of edges" if summary.edges_total else ""
-    folders = ", ".join(f"{folder} {count}" for folder, count in summary.nodes_by_folder.items())
+    folders = escape(", ".join(f"{folder} {count}" for folder, count in summary.nodes_by_folder.items()))
     table.add_row("nodes", str(summary.nodes), folders)
     table.add_row("edges", str(summary.edges_total), edge_detail)
     table.add_row("cross-domain", str(summary.cross_domain), share)
@@ -83,8 +84,8 @@ def _print_summary(summary: ExportSummary) -> None:
     table.add_row("challenged", str(summary.challenged), "")
     table.add_row("events", str(summary.events), f"{summary.commits} commit{'' if summary.commits == 1 else 's'} read" if summary.history else "no git history")
     table.add_row("contributors", str(summary.contributors), "")
-    table.add_row("confidence", "", ", ".join(f"{k} {v}" for k, v in summary.confidence.items()))
-    table.add_row("agents", "", ", ".join(f"{k} {v}" for k, v in summary.agents.items()))
+    table.add_row("confidence", "", escape(", ".join(f"{k} {v}" for k, v in summary.confidence.items())))
+    table.add_row("agents", "", escape(", ".join(f"{k} {v}" for k, v in summary.agents.items())))
     context = summary.context
     if context["claims_dropped"] or context["description_cap"] is not None:
         cut = "descriptions dropped" if context["descriptions_dropped"] else f"descriptions cut to {context['description_cap']}"
@@ -92,10 +93,10 @@ def _print_summary(summary: ExportSummary) -> None:
         table.add_row("claims-context", f"{context['chars']:,}", f"budget {context['budget']:,}: {cut}{dropped}")
     for item in summary.files:
         state = "written" if item.written else "unchanged"
-        table.add_row(item.name, f"{item.bytes / 1024:,.1f} KB", state)
+        table.add_row(escape(item.name), f"{item.bytes / 1024:,.1f} KB", state)
     phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in summary.phases.items())
     table.add_row("time", f"{summary.seconds:.2f} s", f"{phases}; {summary.workers} worker(s)")
-    table.add_row("written to", "", summary.out_dir)
+    table.add_row("written to", "", escape(summary.out_dir))
     console.print(table)
     for problem in summary.problems:
-        console.print(f"[yellow]warning:[/] {problem}")
+        console.print(f"[yellow]warning:[/] {escape(problem)}")

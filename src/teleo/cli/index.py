@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import typer
+from rich.markup import escape
 
 from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
 from teleo.index import EmbeddingUnavailable, Index, IndexUnavailable, SyncStats
@@ -134,7 +135,7 @@ def _print_stats(stats: SyncStats, vault: Vault) -> None:
         details.append(f"{stats.embedded:,} embeddings computed")
     if stats.pending_embeddings:
         details.append(f"{stats.pending_embeddings:,} embeddings pending")
-    details.append(f"index: {where}")
+    details.append(f"index: {escape(where)}")
     console.print("[dim]" + " · ".join(details) + "[/]")
     for warning in stats.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from teleo.cli.common import console, example, fail
 from teleo.repo import GitError, Repo
@@ -45,8 +46,8 @@ def init(
         fail(str(exc))
     if git:
         _git_init(directory, files)
-    console.print(f"[green]created[/] {directory} — {len(files)} files, {len(config.domains)} domains, {len(config.agents)} agents")
-    console.print(f"next: [cyan]cd {directory} && teleo lint[/]")
+    console.print(f"[green]created[/] {escape(str(directory))} — {len(files)} files, {len(config.domains)} domains, {len(config.agents)} agents")
+    console.print(f"next: [cyan]cd {escape(str(directory))} && teleo lint[/]")
 
 
 def _git_init(directory: Path, files: list[str]) -> None:
@@ -59,4 +60,4 @@ def _git_init(directory: Path, files: list[str]) -> None:
     try:
         repo.commit(files, "teleo init: new vault\n")
     except GitError as exc:
-        console.print(f"[yellow]vault created, first commit failed:[/] {exc}")
+        console.print(f"[yellow]vault created, first commit failed:[/] {escape(str(exc))}")

@@ -6,6 +6,7 @@ import json
 from enum import Enum
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
@@ -62,7 +63,7 @@ def ledger(
         return
     if not report.rows:
         where = ledger_path(vault)
-        console.print(f"No model calls recorded{' since ' + since if since else ''} ({where}).")
+        console.print(escape(f"No model calls recorded{' since ' + since if since else ''} ({where})."))
         return
     console.print(table(report))
     if report.total.unknown_cost_calls:
@@ -74,7 +75,7 @@ def ledger(
 
 
 def table(report: LedgerSummary) -> Table:
-    grid = Table(title=f"LLM calls by {report.by}" + (f" since {report.since[:19]}" if report.since else ""))
+    grid = Table(title=escape(f"LLM calls by {report.by}" + (f" since {report.since[:19]}" if report.since else "")))
     grid.add_column(report.by)
     for name in ("calls", "failed", "jobs", "prompt tok", "completion tok", "cost USD", "no price", "mean s", "p95 s"):
         grid.add_column(name, justify="right")
@@ -89,7 +90,7 @@ def _cells(row: LedgerRow) -> list[str]:
     known = row.calls - row.unknown_cost_calls
     cost = "—" if known == 0 else f"{row.cost_usd:,.4f}"
     return [
-        row.key,
+        escape(row.key),
         f"{row.calls:,}",
         f"{row.failures:,}" if row.failures else "0",
         f"{row.jobs:,}",

@@ -104,7 +104,7 @@ def _print_findings(findings: list[Finding]) -> None:
 
 def _print_summary(report: Report, vault: Vault) -> None:
     summary = report.summary
-    table = Table(title=f"teleo lint — {vault.root.name}", show_edge=False)
+    table = Table(title=f"teleo lint — {escape(vault.root.name)}", show_edge=False)
     table.add_column("rule")
     table.add_column("severity")
     table.add_column("findings", justify="right")

@@ -77,7 +77,7 @@ def _print_decisions(decisions) -> None:
         console.print("No open proposals.")
     for d in decisions:
         head = "[green]ready[/]" if d.ready else "[yellow]not ready[/]"
-        console.print(f"{head} {escape(d.branch)} (reviewers: {', '.join(d.required) or '—'})")
+        console.print(f"{head} {escape(d.branch)} (reviewers: {escape(', '.join(d.required)) or '—'})")
         for reason in d.reasons:
             console.print(f"  - {escape(reason)}")
 

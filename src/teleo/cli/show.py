@@ -140,13 +140,13 @@ def _print(report: NoteReport, history: list[dict[str, Any]], history_note: str 
     if report.unresolved:
         _section(f"Unresolved links ({len(report.unresolved)})")
         for link in report.unresolved:
-            console.print(f"  [red]✗[/] [[{escape(link.raw)}]]  [dim]line {link.line}[/]")
+            console.print(f"  [red]✗[/] {escape(f'[[{link.raw}]]')}  [dim]line {link.line}[/]")
     _section(f"History ({len(history)} commits)")
     if history_note:
         console.print(f"  [dim]{escape(history_note)}[/]")
     for row in history:
         agent = row["agent"] or "—"
-        console.print(f"  {row['date'][:10]}  [magenta]{escape(agent):<10}[/] {escape(row['subject'])}  [dim]{row['id'][:8]}[/]")
+        console.print(f"  {escape(row['date'][:10])}  [magenta]{escape(f'{agent:<10}')}[/] {escape(row['subject'])}  [dim]{row['id'][:8]}[/]")
 
 
 def _section(title: str) -> None:

@@ -92,7 +92,8 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _tally(counts: Counts, limit: int = LIMIT) -> list[tuple[str, str]]:
-    rows = [(key, f"{n:,}") for key, n in list(counts.items())[:limit]]
+    """`(markup, n)` rows: the vault's values escaped, the rest summed into one dim row."""
+    rows = [(escape(key), f"{n:,}") for key, n in list(counts.items())[:limit]]
     rest = list(counts.items())[limit:]
     if rest:
         rows.append((f"[dim]other ({len(rest)} values)[/]", f"{sum(n for _, n in rest):,}"))
@@ -108,12 +109,9 @@ def side_by_side(
     for heading, data in columns.items():
         table.add_column(heading, overflow="fold", max_width=width)
         table.add_column("n", justify="right")
-        groups.append(_tally(data, limit) if isinstance(data, dict) else data)
+        groups.append(_tally(data, limit) if isinstance(data, dict) else [(escape(key), n) for key, n in data])
     for row in zip_longest(*groups, fillvalue=("", "")):
-        cells: list[str] = []
-        for key, n in row:
-            cells += [key if key.startswith("[dim]") else escape(key), n]
-        table.add_row(*cells)
+        table.add_row(*(cell for pair in row for cell in pair))
     return table
 
 
@@ -271,7 +269,7 @@ def _maps(report: VaultStats) -> Iterator[Table]:
     for row in sorted(report.maps, key=lambda r: (-r.unlinked, r.folder)):
         missing = "[red]no _map.md[/]" if not row.has_map else f"{row.unlinked}"
         pct = f"{100 * row.unlinked / row.claims:.0f}" if row.claims else "—"
-        table.add_row(row.domain, row.folder, str(row.claims), missing, pct)
+        table.add_row(escape(row.domain), escape(row.folder), str(row.claims), missing, pct)
     yield table
 
 
