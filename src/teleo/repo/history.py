@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Set
 from pathlib import Path
 
 _RECORD = "\x1e"
@@ -131,6 +132,41 @@ def _changes(text: str) -> list[FileChange]:
 def is_repository(root: Path) -> bool:
     result = subprocess.run(["git", "-C", str(root), "rev-parse", "--git-dir"], capture_output=True, text=True)
     return result.returncode == 0
+
+
+MERGED_AGENT_DEPTH = 200
+"""Commits of a merged branch looked at for an agent's name before giving up."""
+
+
+def mainline_ids(head: Commit, by_id: Mapping[str, Commit]) -> frozenset[str]:
+    """The ids on `head`'s first-parent chain: main's own history, which no merge brought in."""
+    found: set[str] = set()
+    current: Commit | None = head
+    while current is not None and current.id not in found:
+        found.add(current.id)
+        current = by_id.get(current.parents[0]) if current.parents else None
+    return frozenset(found)
+
+
+def merged_agent(merge: Commit, by_id: Mapping[str, Commit], mainline: Set[str], known: set[str]) -> str | None:
+    """The agent a merge speaks for: its own (`Commit.agent`: trailer, then subject prefix), else the
+    first agent named by the commits it brought in — its second parent's first-parent chain, newest
+    first, down to `mainline` (an `auto-fix` commit on top names no agent and is passed over).
+
+    A merge made by `teleo merge` or a forge carries the machine's git identity as author; the
+    proposal's agent is in the commits it merged."""
+    own = merge.agent(known)
+    if own is not None or not merge.is_merge:
+        return own
+    current = by_id.get(merge.parents[1])
+    for _ in range(MERGED_AGENT_DEPTH):
+        if current is None or current.id in mainline:
+            return None
+        agent = current.agent(known)
+        if agent is not None:
+            return agent
+        current = by_id.get(current.parents[0]) if current.parents else None
+    return None
 
 
 def first_additions(commits: list[Commit]) -> dict[str, Commit]:

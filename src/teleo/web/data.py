@@ -38,7 +38,7 @@ from teleo.web.models import (
     SearchPage,
     SourceLink,
 )
-from teleo.web.state import WebState
+from teleo.web.state import History, WebState
 
 CONFIDENCE_ORDER = ("proven", "likely", "experimental", "speculative")
 RECENT_MERGES = 12
@@ -79,9 +79,13 @@ def link_ref(link: Link, *, backlink: bool = False) -> LinkRef:
     )
 
 
-def commit_row(commit: Commit, known: set[str]) -> CommitRow:
+def commit_row(commit: Commit, known: set[str], history: History | None = None) -> CommitRow:
+    """A commit as the pages show it; with `history`, a merge naming no agent gets the agent of the
+    proposal it merged (the author of a merge is whoever ran it: the machine's git identity)."""
     trailer = commit.pentagon_agent
     agent = commit.agent(known) or (trailer[0].lower() if trailer else None)
+    if agent is None and history is not None and commit.is_merge:
+        agent = history.merged_agent(commit, known)
     return CommitRow(
         id=commit.id, date=commit.date, subject=commit.subject, author=commit.author_name, agent=agent,
         agent_id=trailer[1] if trailer else None, change=next((c.status for c in commit.changes), None),
@@ -159,7 +163,7 @@ def _git_part(state: WebState) -> dict[str, Any]:
 
     proposals, proposals_note = proposal_rows(state)
     return {
-        "merges": [commit_row(c, known) for c in merges], "merges_note": merges_note,
+        "merges": [commit_row(c, known, history) for c in merges], "merges_note": merges_note,
         "proposals": proposals, "proposals_note": proposals_note,
     }
 
@@ -336,8 +340,9 @@ def commits_by_agent(state: WebState) -> dict[str, list[CommitRow]]:
     def build() -> dict[str, list[CommitRow]]:
         known = state.known_agents() | agent_names(state)
         found: dict[str, list[CommitRow]] = {}
-        for commit in state.history().commits:
-            row = commit_row(commit, known)
+        history = state.history()
+        for commit in history.commits:
+            row = commit_row(commit, known, history)
             if row.agent:
                 found.setdefault(row.agent, []).append(row)
         return found

@@ -20,11 +20,12 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from teleo.index import Index
-from teleo.repo.history import Commit, HistoryError, is_repository, read_log
+from teleo.repo.history import Commit, HistoryError, is_repository, mainline_ids, merged_agent, read_log
 from teleo.vault import Vault
 
 log = logging.getLogger("teleo.web")
@@ -247,3 +248,15 @@ class History:
     commits: list[Commit]
     by_path: dict[str, list[Commit]]
     note: str | None
+
+    @cached_property
+    def by_id(self) -> dict[str, Commit]:
+        return {c.id: c for c in self.commits}
+
+    @cached_property
+    def mainline(self) -> frozenset[str]:
+        return mainline_ids(self.commits[0], self.by_id) if self.commits else frozenset()
+
+    def merged_agent(self, merge: Commit, known: set[str]) -> str | None:
+        """The agent whose proposal `merge` brought in (`repo.history.merged_agent`)."""
+        return merged_agent(merge, self.by_id, self.mainline, known)
