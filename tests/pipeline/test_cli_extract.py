@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import typer
-from pipeline_helpers import branches, make_sources_vault
+from pipeline_helpers import branches, make_sources_vault, source_path, source_text
 from typer.testing import CliRunner
 
 from teleo.cli import extract as extract_cli
@@ -45,3 +46,40 @@ def test_extract_outside_git_is_a_usage_error(tmp_path, monkeypatch, make_vault)
     monkeypatch.chdir(vault.root)
     result = CliRunner().invoke(_app(), ["extract", "--provider", "offline"])
     assert result.exit_code == 2
+
+
+NULL_SOURCE = {"inbox/archive/2026-01-05-empty-notes.md": (
+    "---\ntype: source\ntitle: \"Notes\"\nauthor: \"A\"\nurl: https://example.org/n\ndate: 2026-01-05\n"
+    "domain: space-development\nformat: report\nstatus: unprocessed\n---\n\n# Notes\n\n## Content\n\nok.\n"
+)}
+
+
+def _proposals_app() -> typer.Typer:
+    from teleo.cli import proposals as proposals_cli
+
+    app = _app()
+    proposals_cli.register(app)
+    return app
+
+
+def test_extract_counts_every_branch_it_makes_as_teleo_proposals_does(tmp_path, monkeypatch):
+    """Issue 12.5: "3 proposed" then `teleo proposals` listing 4 — a null result is a proposal branch
+    too (the source alone, marked null-result, reviewed and merged like any other)."""
+    vault = make_sources_vault(tmp_path / "v", 3, extra=NULL_SOURCE)
+    monkeypatch.chdir(vault.root)
+    app = _proposals_app()
+    first = CliRunner().invoke(app, ["extract", "--provider", "offline"], terminal_width=200)
+    assert first.exit_code == 0, first.output
+    last = first.output.strip().splitlines()[-1]
+    assert last.startswith("4 proposal branches made: 3 with claims or enrichments, 1 null result"), last
+    listed = CliRunner().invoke(app, ["proposals"], terminal_width=200)
+    assert "Open proposals (4: 3 with claims or enrichments, 1 null result)" in listed.output
+
+    (vault.root / source_path(7)).write_text(source_text(7), encoding="utf-8")
+    subprocess.run(["git", "-C", str(vault.root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(vault.root), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "one more"], check=True)
+    again = CliRunner().invoke(app, ["extract", "--provider", "offline"], terminal_width=200)
+    last = again.output.strip().splitlines()[-1]
+    assert last.startswith("1 proposal branch made: 1 with claims or enrichments, 0 null results · 4 already open (not redone)"), last
+    listed = CliRunner().invoke(app, ["proposals"], terminal_width=200)
+    assert "Open proposals (5: 4 with claims or enrichments, 1 null result)" in listed.output

@@ -111,12 +111,27 @@ def print_report(report) -> None:
     for job in report.jobs:
         if job.state != "done":
             console.print(f"[red]failed[/] {escape(job.source)} after {job.attempts} attempt(s): {escape(job.last_error or '')}")
-    extra = []
-    if t["skipped"]:
-        extra.append(f"{t['skipped']} skipped")
-    if report.already:
-        extra.append(f"{len(report.already)} already proposed")
+    console.print(summary_line(t, len(report.already)))
+
+
+def summary_line(t: dict, already: int) -> str:
+    """What the run did, each number saying what it counts. A null result is a proposal branch too
+    (the source alone, marked null-result, reviewed and merged like any other), so the branches
+    made plus those already open are what `teleo proposals` lists."""
+    made = t["proposed"] + t["null"]
+    parts = [
+        f"{_count(made, 'proposal branch', 'proposal branches')} made: {t['proposed']} with claims or enrichments, "
+        f"{_count(t['null'], 'null result')}"
+    ]
+    if already:
+        parts.append(f"{already} already open (not redone)")
+    if t["skipped"]:  # found an open proposal when it ran (an earlier attempt's, or another run's) or a changed status
+        parts.append(f"{t['skipped']} skipped (see --format json)")
     if t["restarts"]:
-        extra.append(f"{t['restarts']} worker restarts")
-    extra.append(f"{t['elapsed_s']:.1f} s")
-    console.print(f"{t['proposed']} proposed, " + ", ".join(extra))
+        parts.append(f"{t['restarts']} worker restarts")
+    parts.append(f"{t['elapsed_s']:.1f} s")
+    return " · ".join(parts)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -11,6 +11,7 @@ from rich.table import Table
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
 from teleo.repo.branches import (
     BranchError,
+    Proposal,
     open_proposals,
     open_repository,
     vault_prefix,
@@ -54,7 +55,9 @@ def proposals(
     if not found:
         console.print("No open proposals.")
         return
-    grid = Table(title=f"Open proposals ({len(found)})")
+    null = sum(1 for p in found if is_null_result(p))
+    grid = Table(title=f"Open proposals ({len(found)}: {len(found) - null} with claims or enrichments, "
+                       f"{null} null result{'' if null == 1 else 's'})")
     for name in ("branch", "agent", "source", "files", "created"):
         grid.add_column(name, overflow="fold")
     for proposal in found:
@@ -66,3 +69,9 @@ def proposals(
             proposal.created[:19].replace("T", " "),
         )
     console.print(grid)
+
+
+def is_null_result(proposal: Proposal) -> bool:
+    """A proposal that changes its source alone: the extraction found nothing, and the source is
+    marked null-result (`teleo extract` counts these apart from those with claims or enrichments)."""
+    return proposal.source is not None and proposal.files == [proposal.source]
