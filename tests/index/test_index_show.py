@@ -118,3 +118,21 @@ def test_help_has_examples(command):
 
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "Examples" in result.output
+
+
+def test_index_figures_add_up_to_the_notes(vault):
+    """Issue 12.5: '0 added, 0 updated, 0 removed, 35 unchanged / 40 touched' for 75 notes. Every
+    note is counted once in the headline: added + updated + unchanged = notes; re-read files whose
+    bytes did not change are unchanged, and said so."""
+    import re
+
+    teleo(vault.root, "index", "--no-embed")
+    paths = sorted(p for p in vault.root.rglob("*.md") if ".teleo" not in p.parts)
+    for path in paths[:3]:  # a new mtime, the same bytes
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+    out = teleo(vault.root, "index", "--no-embed").stdout
+    notes = int(re.search(r"of (\d+) notes", out).group(1))
+    added, updated, unchanged = (int(re.search(rf"(\d+) {word}", out).group(1)) for word in ("added", "updated", "unchanged"))
+    assert notes == 8
+    assert added + updated + unchanged == notes, out
+    assert "3 with the same bytes under a new time" in out, out

@@ -121,14 +121,16 @@ def _print_stats(stats: SyncStats, vault: Vault) -> None:
     except ValueError:
         pass
     verb = "Built" if stats.rebuilt else "Updated" if stats.changed else "Up to date:"
+    # every note once: added + updated + unchanged = notes (a file re-read and found byte-identical
+    # is unchanged); removed ones are no longer notes, so they come after
+    unchanged = stats.unchanged + stats.touched
+    same_bytes = f" ({stats.touched:,} with the same bytes under a new time)" if stats.touched else ""
     console.print(
         f"[bold]{verb}[/] the index of {stats.notes:,} notes in {stats.seconds:.2f} s — "
-        f"[green]{stats.added:,} added[/], [yellow]{stats.updated:,} updated[/], [red]{stats.removed:,} removed[/], "
-        f"{stats.unchanged:,} unchanged"
+        f"[green]{stats.added:,} added[/], [yellow]{stats.updated:,} updated[/], {unchanged:,} unchanged{same_bytes}; "
+        f"[red]{stats.removed:,} removed[/]"
     )
     details = []
-    if stats.touched:
-        details.append(f"{stats.touched:,} touched (same content)")
     if stats.relinked:
         details.append(f"{stats.relinked:,} links re-resolved")
     if stats.embedded:

@@ -83,11 +83,16 @@ class SyncStats(BaseModel):
     """What one `Index.sync` did."""
 
     added: int = 0
+    """Notes new to the index."""
     updated: int = 0
+    """Notes whose bytes changed (parsed again)."""
     removed: int = 0
+    """Notes gone from the vault (not among `notes`)."""
     unchanged: int = 0
+    """Notes whose size and mtime are unchanged (not read)."""
     touched: int = 0
-    """Files whose size or mtime changed but whose bytes did not (stat refreshed, not re-parsed)."""
+    """Notes whose size or mtime changed but whose bytes did not (hashed, stat refreshed, not parsed).
+    added + updated + unchanged + touched = notes; `teleo index` prints unchanged + touched as unchanged."""
     relinked: int = 0
     """Links re-resolved because titles appeared or disappeared."""
     embedded: int = 0
