@@ -88,11 +88,28 @@ Operators tune prompts and ranking to what they are paid for.
 Small samples so far.
 """
 
+PRICING = "subscription pricing rewards resolving a user's question in as few messages as possible"
+PRICING_TEXT = f"""\
+---
+type: claim
+domain: internet-finance
+description: "A flat fee makes every extra message a cost to the seller, so subscription products are paid to finish conversations early."
+confidence: experimental
+source: "test fixture"
+created: 2026-03-01
+---
+
+# {PRICING}
+
+Under a flat fee the marginal message costs the seller and earns nothing.
+"""
+
 BASE_FILES = {
     "domains/ai-alignment/_map.md": "# AI alignment\n",
     "domains/health/_map.md": "# Health\n",
     "core/grand-strategy/_map.md": "# Grand strategy\n",
     f"domains/ai-alignment/{EXISTING}.md": EXISTING_TEXT,
+    f"domains/internet-finance/{PRICING}.md": PRICING_TEXT,
     SOURCE: SOURCE_TEXT,
     "agents/leo/identity.md": "# Leo\n\nThe evaluator.\n",
     "agents/rio/identity.md": "# Rio\n\nInternet finance.\n",
@@ -133,6 +150,7 @@ The audit attributes the difference to how operators are paid.{extra}
 
 Relevant Notes:
 - [[{EXISTING}]] — extends
+- [[{PRICING}]] — the pricing side
 """
 
 

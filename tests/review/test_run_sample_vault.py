@@ -60,7 +60,12 @@ def test_teleo_run_takes_the_sample_vaults_sources_to_main(sample_vault):
         for reviewer in ("gates", "leo"):
             record = json.loads(git(sample_vault, "cat-file", "-p", f"{VERDICT_PREFIX}{head}/{reviewer}"))
             assert record["verdict"] == "approve" and record["head"] == head
-        assert sum(1 for r in refs if r.startswith(f"{VERDICT_PREFIX}{head}/")) == 3  # gates, leo, one peer
+        reviewers = {r.rsplit("/", 1)[-1] for r in refs if r.startswith(f"{VERDICT_PREFIX}{head}/")}
+        proposer = trailers(git(sample_vault, "log", "-1", "--format=%B", head))["Pentagon-Agent"].split()[0].lower()
+        assert {"gates", "leo"} <= reviewers and proposer not in reviewers
+        if reviewers == {"gates", "leo"}:  # no fitting peer: the evaluator's verdict says why
+            record = json.loads(git(sample_vault, "cat-file", "-p", f"{VERDICT_PREFIX}{head}/leo"))
+            assert f"its only agent is {proposer} (proposer)" in record["text"]
 
     # the enrichment, and the cascade flag on the belief that depends on the enriched claim
     enriched = git(sample_vault, "show", f"main:{ENRICHED}")

@@ -51,7 +51,7 @@ def review(
     through the provider. Each verdict is stored in git (refs/teleo/verdicts/<head>/<reviewer>),
     bound to the head commit. On 'request changes' a guarded fixer may commit repairs and the
     proposal is reviewed again."""
-    from teleo.review import ReviewError, SelfReview, review_all, reviewer_from_config
+    from teleo.review import ReviewError, SelfReview, peer_counts, review_all, reviewer_from_config
     from teleo.vault import ConfigError
 
     vault = vault_from(ctx)
@@ -72,9 +72,12 @@ def review(
     except ReviewError as exc:
         fail(str(exc))
     if output is OutputFormat.json:
-        typer.echo(json.dumps({"reviews": [o.model_dump(mode="json") for o in outcomes]}, ensure_ascii=False, indent=1))
+        typer.echo(json.dumps({"reviews": [o.model_dump(mode="json") for o in outcomes],
+                               "peers": [row.model_dump(mode="json") for row in peer_counts(outcomes)]},
+                              ensure_ascii=False, indent=1))
     else:
         print_reviews(outcomes)
+        print_peers(outcomes, peer_counts(outcomes))
     raise typer.Exit(FAILED if any(o.status == "failed" for o in outcomes) else 0)
 
 
@@ -118,3 +121,22 @@ def print_reviews(outcomes) -> None:
     for outcome in outcomes:
         if outcome.message and outcome.status != "approved":
             console.print(f"[bold]{escape(outcome.branch)}[/]: {escape(outcome.message)}")
+
+
+def print_peers(outcomes, rows) -> None:
+    """Peer reviews per (domain, agent), and how many proposals the evaluator reviewed alone."""
+    selected = [o for o in outcomes if o.selection is not None]
+    if not selected:
+        return
+    table = Table(title="Domain peers", title_justify="left")
+    for name, justify in (("domain", "left"), ("peer", "left"), ("reviews", "right"), ("links into its territory", "right"),
+                          ("basis", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for row in rows:
+        table.add_row(escape(row.domain), escape(row.agent), str(row.reviews), str(row.links), ", ".join(row.bases))
+    if rows:
+        console.print(table)
+    alone = sum(1 for o in selected if not o.selection.peers)
+    if alone:
+        console.print(f"{alone} of {len(selected)} proposals had no fitting domain peer: the evaluator reviewed them "
+                      "alone (the reason is in each evaluator verdict and in --format json under selection.notes).")

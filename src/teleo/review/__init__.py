@@ -8,7 +8,7 @@ go through `teleo.repo.mainline`.
 """
 
 from teleo.review.context import ProposalView, ReviewError, load_view
-from teleo.review.engine import ReviewOutcome, SelfReview, review, review_all
+from teleo.review.engine import PeerCount, ReviewOutcome, SelfReview, peer_counts, review, review_all
 from teleo.review.flags import ResolveOutcome, resolve_flags
 from teleo.review.merge import (
     MergeDecision,
@@ -27,7 +27,7 @@ from teleo.review.reviewer import (
 from teleo.review.selection import Selection, select_reviewers
 
 __all__ = [
-    "MergeDecision", "MergeOutcome", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
+    "MergeDecision", "MergeOutcome", "PeerCount", "peer_counts", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
     "ResolveOutcome", "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all",
     "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]

@@ -54,6 +54,8 @@ class ReviewOutcome(BaseModel):
     status: Status
     proposers: list[str] = Field(default_factory=list)
     required: list[str] = Field(default_factory=list)
+    selection: Selection | None = None
+    """Who was asked and why (peers with their domain, link overlap and basis; notes) — once the gates passed."""
     verdicts: list[Verdict] = Field(default_factory=list)
     """The verdicts on the final head (stored ones included)."""
     fixes: list[str] = Field(default_factory=list)
@@ -113,6 +115,7 @@ def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, o
         return ("rejected" if verdict == "reject" else "changes_requested"), findings
     selection = select_reviewers(view)
     outcome.required = selection.agents
+    outcome.selection = selection
     if selection.shortfall:
         outcome.message = selection.shortfall
         return "blocked", []
@@ -133,7 +136,8 @@ def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, o
         result = answer.output
         store_verdict(view.repo, Verdict(
             reviewer=slot.agent, role=slot.role, head=view.head_id, branch=view.branch, verdict=result.verdict,
-            findings=result.findings, text=result.text, provider=reviewer.name, model=reviewer.model))
+            findings=result.findings, text=_with_selection_notes(result.text, slot, selection),
+            provider=reviewer.name, model=reviewer.model))
         all_findings.extend(result.findings)
     current = verdicts_for(view.repo, view.head_id)
     votes = [current[a].verdict for a in selection.agents if a in current]
@@ -165,12 +169,45 @@ def build_request(view: ProposalView, agent: str, role: str, selection: Selectio
     )
 
 
+def _with_selection_notes(text: str, slot: ReviewerSlot, selection: Selection) -> str:
+    """The evaluator's verdict says who else reviewed and why no (other) peer did, when the selection noted it."""
+    if slot.role != "evaluator" or not selection.notes:
+        return text
+    peers = ", ".join(f"{p.agent} ({p.basis})" for p in selection.peers) or "none"
+    return f"{text}\n\nReviewer selection — peers: {peers}. " + "; ".join(selection.notes) + "."
+
+
 def _gates_text(findings: list[ClaimFinding]) -> str:
     if not findings:
         return "The deterministic gates passed (schema, links, grounding, duplicates, territory, source lifecycle, commits)."
     lines = [f"The deterministic gates found {len(findings)} blocking problem(s):"]
     lines += [f"- {f.path or '(proposal)'}: {f.criterion}: {f.message}" for f in findings[:50]]
     return "\n".join(lines)
+
+
+class PeerCount(BaseModel):
+    """How often `agent` reviewed proposals of `domain` as a peer, and on what basis."""
+
+    domain: str
+    agent: str
+    reviews: int = 0
+    links: int = 0
+    """Links of those proposals' claims into the agent's territory, summed."""
+    bases: list[str] = Field(default_factory=list)
+
+
+def peer_counts(outcomes: list[ReviewOutcome]) -> list[PeerCount]:
+    """Peer reviews per (domain, agent) over `outcomes` (those that reached the reviewers), sorted."""
+    rows: dict[tuple[str, str], PeerCount] = {}
+    for outcome in outcomes:
+        for slot in outcome.selection.peers if outcome.selection else []:
+            key = (slot.domain or "-", slot.agent)
+            row = rows.setdefault(key, PeerCount(domain=key[0], agent=slot.agent))
+            row.reviews += 1
+            row.links += slot.overlap
+            if slot.basis and slot.basis not in row.bases:
+                row.bases.append(slot.basis)
+    return [rows[key] for key in sorted(rows)]
 
 
 def review_all(

@@ -2,22 +2,41 @@
 
 - The **evaluator** (`[vault] evaluator`) reviews every proposal — unless it
   proposed it: nobody reviews their own work.
-- One **domain peer** per domain the proposal touches (the folders of its
-  files, and the `- Domain:` of its commit), chosen among the other agents —
-  never the evaluator, never a proposer — ranked by *wiki-link overlap*: how
-  many of the links in the proposal's claims lead into the candidate's
-  territory (its domains' folders and its agent folder). Ties go to the
-  domain's owner, then to the name.
-- **At least two peers** when the evaluator is a proposer, or when a claim is
-  a cross-domain synthesis (it names `secondary_domains`, or links into two or
-  more domains besides its own).
-
-When too few agents are left the selection has a `shortfall`, and the
-proposal cannot merge until the vault has more agents.
+- **Domain peers** are agents who *fit* the proposal, never the evaluator and
+  never a proposer. An agent fits when
+  1. it is an agent of a domain the proposal touches (the folders of its files
+     and the `- Domain:` of its commit): its territory holds the domain's
+     folder — basis `domain`;
+  2. or of a domain its claims, or the source they come from, name in
+     `secondary_domains` — basis `secondary`;
+  3. or the proposal's claims link into its territory (its domains' folders and
+     its agent folder; `inbox/archive/` and `maps/` are everyone's and say
+     nothing) — basis `links`.
+  Candidates are ranked by **link overlap** (how many of the claims' links lead
+  into the agent's territory), then by a stable hash of the branch and the
+  agent's name, so equal candidates are spread over proposals instead of the
+  alphabetically first taking them all — and the same proposal always gets the
+  same peer (the branch name, not the head, so a fix commit keeps its peer).
+- **One peer per touched domain**, taken from the domain's own agents, else from
+  the agents of the secondary domains, else from the agents the claims link
+  into most. A domain left without a fitting peer — typically a domain whose
+  only agent is the proposer, and claims that link into no one else's
+  territory — gets none: the evaluator reviews alone, and the selection says
+  so in `notes` (shown by `teleo review` and written into the evaluator's
+  verdict). An unfit peer (astra judging health claims that never touch space)
+  would add a signature, not a review.
+- **At least two peers** when the evaluator is a proposer, or when a claim is a
+  cross-domain synthesis (it names `secondary_domains`, or links into two or
+  more domains besides its own) — reference §5 #22–23. Only fitting agents
+  count; when fewer fit the selection has a `shortfall`, and the proposal
+  cannot merge until its claims link into more territories or the vault has
+  more agents.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -25,64 +44,138 @@ from pydantic import BaseModel, Field
 from teleo.extract.writer import inside
 from teleo.notes import find_links
 from teleo.review.context import ProposalView
+from teleo.vault.config import Config
 
 SHARED_FOLDERS = ("inbox/archive/", "maps/")
 """Folders in every territory: links into them say nothing about expertise."""
+
+Basis = Literal["domain", "secondary", "links"]
 
 
 class ReviewerSlot(BaseModel):
     agent: str
     role: Literal["evaluator", "peer"]
     domain: str | None = None
+    """The domain the peer reviews for (the proposal's domain when chosen as an extra peer)."""
     overlap: int = 0
+    """Links of the proposal's claims that lead into the peer's territory."""
+    basis: Basis | None = None
+    """Why the peer fits: an agent of the domain, of a secondary domain, or linked to by the claims."""
 
 
 class Selection(BaseModel):
     slots: list[ReviewerSlot] = Field(default_factory=list)
     domains: list[str] = Field(default_factory=list)
+    secondary: list[str] = Field(default_factory=list)
+    """Domains the changed claims name in `secondary_domains` (known ones, other than `domains`)."""
     synthesis: list[str] = Field(default_factory=list)
     """Paths of the cross-domain synthesis claims."""
-    peers_needed: int = 1
+    peers_needed: int = 0
+    """The fewest peers the proposal may merge with (2 for the evaluator's own and synthesis proposals)."""
     shortfall: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    """What the selection could not do and what it did instead (no fitting peer for a domain, …)."""
 
     @property
     def agents(self) -> list[str]:
         return [slot.agent for slot in self.slots]
 
+    @property
+    def peers(self) -> list[ReviewerSlot]:
+        return [slot for slot in self.slots if slot.role == "peer"]
+
 
 def select_reviewers(view: ProposalView) -> Selection:
+    """The evaluator and the fitting domain peers of the proposal on `view` (see the module doc)."""
     config = view.vault.config
     evaluator = config.vault.evaluator
-    domains = touched_domains(view)
-    synthesis = synthesis_claims(view)
-    link_paths = _link_paths(view)
     proposers = set(view.proposers)
-    needed = max(1, len(domains))
-    if evaluator in proposers or synthesis:
-        needed = max(needed, 2)
-    selection = Selection(domains=domains, synthesis=synthesis, peers_needed=needed)
+    domains = touched_domains(view)
+    secondary = [d for d in secondary_domains(view) if d not in domains]
+    synthesis = synthesis_claims(view)
+    needed = 2 if evaluator in proposers or synthesis else 0
+    selection = Selection(domains=domains, secondary=secondary, synthesis=synthesis, peers_needed=needed)
     if evaluator not in proposers:
         selection.slots.append(ReviewerSlot(agent=evaluator, role="evaluator"))
     candidates = [a for a in sorted(config.agents) if a != evaluator and a not in proposers]
-    overlap = {a: _overlap(config.territory(a), link_paths) for a in candidates}
+    paths = _link_paths(view)
+    overlap = {a: _overlap(config.territory(a), paths) for a in candidates}
+    rank = _ranking(view.branch, overlap)
     chosen: list[str] = []
+
+    def take(agent: str, domain: str | None, basis: Basis) -> None:
+        chosen.append(agent)
+        selection.slots.append(ReviewerSlot(agent=agent, role="peer", domain=domain, overlap=overlap[agent], basis=basis))
+
+    of_secondary = [a for d in secondary for a in agents_of_domain(config, d)]
+    linked = [a for a in candidates if overlap[a] > 0]
     for domain in domains or [None]:
-        owner = config.domains[domain].agent if domain in config.domains else None
-        ranked = sorted((a for a in candidates if a not in chosen), key=lambda a: (-overlap[a], a != owner, a))
-        if ranked:
-            chosen.append(ranked[0])
-            selection.slots.append(ReviewerSlot(agent=ranked[0], role="peer", domain=domain, overlap=overlap[ranked[0]]))
-    remaining = sorted((a for a in candidates if a not in chosen), key=lambda a: (-overlap[a], a))
-    while len(chosen) < needed and remaining:
-        extra = remaining.pop(0)
-        chosen.append(extra)
-        selection.slots.append(ReviewerSlot(agent=extra, role="peer", overlap=overlap[extra]))
+        own = [a for a in agents_of_domain(config, domain) if a in overlap and a not in chosen] if domain else []
+        pools: list[tuple[Basis, list[str]]] = [
+            ("domain", own),
+            ("secondary", [a for a in of_secondary if a in overlap and a not in chosen]),
+            ("links", [a for a in linked if a not in chosen]),
+        ]
+        basis, pool = next(((b, p) for b, p in pools if p), ("domain", []))
+        if pool:
+            take(min(pool, key=rank), domain, basis)
+            if basis != "domain":
+                selection.notes.append(_no_domain_peer(config, domain, proposers, evaluator)
+                                       + f"; {chosen[-1]} reviews instead: {_why(basis, overlap[chosen[-1]])}")
+        else:
+            selection.notes.append(_no_domain_peer(config, domain, proposers, evaluator)
+                                   + "; no secondary domain has another agent, and the claims link into no other "
+                                   "agent's territory")
+    extras = [a for a in candidates if a not in chosen and (a in of_secondary or overlap[a] > 0)]
+    while len(chosen) < needed and extras:
+        extra = min(extras, key=rank)
+        extras.remove(extra)
+        take(extra, domains[0] if domains else None, "secondary" if extra in of_secondary else "links")
     if len(chosen) < needed:
-        why = "the evaluator proposed it" if evaluator in proposers else (
-            "it holds a cross-domain synthesis claim" if synthesis else f"it touches {len(domains)} domains")
-        selection.shortfall = (f"needs {needed} domain peers because {why}, but only {len(chosen)} agent(s) "
-                               f"other than the evaluator and the proposer exist")
+        selection.shortfall = _shortfall(needed, len(chosen), evaluator in proposers, bool(synthesis))
+    elif not selection.peers:
+        selection.notes.append(f"the evaluator ({evaluator}) reviews alone: no other agent fits")
     return selection
+
+
+def agents_of_domain(config: Config, domain: str) -> list[str]:
+    """The domain's owner and every agent whose territory holds the domain's folder, sorted."""
+    if domain not in config.domains:
+        return []
+    entry = config.domains[domain]
+    probe = entry.folder.rstrip("/") + "/_"
+    found = {entry.agent} | {a for a in config.agents if inside(probe, config.territory(a))}
+    return sorted(found)
+
+
+def _ranking(branch: str, overlap: dict[str, int]):
+    """Sort key: more overlap first, then a hash of (branch, agent) — deterministic, spread over proposals."""
+    def key(agent: str) -> tuple[int, str]:
+        return (-overlap[agent], hashlib.sha256(f"{branch}\0{agent}".encode()).hexdigest())
+    return key
+
+
+def _why(basis: Basis, links: int) -> str:
+    if basis == "secondary":
+        return "an agent of a secondary domain named by the claims or their source" + (f", {links} link(s) into its territory" if links else "")
+    return f"{links} of the claims' links lead into its territory, and into no other agent's more"
+
+
+def _no_domain_peer(config: Config, domain: str | None, proposers: set[str], evaluator: str) -> str:
+    if domain is None:
+        return "no peer by domain: the proposal touches no domain's folder"
+    own = agents_of_domain(config, domain)
+    if not own:
+        return f"no peer from {domain}: no agent holds it"
+    roles = [f"{a} ({'proposer' if a in proposers else 'evaluator'})" for a in own]
+    return f"no peer from {domain}: its {'only agent is' if len(own) == 1 else 'agents are'} {', '.join(roles)}"
+
+
+def _shortfall(needed: int, found: int, by_evaluator: bool, synthesis: bool) -> str:
+    why = "the evaluator proposed it" if by_evaluator else "it holds a cross-domain synthesis claim"
+    return (f"needs {needed} domain peers because {why}, but only {found} agent(s) other than the evaluator and "
+            "the proposer fit (an agent of its domains or secondary domains, or one whose territory its claims "
+            "link into)")
 
 
 def touched_domains(view: ProposalView) -> list[str]:
@@ -98,13 +191,34 @@ def touched_domains(view: ProposalView) -> list[str]:
     return sorted(found)
 
 
+def secondary_domains(view: ProposalView) -> list[str]:
+    """The vault's domains named in `secondary_domains` by the changed claims or by the proposal's source
+    (the ingesting agent's word on which domains the material spans), sorted."""
+    config = view.vault.config
+    notes = list(view.changed_notes())
+    source = view.proposal.source
+    if source and view.files.get(source) is not None:
+        notes.append(view.after.note(source))
+    found = set()
+    for note in notes:
+        found.update(d for d in _names(note.data.get("secondary_domains")) if d in config.domains)
+    return sorted(found)
+
+
+def _names(value) -> Iterable[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v).strip().lower() for v in value if str(v).strip()]
+
+
 def synthesis_claims(view: ProposalView) -> list[str]:
     config = view.vault.config
     out = []
     for note in view.changed_notes():
         if view.base.exists(note.path):
             continue  # an enrichment of an existing claim is not a new synthesis
-        secondary = note.data.get("secondary_domains")
         own = config.domain_of_folder(note.path.rsplit("/", 1)[0])
         linked = set()
         for link in find_links(note.doc):
@@ -113,12 +227,13 @@ def synthesis_claims(view: ProposalView) -> list[str]:
                 domain = config.domain_of_folder(resolved.path.rsplit("/", 1)[0])
                 if domain and domain != own:
                     linked.add(domain)
-        if (isinstance(secondary, list) and any(str(s).strip() for s in secondary)) or len(linked) >= 2:
+        if _names(note.data.get("secondary_domains")) or len(linked) >= 2:
             out.append(note.path)
     return out
 
 
 def _link_paths(view: ProposalView) -> list[str]:
+    """Where the links of the proposal's claims lead (a claim's link to itself left out)."""
     out = []
     for note in view.changed_notes():
         for link in find_links(note.doc):
