@@ -124,3 +124,41 @@ def test_cli_help_documents_flags_and_examples():
     assert result.exit_code == 0
     for text in ("--domain", "--format", "--output", "--no-commit", "--tag", "--as", "Examples", "Exit codes"):
         assert text in result.output
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n\t\n"])
+def test_cli_empty_file_says_nothing_was_written_and_why(make_vault, tmp_path, content):
+    """Issue 12.5: an empty file said "wrote 'local:empty.md'" though nothing was written."""
+    vault = make_vault({"README.md": "# Vault\n"}, git=True)
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(content)
+    result = runner.invoke(cli_app(), ["--vault", str(vault.root), "ingest", str(empty), "--domain", "health"])
+    said = result.output.replace("\n", " ")
+    assert result.exit_code == 1, said
+    assert str(empty) in said and "empty" in said and "nothing written" in said
+    assert "wrote" not in said
+    assert not (vault.root / "inbox").exists()
+
+
+def test_cli_text_named_pdf_names_the_file_and_the_way_out(make_vault, tmp_path):
+    """Issue 12.5: a text file named .pdf failed with "the PDF cannot be read: Stream has ended
+    unexpectedly", naming no file."""
+    vault = make_vault({"README.md": "# Vault\n"}, git=True)
+    fake = tmp_path / "notes-from-the-meeting.pdf"
+    fake.write_text("Just some text that is not a PDF at all.\n", encoding="utf-8")
+    result = runner.invoke(cli_app(), ["--vault", str(vault.root), "ingest", str(fake), "--domain", "health"])
+    said = result.output.replace("\n", " ")
+    assert result.exit_code == 1, said
+    assert str(fake) in said and "not a PDF" in said and "--as text" in said and "nothing written" in said
+    again = runner.invoke(cli_app(), ["--vault", str(vault.root), "ingest", str(fake), "--domain", "health", "--as", "text"])
+    assert again.exit_code == 0, again.output
+
+
+def test_cli_unreadable_pdf_names_the_file(make_vault, tmp_path):
+    vault = make_vault({"README.md": "# Vault\n"}, git=True)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 10)
+    result = runner.invoke(cli_app(), ["--vault", str(vault.root), "ingest", str(broken), "--domain", "health"])
+    said = result.output.replace("\n", " ")
+    assert result.exit_code == 1, said
+    assert str(broken) in said and "nothing written" in said

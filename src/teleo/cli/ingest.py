@@ -86,8 +86,8 @@ def ingest(
         result = run_ingest(vault, target, options)
     except IngestUsageError as exc:
         fail(str(exc))
-    except IngestError as exc:
-        fail(str(exc), FAILED)
+    except IngestError as exc:  # raised before anything is kept: a note failing lint is removed again
+        fail(f"{exc}; nothing written", FAILED)
     if output is OutputFormat.json:
         payload = {"status": result.status, **result.model_dump(mode="json")}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))

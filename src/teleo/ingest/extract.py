@@ -154,6 +154,11 @@ def extract_pdf(data: bytes) -> Extracted:
     from pypdf.errors import PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if b"%PDF-" not in data[:1024]:  # where every PDF reader looks for it
+        raise IngestError(
+            "not a PDF (no '%PDF-' header in its first 1,024 bytes) though named or served as one; "
+            "read it as what it is with --as text, --as markdown or --as html"
+        )
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):

@@ -70,8 +70,13 @@ def ingest(vault: Vault, source: IngestInput, options: IngestOptions | None = No
         return _duplicate(early.path, early.reason, options.title or source.location, {})
 
     data, name, content_type, charset, final_url = _read(source, options)
-    media = options.media or detect_media(data, name=name, content_type=content_type)
-    found = extract(data, media, url=final_url, charset=charset)
+    if not data.strip():
+        raise IngestError(f"{_label(source)}: the input is empty ({len(data):,} bytes{', all whitespace' if data else ''}): no text to archive")
+    try:
+        media = options.media or detect_media(data, name=name, content_type=content_type)
+        found = extract(data, media, url=final_url, charset=charset)
+    except IngestError as exc:  # name the input: "the PDF cannot be read" alone says not which
+        raise IngestError(f"{_label(source)}: {exc}") from None
     warnings = list(found.warnings)
 
     fields = _fields(vault, source, options, found, domain, chosen_format, chosen_date, today, warnings)
@@ -80,8 +85,9 @@ def ingest(vault: Vault, source: IngestInput, options: IngestOptions | None = No
         return _duplicate(dup.path, dup.reason, fields["title"], fields, found.warnings)
 
     body, dropped = truncate(neutralise_body(found.text), MAX_CONTENT_CHARS)
-    if not body.strip():
-        raise IngestError(f"{_label(source)}: no text could be extracted" + (f" ({warnings[-1]})" if warnings else ""))
+    if not body.strip():  # why extraction found nothing, not what the fields would have been
+        why = f" ({'; '.join(found.warnings)})" if found.warnings else ""
+        raise IngestError(f"{_label(source)}: no text could be extracted from it as {media}{why}")
     dup = archive.content_duplicate(content_hash(body))
     if dup is not None:
         return _duplicate(dup.path, dup.reason, fields["title"], fields, found.warnings)

@@ -284,7 +284,8 @@ def _ingest_dropped(vault: Vault, rel: str, domain: str | None) -> dict:
         result = ingest(vault, IngestInput.parse(str(full)), IngestOptions(domain=domain, commit=False))
     except Exception as exc:  # one bad file must not stop the run
         hint = f" — or move it into {DROP_FOLDER}/<domain>/" if domain is None and "--domain" in str(exc) else ""
-        return {"input": rel, "ok": False, "error": f"{exc}{hint}"}
+        said = str(exc).removeprefix(f"{full}: ")  # the input is named by the entry already
+        return {"input": rel, "ok": False, "error": f"{said}{hint}"}
     archived = result.path or result.duplicate_of
     full.unlink(missing_ok=True)
     entry: dict[str, Any] = {"input": rel, "ok": True, "status": result.status, "path": result.path,
