@@ -261,12 +261,9 @@ def search_latency(index, queries: list[str], repeat: int) -> dict:
 def stop_search_thread() -> None:
     """Stop the index's search thread, so the next vault's cold build may fork its workers as a
     fresh `teleo index` would (a build forks only when no other thread runs)."""
-    import teleo.index.index as index_module
+    from teleo.index.search import stop_search_thread as stop
 
-    with index_module._POOL_LOCK:
-        if index_module._POOL is not None:
-            index_module._POOL.shutdown(wait=True)
-            index_module._POOL = None
+    stop()
 
 
 def export_time(root: Path, repeat: int) -> dict:

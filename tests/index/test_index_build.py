@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from index_fixtures import vault  # noqa: F401 (fixture)
 
-import teleo.index.index as index_module
+import teleo.index.parse_pool as parse_pool
 from teleo.index import Index
 from teleo.index.embed import EmbeddingUnavailable, load_model
 
@@ -36,8 +36,8 @@ def test_parallel_build_with_embeddings_matches_serial(vault, monkeypatch):
         embedded = index.sync(embed=True).embedded
         serial = snapshot(index)
     (vault.root / ".teleo" / "index.sqlite").unlink()
-    monkeypatch.setattr(index_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(index_module, "_can_fork", lambda: True)
+    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
     with Index.open(vault) as index:
         stats = index.sync(embed=True)
         assert stats.workers >= 2 and stats.embedded == embedded > 0 and stats.pending_embeddings == 0

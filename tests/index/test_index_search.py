@@ -150,20 +150,20 @@ def test_semantic_results_follow_edits_in_the_same_index(index, vault):
 
 def test_large_vault_caps_keep_results_sensible(index, monkeypatch):
     """With the caps for big vaults forced down, every path of the ranking code still answers."""
-    import teleo.index.index as index_module
+    import teleo.index.search as search_module
 
     for name in ("RANK_CAP", "HYBRID_HEAD_CAP", "BODY_RANK_CAP"):
-        monkeypatch.setattr(index_module, name, 1)
+        monkeypatch.setattr(search_module, name, 1)
     assert index.search("traders price", SearchMode.text)[0].path == MARKETS  # bodies listed unranked
     assert MARKETS in paths(index.search("betting market pools private knowledge", SearchMode.hybrid))
     assert paths(index.search("screening", SearchMode.text, Filters.of(domain="health"))) == [HEALTH]
 
 
 def test_broad_filters_are_checked_after_ranking(index, monkeypatch):
-    import teleo.index.index as index_module
+    import teleo.index.search as search_module
 
-    monkeypatch.setattr(index_module, "BROAD_FILTER_MIN_NOTES", 0)
-    monkeypatch.setattr(index_module, "BROAD_FILTER_SHARE", 0.1)
+    monkeypatch.setattr(search_module, "BROAD_FILTER_MIN_NOTES", 0)
+    monkeypatch.setattr(search_module, "BROAD_FILTER_SHARE", 0.1)
     assert paths(index.search("screening", SearchMode.text, Filters.of(domain="health"))) == [HEALTH]
     assert set(paths(index.search("market", SearchMode.text, Filters.of(type="claim"), k=50))) <= {
         HEALTH, ALIGNMENT, FUTARCHY, MARKETS,

@@ -11,7 +11,10 @@ import textwrap
 import pytest
 from index_fixtures import NOTES, age, vault  # noqa: F401 (fixture)
 
-import teleo.index.index as index_module
+import teleo.index.parse_pool as parse_pool
+import teleo.index.records as records_module
+import teleo.index.search as search_module
+import teleo.index.sync as sync_module
 from teleo.index import Index, SearchMode
 from teleo.index import store
 
@@ -23,14 +26,14 @@ MARKETS = "domains/internet-finance/prediction markets aggregate dispersed infor
 def parses(monkeypatch):
     """Count the notes parsed (re-read) by syncs."""
     seen: list[str] = []
-    original = index_module.parse_record
+    original = sync_module.parse_record
 
     def counting(path, raw, digest=None):
         seen.append(path)
         return original(path, raw, digest)
 
-    monkeypatch.setattr(index_module, "parse_record", counting)
-    monkeypatch.setattr("teleo.index.records.parse_record", counting)
+    for module in (sync_module, parse_pool, records_module):  # changed notes, new notes
+        monkeypatch.setattr(module, "parse_record", counting)
     return seen
 
 
@@ -122,7 +125,7 @@ def test_a_failed_sync_leaves_the_previous_index(vault, monkeypatch):
         def boom(*args, **kwargs):
             raise RuntimeError("killed")
 
-        monkeypatch.setattr(Index, "_relink", boom)
+        monkeypatch.setattr(sync_module.Syncer, "_relink", boom)
         with pytest.raises(RuntimeError):
             index.sync()
         # the previous committed state is intact, from this connection and from a new one
@@ -142,13 +145,14 @@ def test_a_killed_process_leaves_the_previous_index(vault):
     edit(vault, MARKETS, "Traders with private knowledge", "Gamblers with secrets")
     script = textwrap.dedent(f"""
         import os, signal
-        import teleo.index.index as m
-        original = m.Index._write_records
+        import teleo.index.sync as s
+        from teleo.index import Index
+        original = s.Syncer._write_records
         def write_then_die(self, *args, **kwargs):
             original(self, *args, **kwargs)
             os.kill(os.getpid(), signal.SIGKILL)
-        m.Index._write_records = write_then_die
-        m.Index.open({str(vault.root)!r}).sync()
+        s.Syncer._write_records = write_then_die
+        Index.open({str(vault.root)!r}).sync()
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == -9, result.stderr
@@ -285,8 +289,8 @@ def test_parallel_parse_matches_serial(vault, monkeypatch):
     with Index.open(vault) as index:
         index.sync()
         serial = snapshot(index)
-        monkeypatch.setattr(index_module, "PARALLEL_MIN", 2)
-        monkeypatch.setattr(index_module, "_can_fork", lambda: True)
+        monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+        monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
         assert index.sync(rebuild=True).added == 8
         assert snapshot(index) == serial
 
@@ -297,7 +301,8 @@ def test_a_missing_model_does_not_lose_the_text_index(vault, monkeypatch):
     def unavailable(texts):
         raise EmbeddingUnavailable("the bundled embedding model could not be loaded: gone")
 
-    monkeypatch.setattr(index_module, "embed", unavailable)
+    for module in (sync_module, parse_pool, search_module):  # pending text, new notes, queries
+        monkeypatch.setattr(module, "embed", unavailable)
     with Index.open(vault) as index:
         stats = index.sync(embed=True)
         assert stats.added == 8 and stats.pending_embeddings == 7 and "gone" in stats.warnings[0]

@@ -5,7 +5,7 @@ Entry point: `Index.open(vault).sync()`; then `search`, `similar`, `similar_to`,
 `<vault>/.teleo/index.sqlite` (git-ignored; a per-user cache file when the vault
 is read-only) and can be deleted at any time: the next sync rebuilds it.
 
-How it stays cheap (details in `index.py`, `store.py`):
+How it stays cheap (details in `sync.py`, `parse_pool.py`, `search.py`, `store.py`):
 
 - a sync walks the files with their stat, hashes only changed stats, parses only
   changed bytes, and commits everything in one transaction (a killed sync leaves
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Sequence
 
 from teleo.index.embed import EmbeddingUnavailable
-from teleo.index.index import Index, IndexUnavailable, Progress
-from teleo.index.models import Filters, Hit, Link, NoteRow, SearchMode, SyncStats
+from teleo.index.index import Index, IndexUnavailable
+from teleo.index.models import Filters, Hit, Link, NoteRow, Progress, SearchMode, SyncStats
 from teleo.vault import Vault
 
 __all__ = [

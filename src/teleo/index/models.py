@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 FACETS = ("kind", "type", "domain", "confidence", "status", "agent")
 """The per-note values search filters on (`type` matches the kind too)."""
+
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`; phases: "reading", "embedding"."""
 
 
 class SearchMode(str, Enum):

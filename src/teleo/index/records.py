@@ -17,7 +17,7 @@ from typing import Any
 from teleo.notes import Note, find_links, note_from_bytes, split_link
 from teleo.notes.schema import Kind
 from teleo.vault.config import Config
-from teleo.vault.resolver import normalise_title
+from teleo.vault.resolver import Resolution, normalise_title
 
 REF_FIELDS = (
     "depends_on", "challenged_by", "challenges", "claims_extracted", "enrichments",
@@ -75,6 +75,16 @@ class Record:
 
 def content_hash(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def large_digest(size: int, mtime: int) -> bytes:
+    """Files over the size limit are never read; their stat stands in for their content."""
+    return hashlib.blake2b(f"large:{size}:{mtime}".encode(), digest_size=16).digest()
+
+
+def resolution_row(res: Resolution) -> tuple[str | None, str | None, int]:
+    """A link's resolution as the `links` table stores it: (dst, method, ambiguous)."""
+    return res.path, res.method, int(res.ambiguous)
 
 
 def parse_record(path: str, raw: bytes, digest: bytes | None = None) -> Record:

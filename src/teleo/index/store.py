@@ -195,5 +195,23 @@ def read_meta(db: sqlite3.Connection) -> dict[str, str]:
         return {}
 
 
+def generation(db: sqlite3.Connection) -> int:
+    """The index's generation: bumped by every committed change; caches of derived data key on it."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0]) if row else 0
+
+
 def write_meta(db: sqlite3.Connection, values: dict[str, str]) -> None:
     db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
+
+
+def chunked_select(db: sqlite3.Connection, sql: str, values: list, size: int = 500, repeat: int = 1) -> list[tuple]:
+    """Run `sql` with `{}` (or `{0}` used `repeat` times) bound to chunks of `values`."""
+    found: list[tuple] = []
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        found.extend(db.execute(sql.format(", ".join("?" * len(chunk))), chunk * repeat).fetchall())
+    return found

@@ -1,0 +1,142 @@
+"""The parse pool: records of a sync's new files, read by forked worker processes when many.
+
+A first build (or an upgrade) reads, parses, resolves links and, when embeddings are
+wanted, embeds hundreds of notes; that work is split over one worker process per core
+while the syncing process writes the previous batch into SQLite. Workers are forked, so
+they inherit what the build set up before the fork: the link resolver and the loaded
+embedding model (module globals below, set for the duration of one `parse_new`).
+
+Below `PARALLEL_MIN` new notes, or where forking is not safe, the same chunks are parsed
+in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from teleo.index.embed import EmbeddingUnavailable, embed, load_model, model_loaded
+from teleo.index.models import Progress, SyncStats
+from teleo.index.records import Record, large_digest, parse_record, record_of, resolution_row
+from teleo.notes import read_note
+from teleo.notes.document import MAX_NOTE_BYTES
+from teleo.vault import LinkResolver
+
+PARALLEL_MIN = 600
+"""Parse in worker processes when at least this many notes changed (a cold index)."""
+SERIAL_CHUNK = 200
+"""Notes per batch when parsing in this process."""
+
+_CHUNK_RESOLVER: LinkResolver | None = None
+"""The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
+
+_CHUNK_EMBED = False
+"""Whether `_parse_chunk` computes embeddings too (the model is loaded; inherited by forked workers)."""
+
+
+def parse_new(
+    root: Path, paths: list[str], files: dict[str, tuple[int, int]], progress: Progress | None,
+    resolver: LinkResolver | None, embed_now: bool = False, stats: SyncStats | None = None,
+) -> Iterator[list[Record]]:
+    """Records of new files in batches, links resolved when `resolver` is given, embeddings
+    computed when `embed_now` (and the model is loaded). A large build is parsed by forked
+    worker processes (which inherit the resolver and the model), so the database writes of
+    one batch overlap the parsing, link resolution and embedding of the next.
+
+    A file that vanished since the walk yields no record."""
+    if not paths:
+        return
+    global _CHUNK_RESOLVER, _CHUNK_EMBED
+    total = len(paths)
+    items = [(p, *files[p]) for p in paths]
+    _CHUNK_RESOLVER = resolver
+    if embed_now and total >= PARALLEL_MIN and not model_loaded():
+        try:  # loaded once here, before the workers fork, rather than after them in this process
+            load_model()
+        except EmbeddingUnavailable:
+            pass
+    _CHUNK_EMBED = embed_now and model_loaded()
+    try:
+        if total >= PARALLEL_MIN and can_fork():
+            workers = worker_count()
+            if stats is not None:
+                stats.workers = workers
+            batches: Iterable[list[Record]] = _parse_parallel(str(root), items, workers)
+        else:
+            batches = (
+                _parse_chunk((str(root), items[i : i + SERIAL_CHUNK])) for i in range(0, total, SERIAL_CHUNK)
+            )
+        done = 0
+        for batch in batches:
+            done += len(batch)
+            if progress:
+                progress("reading", done, total)
+            yield batch
+    finally:
+        _CHUNK_RESOLVER = None
+        _CHUNK_EMBED = False
+
+
+def can_fork() -> bool:
+    """Whether a large build may use worker processes: on Linux with 2+ cores, with no other
+    thread running (fork), unless `TELEO_INDEX_WORKERS=1`. A build of hundreds of new notes is
+    a one-off (a first index, an upgrade), so it uses the cores even on a busy machine."""
+    if worker_count() < 2:
+        return False
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def worker_count() -> int:
+    """`TELEO_INDEX_WORKERS` if set, else one per core (at most 8)."""
+    wanted = os.environ.get("TELEO_INDEX_WORKERS", "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return min(int(wanted), 32)
+    return min(os.cpu_count() or 1, 8)
+
+
+def _load_record(root: str, path: str, size: int, mtime: int) -> Record | None:
+    if size > MAX_NOTE_BYTES:
+        return record_of(read_note(Path(root), path), large_digest(size, mtime))
+    try:
+        with open(os.path.join(root, path), "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    return parse_record(path, raw)
+
+
+def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
+    root, items = args
+    records = [r for r in (_load_record(root, p, s, m) for p, s, m in items) if r is not None]
+    resolver = _CHUNK_RESOLVER
+    if resolver is not None:
+        for record in records:
+            record.resolved = [resolution_row(resolver.resolve(link[3], record.path)) for link in record.links]
+    if _CHUNK_EMBED:
+        wanted = [r for r in records if r.embed_text is not None]
+        try:
+            vectors = embed([r.embed_text for r in wanted])  # type: ignore[misc]
+        except EmbeddingUnavailable:  # left pending; the sync reports it
+            return records
+        for record, vector in zip(wanted, vectors):
+            record.vector = vector
+    return records
+
+
+def _worker_start() -> None:
+    # The tokenizer's thread pool does not survive a fork: tokenize on one thread here (and print no warning about it).
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, min(200, len(items) // (workers * 4)))
+    chunks = [(root, items[i : i + size]) for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
+        yield from pool.map(_parse_chunk, chunks)
