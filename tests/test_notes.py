@@ -181,6 +181,28 @@ def test_invalid_yaml_is_a_problem_with_its_line():
     assert doc.key_lines["type"] == 2  # keys still located, by pattern
 
 
+@pytest.mark.parametrize(
+    ("fm", "line", "noticed"),
+    [
+        ('type: claim\ndescription: "never closed\nconfidence: likely\nsource: x\n', 3, 6),  # the quote opens on 3
+        ("type: claim\ntags: [one, two\ndomain: health\n", 3, 4),  # the bracket opens on 3
+        ("type: claim\ndomain: health\n  bad: indent\nconfidence: likely\n", 4, None),  # the bad line itself
+        ("type: claim\nnot a key at all\nconfidence: likely\n", 3, 4),  # a key without its colon
+        ("type: claim\ndescription: it says: a colon\n", 3, None),
+    ],
+)
+def test_invalid_yaml_is_reported_where_the_problem_starts(fm, line, noticed):
+    """Issue 12.5: an unclosed quote was reported at the closing `---` (where PyYAML ran out of
+    text), not on the line that opened it; the line is the file's, not the frontmatter's."""
+    doc = parse_document(f"---\n{fm}---\n\n# body\n")
+    [problem] = doc.problems
+    assert (problem.code, problem.line) == ("yaml", line), problem
+    if noticed is None:
+        assert "noticed" not in problem.message
+    else:
+        assert f"noticed on line {noticed}" in problem.message, problem.message
+
+
 def test_yaml_tags_and_aliases_do_not_crash():
     for fm in ("a: !!python/object:os.system x\n", "a: &x [1]\nb: *x\n", "a: *undefined\n", "a: !!binary '%%%'\n"):
         doc = parse_document(f"---\n{fm}---\n")

@@ -191,7 +191,8 @@ def _load_mapping(doc: Document) -> None:
     try:
         data, duplicates = load_frontmatter(doc.frontmatter_text)
     except YamlProblem as exc:
-        doc.problems.append(Problem("yaml", doc.fm_first_line + exc.line, exc.message))
+        noticed = f" (noticed on line {doc.fm_first_line + exc.noticed})" if exc.noticed is not None else ""
+        doc.problems.append(Problem("yaml", doc.fm_first_line + exc.line, exc.message + noticed))
         return
     for key, line in duplicates:
         doc.problems.append(

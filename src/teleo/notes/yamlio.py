@@ -22,13 +22,32 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class YamlProblem(Exception):
-    """YAML that cannot be loaded; `line` is 0-based within the frontmatter."""
+_OPENED = frozenset({"while scanning a quoted scalar", "while scanning a simple key"})
+"""PyYAML contexts (besides flow collections) that mark a construct opened and never finished."""
 
-    def __init__(self, message: str, line: int) -> None:
+
+class YamlProblem(Exception):
+    """YAML that cannot be loaded; `line` (where the problem starts) and `noticed` (where PyYAML
+    found it, when on another line) are 0-based within the frontmatter."""
+
+    def __init__(self, message: str, line: int, noticed: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.noticed = noticed if noticed != line else None
+
+    @classmethod
+    def of(cls, exc: yaml.MarkedYAMLError, lines: "LineIndex") -> "YamlProblem":
+        """Where the problem starts: the construct left open (a quote, a `[`, a key without its
+        colon: PyYAML's context mark) rather than where PyYAML ran into its consequence — for an
+        unclosed quote that is the end of the frontmatter. A block mapping's context is merely
+        where the mapping began, and a plain scalar's where the value began (a tab on the next line
+        is the problem), so there the problem mark is the line."""
+        problem = _line(lines, exc.problem_mark) if exc.problem_mark is not None else None
+        context = _line(lines, exc.context_mark) if exc.context_mark is not None else None
+        opened = exc.context is not None and (exc.context in _OPENED or "flow" in exc.context)
+        start = context if context is not None and (opened or problem is None) else problem
+        return cls(_describe(exc), start if start is not None else 0, problem)
 
 
 class _FrontmatterLoader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -72,8 +91,7 @@ def load_yaml(text: str) -> tuple[Any, list[tuple[str, int]]]:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlProblem(_describe(exc), _line(lines, mark) if mark is not None else 0) from None
+        raise YamlProblem.of(exc, lines) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise YamlProblem(f"unreadable YAML: {exc}", 0) from None
     finally:
@@ -260,9 +278,7 @@ def load_frontmatter_keys(text: str) -> tuple[Any, list[tuple[str, int]], list[T
         keys = _top_keys(lines, node)  # before construction, which flattens `<<` merges in place
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = _line(lines, mark) if mark is not None else 0
-        raise YamlProblem(_describe(exc), line) from None
+        raise YamlProblem.of(exc, lines) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise YamlProblem(f"unreadable YAML: {exc}", 0) from None
     finally:
