@@ -114,7 +114,8 @@ _SAFE_TEXT = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00
 _SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,127}):(?: +(.*))?")
 _ITEM = re.compile(r"( *)- +(.*)")
 _PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#"':]+?)) *(,|$)""")
+_FLOW_ITEM = re.compile(r""" *(?:"([^"\\]*)"|'((?:[^']|'')*)'|([^,\[\]{}#"': ][^,\[\]{}#"':]*?)) *(,|$)""")
+"""One flow-list item; a plain one starts with no space, so an empty item (`[a, , b]`, `[a,  ]`) is not simple."""
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVERS = _FrontmatterLoader.yaml_implicit_resolvers
 _STRING_KEYS: set[str] = set()
