@@ -231,3 +231,27 @@ def test_teleo_ledger_json_and_text(vault_dir):
 def test_teleo_ledger_on_an_empty_vault(vault_dir):
     done = _teleo("--vault", str(vault_dir), "ledger", cwd=vault_dir)
     assert done.returncode == 0 and "No model calls recorded" in done.stdout
+
+
+def test_teleo_ledger_reads_whole_at_80_columns(vault_dir):
+    """Issue 12.5: at 80 columns every cell was cut (`prov…`, `0.00…`). Every figure is printed whole,
+    no line is wider than the terminal, and what a cell holds is said by its header."""
+    ledger = Ledger.for_vault(vault_dir)
+    heavy = dict(prompt_tokens=12_345_678, completion_tokens=1_234_567, latency_s=123.45, started_at="2026-03-03T08:00:00+00:00")
+    for item in [*CALLS, call(provider="openai-compatible", model="claude-sonnet-4-5-20250929", job="j9", cost_usd=1234.5678, **heavy)]:
+        ledger.append(item)
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    for by in ("provider", "model", "job", "day"):
+        done = subprocess.run([sys.executable, "-c", RUN_CLI, "--vault", str(vault_dir), "ledger", "--by", by],
+                              cwd=vault_dir, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        out = done.stdout
+        assert "…" not in out, out
+        grid = out.split("call(s) to models with no known price")[0]  # the table; the notes after it are prose
+        assert max(len(line) for line in grid.splitlines()) <= 80, out
+        for figure in ("12.3M", "1.23M", "1,234.5808", "123.45"):  # tokens in k/M here, exact in json
+            assert figure in out, (figure, out)
+    assert "openai-compatible" in out or by != "provider"
+    model = subprocess.run([sys.executable, "-c", RUN_CLI, "--vault", str(vault_dir), "ledger", "--by", "model"],
+                           cwd=vault_dir, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert "claude-sonnet-4-5" in model and "gpt-4o-mini" in model and "local-llama" in model

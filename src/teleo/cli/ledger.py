@@ -6,6 +6,7 @@ import json
 from enum import Enum
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -75,18 +76,27 @@ def ledger(
 
 
 def table(report: LedgerSummary) -> Table:
-    grid = Table(title=escape(f"LLM calls by {report.by}" + (f" since {report.since[:19]}" if report.since else "")))
-    grid.add_column(report.by)
-    for name in ("calls", "failed", "jobs", "prompt tok", "completion tok", "cost USD", "no price", "mean s", "p95 s"):
-        grid.add_column(name, justify="right")
+    """The sums, readable whole at 80 columns: one space between columns, two-line headers,
+    tokens in k/M (exact in --format json), the "no price" column only when some call had none;
+    figures never wrap or get cut, a long group name folds instead."""
+    unpriced = report.total.unknown_cost_calls > 0
+    grid = Table(
+        title=escape(f"LLM calls by {report.by}" + (f" since {report.since[:19]}" if report.since else "")),
+        title_justify="left", box=box.HORIZONTALS, show_edge=False, padding=(0, 0),  # one space between columns
+    )
+    grid.add_column(report.by, overflow="fold", min_width=8)
+    headers = ["calls", "failed", "jobs", "tokens\nin", "tokens\nout", "cost\nUSD", *(["no\nprice"] if unpriced else []),
+               "mean\ns", "p95\ns"]
+    for name in headers:
+        grid.add_column(name, justify="right", no_wrap=True)
     for row in report.rows:
-        grid.add_row(*_cells(row))
+        grid.add_row(*_cells(row, unpriced))
     grid.add_section()
-    grid.add_row(*_cells(report.total), style="bold")
+    grid.add_row(*_cells(report.total, unpriced), style="bold")
     return grid
 
 
-def _cells(row: LedgerRow) -> list[str]:
+def _cells(row: LedgerRow, unpriced: bool) -> list[str]:
     known = row.calls - row.unknown_cost_calls
     cost = "—" if known == 0 else f"{row.cost_usd:,.4f}"
     return [
@@ -94,10 +104,21 @@ def _cells(row: LedgerRow) -> list[str]:
         f"{row.calls:,}",
         f"{row.failures:,}" if row.failures else "0",
         f"{row.jobs:,}",
-        f"{row.prompt_tokens:,}",
-        f"{row.completion_tokens:,}",
+        tokens(row.prompt_tokens),
+        tokens(row.completion_tokens),
         cost,
-        f"{row.unknown_cost_calls:,}",
+        *([f"{row.unknown_cost_calls:,}"] if unpriced else []),
         f"{row.mean_latency_s:.2f}",
         f"{row.p95_latency_s:.2f}",
     ]
+
+
+def tokens(n: int) -> str:
+    """A token count in at most six characters: exact below 100,000, then k, M, B to three figures."""
+    if n < 100_000:
+        return f"{n:,}"
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.3g}{unit}" if value < 1000 else f"{value:,.0f}{unit}"
+    return str(n)
