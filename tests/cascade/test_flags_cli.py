@@ -132,3 +132,35 @@ def test_plan_from_a_git_tree_reads_the_change_from_the_parent_commit(make_vault
     flag = next(f for f in plan.flags if f.target == BELIEF_PATH)
     assert flag.changed[0].change is Change.EXTEND and flag.when == "2026-03-10T09:30:00Z"
     assert flag.flag_path.startswith("agents/astra/flags/2026-03-10-")
+
+
+def test_the_readme_flags_resolve_example_holds(sample_vault):
+    """Issue 12.5: the README's `teleo flags resolve 2026-03-10-alignment` named a flag that never
+    exists (ids start with the day of the cascade). Following the README on the sample's cascade,
+    as `teleo demo` makes it today, closes the flag."""
+    import datetime as dt
+    import re
+    import shlex
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [line] = [l for l in readme.splitlines() if l.startswith("teleo flags resolve ")]
+    command, _, comment = line.partition("#")
+    args = shlex.split(command)[1:]
+    git_init(sample_vault)
+    append(sample_vault, SAMPLE_CLAIM, EXTEND_BLOCK)
+    commit = commit_all(sample_vault, "merge: enrich the model-level alignment claim")
+    today = dt.date.today().isoformat()
+    plan = plan_cascade(Vault.open(sample_vault), [SAMPLE_CLAIM], commit=commit, when=today, why="enrichment")
+    write_plan(sample_vault, plan.files)
+    commit_all(sample_vault, "cascade: 2 flags")
+    listed = CliRunner().invoke(app, ["--vault", str(sample_vault), "flags"], terminal_width=200).output
+    shown = re.findall(rf"\b{today}-[a-z0-9-]+", listed)  # the id starts printed under the targets
+    assert shown, listed
+    if "<id>" in args:  # a placeholder the README explains, filled as it says
+        assert "<id>" in comment and "teleo flags" in comment, line
+        args = [shown[-1] if a == "<id>" else a for a in args]
+    result = CliRunner().invoke(app, ["--vault", str(sample_vault), *args], terminal_width=200)
+    assert result.exit_code == 0, (line, result.output)
+    assert "resolved" in result.output

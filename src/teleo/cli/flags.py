@@ -43,7 +43,7 @@ EPILOG = example(
     "teleo flags --agent theseus --priority high",
     "teleo flags --all --format json | jq '.flags[] | {id, status, target}'",
     "teleo flags --worktree",
-    "teleo flags resolve 2026-03-10-alignment-has-to-be --note 'still holds; the new evidence extends it'",
+    "teleo flags resolve <id> --note 'still holds; the new evidence extends it'",
 ) + (
     "\n\n[bold]Resolving a flag[/]\n\n  The owner re-reads the belief or position, then runs `teleo flags resolve <id>`: "
     "the flag note gets `status: resolved` (flags are never deleted) and a belief set to under_review becomes "
@@ -51,11 +51,14 @@ EPILOG = example(
 )
 
 RESOLVE_EPILOG = example(
-    "teleo flags resolve 2026-03-10-alignment-has-to-be",
-    "teleo flags resolve 2026-03-10-alignment 2026-03-10-a-frontier-lab --note 're-read: unchanged'",
-    "teleo flags resolve 2026-03-10-alignment --status revised --as theseus",
-    "teleo flags resolve 2026-03-10-alignment --format json | jq .commit",
+    "teleo flags",
+    "teleo flags resolve <id> --note 're-read: unchanged'",
+    "teleo flags resolve <id> <another-id> --status revised --as theseus",
+    "teleo flags resolve <id> --format json | jq .commit",
 ) + (
+    "\n\n  <id>: a flag's id or a unique start of it, as `teleo flags` prints under each target — the day of the "
+    "cascade and the target's first words (2026-03-10-alignment: a flag raised on 10 March 2026 on the belief "
+    "'alignment has to be …'); or the flag note's path"
     "\n\n[bold]Exit codes[/]\n\n  0  resolved (or already resolved)\n\n  1  an edit was refused (the note would not stay valid)\n\n"
     "  2  wrong usage (a name that matches no flag, or several)"
 )
