@@ -1,0 +1,615 @@
+"""The claim-quality rubric: is this a claim worth merging? One module, three users.
+
+`judge_title(title)` and `judge_claim(title, description, body, source_text=…)`
+return `QualityIssue`s; `is_mergeable(issues)` is True when none is an
+error. The lint rule `claim-quality` (`teleo.gates.rules.quality`), the
+offline reviewer (`teleo.review.reviewer`) and the offline extractor's
+filter all call these functions, so a claim is judged the same way wherever
+it is met. Errors make a claim unmergeable; warnings only weaken it.
+
+The rules are general linguistic tests of a *standalone declarative
+proposition*, not a model of any one corpus:
+
+- **a finite verb** — a proposition asserts something; a noun phrase, a
+  heading or a participle fragment ("prices being manipulated by traders")
+  asserts nothing;
+- **no anaphor or connective at the start** — "they", "this", "the
+  authors", "however", "for example" point at a text the reader of a claim
+  does not have;
+- **no reference to an unnamed work or participant** — "the study", "the
+  paper", "the authors" anywhere in the title;
+- **not a question, heading, label, list item, imperative or fragment**;
+- **speaker and addressee deixis** — "I", "you" (error for I/me/my; "we",
+  "you" and time words like "today" only weaken a claim);
+- **a length band** — at least three words; very long titles are flagged;
+- **the description adds something** — not a copy or restatement of the
+  title, not a sentence that itself leans on its neighbour ("This means
+  …"), not a heading or a note about the note ("Machine candidate from …");
+- **evidence** — the body has an argument; with `source_text`, every quoted
+  passage of the body is found again in the source (`teleo.gates.grounding`).
+
+Everything here is pure text processing: no vault, no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["error", "warning"]
+Field = Literal["title", "description", "evidence", "body"]
+
+
+class QualityIssue(BaseModel):
+    """One thing the rubric finds wrong with a claim."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    """Stable identifier, e.g. `title-no-finite-verb`, `title-anaphor`, `description-copies-neighbour`."""
+    severity: Severity
+    """error = unmergeable; warning = weakens the claim."""
+    field: Field
+    message: str
+    """A human sentence naming what is wrong and why."""
+    suggestion: str | None = None
+
+
+def is_mergeable(issues: Iterable[QualityIssue]) -> bool:
+    """True when no issue is an error."""
+    return not any(issue.severity == "error" for issue in issues)
+
+
+# -- words -----------------------------------------------------------------------
+
+MIN_TITLE_WORDS = 3
+"""Fewer words cannot state a subject, a verb and what is asserted of it."""
+LONG_TITLE_WORDS = 50
+"""More words than this is usually several claims in one title (a warning)."""
+MIN_DESCRIPTION_WORDS = 4
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019]*(?:[-.][A-Za-z0-9']+)*|[$\u20ac\u00a3%]")
+_APOS = re.compile(r"['\u2019]")
+
+
+def words_of(text: str) -> list[str]:
+    """Words of `text` as written (case kept); a slug title ("a-b-c") is read with spaces."""
+    if " " not in text.strip() and text.count("-") >= 2:
+        text = text.replace("-", " ")
+    return [w for w in _TOKEN.findall(text.replace("_", " ")) if w[0].isalnum()]
+
+
+def _lower(words: list[str]) -> list[str]:
+    return [_APOS.sub("'", w).lower() for w in words]
+
+
+# -- finite verbs ----------------------------------------------------------------
+
+AUXILIARIES = frozenset(
+    "is are was were am can could will would shall should must may might has have had does do did "
+    "cannot isnt arent wasnt werent cant couldnt wont wouldnt shouldnt doesnt dont didnt hasnt havent hadnt "
+    "mustnt neednt isn't aren't wasn't weren't can't couldn't won't wouldn't shouldn't doesn't don't didn't "
+    "hasn't haven't hadn't mustn't needn't it's that's there's what's who's he's she's".split()
+)
+"""Finite auxiliaries and modals (and contractions that contain one)."""
+
+_DETERMINERS_AND_PREPOSITIONS = frozenset(
+    "the a an of in on at to for from by with into onto over under between among about through without "
+    "within across against toward towards per via its their his her our your my these those this "
+    "some many most few fewer several any each every no both two three four five six seven eight nine ten "
+    "whose".split()
+)
+"""Words after which an inflected form reads as a noun or an adjective ("the proposed rule", "of markets")."""
+_PARTICIPLE_AFTER = frozenset(
+    "be been being is are was were am has have had get gets got getting having isn't aren't wasn't weren't "
+    "hasn't haven't hadn't".split()
+)
+_NON_FINITE_AFTER = frozenset(
+    "to can could will would shall should must may might do does did cannot can't won't wouldn't shouldn't "
+    "couldn't don't doesn't didn't mustn't not never".split()
+)
+"""After these a verb is an infinitive or completes a verb group whose finite part came earlier."""
+_SUBJECT_PRONOUNS = frozenset("i we you they who that which these those".split())
+_FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with and or nor but as than that which who whom whose this these those "
+    "it its they them their we our you your he she his her i me my not no so if because while when where how "
+    "why what also only even just very more most less least".split()
+)
+_VERB_FOLLOWERS = frozenset("with to that the a an by in on into from for than".split())
+_SUFFIX_VERB = re.compile(r"^[a-z][a-z-]{3,}(?:[^s']s|ed)$")
+"""An unknown word that looks inflected (-s, -ed): the fallback for words the lexicon lacks."""
+
+
+@functools.cache
+def _lemminflect():
+    """The English lemma/inflection lexicon of `lemminflect` (shipped in its wheel; ~0.4 s to load, once)."""
+    import lemminflect
+
+    return lemminflect
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def readings(word: str) -> frozenset[str]:
+    """What lower-case `word` can be: Penn verb tags (VB base, VBZ, VBD, VBN, VBG), NOUN, ADJ, ADV, or UNK.
+
+    From the `lemminflect` lexicon: the word's possible lemmas by part of speech, and for each verb
+    lemma which inflection the word is. A word the lexicon does not know reads as `UNK`.
+    """
+    lexicon = _lemminflect()
+    lemmas = lexicon.getAllLemmas(word)
+    if not lemmas:
+        return frozenset({"UNK"})
+    out = {pos for pos in ("NOUN", "ADJ", "ADV", "PROPN") if pos in lemmas}
+    for lemma in (*lemmas.get("VERB", ()), *lemmas.get("AUX", ())):
+        if word == lemma:
+            out.add("VB")
+        elif word.endswith("ing"):
+            out.add("VBG")
+        elif word in lexicon.getInflection(lemma, "VBZ"):
+            out.add("VBZ")
+        else:
+            if word in lexicon.getInflection(lemma, "VBD"):
+                out.add("VBD")
+            if word in lexicon.getInflection(lemma, "VBN"):
+                out.add("VBN")
+    return frozenset(out or {"OTHER"})
+
+
+_SINGULAR_SUBJECTS = frozenset("it he she this that which who what one".split())
+
+
+def _verb_not_plural(prev: str, after: str) -> bool:
+    """Is a word that is both a plural noun and an -s verb ("stalls", "drives") the verb here?
+
+    Only after something that can be its singular subject (not a plural, not "and"/"or"), before a
+    continuation (sentence-final, it reads as the plural noun), and not right before a base-form verb
+    or an auxiliary — then it is the plural subject itself ("markets aggregate", "markets can").
+    """
+    if not after or prev in ("and", "or", "nor"):
+        return False
+    if prev not in _SINGULAR_SUBJECTS and (
+            prev.endswith("s") or not readings(prev) & {"NOUN", "UNK", "PROPN", "ADJ", "VBG"}):
+        return False
+    following = readings(after)
+    return not (after in AUXILIARIES or ("VB" in following and "VBZ" not in following))
+
+
+def finite_verbs(words: list[str]) -> list[int]:
+    """Positions of the words of lower-cased `words` that read as finite verbs (a lexicon and local context).
+
+    A finite auxiliary or modal always counts. Otherwise the word must be a verb form the lexicon
+    knows (or, unknown to it, look inflected) and its neighbours must allow a finite reading: not
+    the first word; not after a determiner or preposition (a noun or adjective there); not after
+    "to", a modal or an auxiliary (an infinitive or participle); a past form not followed by "by"
+    (a passive participle); an -s form that is also a plural noun not followed by a verb (then it
+    is the subject: "markets aggregate"); a base form only after a plural or pronoun subject, or
+    after any noun when it cannot be a noun itself ("the clinics that share one pharmacist lose").
+    """
+    found = []
+    last = len(words) - 1
+    for index, word in enumerate(words):
+        if word in AUXILIARIES:
+            found.append(index)
+            continue
+        if index == 0 or word in _FUNCTION_WORDS:
+            continue
+        prev = words[index - 1]
+        after = words[index + 1] if index < last else ""
+        if prev in _DETERMINERS_AND_PREPOSITIONS or prev in _NON_FINITE_AFTER or prev in _PARTICIPLE_AFTER:
+            continue
+        tags = readings(word)
+        if "UNK" in tags:
+            if _SUFFIX_VERB.match(word) and after not in ("of", "and", "or", ""):
+                found.append(index)
+            elif prev.endswith("s") and readings(prev) & {"NOUN", "UNK"} and after in _VERB_FOLLOWERS:
+                found.append(index)  # an unknown base form after a plural: "apps correlate with"
+            continue
+        if "VBZ" in tags:
+            if "NOUN" in tags and not _verb_not_plural(prev, after):
+                continue
+            found.append(index)
+        elif "VBD" in tags:
+            if after != "by":
+                found.append(index)
+        elif "VB" in tags:
+            prev_tags = readings(prev)
+            plural = prev.endswith("s") and bool(prev_tags & {"NOUN", "UNK", "PROPN"})
+            adverb = "ADV" in prev_tags and index >= 2 and words[index - 2].endswith("s")
+            nounish = bool(prev_tags & {"NOUN", "UNK", "PROPN"}) and not tags & {"NOUN", "ADJ"}
+            if prev in _SUBJECT_PRONOUNS or plural or adverb or nounish:
+                found.append(index)
+    return found
+
+
+def finite_verb(words: list[str]) -> str | None:
+    """The first word of lower-cased `words` that reads as a finite verb, or None (see `finite_verbs`)."""
+    found = finite_verbs(words)
+    return words[found[0]] if found else None
+
+
+_WH_RELATIVES = frozenset("which who whom whose where whereby".split())
+
+
+def main_verb(words: list[str]) -> str | None:
+    """A finite verb of the main clause, or None.
+
+    When the only finite verbs stand after a wh-relative ("programmes in which workers can act …"),
+    the title is a noun phrase with a relative clause: there is no main verb.
+    """
+    found = finite_verbs(words)
+    if not found:
+        return None
+    relative = next((i for i, w in enumerate(words) if w in _WH_RELATIVES and i > 0), None)
+    if relative is not None and found[0] > relative and len(found) == 1:
+        return None
+    return words[found[0]]
+
+
+# -- what a title may not start with ---------------------------------------------
+
+_ANAPHORS = frozenset(
+    "it its it's they them their theirs he she him his her hers this that these those such here "
+    "former latter said aforementioned".split()
+)
+"""Openers that point back at something the reader of a standalone claim has not seen."""
+_ANAPHOR_PHRASES = re.compile(
+    r"^(?:the|these|those|this|that) (?:former|latter|above|following|aforementioned|rest|others?|"
+    r"authors?|researchers?|paper|study|article|report|post|thread|piece|essay|book|chapter|survey|"
+    r"speaker|writer|interviewee)\b"
+    r"|^(?:both|each|all|some|many|most|none|one|neither|either|several) of (?:them|these|those|us|it)\b"
+    r"|^(?:another|other|others)\b",
+)
+_CONNECTIVES = re.compile(
+    r"^(?:however|but|and|or|nor|so|yet|also|thus|therefore|hence|moreover|furthermore|additionally|besides|"
+    r"instead|meanwhile|nevertheless|nonetheless|still|then|otherwise|accordingly|consequently|likewise|"
+    r"similarly|conversely|alternatively|finally|lastly|firstly|secondly|thirdly|next|again|indeed|anyway|"
+    r"plus|notably|importantly|specifically|namely|rather|too|admittedly|ultimately|overall|"
+    r"(?:first|second|third)(?= ?,)|in fact|of course|after all|in addition|in contrast|by contrast|"
+    r"on the other hand|on the one hand|in other words|that is|i\.?e|e\.?g|for example|for instance|"
+    r"in particular|in short|in sum|in summary|to summarize|to summarise|as a result|as such|even so|"
+    r"that said|in this case|in that case|in this way|to this end|for this reason|at this point|by then|"
+    r"since then|on top of that|as well|as noted|as mentioned|as discussed|as shown|as described)\b"
+)
+_SUBORDINATORS = frozenset("because although though whereas unless whether".split())
+"""Openers of a subordinate clause: without a comma there is no main clause to assert anything."""
+_QUESTION_OPENERS = frozenset("what why how who whom whose which where".split())
+_AUX_QUESTION = frozenset("is are was were do does did can could will would should has have had may might must".split())
+_UNNAMED_WORK = re.compile(
+    r"\bthe (?:authors?|researchers?|paper|study|article|report|post|thread|essay|survey|interviewee|"
+    r"speaker|writer|present (?:study|paper|work)|current (?:study|paper|work)|above|following)\b"
+    r"(?! (?:of|by|on|from|titled|called|named)\b)"
+)
+_IMPERATIVE_NEXT = frozenset(
+    "the a an this that these those your our my their its it them us me how what why whether".split()
+)
+_DANGLING_END = frozenset(
+    "a an the and or nor but than that which whose because including e.g i.e versus vs".split()
+)
+"""Words a finished sentence cannot end on (a stranded preposition can: "what it depends on")."""
+_FIRST_SINGULAR = frozenset("i me my mine myself i'm i've i'd i'll".split())
+_FIRST_PLURAL = frozenset("we our ours ourselves we're we've we'd we'll".split())
+_SECOND = frozenset("you your yours yourself yourselves you're you've you'd you'll".split())
+_DEICTIC = re.compile(
+    r"\b(?:today|yesterday|tomorrow|tonight|recently|currently|nowadays|right now|"
+    r"(?:this|last|next|coming|past) (?:week|month|quarter|year|season|spring|summer|autumn|fall|winter)|"
+    r"(?:last|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"so far|to date|as of now)\b"
+)
+_LABEL = re.compile(r"^([^:\u2014\u2013]{1,60}?)\s*(?::|\s[\u2014\u2013-]\s)\s*\S")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022\u25aa\u25cf]|\(?\d{1,3}[.)]|\(?[a-z][.)]|step \d+\b)", re.IGNORECASE)
+_URLISH = re.compile(r"https?://|www\.|@\w{2,}|#\w{3,}")
+_FUNCTION = frozenset(
+    "a an the of in on at to for from by with and or nor but as vs via per into onto over under is are".split()
+)
+
+
+def _issue(code: str, severity: Severity, field: Field, message: str, suggestion: str | None = None) -> QualityIssue:
+    return QualityIssue(code=code, severity=severity, field=field, message=message, suggestion=suggestion)
+
+
+def _clip(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+REWRITE = "state the claim as one sentence that stands alone: who or what does what, and why"
+
+
+def judge_title(title: str) -> list[QualityIssue]:
+    """What keeps `title` from being one standalone declarative proposition (module doc)."""
+    text = " ".join((title or "").split())
+    raw = words_of(text)
+    words = _lower(raw)
+    shown = _clip(text)
+    if not words:
+        return [_issue("title-empty", "error", "title", "the title has no words", REWRITE)]
+    out: list[QualityIssue] = []
+    letters = sum(ch.isalpha() for ch in text)
+    visible = sum(not ch.isspace() for ch in text)
+    if _URLISH.search(text) or (visible and letters / visible < 0.6):
+        out.append(_issue("title-not-prose", "error", "title",
+                          f"'{shown}' is not prose (a link, handle, hashtag or mostly symbols and figures)", REWRITE))
+    if len(words) < MIN_TITLE_WORDS:
+        out.append(_issue("title-too-short", "error", "title",
+                          f"'{shown}' has {len(words)} word(s): too few to assert anything", REWRITE))
+        return out + [i for i in _shape_issues(text, raw, words, shown) if i.code == "title-heading"]
+    if len(words) > LONG_TITLE_WORDS:
+        out.append(_issue("title-too-long", "warning", "title",
+                          f"the title has {len(words)} words: probably several claims in one",
+                          "split it into claims of one proposition each, or move the detail into the body"))
+    out += _shape_issues(text, raw, words, shown)
+    out += _opening_issues(text, words, shown)
+    out += _reference_issues(text, words, shown)
+    if not any(i.code in ("title-question", "title-heading", "title-list-item") for i in out) \
+            and main_verb(words) is None:
+        out.append(_issue("title-no-finite-verb", "error", "title",
+                          f"'{shown}' has no finite verb: it names a topic or a fragment, it asserts nothing",
+                          "rewrite as a claim: 'This note argues that <title>' must read as a sentence"))
+    return out
+
+
+def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> list[QualityIssue]:
+    out = []
+    stripped = text.rstrip(" \"'\u201d)")
+    if stripped.endswith("?") or (words[0] in _QUESTION_OPENERS and not _pseudo_cleft(words)) or \
+            (words[0] in _AUX_QUESTION and raw[0][:1].isupper() and len(words) > 2 and "?" in text):
+        out.append(_issue("title-question", "error", "title",
+                          f"'{shown}' is a question or an indirect question, not an assertion",
+                          "answer the question: the claim is the answer the source argues for"))
+    if stripped.endswith(":"):
+        out.append(_issue("title-heading", "error", "title",
+                          f"'{shown}' ends with a colon: it introduces something, it asserts nothing", REWRITE))
+    else:
+        label = _LABEL.match(text)
+        if label and len(words_of(label.group(1))) <= 5 and finite_verb(_lower(words_of(label.group(1)))) is None:
+            out.append(_issue("title-heading", "error", "title",
+                              f"'{shown}' opens with the label '{_clip(label.group(1), 40)}': a note's heading, "
+                              "not a proposition", "drop the label and state the claim it introduces"))
+        else:
+            content = [w for w in raw if w.lower() not in _FUNCTION and w[:1].isalpha()]
+            capitals = sum(1 for w in content if w[:1].isupper())
+            if len(content) >= 3 and capitals / len(content) >= 0.8 and finite_verb(words) is None:
+                out.append(_issue("title-heading", "error", "title",
+                                  f"'{shown}' is written as a heading (Title Case, no verb)", REWRITE))
+    if _LIST_MARKER.match(text):
+        out.append(_issue("title-list-item", "error", "title",
+                          f"'{shown}' is a list item: it depends on the list and its lead-in", REWRITE))
+    if words[-1] in _DANGLING_END or text.rstrip().endswith(("\u2026", "...", ",", ";")) \
+            or text.count("(") != text.count(")") or text.count("\u201c") != text.count("\u201d") \
+            or text.count('"') % 2:
+        out.append(_issue("title-fragment", "error", "title",
+                          f"'{shown}' is cut off (it ends mid-phrase or leaves a bracket or quote open)",
+                          "finish the sentence, or drop the unfinished aside"))
+    if stripped.endswith("!"):
+        out.append(_issue("title-exclamation", "warning", "title",
+                          f"'{shown}' is an exclamation: a claim states, it does not exclaim",
+                          "state it flatly and let the evidence carry the weight"))
+    return out
+
+
+_COPULAS = frozenset("is are was were remains remain becomes become".split())
+
+
+def _pseudo_cleft(words: list[str]) -> bool:
+    """"what matters is the slope": a wh-clause as the subject of a copula, i.e. an assertion."""
+    verbs = finite_verbs(words)
+    return len(verbs) >= 2 and any(words[i] in _COPULAS for i in verbs[1:])
+
+
+def _opening_issues(text: str, words: list[str], shown: str) -> list[QualityIssue]:
+    out = []
+    lowered = " ".join(words)
+    connective = _CONNECTIVES.match(lowered)
+    if connective:
+        out.append(_issue("title-connective", "error", "title",
+                          f"'{shown}' opens with '{connective.group()}', which continues a text the reader "
+                          "of a standalone claim does not have", "drop the connective and check the claim still holds alone"))
+    elif words[0] in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
+        opener = _ANAPHOR_PHRASES.match(lowered)
+        said = opener.group() if opener else words[0]
+        out.append(_issue("title-anaphor", "error", "title",
+                          f"'{shown}' opens with '{said}', which points back at something the claim does not name",
+                          "name what it refers to"))
+    elif words[0] in _SUBORDINATORS and "," not in text:
+        out.append(_issue("title-fragment", "error", "title",
+                          f"'{shown}' is a subordinate clause ('{words[0]} …') with no main clause",
+                          "state the main clause: what follows from it"))
+    elif _imperative(words):
+        out.append(_issue("title-imperative", "error", "title",
+                          f"'{shown}' is an instruction ('{words[0]} …'), not a proposition that could be true or false",
+                          REWRITE))
+    return out
+
+
+def _imperative(words: list[str]) -> bool:
+    """A base-form verb followed by what it acts on ("Consider the …", "Note that …")."""
+    if len(words) < 2 or words[1] not in _IMPERATIVE_NEXT:
+        return False
+    first = words[0]
+    return first in _IMPERATIVE_VERBS
+
+
+_IMPERATIVE_VERBS = frozenset(
+    "consider note see imagine remember recall look think take make let keep use try ask check read watch "
+    "listen join follow click find get give start stop avoid ensure build promote maintain fund support vote "
+    "buy sell hold learn compare suppose assume picture notice".split()
+)
+
+
+def _reference_issues(text: str, words: list[str], shown: str) -> list[QualityIssue]:
+    out = []
+    lowered = " ".join(words)
+    unnamed = _UNNAMED_WORK.search(lowered)
+    if unnamed and not _ANAPHOR_PHRASES.match(lowered):
+        out.append(_issue("title-unnamed-reference", "error", "title",
+                          f"'{shown}' mentions '{unnamed.group()}' without naming it: a reader of the claim cannot tell which",
+                          "name the work or the people (author, year, title), or state the finding without them"))
+    found = set(words)
+    if found & _FIRST_SINGULAR:
+        out.append(_issue("title-first-person", "error", "title",
+                          f"'{shown}' speaks as 'I': it reports someone's experience, not a claim anyone can check",
+                          "say who holds the view or what shows it, in the third person"))
+    elif found & _FIRST_PLURAL:
+        out.append(_issue("title-first-person", "warning", "title",
+                          f"'{shown}' says 'we'/'our': who is meant depends on who is writing",
+                          "name the group meant"))
+    if found & _SECOND:
+        out.append(_issue("title-second-person", "warning", "title",
+                          f"'{shown}' addresses the reader ('you'): a claim states, it does not address",
+                          "state it in the third person"))
+    deictic = _DEICTIC.search(lowered)
+    if deictic:
+        out.append(_issue("title-deictic", "warning", "title",
+                          f"'{shown}' says '{deictic.group()}', which is true only relative to when it was written",
+                          "give the date or period"))
+    return out
+
+
+# -- description -----------------------------------------------------------------
+
+_META_DESCRIPTION = re.compile(
+    r"^\W*(?:machine candidate|candidate (?:claim )?from|extracted from|quoted (?:verbatim )?from|"
+    r"sentence \d+ of|a claim (?:from|about)|this (?:note|claim)\b|the (?:note|claim) (?:argues|says|states)|"
+    r"see (?:the )?(?:source|body)|todo|tbd)\b",
+    re.IGNORECASE,
+)
+_STOPWORDS = frozenset(
+    "a an the of in on at to for from by with into onto and or nor but so as than that which who whom whose "
+    "this these those it its is are was were be been being am do does did has have had can could will would "
+    "should may might must not no very more most less least such then there their they them we our you "
+    "your he she his her i me my about over under between through while when where why how what if because "
+    "since via per each every all any some both either neither also just only even".split()
+)
+
+
+def _content(text: str) -> list[str]:
+    return [w.rstrip("s") if len(w) > 3 else w for w in _lower(words_of(text)) if w not in _STOPWORDS]
+
+
+def judge_description(title: str, description: str | None) -> list[QualityIssue]:
+    """Does the description add something the title does not say, standing on its own?"""
+    if description is None or not str(description).strip():
+        return [_issue("description-missing", "error", "description", "the claim has no description",
+                       "add one sentence saying what the title does not: the mechanism, the evidence or the scope")]
+    text = " ".join(str(description).split())
+    shown = _clip(text)
+    words = _lower(words_of(text))
+    out = []
+    if _META_DESCRIPTION.match(text):
+        return [_issue("description-meta", "error", "description",
+                       f"the description '{shown}' talks about the note, not about the claim",
+                       "say what the title does not: the mechanism, the evidence or the scope")]
+    if text.rstrip(" \"'\u201d)").endswith(":") or len(words) < MIN_DESCRIPTION_WORDS:
+        out.append(_issue("description-fragment", "error", "description",
+                          f"the description '{shown}' is a heading or a fragment, not a sentence",
+                          "write one sentence that adds the mechanism, the evidence or the scope"))
+        return out
+    lowered = " ".join(words)
+    connective = _CONNECTIVES.match(lowered)
+    if connective or words[0] in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
+        said = connective.group() if connective else words[0]
+        out.append(_issue("description-copies-neighbour", "error", "description",
+                          f"the description opens with '{said}': it is a sentence that leans on the one before it, "
+                          "so it does not stand under this title", "write a sentence that stands on its own"))
+    added = _content(text)
+    title_set = set(_content(title))
+    new = [w for w in added if w not in title_set]
+    if " ".join(_lower(words_of(title))) == lowered or not new:
+        out.append(_issue("description-copies-title", "error", "description",
+                          "the description repeats the title and adds nothing",
+                          "add the mechanism, the evidence or the scope instead of restating the title"))
+    elif added and (len(added) - len(new)) / len(added) >= 0.8:
+        out.append(_issue("description-restates-title", "warning", "description",
+                          f"the description adds little beyond the title ({len(added) - len(new)} of its "
+                          f"{len(added)} content words are in the title)",
+                          "add the mechanism, the evidence or the scope instead of restating the title"))
+    return out
+
+
+# -- evidence --------------------------------------------------------------------
+
+_ARGUMENT_END = re.compile(
+    r"^(?:-{3,}\s*$|\*{0,2}(?:Relevant Notes|Related Notes|Topics)\*{0,2}\s*:"
+    r"|#{1,6}\s*(?:Relevant Notes|Related Notes|Related Claims|Topics)\b)",
+    re.IGNORECASE,
+)
+_QUOTE_THEN_SOURCE = re.compile(r"((?:^>[^\n]*\n?)+)\s*\n?\(from \[\[([^\]\n]+)\]\](?:, line \d+)?\)", re.MULTILINE)
+_BLOCKQUOTE = re.compile(r"(?:^>[^\n]*(?:\n|$))+", re.MULTILINE)
+MIN_ARGUMENT_CHARS = 40
+
+
+def argument(body: str) -> str:
+    """The body's argument: after the H1, before the `---` / Relevant Notes / Topics tail."""
+    lines = body.splitlines()
+    start = 0
+    for index, line in enumerate(lines):
+        if line.startswith("# "):
+            start = index + 1
+            break
+        if line.strip():
+            break
+    kept = []
+    for line in lines[start:]:
+        if _ARGUMENT_END.match(line):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def evidence_quotes(body: str) -> list[str]:
+    """The quoted passages of a body: `> …` blocks cited `(from [[source]], line N)`, else every `> …` block."""
+    cited = [m.group(1) for m in _QUOTE_THEN_SOURCE.finditer(body)]
+    blocks = cited or [m.group() for m in _BLOCKQUOTE.finditer(body)]
+    out = []
+    for block in blocks:
+        text = " ".join(line.lstrip(">").strip() for line in block.splitlines())
+        text = text.replace("&lt;", "<").replace("&gt;", ">").strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def judge_evidence(body: str, *, source_text: str | None = None) -> list[QualityIssue]:
+    """The body argues; with `source_text`, every quoted passage is found in the source."""
+    text = argument(body or "")
+    if len(re.sub(r"\s+", " ", text)) < MIN_ARGUMENT_CHARS:
+        return [_issue("body-empty", "error", "body", "the body has no argument: nothing says why the claim holds",
+                       "explain the mechanism and cite the evidence (a quote from the source, figures, a link)")]
+    if source_text is None:
+        return []
+    from teleo.gates.grounding import ground
+
+    out = []
+    for quote in evidence_quotes(body):
+        if not ground(quote, source_text).found:
+            out.append(_issue("evidence-ungrounded", "error", "evidence",
+                              f"the quoted passage \u201c{_clip(quote, 60)}\u201d is not in the source",
+                              "quote the source verbatim, or drop the quotation"))
+    return out
+
+
+def judge_claim(
+    title: str, description: str | None, body: str, *, source_text: str | None = None
+) -> list[QualityIssue]:
+    """Every issue of a claim: its title, its description, its body and evidence (module doc)."""
+    return [*judge_title(title), *judge_description(title, description), *judge_evidence(body, source_text=source_text)]
+
+
+__all__ = [
+    "QualityIssue",
+    "argument",
+    "evidence_quotes",
+    "finite_verb",
+    "finite_verbs",
+    "main_verb",
+    "is_mergeable",
+    "judge_claim",
+    "judge_description",
+    "judge_evidence",
+    "judge_title",
+    "words_of",
+]

@@ -1,0 +1,110 @@
+"""The claim-quality rubric (teleo.gates.quality): good claims pass, each kind of junk fails with its code."""
+
+from __future__ import annotations
+
+import pytest
+
+from teleo.gates.quality import QualityIssue, is_mergeable, judge_claim, judge_title
+
+GOOD_TITLES = [
+    "prediction markets aggregate dispersed information better than expert panels",
+    "rural clinics that share one pharmacist lose fewer prescriptions to transcription errors",
+    "open-source compilers outlived their commercial rivals because maintenance costs were shared",
+    "what matters in a supply shock is how long inventories last, not how large the shock is",
+    "heat pumps cut household heating emissions by half in cold climates when the grid is clean",
+    "Ostrom showed that communities can govern common pool resources without a central authority",
+    "tidal energy remains niche because turbines corrode faster than investors expected",
+    "a four-day week kept output steady in the trial firms while sick days fell",
+]
+
+
+@pytest.mark.parametrize("title", GOOD_TITLES)
+def test_good_titles_pass(title):
+    assert [i for i in judge_title(title) if i.severity == "error"] == []
+
+
+JUNK = [
+    ("hello from stdin about markets and prices being manipulated by traders", "title-no-finite-verb"),
+    ("persistent disagreement between regional water boards", "title-no-finite-verb"),
+    ("programmes in which community health workers can act directly", "title-no-finite-verb"),
+    ("They doubled the budget within two years of the launch", "title-anaphor"),
+    ("This explains why the pilot failed in the northern districts", "title-anaphor"),
+    ("the authors traced most of the difference to choices made after licensing", "title-anaphor"),
+    ("However, the second cohort recovered faster than the first", "title-connective"),
+    ("for example by arranging transport or submitting benefit applications", "title-connective"),
+    ("Why do cooperatives outlast their founders?", "title-question"),
+    ("How the protocol settles disputes", "title-question"),
+    ("Key findings:", "title-heading"),
+    ("Current state: single-digit productivity gains in some teams", "title-heading"),
+    ("Regional Grid Storage Outlook", "title-heading"),
+    ("1. Hospitals bill the insurer before discharge", "title-list-item"),
+    ("Consider the case of a farmer who sells forward contracts", "title-imperative"),
+    ("Because the reservoir was nearly empty by August", "title-fragment"),
+    ("grid operators pay the highest prices when the", "title-fragment"),
+    ("Results were replicated by the study in three countries", "title-unnamed-reference"),
+    ("I think the new tariff will hurt small exporters", "title-first-person"),
+    ("ok", "title-too-short"),
+    ("https://example.org/report-2024", "title-not-prose"),
+]
+
+
+@pytest.mark.parametrize(("title", "code"), JUNK)
+def test_junk_titles_fail_with_their_code(title, code):
+    issues = judge_title(title)
+    assert code in {i.code for i in issues if i.severity == "error"}, issues
+    assert not is_mergeable(issues)
+    issue = next(i for i in issues if i.code == code)
+    assert issue.field == "title" and issue.message and issue.suggestion
+
+
+def test_warnings_only_weaken():
+    issues = judge_title("we now know that rents rose fastest in cities that restricted new building today")
+    assert {i.code for i in issues} >= {"title-first-person", "title-deictic"}
+    assert all(i.severity == "warning" for i in issues) and is_mergeable(issues)
+
+
+BODY = (
+    "# t\n\nIn the 2019 drought, farms on the shared canal cut water use by 30 percent while farms that pumped "
+    "privately cut nothing, because the canal board could see and price every withdrawal.\n\n"
+    "> the canal board priced every withdrawal\n(from [[2019-canal-report]], line 12)\n"
+)
+SOURCE = "In 2019 the canal board priced every withdrawal and published the ledger weekly."
+TITLE = "shared canals ration water better than private pumps because withdrawals are visible"
+DESCRIPTION = "In a drought year farms on a priced, shared canal cut use by a third and private pumpers cut none"
+
+
+def test_a_good_claim_is_mergeable():
+    issues = judge_claim(TITLE, DESCRIPTION, BODY, source_text=SOURCE)
+    assert is_mergeable(issues), issues
+    assert all(isinstance(i, QualityIssue) for i in issues)
+
+
+@pytest.mark.parametrize(("description", "code"), [
+    (None, "description-missing"),
+    (TITLE, "description-copies-title"),
+    ("This is why the board published the ledger every week", "description-copies-neighbour"),
+    ("However, the pumpers later joined the canal scheme in large numbers", "description-copies-neighbour"),
+    ("Key figures:", "description-fragment"),
+    ("Machine candidate from \u201ccanal report\u201d: followed by \u201cthe board met\u201d", "description-meta"),
+])
+def test_bad_descriptions(description, code):
+    issues = judge_claim(TITLE, description, BODY)
+    assert code in {i.code for i in issues if i.severity == "error"}, issues
+
+
+def test_evidence_must_be_in_the_source():
+    body = BODY.replace("the canal board priced every withdrawal", "the board invented a price for rain")
+    issues = judge_claim(TITLE, DESCRIPTION, body, source_text=SOURCE)
+    assert "evidence-ungrounded" in {i.code for i in issues}
+    assert judge_claim(TITLE, DESCRIPTION, body) == []  # without the source, grounding is not judged
+
+
+def test_empty_body_is_an_error():
+    issues = judge_claim(TITLE, DESCRIPTION, "# t\n\n---\n\nRelevant Notes:\n- [[x]]\n")
+    assert "body-empty" in {i.code for i in issues if i.severity == "error"}
+
+
+def test_issue_is_frozen():
+    issue = judge_title("ok")[0]
+    with pytest.raises(Exception):
+        issue.code = "other"  # type: ignore[misc]
