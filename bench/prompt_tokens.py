@@ -4,10 +4,10 @@
 
 On every source of the corpus's `inbox/archive/` whose domain maps to a folder:
 
-- **Teleo**: the prompt `teleo extract` sends — `build_request` (identity, the vault's
-  `skills/extract.md` and `schemas/claim.md`, the source text, the k = 8 most similar claims
-  from the index) rendered by `render_prompt` with the default source budget — system plus user
-  message.
+- **Teleo**: the prompts `teleo extract` sends — `build_request` (identity, the vault's
+  `skills/extract.md` and `schemas/claim.md` added to Teleo's rules, the whole source text, the
+  k = 8 most similar claims from the index) rendered by `render_prompts` with the default chunk
+  size (`DEFAULT_CHUNK_TOKENS`) — system plus user message, summed over the source's chunks.
 - **Reference** (§4.3 of the reference system, the extraction cron): the agent is told to read
   `skills/extract.md`, `schemas/claim.md` and the source file, and to scan `domains/<domain>/`
   for duplicates. Counted: its prompt (the cron's instruction text, paraphrased), those two
@@ -16,9 +16,9 @@ On every source of the corpus's `inbox/archive/` whose domain maps to a folder:
   framing of each file read, the model's turns between reads, and retries.
 
 Both sides go through the same tokenizer: OpenAI's `cl100k_base` via the `bpe-openai` wheel
-(its BPE tables ship inside the wheel, so it works offline; `pip install -e '.[bench]'`),
-else the Llama-3 tokenizer that ships inside the `wordllama` wheel (a runtime dependency).
-The one used is printed.
+(its BPE tables ship inside the wheel, so it works offline; a runtime dependency since the
+chunker counts with it), else the tokenizer that ships inside the `wordllama` wheel. The one
+used is printed, with how many sources needed more than one chunk.
 
 The index is built on a temporary copy of the corpus (nothing is written under the corpus).
 PASS when the median source needs at least 5× fewer tokens with Teleo.
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable
 
 from teleo.extract.context import ContextError, build_request, placement
-from teleo.extract.prompt import render_prompt
+from teleo.extract.prompt import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, render_prompts
 from teleo.notes import Kind
 from teleo.vault import Vault
 
@@ -111,12 +111,13 @@ def measure(vault: Vault, count: Callable[[str], int], limit: int | None) -> tup
             skipped.append(f"{rel}: {exc}")
             continue
         folder = vault.config.domains[domain].folder.rstrip("/")
-        system, user = render_prompt(request, nonce="0" * 12)
-        teleo = count(system) + count(user)
+        prompts = render_prompts(request, chunk_tokens=DEFAULT_CHUNK_TOKENS, overlap_tokens=DEFAULT_OVERLAP_TOKENS,
+                                 nonce="0" * 12)
+        teleo = sum(count(p.system) + count(p.user) for p in prompts)
         instruction = REFERENCE_PROMPT.format(agent=agent, source=rel, domain=domain)
         reference = count(instruction) + fixed + count(note.doc.text) + folder_tokens.get(folder, 0)
         rows.append({"source": rel, "domain": domain, "claims_in_domain": len(claims.get(folder, [])),
-                     "teleo": teleo, "reference": reference, "ratio": reference / teleo})
+                     "chunks": len(prompts), "teleo": teleo, "reference": reference, "ratio": reference / teleo})
     return rows, skipped
 
 
@@ -149,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     passed = ratio_of_medians >= TARGET_RATIO
     result = {"tokenizer": name, "sources": len(rows), "skipped": len(skipped), "teleo": teleo, "reference": reference,
               "ratio_of_medians": ratio_of_medians, "ratio_of_totals": sum(r["reference"] for r in rows) / sum(r["teleo"] for r in rows),
-              "per_source_ratio": ratios, "target": f">= {TARGET_RATIO:g}x fewer", "pass": passed,
+              "per_source_ratio": ratios, "multi_chunk_sources": sum(1 for r in rows if r["chunks"] > 1),
+              "max_chunks": max(r["chunks"] for r in rows), "target": f">= {TARGET_RATIO:g}x fewer", "pass": passed,
               "seconds": round(time.perf_counter() - started, 1)}
     if args.json:
         print(json.dumps({**result, "rows": rows, "skipped_sources": skipped}, indent=2))
     else:
-        print(f"prompt tokens per source, tokenizer {name}; {len(rows)} corpus sources ({len(skipped)} skipped: no domain folder)")
+        print(f"prompt tokens per source, tokenizer {name}; {len(rows)} corpus sources ({len(skipped)} skipped: no domain folder); "
+              f"{result['multi_chunk_sources']} sent in more than one chunk of {DEFAULT_CHUNK_TOKENS:,} tokens (at most {result['max_chunks']})")
         print(f"{'':>28} {'median':>8} {'mean':>8} {'p90':>8}")
         print(f"{'Teleo (k=8 similar claims)':>28} {teleo['median']:>8,.0f} {teleo['mean']:>8,.0f} {teleo['p90']:>8,.0f}")
         print(f"{'reference (whole domain)':>28} {reference['median']:>8,.0f} {reference['mean']:>8,.0f} {reference['p90']:>8,.0f}")

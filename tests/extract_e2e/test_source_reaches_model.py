@@ -4,7 +4,7 @@ headings, tables, lists and code do not end it; only a source note's known secti
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import base_files, show
+from e2e_helpers import base_files, git, show
 from fake_llm import fake_provider
 
 from teleo.extract import offline
@@ -159,3 +159,28 @@ def test_build_request_carries_the_whole_content(vault):
     request = build_request(vault, STRUCTURED, k=0)
     for line in CONTENT_LINES:
         assert line in request.source_text
+
+
+def test_a_job_over_the_budget_is_chunked_and_says_how_many_chunks(vault):
+    quote = "Boil-off stays below 0.1 percent per day with the sunshield design"
+    payload = {
+        "claims": [{
+            "title": "a sunshield keeps depot boil-off below a tenth of a percent of propellant per day",
+            "description": "The DepotCo design quotes a boil-off rate low enough for propellant to wait months in orbit.",
+            "confidence": "experimental", "body": "The proposal quotes its boil-off rate.", "evidence": [{"text": quote}],
+        }],
+        "enrichments": [], "source_update": {"key_facts": [], "notes": ""},
+    }
+    provider, seen = fake_provider(payload)
+    provider.settings = provider.settings.model_copy(update={"chunk_tokens": 500, "chunk_overlap_tokens": 50})
+    long_vault_text = SOURCE_TEXT.replace("## Risks", "\n\n".join(
+        f"Paragraph {n}: the depot's tank {n} holds {n * 3} tonnes of liquid oxygen." for n in range(120)) + "\n\n## Risks")
+    (vault.root / STRUCTURED).write_text(long_vault_text, encoding="utf-8")
+    git(vault.root, "commit", "-qam", "a longer source")
+    outcome = extract_source(vault, STRUCTURED, provider=provider)
+    assert outcome.status == "proposed", outcome.error
+    assert outcome.chunks == len(seen) > 1 and outcome.calls == len(seen)
+    assert len(outcome.claims) == 1  # every chunk proposed it: merged once
+    users = [m[0].parts[1].content for m in seen]
+    assert all("Paragraph 119: the depot's tank 119" in u for u in users[-1:])
+    assert any(CONTENT_LINES[-1] in u for u in users)

@@ -26,6 +26,7 @@ EPILOG = example(
     "teleo extract --workers 4 --limit 20",
     "teleo extract inbox/archive/2026-01-02-orbitalreport-launch-costs.md --provider offline",
     "teleo extract --format json | jq .totals",
+    "teleo extract --show-prompt inbox/archive/2026-01-02-orbitalreport-launch-costs.md --provider anthropic",
 ) + (
     "\n\n[bold]Exit codes[/]\n\n  0  every job made a proposal, a null result, or had one already\n\n"
     "  1  a job failed after its retries\n\n  2  wrong usage (not a git vault, unknown source)"
@@ -40,6 +41,7 @@ def extract(
     provider: Optional[str] = typer.Option(None, "--provider", "-p", help="Provider name from [llm] (offline, anthropic, openai…)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name for the provider."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
+    show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the exact messages that would be sent for SOURCE (every chunk) and their token count; send nothing."),
 ) -> None:
     """Extract unprocessed sources (chosen from their parsed frontmatter on main) into one
     proposal commit each, on branch extract/<slug>, without touching the working tree.
@@ -48,6 +50,11 @@ def extract(
     that dies loses its lease and the job is redone from scratch; failures are retried with
     backoff. Shows live progress, then a summary table."""
     vault = vault_for_paths(ctx, sources)
+    if show_prompt:
+        if not sources or len(sources) != 1:
+            fail("--show-prompt needs exactly one SOURCE")
+        print_preview(vault, sources[0], provider=provider, model=model, output=output)
+        raise typer.Exit(0)
     report = run_extract(vault, sources, workers=workers, limit=limit, provider=provider, model=model,
                          live=output is OutputFormat.text)
     if output is OutputFormat.json:
@@ -55,6 +62,41 @@ def extract(
     else:
         print_report(report)
     raise typer.Exit(0 if report.ok else FAILED)
+
+
+def print_preview(vault, source: Path, *, provider, model, output: OutputFormat) -> None:
+    """The messages of every chunk, exactly as a job would send them, then their sizes; nothing is sent."""
+    from teleo.extract.chunks import TOKENIZER_LABEL
+    from teleo.extract.context import ContextError
+    from teleo.extract.preview import preview
+    from teleo.vault import UnsafePath
+    from teleo.vault.config import ConfigError
+
+    try:
+        shown = preview(vault, source, provider=provider, model=model)
+    except (ContextError, ConfigError, UnsafePath, ValueError) as exc:
+        fail(escape(str(exc)))
+    if output is OutputFormat.json:
+        console.print_json(json.dumps(shown.as_json()))
+        return
+    settings = shown.settings
+    for prompt, (system_tokens, user_tokens) in zip(shown.prompts, shown.tokens):
+        part = f"part {prompt.chunk.number} of {prompt.chunk.count}"
+        for role, text, tokens in (("system", prompt.system, system_tokens), ("user", prompt.user, user_tokens)):
+            typer.echo(f"===== {part} · {role} message · {tokens:,} tokens =====")
+            typer.echo(text, nl=False)  # as it is: no wrapping, no markup, tabs kept
+    typer.echo(f"===== {len(shown.prompts)} request(s), {shown.total_tokens:,} prompt tokens in all =====")
+    lines = [
+        f"source {shown.source} (read from {shown.read_from}), agent {shown.agent}, domain {shown.domain}",
+        f"provider {settings.provider}, model {settings.model_name}: chunks of at most {settings.source_tokens:,} source "
+        f"tokens, overlapping by up to {settings.chunk_overlap_tokens:,}",
+        f"tokens counted with {TOKENIZER_LABEL}; the message framing of the API is not counted",
+        "nothing was sent; a real run draws new fence tags" + (
+            " (the offline provider sends no messages at all: these are what an LLM provider would get)"
+            if settings.provider == "offline" else ""),
+    ]
+    for line in lines:
+        err_console.print(line, markup=False)
 
 
 def run_extract(vault, sources, *, live: bool, **options):

@@ -10,8 +10,8 @@
   `ContextError`;
 - **identity** — `agents/<agent>/identity.md` when the vault has it;
 - **guidance and schema** — the vault's `skills/extract.md` and
-  `schemas/claim.md` when present, else empty (the prompt then uses Teleo's
-  built-in text, `teleo.extract.prompt`);
+  `schemas/claim.md` when present, else empty; the prompt adds them to
+  Teleo's built-in rules, never in their place (`teleo.extract.prompt`);
 - **source text** — the source's `## Content` section when it has one, with
   every heading, table and list the archived text holds, up to the first
   known section that is not source material (Agent Notes, Curator Notes, Key
@@ -43,7 +43,7 @@ from teleo.vault import Vault
 DEFAULT_K = 8
 DEFAULT_MAX_CLAIMS = 8
 CONTEXT_FILE_CHARS = 60_000
-"""Context files (identity, guidance, schema) are read up to this size; the prompt trims them further."""
+"""Context files (identity, guidance, schema) are read up to this size; the prompt condenses them further."""
 QUERY_CHARS = 4_000
 """How much of the source text (after its title) is embedded to find similar claims."""
 IDENTITY_FILE = "agents/{agent}/identity.md"

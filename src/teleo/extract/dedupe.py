@@ -98,3 +98,23 @@ def nearest(text: str, candidates: list[SimilarClaim]) -> tuple[SimilarClaim, fl
 
 def is_duplicate(score: float) -> bool:
     return score >= DUPLICATE_THRESHOLD
+
+
+def earlier_duplicates(titles: list[str]) -> list[int | None]:
+    """For each title, the index of an earlier title it restates (cosine ≥ DUPLICATE_THRESHOLD, or
+    the same words), else None. Without the embedding model, only the same words count."""
+    keys = [" ".join(embedding_text(t).casefold().split()).rstrip(".") for t in titles]
+    found: list[int | None] = []
+    for index, key in enumerate(keys):
+        found.append(keys.index(key) if keys.index(key) < index else None)
+    try:
+        vectors = embed([embedding_text(t) for t in titles])
+    except Exception:  # noqa: BLE001 - no embedding model: exact titles only
+        return found
+    scores = vectors @ vectors.T
+    for index in range(len(titles)):
+        if found[index] is None and index:
+            best = int(scores[index, :index].argmax())
+            if scores[index, best] >= DUPLICATE_THRESHOLD:
+                found[index] = best
+    return found

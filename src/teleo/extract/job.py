@@ -14,9 +14,10 @@
    at the start (compare-and-swap); a merged proposal's branch is replaced
    the same way.
 3. **Context** (`teleo.extract.context.build_request`) and the prompt size,
-   as rendered for an LLM with the provider's source budget.
+   as rendered for an LLM, over every chunk of the source.
 4. **Extract** through the provider seam; the provider has already written
-   its calls to the ledger. A `ProviderError` (or any exception from a
+   its calls to the ledger (one chain per chunk of a long source; the outcome
+   says how many chunks). A `ProviderError` (or any exception from a
    provider) fails the job with its calls counted.
 5. **Dedupe.** Each candidate claim is compared with the similar claims of
    the request (`teleo.extract.dedupe.Matcher`); at or above
@@ -105,7 +106,10 @@ class JobOutcome(BaseModel):
     """Vault-relative paths the proposal writes."""
     dropped: list[Dropped] = Field(default_factory=list)
     prompt_chars: int = 0
-    """Size of the prompt as rendered for an LLM (system + user)."""
+    """Size of the prompt as rendered for an LLM (system + user, summed over the source's chunks)."""
+    chunks: int = 1
+    """How many parts the source was extracted in (a source longer than the provider's
+    `chunk_tokens` is split into overlapping chunks, one call chain each, the claims merged)."""
     tokens: int = 0
     """Prompt plus completion tokens of every call."""
     cost: float | None = None
@@ -225,6 +229,7 @@ def _run(
         add_usage(outcome, exc.calls)
         return _fail(outcome, f"extraction failed: {exc}")
     add_usage(outcome, answer.calls)
+    outcome.chunks = answer.chunks
     result = answer.output
     if not isinstance(result, ExtractionResult):
         result = ExtractionResult.model_validate(result)
@@ -288,17 +293,16 @@ def warm_up(vault: Vault, base: str | None = None) -> None:
 
 
 def prompt_size(provider: Provider, request: ExtractionRequest) -> int:
-    """Characters of the prompt an LLM gets for `request` (the provider's source budget applied)."""
-    from teleo.extract.prompt import (
-        DEFAULT_SOURCE_CHAR_BUDGET,
-        prompt_chars,
-        render_prompt,
-    )
+    """Characters of the prompts an LLM provider gets for `request`, over all its chunks. The offline
+    extractor sends no prompt and reads the whole source: for it, the source as one prompt."""
+    from teleo.extract.prompt import prompt_chars, render_prompt, render_prompts
 
     settings = getattr(provider, "settings", None)
-    budget = getattr(settings, "source_char_budget", DEFAULT_SOURCE_CHAR_BUDGET)
-    system, user = render_prompt(request, source_char_budget=budget, nonce="0" * 12)
-    return prompt_chars(system, user)
+    if settings is None:
+        return prompt_chars(*render_prompt(request, nonce="0" * 12))
+    prompts = render_prompts(request, chunk_tokens=settings.source_tokens,
+                             overlap_tokens=settings.chunk_overlap_tokens, nonce="0" * 12)
+    return sum(p.chars for p in prompts)
 
 
 def find_duplicates(request: ExtractionRequest, result: ExtractionResult) -> dict[str, str]:

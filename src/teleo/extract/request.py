@@ -26,12 +26,12 @@ class ExtractionRequest(BaseModel):
     source_path: str
     source_title: str
     source_text: str
-    """The source's body (its `## Content` when present): untrusted data."""
+    """The source's own text (its whole `## Content` when present, `teleo.extract.context.source_text`): untrusted data."""
     identity: str = ""
     """The agent's `agents/<name>/identity.md`, when the vault has one."""
     guidance: str = ""
-    """Extraction guidance: the vault's `skills/extract.md`, else Teleo's built-in text."""
+    """The vault's `skills/extract.md` ("" when absent): added to Teleo's built-in rules in the prompt."""
     claim_schema: str = ""
-    """The vault's `schemas/claim.md`, else Teleo's built-in text."""
+    """The vault's `schemas/claim.md` ("" when absent): added to Teleo's claim fields, mapped onto the JSON."""
     similar: list[SimilarClaim] = Field(default_factory=list)
     max_claims: int = 8

@@ -35,11 +35,17 @@ class LLMCall(BaseModel):
     """`extract` (a fresh attempt) or `repair` (the validation errors sent back)."""
     finish_reason: str | None = None
     """As the provider reported it (`stop`, `length`, …), when it answered."""
+    chunk: int = 1
+    """Which part of the source this call extracted from (1-based)."""
+    chunks: int = 1
+    """How many parts the source was split into (1: the whole source in one call)."""
 
 
 class ProviderResult(BaseModel, Generic[T]):
     output: T
     calls: list[LLMCall] = Field(default_factory=list)
+    chunks: int = 1
+    """How many parts of the source were extracted separately and merged into `output`."""
 
 
 class ProviderError(Exception):

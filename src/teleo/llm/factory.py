@@ -37,11 +37,7 @@ def provider_from_config(
     Raises `ConfigError` for an unknown provider or a missing key.
     """
     root = vault_root(vault)
-    chosen = settings or load_llm_settings(root)
-    if override:
-        chosen = _replace(chosen, provider=override)
-    if model:
-        chosen = _replace(chosen, model=model)
+    chosen = resolve_settings(root, override, model, settings=settings)
     if ledger is True:
         ledger = Ledger.for_vault(root)
     elif ledger is False:
@@ -58,6 +54,17 @@ def provider_from_config(
     from teleo.llm.providers import OpenAICompatibleProvider
 
     return OpenAICompatibleProvider(chosen, api_key=_key(chosen, required=not chosen.base_url), ledger=ledger, **kwargs)
+
+
+def resolve_settings(vault: Any, override: str | None = None, model: str | None = None, *,
+                     settings: LLMSettings | None = None) -> LLMSettings:
+    """The `[llm]` settings of `vault` with the `--provider`/`--model` flags applied (no key needed)."""
+    chosen = settings or load_llm_settings(vault_root(vault))
+    if override:
+        chosen = _replace(chosen, provider=override)
+    if model:
+        chosen = _replace(chosen, model=model)
+    return chosen
 
 
 def _replace(settings: LLMSettings, **changes: Any) -> LLMSettings:

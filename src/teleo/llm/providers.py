@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from teleo.extract.contract import ExtractionResult
-from teleo.extract.prompt import render_prompt
+from teleo.extract.merge import merge_results
+from teleo.extract.prompt import render_prompts
 from teleo.extract.request import ExtractionRequest
 from teleo.llm.base import LLMCall, Provider, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, cost_of, utc_now_iso
@@ -151,8 +152,24 @@ class ModelProvider(Provider):
     # -- the job ------------------------------------------------------------------
 
     def extract(self, request: ExtractionRequest) -> ProviderResult[ExtractionResult]:
-        system, user = render_prompt(request, source_char_budget=self.settings.source_char_budget)
-        job = _Job(request=request, system=system, user=user)
+        """Every chunk of the source extracted (one call chain each, all in the ledger), the answers merged."""
+        prompts = render_prompts(request, chunk_tokens=self.settings.source_tokens,
+                                 overlap_tokens=self.settings.chunk_overlap_tokens)
+        results: list[ExtractionResult] = []
+        calls: list[LLMCall] = []
+        for prompt in prompts:
+            job = _Job(request=request, system=prompt.system, user=prompt.user,
+                       chunk=prompt.chunk.number, chunks=prompt.chunk.count)
+            try:
+                results.append(self._extract_chunk(job))
+            except ProviderError as exc:
+                where = f" (part {job.chunk} of {job.chunks})" if job.chunks > 1 else ""
+                raise ProviderError(f"{exc}{where}", calls + job.calls) from None
+            calls.extend(job.calls)
+        return ProviderResult[ExtractionResult](output=merge_results(results), calls=calls, chunks=len(prompts))
+
+    def _extract_chunk(self, job: _Job) -> ExtractionResult:
+        request = job.request
         plan = ("extract", "repair", "extract")
         for purpose in plan:
             messages = self._messages(job, purpose)
@@ -165,7 +182,7 @@ class ModelProvider(Provider):
                 self._finish(job, call.model_copy(update={"ok": False, "error": _short(f"invalid output: {exc}")}))
                 continue
             self._finish(job, call)
-            return ProviderResult[ExtractionResult](output=result, calls=job.calls)
+            return result
         raise ProviderError(
             f"{self.name}:{self.model} gave no valid extraction for {request.source_path} after "
             f"{len(job.calls)} calls (repair and retry included): {'; '.join(job.last_errors[:3])}",
@@ -202,7 +219,8 @@ class ModelProvider(Provider):
                 chars = sum(_chars(m) for m in messages)
             started, clock = utc_now_iso(), time.monotonic()
             base = dict(provider=self.name, model=self.model, job=job.request.job_id, prompt_chars=chars,
-                        started_at=started, attempt=len(job.calls) + 1, purpose=purpose)
+                        started_at=started, attempt=len(job.calls) + 1, purpose=purpose,
+                        chunk=getattr(job, "chunk", 1), chunks=getattr(job, "chunks", 1))  # reviews pass jobs of their own
             try:
                 response = self._send(messages)
             except _Failure as failure:
@@ -302,10 +320,14 @@ class ModelProvider(Provider):
 
 
 class _Job:
-    def __init__(self, request: ExtractionRequest, system: str, user: str) -> None:
+    """One chunk's call chain (extract, repair, extract) and what it learnt."""
+
+    def __init__(self, request: ExtractionRequest, system: str, user: str, chunk: int = 1, chunks: int = 1) -> None:
         self.request = request
         self.system = system
         self.user = user
+        self.chunk = chunk
+        self.chunks = chunks
         self.calls: list[LLMCall] = []
         self.last_text: str | None = None
         self.last_errors: list[str] = []

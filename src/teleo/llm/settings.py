@@ -8,6 +8,7 @@ base_url = "http://127.0.0.1:8000/v1"     # openai only: vLLM, llama.cpp, Ollama
 api_key_env = "OPENROUTER_API_KEY"        # the environment variable holding the key
 timeout_s = 120
 max_retries = 3
+chunk_tokens = 12000                      # a longer source is split into overlapping chunks of this size
 
 [llm.prices."my-local-model"]             # USD per million tokens, overrides the built-in table
 input = 0.0
@@ -24,6 +25,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -42,6 +44,13 @@ ALIASES = {"openai-compatible": "openai", "openai_compatible": "openai", "claude
 
 DEFAULT_MODELS = {"offline": "offline", "anthropic": "claude-sonnet-4-6", "openai": "gpt-4o-mini"}
 DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+DEFAULT_CHUNK_TOKENS = {"anthropic": 24_000, "openai": 12_000, "offline": 12_000}
+"""Source tokens per call when `chunk_tokens` is not set: well inside the context windows of the
+default models (200 k for Claude, 128 k for gpt-4o-mini) with room for the system message (~3 k)
+and the answer (`max_tokens`), and short enough that a model still reads all of it closely."""
+LOCAL_CHUNK_TOKENS = 6_000
+"""For an OpenAI-compatible server that is neither OpenAI nor OpenRouter (vLLM, llama.cpp, Ollama):
+local models often run with 8–32 k context windows."""
 
 
 class Price(BaseModel):
@@ -77,7 +86,11 @@ class LLMSettings(BaseModel):
     output_mode: Literal["prompted", "native"] = "prompted"
     """prompted: the contract is in the prompt and the answer is parsed from text (works with any server);
     native: also ask the server for JSON-schema constrained output (OpenAI `response_format`, Anthropic structured output)."""
-    source_char_budget: int = Field(default=60_000, ge=1_000, le=2_000_000)
+    chunk_tokens: int | None = Field(default=None, ge=500, le=1_000_000)
+    """Source tokens (cl100k) per call; a longer source is split into overlapping chunks, each extracted
+    and the claims merged. None: `DEFAULT_CHUNK_TOKENS` of the provider (`LOCAL_CHUNK_TOKENS` for a local server)."""
+    chunk_overlap_tokens: int = Field(default=200, ge=0, le=20_000)
+    """Tokens neighbouring chunks share (at most half a chunk)."""
     similar_k: int = Field(default=8, ge=0, le=100)
     """How many similar existing claims the context builder puts in the prompt."""
     prices: dict[str, Price] = Field(default_factory=dict)
@@ -95,6 +108,17 @@ class LLMSettings(BaseModel):
                     )
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_char_budget(cls, data: Any) -> Any:
+        """`source_char_budget` (characters; the source was cut there) became `chunk_tokens`: nothing is cut now."""
+        if isinstance(data, dict) and "source_char_budget" in data:
+            data = dict(data)
+            chars = data.pop("source_char_budget")
+            if data.get("chunk_tokens") is None and isinstance(chars, int) and not isinstance(chars, bool):
+                data["chunk_tokens"] = max(500, chars // 4)
+        return data
+
     @field_validator("provider", mode="before")
     @classmethod
     def _alias(cls, value: Any) -> Any:
@@ -108,8 +132,23 @@ class LLMSettings(BaseModel):
         return self.model or DEFAULT_MODELS[self.provider]
 
     @property
+    def source_tokens(self) -> int:
+        """Source tokens per call: `chunk_tokens`, else the provider's default (see `DEFAULT_CHUNK_TOKENS`)."""
+        if self.chunk_tokens is not None:
+            return self.chunk_tokens
+        if self.provider == "openai" and self.base_url and not _hosted(self.base_url):
+            return LOCAL_CHUNK_TOKENS
+        return DEFAULT_CHUNK_TOKENS[self.provider]
+
+    @property
     def key_env(self) -> str:
         return self.api_key_env or DEFAULT_KEY_ENV.get(self.provider, "")
+
+
+def _hosted(base_url: str) -> bool:
+    """OpenAI's or OpenRouter's API (large context windows), not a local server."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host in ("api.openai.com", "openrouter.ai") or host.endswith(".openrouter.ai")
 
 
 def load_llm_settings(root: Path | str) -> LLMSettings:

@@ -98,7 +98,8 @@ def outcome_result(outcome: Any) -> dict:
     return {
         "status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
         "claims": len(outcome.claims), "enrichments": len(outcome.enrichments),
-        "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "error": outcome.error,
+        "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "chunks": outcome.chunks,
+        "error": outcome.error,
     }
 
 
