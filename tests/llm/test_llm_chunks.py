@@ -128,3 +128,12 @@ def test_merge_caps_what_the_contract_cannot_hold_and_says_so(monkeypatch):
     merged = merge_results(many)
     assert len(merged.claims) == 25 and "left out" in merged.source_update.notes
     assert merged.problems() == []
+
+
+def test_an_empty_source_is_a_null_result_that_says_why_and_costs_no_call(make_request, vault_dir):
+    def never(messages, info):
+        raise AssertionError("an empty source was sent")
+
+    result = provider(FunctionModel(never), vault_dir).extract(make_request(source_text=" \n\x00\x07 \n"))
+    assert result.output.is_null and "empty after cleaning" in result.output.source_update.notes
+    assert result.calls == [] and read_ledger(vault_dir) == []

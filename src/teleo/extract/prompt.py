@@ -171,7 +171,7 @@ def render_prompts(
     random one is drawn, the same for every chunk of the job. Any occurrence of a tag in the
     source or the vault's files is removed.
     """
-    text = _clean_source(request.source_text)
+    text = clean_source(request.source_text)
     nonce = nonce if nonce is not None else _fresh_nonce(
         text + request.guidance + request.claim_schema + request.identity)
     tag, vault_tag = _FENCE_PREFIX + nonce, _VAULT_PREFIX + nonce
@@ -308,7 +308,8 @@ def _strip_tag(text: str, tag: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _clean_source(text: str) -> str:
+def clean_source(text: str) -> str:
+    """The source as the prompt carries it: newlines normalised, control characters dropped."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 

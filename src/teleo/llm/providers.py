@@ -33,9 +33,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from teleo.extract.contract import ExtractionResult
+from teleo.extract.contract import ExtractionResult, SourceUpdate
 from teleo.extract.merge import merge_results
-from teleo.extract.prompt import render_prompts
+from teleo.extract.prompt import clean_source, render_prompts
 from teleo.extract.request import ExtractionRequest
 from teleo.llm.base import LLMCall, Provider, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, cost_of, utc_now_iso
@@ -152,7 +152,12 @@ class ModelProvider(Provider):
     # -- the job ------------------------------------------------------------------
 
     def extract(self, request: ExtractionRequest) -> ProviderResult[ExtractionResult]:
-        """Every chunk of the source extracted (one call chain each, all in the ledger), the answers merged."""
+        """Every chunk of the source extracted (one call chain each, all in the ledger), the answers merged.
+        A source with no text left after cleaning is a null result that says so, and costs no call."""
+        if not clean_source(request.source_text).strip():
+            empty = ExtractionResult(source_update=SourceUpdate(
+                notes="The source is empty after cleaning (no text in its Content section or body): nothing to extract."))
+            return ProviderResult[ExtractionResult](output=empty, calls=[], chunks=0)
         prompts = render_prompts(request, chunk_tokens=self.settings.source_tokens,
                                  overlap_tokens=self.settings.chunk_overlap_tokens)
         results: list[ExtractionResult] = []
