@@ -239,7 +239,7 @@ def test_teleo_proposals_lists_open_proposals(vault):
     assert listed["branch"] == BRANCH and listed["agent"] == "astra" and listed["source"] == SOURCE
     assert listed["head"] == first.commit and sorted(listed["files"]) == sorted(first.files)
     table = runner.invoke(app, ["proposals"])
-    assert table.exit_code == 0 and "astra" in table.output and "Open proposals (1)" in table.output
+    assert table.exit_code == 0 and "astra" in table.output and "Open proposals (1: 1 with claims or enrichments" in table.output
 
     # a merged proposal is no longer open (a squash merge too) and the source may be proposed again
     git(vault.root, "merge", "--squash", BRANCH)
