@@ -144,7 +144,7 @@ def _files(report: VaultStats) -> Iterator[Table]:
 def _skipped_table(skipped: dict[str, str]) -> Table:
     """Every markdown file the walk left out, named (the first LIMIT; JSON has all)."""
     table = Table(
-        title=f"Skipped by the walk — {len(skipped):,} markdown files not taken into the vault (teleo lint names each)",
+        title=f"Skipped by the walk — {_plural(len(skipped), 'markdown file')} not taken into the vault (teleo lint names each)",
         title_justify="left", show_edge=False, pad_edge=False,
     )
     table.add_column("file", overflow="fold")
