@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -13,17 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from teleo.cli.common import OutputFormat, console, err_console, example, note_targets, vault_for_paths
-from teleo.gates.fixes import (
-    STRIP_COMMIT_AUTHOR,
-    STRIP_COMMIT_BODY,
-    FileFix,
-    safe_fixes,
-    strip_broken_links,
-    strip_commit_subject,
-)
-from teleo.notes import atomic_write
-from teleo.repo import GitError, Repo
-from teleo.vault import Vault
+from teleo.gates.repair import RepairRun, repair
 
 
 def register(app: typer.Typer) -> None:
@@ -58,67 +47,19 @@ def fix(
     targets, problems = note_targets(vault, paths or [])
     for problem in problems:
         err_console.print(f"[yellow]skipped[/] {escape(problem.file)}: {escape(problem.message)}")
-    fixes = strip_broken_links(vault, targets) if strip_broken else safe_fixes(vault, targets)
-    for refused in (f for f in fixes if f.refused):
+    run = repair(vault, targets, strip_broken=strip_broken, dry_run=dry_run, commit=commit)
+    for refused in run.refused:
         err_console.print(f"[yellow]not repaired[/] {escape(refused.path)}: {escape(refused.refused)}")
-    fixes = [f for f in fixes if not f.refused]
-    repo = Repo.open(vault.root)
-    fixes, skipped = _without_dirty(vault, repo, fixes) if repo and not dry_run else (fixes, [])
-    totals = sum((f.kinds for f in fixes), Counter())
-    commit_id = None
-    if not dry_run and fixes:
-        commit_id = _apply(vault, repo, fixes, totals, strip_broken, commit)
+    if run.commit_error:
+        err_console.print(f"[red]files were repaired but not committed:[/] {escape(run.commit_error)}")
     if output is OutputFormat.json:
-        _print_json(fixes, totals, skipped, dry_run, commit_id)
+        _print_json(run)
     else:
-        _print_text(fixes, totals, skipped, dry_run, commit_id)
+        _print_text(run)
 
 
-def _without_dirty(vault: Vault, repo: Repo, fixes: list[FileFix]) -> tuple[list[FileFix], list[str]]:
-    rel = {f.path: _repo_path(vault, repo, f.path) for f in fixes}
-    dirty = repo.dirty(list(rel.values()))
-    kept = [f for f in fixes if rel[f.path] not in dirty]
-    return kept, [f.path for f in fixes if rel[f.path] in dirty]
-
-
-def _repo_path(vault: Vault, repo: Repo, path: str) -> str:
-    return (vault.root / path).resolve().relative_to(repo.root.resolve()).as_posix()
-
-
-def _apply(vault: Vault, repo: Repo | None, fixes: list[FileFix], totals: Counter, strip: bool, commit: bool) -> str | None:
-    for f in fixes:
-        atomic_write(vault.root / f.path, f.after)
-    vault.forget()
-    if repo is None or not commit:
-        return None
-    paths = [_repo_path(vault, repo, f.path) for f in fixes]
-    if strip:
-        message = strip_commit_subject(totals["link-stripped"]) + "\n\n" + STRIP_COMMIT_BODY + "\n"
-        author = STRIP_COMMIT_AUTHOR
-    else:
-        message = _fix_message(totals, len(fixes))
-        author = None
-    try:
-        return repo.commit(paths, message, author=author)
-    except GitError as exc:
-        err_console.print(f"[red]files were repaired but not committed:[/] {escape(str(exc))}")
-        return None
-
-
-def _fix_message(totals: Counter, files: int) -> str:
-    count = sum(totals.values())
-    lines = [f"teleo fix: {count} safe repairs in {files} files", ""]
-    labels = {
-        "link-rewritten": "links rewritten to the exact title they resolve to",
-        "link-completed": "truncated links completed",
-        "enum-coerced": "legacy enum values coerced",
-    }
-    lines += [f"- {totals[k]} {label}" for k, label in labels.items() if totals[k]]
-    return "\n".join(lines) + "\n"
-
-
-def _print_text(fixes: list[FileFix], totals: Counter, skipped: list[str], dry_run: bool, commit_id: str | None) -> None:
-    for f in fixes:
+def _print_text(run: RepairRun) -> None:
+    for f in run.fixes:
         diff = "".join(
             difflib.unified_diff(
                 f.before.splitlines(keepends=True), f.after.splitlines(keepends=True), f"a/{f.path}", f"b/{f.path}", n=1
@@ -126,14 +67,14 @@ def _print_text(fixes: list[FileFix], totals: Counter, skipped: list[str], dry_r
         )
         for line in diff.splitlines():
             console.print(Text(line, style=_diff_style(line)))
-    for path in skipped:
+    for path in run.skipped:
         console.print(f"[yellow]skipped[/] {escape(path)}: uncommitted changes")
-    parts = [f"{n} {kind}" for kind, n in sorted(totals.items())] or ["nothing to repair"]
-    verb = "would change" if dry_run else "changed"
-    console.print(f"\n[bold]teleo fix[/] {verb} {len(fixes)} files: " + ", ".join(parts))
-    if commit_id:
-        console.print(f"committed {commit_id[:10]}")
-    elif dry_run and fixes:
+    parts = [f"{n} {kind}" for kind, n in sorted(run.totals.items())] or ["nothing to repair"]
+    verb = "would change" if run.dry_run else "changed"
+    console.print(f"\n[bold]teleo fix[/] {verb} {len(run.fixes)} files: " + ", ".join(parts))
+    if run.commit:
+        console.print(f"committed {run.commit[:10]}")
+    elif run.dry_run and run.fixes:
         console.print("[dim]dry run: nothing written[/]")
 
 
@@ -145,10 +86,10 @@ def _diff_style(line: str) -> str:
     return {"+": "green", "-": "red"}.get(line[:1], "")
 
 
-def _print_json(fixes: list[FileFix], totals: Counter, skipped: list[str], dry_run: bool, commit_id: str | None) -> None:
+def _print_json(run: RepairRun) -> None:
     payload = {
-        "files": [{"path": f.path, "changes": f.changes, "counts": dict(f.kinds)} for f in fixes],
-        "skipped": skipped,
-        "summary": {"files": len(fixes), "dry_run": dry_run, "commit": commit_id, **dict(totals)},
+        "files": [{"path": f.path, "changes": f.changes, "counts": dict(f.kinds)} for f in run.fixes],
+        "skipped": run.skipped,
+        "summary": {"files": len(run.fixes), "dry_run": run.dry_run, "commit": run.commit, **dict(run.totals)},
     }
     typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
