@@ -21,7 +21,7 @@ from review_helpers import (
 
 from teleo.llm import Ledger, read_ledger
 from teleo.repo.branches import open_repository
-from teleo.repo.mainline import merge_into, sync_worktree
+from teleo.repo.mainline import merge_into
 from teleo.review import ModelReviewer, merge_all, merge_proposal, review
 from teleo.review.fixer import guard
 
@@ -72,12 +72,11 @@ def test_the_working_tree_follows_main_without_clobbering_local_edits(tmp_path):
     review(vault, "extract/audit")
     (vault.root / SOURCE).write_text("my local edit\n")  # a file the merge changes
     report = merge_all(vault)
-    assert report.merged and "local edits would be overwritten" in report.worktree
+    assert not report.merged and "your uncommitted changes" in report.merges[0].reasons[0]  # it waits
     assert (vault.root / SOURCE).read_text() == "my local edit\n"  # never clobbered
     assert not (vault.root / CLAIM).exists()
-    git(vault.root, "checkout", "--", SOURCE)  # the person discards the edit; the next run catches up
-    repo = open_repository(vault.root)
-    assert sync_worktree(repo, "refs/heads/main").status == "updated"
+    git(vault.root, "checkout", "--", SOURCE)  # the person discards the edit; the next run merges and catches up
+    assert merge_all(vault).merged
     assert (vault.root / CLAIM).exists() and git(vault.root, "status", "--porcelain") == ""
 
 

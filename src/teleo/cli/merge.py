@@ -31,8 +31,10 @@ EPILOG = example(
     "teleo merge --dry-run",
     "teleo merge --format json | jq '.merges[] | {branch, status}'",
 ) + (
-    "\n\n[bold]Exit codes[/]\n\n  0  every proposal was merged or is waiting for its verdicts\n\n"
-    "  1  a merge failed or conflicted\n\n  2  wrong usage (not a git vault)"
+    "\n\n[bold]Exit codes[/]\n\n  0  every proposal was merged or is waiting (for its verdicts, or for an "
+    "uncommitted change in its way)\n\n  1  a merge failed or conflicted, or a checked-out main's working tree "
+    "was left behind (the message says what is in the way and the commands that finish)\n\n"
+    "  2  wrong usage (not a git vault)"
 )
 
 
@@ -47,7 +49,9 @@ def merge(
     pass now (a territory violation blocks whatever the verdicts). Each merge is a merge commit
     made by compare-and-swap on main, so concurrent runs never lose one; the branch is deleted,
     the cascade flags the beliefs and positions resting on what changed (one 'cascade:' commit),
-    and a checked-out main's working tree and the index are brought up to date."""
+    and a checked-out main's working tree and the index are brought up to date — first, if an
+    earlier run was killed, then after the merges. A proposal that would overwrite an uncommitted
+    change in the working tree waits; commit or stash the change."""
     from teleo.review import ReviewError, decide, load_view, merge_all
     from teleo.review.merge import ready_branches
 
@@ -69,7 +73,8 @@ def merge(
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
     else:
         print_merges(report)
-    raise typer.Exit(FAILED if any(m.status in ("conflict", "failed") for m in report.merges) else 0)
+    failed = any(m.status in ("conflict", "failed") for m in report.merges) or not report.worktree_moved
+    raise typer.Exit(FAILED if failed else 0)
 
 
 def _print_decisions(decisions) -> None:
@@ -94,13 +99,13 @@ def print_merges(report) -> None:
         for m in report.merges:
             if m.status != "merged" and m.reasons:
                 console.print(f"[bold]{escape(m.branch)}[/]: " + escape("; ".join(m.reasons[:4])))
-    else:
+    elif report.worktree_moved:  # else nothing was tried: the working tree must catch up first
         console.print("No open proposals.")
     for c in report.cascades:
         console.print(f"cascade of {c.merge[:12]} (left by an earlier run): {escape(c.error or c.summary)}")
     if report.cleaned:
         console.print(f"deleted {len(report.cleaned)} merged branch(es)")
     if report.worktree and report.worktree not in ("current", "not-checked-out"):
-        console.print(escape(report.worktree))
+        console.print(escape(report.worktree), soft_wrap=True)  # unbroken, so its commands can be pasted
     merged = len(report.merged)
     console.print(f"{merged} merged, {report.flags()} flag(s) raised")

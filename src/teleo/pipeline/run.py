@@ -143,7 +143,8 @@ class RunReport:
     @property
     def ok(self) -> bool:
         reviews_ok = all(r.status != "failed" for r in self.reviews or [])
-        merges_ok = self.merge is None or all(m.status != "failed" for m in self.merge.merges)  # a conflict stays open
+        merges_ok = self.merge is None or (all(m.status != "failed" for m in self.merge.merges)  # a conflict stays open
+                                           and self.merge.worktree_moved)  # a working tree left behind is not ok
         return (all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
                 and reviews_ok and merges_ok)
 
@@ -206,12 +207,13 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
 def _catch_up(vault: Vault) -> str:
     from teleo.repo.branches import base_ref, open_repository
     from teleo.repo.mainline import sync_worktree
+    from teleo.review.merge import catch_up
 
     repo = open_repository(vault.root)
     if repo is None:
         return ""
     try:
-        result = sync_worktree(repo, base_ref(repo))
+        result = sync_worktree(repo, base_ref(repo), catch_up=catch_up(vault))
     except Exception as exc:  # noqa: BLE001 - reported; the stages still run on git objects
         return f"working tree not caught up: {exc}"
     if result.status == "updated":

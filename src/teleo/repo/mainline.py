@@ -14,26 +14,15 @@ is no PR number, so `(#N)` is left out; the body lists the verdicts, and the
 trailers `Teleo-Proposal: <branch>` and `Teleo-Head: <commit>` let later runs
 find merges that still need their cascade (`pending_cascades`).
 
-**The working tree.** When `main` is checked out (`HEAD` → `refs/heads/main`),
-moving the ref leaves the files behind. `sync_worktree` brings them up to
-date with `git read-tree -m -u <from> <main>`: `<from>` is the commit the
-index still matches (found by comparing `git write-tree` with the trees of
-`main`'s recent first-parent history), so a merge run that was killed after
-the swap is caught up by the next one. Git refuses to overwrite a file with
-local edits, and an index with staged changes matches no commit: in both
-cases nothing is touched and the message says why (the edits are never
-clobbered; the files stay behind until the person commits or discards them).
+**The working tree** of a checked-out main follows in `teleo.repo.worktree`: every move here
+first records where the index is (`remember_base`, under `main_writer`), and `sync_worktree`
+catches the files up from there, however far main moved.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -51,12 +40,19 @@ from teleo.repo.branches import (
     update_branch,
     write_commit,
 )
+from teleo.repo.worktree import (
+    WorktreeSync,
+    checked_out,
+    commit_worktree,
+    git_env,
+    main_writer,
+    remember_base,
+    sync_worktree,
+)
 
 MAX_ATTEMPTS = 200
 MAIN_LOCK_STALE_S = 5.0
 """main's lock file older than this was left by a killed process (`branches.clear_stale_lock`)."""
-SYNC_DEPTH = 200
-"""How far back `sync_worktree` looks for the commit the index matches."""
 TRAILER_PROPOSAL = "Teleo-Proposal"
 TRAILER_HEAD = "Teleo-Head"
 TRAILER_CASCADE = "Cascade-Of"
@@ -83,19 +79,19 @@ class MergeResult(BaseModel):
     attempts: int = 1
 
 
-class WorktreeSync(BaseModel):
-    status: Literal["updated", "current", "not-checked-out", "refused"]
-    message: str = ""
-
-
 def short_branch(ref: str) -> str:
     return ref.removeprefix("refs/heads/")
 
 
 def _move(repo: pygit2.Repository, ref: str, new: str, old: str, reason: str) -> None:
-    """The compare-and-swap; a ref locked by another writer counts as a lost swap (the caller retries)."""
+    """The compare-and-swap; a ref locked by another writer counts as a lost swap (the caller retries).
+
+    A checked-out ref's working tree stays at `old`: that is recorded first (`remember_base`), so
+    the next sync catches it up even if this process is killed right after the swap."""
     try:
-        with main_writer(repo, ref):
+        with main_writer(repo, ref) as worktree:
+            if worktree:
+                remember_base(repo, old)
             update_branch(repo, short_branch(ref), new, old, reason=reason)
     except BranchConflict:
         raise
@@ -176,7 +172,8 @@ def _differs(tree: pygit2.Tree, path: str, data: bytes) -> bool:
 def delete_branch(repo: pygit2.Repository, branch: str, expected: str) -> bool:
     """Delete `refs/heads/<branch>` iff it still points at `expected`; False when it moved or is gone."""
     args = ["git", f"--git-dir={repo.path}", "update-ref", "-d", f"refs/heads/{branch}", expected]
-    result = subprocess.run(args, capture_output=True, text=True, check=False, env=_env())
+    # in its own session: a kill of Teleo's process group must not leave git's ref or packed-refs lock behind
+    result = subprocess.run(args, capture_output=True, text=True, check=False, env=git_env(), start_new_session=True)
     return result.returncode == 0
 
 
@@ -215,128 +212,9 @@ def pending_cascades(repo: pygit2.Repository, ref: str, depth: int = 30) -> list
     return [m for m in reversed(merges) if m not in done]
 
 
-# -- the working tree ---------------------------------------------------------------------
-
-
-_held = threading.local()
-
-
-@contextmanager
-def _worktree_lock(repo: pygit2.Repository) -> Iterator[None]:
-    """One writer at a time moves a checked-out main or its working tree (released by the OS if the process dies).
-
-    Re-entrant within a thread; other threads and processes wait.
-    """
-    depth = getattr(_held, "depth", 0)
-    if depth:
-        _held.depth = depth + 1
-        try:
-            yield
-        finally:
-            _held.depth -= 1
-        return
-    path = os.path.join(repo.path, "teleo-worktree.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _held.depth = 1
-        yield
-    finally:
-        _held.depth = 0
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-@contextmanager
-def main_writer(repo: pygit2.Repository, ref: str) -> Iterator[None]:
-    """Held around every move of `ref` when it is checked out, and around a `git commit` on it.
-
-    A `git commit -- <paths>` made while the index still shows an older main
-    leaves the index matching no commit (the newer merge's files read as staged
-    deletions, which a later `git commit -a` would turn into a real revert, and
-    which `sync_worktree` then refuses to touch). So a working-tree commit first
-    catches the index up, and ref moves by compare-and-swap (`_move`) and
-    working-tree commits (`commit_worktree`) exclude each other with this lock.
-    """
-    if checked_out(repo, ref):
-        with _worktree_lock(repo):
-            yield
-    else:
-        yield
-
-
-def commit_worktree(repo: pygit2.Repository, ref: str, commit) -> object:
-    """Catch the working tree up with `ref`, then call `commit()` (a `git commit` on it), under `main_writer`."""
-    with main_writer(repo, ref):
-        sync_worktree(repo, ref)
-        return commit()
-
-
-def checked_out(repo: pygit2.Repository, ref: str) -> bool:
-    try:
-        head = repo.references["HEAD"]
-    except KeyError:
-        return False
-    return not repo.is_bare and isinstance(head.target, str) and head.target == ref
-
-
-def sync_worktree(repo: pygit2.Repository, ref: str) -> WorktreeSync:
-    """Bring the checked-out working tree and index up to `ref`'s tip without clobbering edits (module doc)."""
-    if not checked_out(repo, ref):
-        return WorktreeSync(status="not-checked-out")
-    with _worktree_lock(repo):
-        target = tip(repo, ref)
-        index_tree = _git(repo, "write-tree")
-        if index_tree is None:
-            return WorktreeSync(status="refused", message="the index has unmerged entries; the working tree was left as it is")
-        if index_tree == str(target.tree.id):
-            return WorktreeSync(status="current")
-        origin = _commit_with_tree(target, index_tree)
-        if origin is None:
-            return WorktreeSync(status="refused", message=(
-                f"the index has staged changes, so the working tree was not moved to {short_branch(ref)} "
-                f"({str(target.id)[:12]}); commit or unstage them, then run `git read-tree -m -u <your base> "
-                f"{short_branch(ref)}` or `git reset --keep {short_branch(ref)}`"))
-        _git(repo, "update-index", "-q", "--refresh")  # stale stat data would read as local edits
-        result = subprocess.run(["git", "-C", repo.workdir, "read-tree", "-m", "-u", origin, str(target.id)],
-                                capture_output=True, text=True, check=False, env=_env())
-        if result.returncode != 0:
-            words = " ".join(result.stderr.split())[:400]
-            return WorktreeSync(status="refused", message=(
-                f"local edits would be overwritten, so the working tree still shows {origin[:12]} while "
-                f"{short_branch(ref)} is at {str(target.id)[:12]} ({words}); commit or discard them, then run "
-                f"`git read-tree -m -u {origin[:12]} {short_branch(ref)}`"))
-        return WorktreeSync(status="updated", message=f"working tree {origin[:12]} → {str(target.id)[:12]}")
-
-
-def _commit_with_tree(start: pygit2.Commit, tree_id: str) -> str | None:
-    commit = start
-    for _ in range(SYNC_DEPTH):
-        if str(commit.tree.id) == tree_id:
-            return str(commit.id)
-        for parent in commit.parents[1:]:  # a merged proposal's own commits
-            if str(parent.tree.id) == tree_id:
-                return str(parent.id)
-        if not commit.parents:
-            return None
-        commit = commit.parents[0]
-    return None
-
-
-def _git(repo: pygit2.Repository, *args: str) -> str | None:
-    result = subprocess.run(["git", "-C", repo.workdir, *args], capture_output=True, text=True, check=False, env=_env())
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(var, None)
-    return env
-
-
 __all__ = [
     "ZERO",
+    "git_env",
     "MainMoved",
     "MergeConflict",
     "MergeResult",

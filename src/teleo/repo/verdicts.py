@@ -39,7 +39,7 @@ import pygit2
 from pydantic import BaseModel, Field, ValidationError
 
 from teleo.repo.branches import BranchError, signature
-from teleo.repo.mainline import _env as git_env
+from teleo.repo.worktree import git_env
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
 GATES_REVIEWER = "gates"

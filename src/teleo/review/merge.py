@@ -19,12 +19,21 @@ merge changed, committed on main as one `cascade: …` commit with trailers
 killed run left behind: merged branches still present are deleted, merges
 with no cascade commit get their cascade (`pending_cascades`), the checked-out
 working tree is brought up to date (`sync_worktree`) and the index synced.
+
+When main is checked out its working tree must follow every merge, so a run
+starts with a sync (a run killed after its swaps is caught up here); if that
+sync is refused — uncommitted changes in the way of what main already holds —
+nothing is merged and the refusal says how to finish. A proposal that would
+overwrite an uncommitted change (a file it changes that is edited, staged or
+untracked in the working tree) waits, with the reason and the fix; the others
+merge.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePosixPath
+import shlex
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -59,6 +68,7 @@ from teleo.repo.mainline import (
     trailers,
 )
 from teleo.repo.verdicts import verdicts_for
+from teleo.repo.worktree import CATCH_UP, LocalChanges, in_the_way_reason
 from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
 from teleo.review.gates import run_gates
 from teleo.review.selection import select_reviewers
@@ -109,6 +119,10 @@ class MergeReport(BaseModel):
     cleaned: list[str] = Field(default_factory=list)
     """Merged branches deleted."""
     worktree: str = ""
+    worktree_moved: bool = True
+    """False when a checked-out main's working tree was left behind (`worktree` says why and how to finish)."""
+    worktree_fix: list[str] = Field(default_factory=list)
+    """Then: the shell commands that finish the catch-up and keep the changes in the way, in order."""
     index: str = ""
 
     @property
@@ -152,11 +166,13 @@ def merge_message(view: ProposalView, decision: MergeDecision) -> str:
     return "\n".join(lines) + "\n"
 
 
-def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: bool = False) -> MergeOutcome:
+def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: bool = False,
+                   local: LocalChanges | None = None) -> MergeOutcome:
     """Judge the proposal against main's tip and merge it onto exactly that tip; judge again if main moved.
 
     `listed`: the branch came from the list of open proposals, so its disappearance means another
     run merged (or removed) it meanwhile — reported as `already`, not as a failure.
+    `local`: the checked-out working tree's uncommitted changes; a proposal that would overwrite one waits.
     """
     for _ in range(MAX_JUDGEMENTS):
         try:
@@ -175,6 +191,10 @@ def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: b
         decision = decide(view)
         if not decision.ready:
             outcome.reasons = decision.reasons
+            return outcome
+        blocked = local.in_the_way([view.prefix + p for p in view.files] + view.outside, view.main.tree) if local else {}
+        if blocked:
+            outcome.reasons = [in_the_way_reason(blocked, catch_up(vault))]
             return outcome
         try:
             result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision), judged=str(view.main.id))
@@ -299,29 +319,49 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
     report = MergeReport()
     report.cleaned = clean_merged(repo)
+    ref = base_ref(repo)
+    before = _sync(repo, ref, vault)  # a run killed after its swaps left the working tree behind
+    if before.status == "refused":
+        report.worktree, report.worktree_moved = f"nothing was merged: {before.message}", False
+        report.worktree_fix = before.fix
+        return report
+    local = LocalChanges(repo, ref)
     listed = branches is None
     for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
         try:
-            outcome = merge_proposal(vault, branch, cascade=cascade, listed=listed)
+            outcome = merge_proposal(vault, branch, cascade=cascade, listed=listed, local=local)
         except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
             outcome = MergeOutcome(branch=branch, status="failed", reasons=[f"{type(exc).__name__}: {exc}"])
         report.merges.append(outcome)
         if on_merge is not None:
             on_merge(outcome)
-    ref = base_ref(repo)
     if cascade:
         done = {m.commit for m in report.merges if m.cascade is not None}
         for merge in pending_cascades(repo, ref, CASCADE_LOOKBACK):
             if merge not in done:
                 report.cascades.append(run_cascade(vault, repo, ref, vault_prefix(repo, vault.root), merge))
-    try:
-        synced = sync_worktree(repo, ref)
-    except Exception as exc:  # noqa: BLE001 - the merges stand; the working tree is caught up next time
-        synced = WorktreeSync(status="refused", message=f"working tree not updated: {exc}")
+    synced = _sync(repo, ref, vault)
     report.worktree = synced.message or synced.status
-    if index and synced.status in ("updated", "current") and (report.merged or report.cascades):
+    report.worktree_moved, report.worktree_fix = synced.status != "refused", synced.fix
+    moved = "updated" in (before.status, synced.status) or report.merged or report.cascades
+    if index and moved and synced.status in ("updated", "current"):
         report.index = _sync_index(vault)
     return report
+
+
+def catch_up(vault: Vault) -> str:
+    """The command that finishes a refused sync, as a person types it (the vault named when it is not the repository)."""
+    repo = open_repository(vault.root)
+    if repo is not None and vault.root.resolve() == Path(repo.workdir).resolve():
+        return CATCH_UP
+    return f"teleo --vault {shlex.quote(str(vault.root.resolve()))} merge"
+
+
+def _sync(repo, ref: str, vault: Vault) -> WorktreeSync:
+    try:
+        return sync_worktree(repo, ref, catch_up=catch_up(vault))
+    except Exception as exc:  # noqa: BLE001 - the merges stand; the working tree is caught up next time
+        return WorktreeSync(status="refused", message=f"working tree not updated: {type(exc).__name__}: {exc}")
 
 
 def clean_merged(repo) -> list[str]:
