@@ -185,8 +185,7 @@ def test_a_cascade_owed_by_a_killed_resolution_is_made_by_the_next_merge(make_va
 
 
 def test_the_short_ids_teleo_flags_shows_each_name_exactly_their_flag(make_vault):
-    from teleo.cascade.resolve import _find
-    from teleo.cli.flags import short_ids
+    from teleo.cascade import find_flag, short_ids
 
     vault = cascaded(make_vault, git=False)
     flag = flag_for(vault, BELIEF_PATH)
@@ -196,4 +195,21 @@ def test_the_short_ids_teleo_flags_shows_each_name_exactly_their_flag(make_vault
     short = short_ids(flags)
     assert short[flag.id] == flag.id and any(len(s) < len(i) for i, s in short.items())
     for each in flags:
-        assert _find(flags, short[each.id]).id == each.id
+        assert find_flag(flags, short[each.id]).id == each.id
+
+
+def test_an_id_two_flags_carry_is_shown_whole_so_that_it_still_names_one(make_vault):
+    """Two agents' flags may share an id (same day, same target title): a start of it names both,
+    so the name shown is the whole id, which resolve takes as exact."""
+    from teleo.cascade import find_flag, short_ids
+
+    vault = cascaded(make_vault, git=False)
+    flag = flag_for(vault, POSITION_PATH)
+    copy = flag.flag_path.replace(f"agents/{flag.agent}/", "agents/someone-else/")
+    (vault.root / copy).parent.mkdir(parents=True, exist_ok=True)
+    (vault.root / copy).write_text((vault.root / flag.flag_path).read_text())
+    flags = read_flags(Vault.open(vault.root))[0]
+    assert [f.id for f in flags].count(flag.id) == 2
+    assert short_ids(flags)[flag.id] == flag.id
+    assert find_flag(flags, flag.id).id == flag.id
+    assert find_flag(flags, flag.id.rsplit("-", 1)[0]) is None

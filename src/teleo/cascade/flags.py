@@ -39,7 +39,7 @@ import unicodedata
 
 from pydantic import ValidationError
 
-from teleo.cascade.models import Flag
+from teleo.cascade.models import PRIORITIES, Flag
 from teleo.notes import Kind, Note
 from teleo.notes.document import dump_value
 from teleo.vault import Vault
@@ -164,3 +164,20 @@ def flag_from_note(note: Note) -> tuple[Flag | None, str]:
         line = note.doc.line_of(str(error["loc"][0])) if error["loc"] else 1
         return None, f"{note.path}:{line}: field '{where}': {error['msg']}"
     return flag, ""
+
+
+def select_flags(
+    flags: list[Flag], *, agent: str | None = None, priority: str | None = None, include_resolved: bool = False,
+) -> list[Flag]:
+    """`flags` filtered, then ordered by agent, priority (highest first), date (newest first) and id."""
+    chosen = [
+        flag for flag in flags
+        if (include_resolved or flag.status == "open")
+        and (agent is None or flag.agent.lower() == agent.lower())
+        and (priority is None or flag.priority == priority)
+    ]
+    return sorted(chosen, key=lambda f: (f.agent, PRIORITIES.index(f.priority), _newest_first(f.when), f.id))
+
+
+def _newest_first(text: str) -> tuple[int, ...]:
+    return tuple(-ord(ch) for ch in text)

@@ -19,6 +19,8 @@ nothing, like a name that matches no flag).
 
 from __future__ import annotations
 
+import bisect
+
 from pydantic import BaseModel, Field
 
 from teleo.cascade.flags import defuse_links, read_flags
@@ -67,7 +69,7 @@ def plan_resolution(
     plan = ResolutionPlan()
     chosen: dict[str, Flag] = {}
     for name in wanted:
-        flag = _find(flags, name)
+        flag = find_flag(flags, name)
         if flag is None:
             plan.unknown.append(name)
         elif flag.status == "resolved":
@@ -93,13 +95,46 @@ def plan_resolution(
     return plan
 
 
-def _find(flags: list[Flag], name: str) -> Flag | None:
+# -- naming a flag: the one rule `teleo flags` prints by and `teleo flags resolve` reads by ------------
+
+SHORT_ID_PARTS = 4
+"""The shortest name `short_ids` offers: the cascade's day (three parts) and a first word."""
+
+
+def find_flag(flags: list[Flag], name: str) -> Flag | None:
+    """The flag `name` names: its whole id or its note's path (`.md` optional), else the one flag
+    whose id starts with `name`; None when no flag or several do."""
     name = name.strip().removesuffix(".md")
     exact = [f for f in flags if name in (f.id, f.flag_path.removesuffix(".md"))]
     if exact:
         return exact[0]
     prefixed = [f for f in flags if f.id.startswith(name)] if name else []
     return prefixed[0] if len(prefixed) == 1 else None
+
+
+def short_ids(flags: list[Flag]) -> dict[str, str]:
+    """Each flag id → its shortest start, in whole dash-separated words and at least the day and one
+    word, that `find_flag` resolves to that flag alone (the whole id when none does)."""
+    ids = sorted(f.id for f in flags)
+    short = {}
+    for flag_id in set(ids):
+        parts = flag_id.split("-")
+        short[flag_id] = flag_id
+        for n in range(min(SHORT_ID_PARTS, len(parts)), len(parts)):
+            prefix = "-".join(parts[:n])
+            if _starting_with(ids, prefix) == 1:
+                short[flag_id] = prefix
+                break
+    return short
+
+
+def _starting_with(ids: list[str], prefix: str) -> int:
+    """How many of the sorted `ids` (a flag each, so an id two flags carry counts twice) start with `prefix`."""
+    start = bisect.bisect_left(ids, prefix)
+    end = start
+    while end < len(ids) and ids[end].startswith(prefix):
+        end += 1
+    return end - start
 
 
 def note_status(note: Note) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
 import json
-from collections import Counter, defaultdict
 from enum import Enum
 from pathlib import PurePosixPath
 
@@ -12,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cascade import Flag, read_flags
-from teleo.cascade.models import PRIORITIES
+from teleo.cascade import Flag, list_flags
 from teleo.cli.common import (
     OutputFormat,
     console,
@@ -22,7 +19,6 @@ from teleo.cli.common import (
     fail,
     vault_from,
 )
-from teleo.vault import Vault
 
 
 class PriorityChoice(str, Enum):
@@ -90,67 +86,23 @@ def flags(
     with one, else from the files on disk. `teleo flags resolve ID` closes one."""
     if ctx.invoked_subcommand is not None:
         return
-    disk = vault_from(ctx)
-    vault, where = _flag_vault(disk, worktree)
-    found, problems = read_flags(vault)
-    for problem in problems:
-        err_console.print(f"[yellow]warning:[/] not a valid flag: {escape(problem)}")
-    chosen = _select(found, agent, priority.value if priority else None, show_all)
-    if output is OutputFormat.json:
-        typer.echo(json.dumps(_json(disk, where, chosen, problems), ensure_ascii=False, indent=1))
-        return
-    _print(chosen, show_all, where, short_ids(found))
-
-
-def _flag_vault(disk: Vault, worktree: bool) -> tuple[Vault, str]:
-    """main's tree when there is one (merges may land there without touching the files), else the disk."""
-    if worktree:
-        return disk, "worktree"
-    from teleo.repo.branches import (
-        DEFAULT_BASE,
-        BranchError,
-        TreeVault,
-        open_repository,
-        tip,
-        vault_prefix,
-    )
-
-    repo = open_repository(disk.root)
-    if repo is None or f"refs/heads/{DEFAULT_BASE}" not in repo.references:
-        return disk, "worktree"
+    from teleo.repo.branches import BranchError
+    vault = vault_from(ctx)
     try:
-        commit = tip(repo, f"refs/heads/{DEFAULT_BASE}")
+        listing = list_flags(vault, agent=agent, priority=priority.value if priority else None, include_resolved=show_all,
+                             worktree=worktree)
     except BranchError as exc:
         fail(str(exc))
-    return TreeVault(disk, repo, commit.tree, prefix=vault_prefix(repo, disk.root)), DEFAULT_BASE
-
-
-def _select(found: list[Flag], agent: str | None, priority: str | None, show_all: bool) -> list[Flag]:
-    chosen = [
-        flag for flag in found
-        if (show_all or flag.status == "open")
-        and (agent is None or flag.agent.lower() == agent.lower())
-        and (priority is None or flag.priority == priority)
-    ]
-    return sorted(chosen, key=lambda f: (f.agent, PRIORITIES.index(f.priority), _negate(f.when), f.id))
-
-
-def _negate(text: str) -> tuple[int, ...]:
-    """Newest first within a group."""
-    return tuple(-ord(ch) for ch in text)
-
-
-def _json(disk: Vault, where: str, chosen: list[Flag], problems: list[str]) -> dict:
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for flag in chosen:
-        counts[flag.agent][flag.priority] += 1
-    return {
-        "vault": str(disk.root),
-        "read_from": where,
-        "flags": [flag.model_dump(mode="json") for flag in chosen],
-        "counts": {agent: dict(by_priority) for agent, by_priority in sorted(counts.items())},
-        "problems": problems,
-    }
+    for problem in listing.problems:
+        err_console.print(f"[yellow]warning:[/] not a valid flag: {escape(problem)}")
+    if output is OutputFormat.json:
+        typer.echo(json.dumps({
+            "vault": str(vault.root), "read_from": listing.read_from,
+            "flags": [flag.model_dump(mode="json") for flag in listing.flags],
+            "counts": listing.counts(), "problems": listing.problems,
+        }, ensure_ascii=False, indent=1))
+        return
+    _print(listing.flags, show_all, listing.read_from, listing.short_ids)
 
 
 def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]) -> None:
@@ -185,22 +137,6 @@ def _print(chosen: list[Flag], show_all: bool, where: str, short: dict[str, str]
 def _target(flag: Flag, short_id: str) -> str:
     title = flag.section or PurePosixPath(flag.target).stem
     return f"{escape(flag.target_kind)}: {escape(title)}\n[dim]{escape(short_id)}[/]"
-
-
-def short_ids(flags: list[Flag]) -> dict[str, str]:
-    """Each flag id cut to its shortest start (the date and whole words) that no other flag's id
-    shares: what `teleo flags resolve` accepts for it."""
-    ids = sorted({flag.id for flag in flags})
-    short = {}
-    for flag_id in ids:
-        parts = flag_id.split("-")
-        short[flag_id] = flag_id
-        for n in range(min(4, len(parts)), len(parts) + 1):
-            prefix = "-".join(parts[:n])
-            if bisect.bisect_right(ids, prefix + "\uffff") - bisect.bisect_left(ids, prefix) == 1:
-                short[flag_id] = prefix
-                break
-    return short
 
 
 def resolve(

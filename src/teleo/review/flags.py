@@ -1,6 +1,7 @@
 """Committing flag resolutions: `teleo flags resolve`.
 
-The plan is `cascade.resolve.plan_resolution` (pure); this module writes it the way every
+The flags are resolved where `teleo flags` reads them (`cascade.flags.flags_repository`: main's
+tip in a git repository with a main branch, else the files on disk). The plan is `cascade.resolve.plan_resolution` (pure); this module writes it the way every
 change to main is written: one commit by compare-and-swap on main's tip (re-planned on the
 new tip after a lost swap), with the resolving agent's `Pentagon-Agent` trailer, then the
 working tree brought up to date. A belief revised or abandoned on re-review cascades in turn:
@@ -15,14 +16,14 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from teleo.cascade import plan_cascade
+from teleo.cascade.listing import MAIN, flags_repository
 from teleo.cascade.resolve import RECASCADE, ResolutionPlan, plan_resolution
 from teleo.extract.propose import agent_id, display_name
 from teleo.notes import atomic_write
-from teleo.repo.branches import DEFAULT_BASE, TreeVault, open_repository, tip, vault_prefix
+from teleo.repo.branches import TreeVault, tip, vault_prefix
 from teleo.repo.mainline import TRAILER_RESOLUTION, WorktreeSync, commit_onto, sync_worktree
 from teleo.review.merge import CascadeOutcome, run_cascade
 from teleo.vault import Vault
-
 
 class ResolveOutcome(BaseModel):
     plan: ResolutionPlan
@@ -46,9 +47,9 @@ def resolve_flags(
     """Resolve the flags named in `wanted`; nothing is written when one of them names no flag or
     an edit is refused."""
     when = today or dt.date.today().isoformat()
-    repo = None if worktree else open_repository(vault.root)
-    ref = f"refs/heads/{DEFAULT_BASE}"
-    if repo is None or ref not in repo.references:  # where `teleo flags` reads them from too
+    repo = flags_repository(vault, worktree=worktree)
+    ref = MAIN
+    if repo is None:  # where `teleo flags` reads them from too
         return _on_disk(vault, wanted, when, resolution, target_status)
     prefix = vault_prefix(repo, vault.root)
     plans: list[ResolutionPlan] = []
