@@ -15,6 +15,9 @@ GOOD_TITLES = [
     "Ostrom showed that communities can govern common pool resources without a central authority",
     "tidal energy remains niche because turbines corrode faster than investors expected",
     "a four-day week kept output steady in the trial firms while sick days fell",
+    "established creators earn more from owned subscriptions than from platform advertising",
+    "early action on civilizational trajectories compounds because reality has inertia",
+    "sycophancy always increases with model scale under preference fine-tuning",
 ]
 
 
@@ -44,6 +47,13 @@ JUNK = [
     ("Results were replicated by the study in three countries", "title-unnamed-reference"),
     ("I think the new tariff will hurt small exporters", "title-first-person"),
     ("ok", "title-too-short"),
+    ("Proposes a levy on every transfer above the threshold", "title-fragment"),
+    ("Designed to catch descending boosters with cables and nets", "title-fragment"),
+    ("Accept higher fees in exchange for faster settlement", "title-imperative"),
+    ("We will publish the audited accounts after the vote", "title-first-person"),
+    ("You should be able to claim the rewards next week", "title-second-person"),
+    ("the committee rejected this approach after the second hearing", "title-anaphor"),
+    ("\u201cPlatforms shape what creators make more than audiences do\u201d", "title-quotation"),
     ("https://example.org/report-2024", "title-not-prose"),
 ]
 
@@ -58,7 +68,7 @@ def test_junk_titles_fail_with_their_code(title, code):
 
 
 def test_warnings_only_weaken():
-    issues = judge_title("we now know that rents rose fastest in cities that restricted new building today")
+    issues = judge_title("rents rose fastest in the cities where we restricted new building today")
     assert {i.code for i in issues} >= {"title-first-person", "title-deictic"}
     assert all(i.severity == "warning" for i in issues) and is_mergeable(issues)
 
@@ -85,6 +95,7 @@ def test_a_good_claim_is_mergeable():
     ("This is why the board published the ledger every week", "description-copies-neighbour"),
     ("However, the pumpers later joined the canal scheme in large numbers", "description-copies-neighbour"),
     ("Key figures:", "description-fragment"),
+    ("Direct sales alongside retail partnerships in three regions", "description-fragment"),
     ("Machine candidate from \u201ccanal report\u201d: followed by \u201cthe board met\u201d", "description-meta"),
 ])
 def test_bad_descriptions(description, code):

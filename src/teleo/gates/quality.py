@@ -19,8 +19,9 @@ proposition*, not a model of any one corpus:
 - **no reference to an unnamed work or participant** — "the study", "the
   paper", "the authors" anywhere in the title;
 - **not a question, heading, label, list item, imperative or fragment**;
-- **speaker and addressee deixis** — "I", "you" (error for I/me/my; "we",
-  "you" and time words like "today" only weaken a claim);
+- **speaker and addressee deixis** — "I", "you", an opening "we"/"our" (errors);
+  "we" inside a title and time words like "today" only weaken a claim;
+- **not a quotation** — a title in quotation marks is someone's words;
 - **a length band** — at least three words; very long titles are flagged;
 - **the description adds something** — not a copy or restatement of the
   title, not a sentence that itself leans on its neighbour ("This means
@@ -160,6 +161,7 @@ def readings(word: str) -> frozenset[str]:
 
 
 _SINGULAR_SUBJECTS = frozenset("it he she this that which who what one".split())
+_CLAUSE_FOLLOWERS = frozenset("because that when while if unless although though whereas the a an".split())
 
 
 def _verb_not_plural(prev: str, after: str) -> bool:
@@ -171,6 +173,8 @@ def _verb_not_plural(prev: str, after: str) -> bool:
     """
     if not after or prev in ("and", "or", "nor"):
         return False
+    if after in _CLAUSE_FOLLOWERS:
+        return True  # "action on trajectories compounds because …": nothing but a verb stands there
     if prev not in _SINGULAR_SUBJECTS and (
             prev.endswith("s") or not readings(prev) & {"NOUN", "UNK", "PROPN", "ADJ", "VBG"}):
         return False
@@ -209,16 +213,21 @@ def finite_verbs(words: list[str]) -> list[int]:
                 found.append(index)  # an unknown base form after a plural: "apps correlate with"
             continue
         if "VBZ" in tags:
-            if "NOUN" in tags and not _verb_not_plural(prev, after):
+            subject = prev
+            if readings(prev) <= {"ADV"} and index >= 2:  # "sycophancy always increases"
+                subject = words[index - 2]
+            if "NOUN" in tags and not _verb_not_plural(subject, after):
                 continue
             found.append(index)
         elif "VBD" in tags:
-            if after != "by":
+            adjective = prev in ("and", "or", "nor") or (
+                "ADV" in readings(prev) and prev.endswith("ly") and bool(after) and "NOUN" in readings(after))
+            if after != "by" and not adjective:
                 found.append(index)
         elif "VB" in tags:
             prev_tags = readings(prev)
             plural = prev.endswith("s") and bool(prev_tags & {"NOUN", "UNK", "PROPN"})
-            adverb = "ADV" in prev_tags and index >= 2 and words[index - 2].endswith("s")
+            adverb = prev.endswith("ly") and "ADV" in prev_tags and index >= 2 and words[index - 2].endswith("s")
             nounish = bool(prev_tags & {"NOUN", "UNK", "PROPN"}) and not tags & {"NOUN", "ADJ"}
             if prev in _SUBJECT_PRONOUNS or plural or adverb or nounish:
                 found.append(index)
@@ -231,20 +240,25 @@ def finite_verb(words: list[str]) -> str | None:
     return words[found[0]] if found else None
 
 
-_WH_RELATIVES = frozenset("which who whom whose where whereby".split())
+_SUBORDINATING = frozenset(
+    "that which who whom whose where whereby whether because although though while when if unless".split()
+)
 
 
 def main_verb(words: list[str]) -> str | None:
     """A finite verb of the main clause, or None.
 
-    When the only finite verbs stand after a wh-relative ("programmes in which workers can act …"),
-    the title is a noun phrase with a relative clause: there is no main verb.
+    A finite verb before the first subordinating word (that, which, who, where, because, when …) is
+    the main clause's. When every finite verb stands after it, one alone belongs to the subordinate
+    clause ("programmes in which workers can act …", "a paper showing that ties serve as bridges"):
+    there is no main verb; two or more are taken to include the main one ("clinics that share one
+    pharmacist lose fewer prescriptions").
     """
     found = finite_verbs(words)
     if not found:
         return None
-    relative = next((i for i, w in enumerate(words) if w in _WH_RELATIVES and i > 0), None)
-    if relative is not None and found[0] > relative and len(found) == 1:
+    first = next((i for i, w in enumerate(words) if w in _SUBORDINATING and i > 0), None)
+    if first is not None and found[0] > first and len(found) == 1:
         return None
     return words[found[0]]
 
@@ -418,26 +432,80 @@ def _opening_issues(text: str, words: list[str], shown: str) -> list[QualityIssu
         out.append(_issue("title-fragment", "error", "title",
                           f"'{shown}' is a subordinate clause ('{words[0]} …') with no main clause",
                           "state the main clause: what follows from it"))
+    elif words[0] in _FIRST_PLURAL_OPENERS:
+        out.append(_issue("title-first-person", "error", "title",
+                          f"'{shown}' opens with '{words[0]}': the writer speaking, not a claim that stands alone",
+                          "name who is meant and state the claim in the third person"))
     elif _imperative(words):
         out.append(_issue("title-imperative", "error", "title",
                           f"'{shown}' is an instruction ('{words[0]} …'), not a proposition that could be true or false",
                           REWRITE))
+    elif _subjectless(words, text):
+        out.append(_issue("title-fragment", "error", "title",
+                          f"'{shown}' has no subject: it opens with the verb '{words[0]}'",
+                          "say who or what does it"))
+    demonstrative = _DEMONSTRATIVE.search(" ".join(words[1:]))
+    if demonstrative and not any(i.code == "title-anaphor" for i in out):
+        out.append(_issue("title-anaphor", "error", "title",
+                          f"'{shown}' says '{demonstrative.group()}', which points at something the claim does not name",
+                          "name what it refers to"))
+    stripped = text.strip()
+    if len(stripped) > 2 and stripped[0] in _OPEN_QUOTES and stripped.rstrip(".")[-1] in _CLOSE_QUOTES:
+        out.append(_issue("title-quotation", "error", "title",
+                          f"'{shown}' is a quotation: someone's words, not a claim the note argues",
+                          "state the claim the quotation supports, and quote it in the body as evidence"))
     return out
 
 
-def _imperative(words: list[str]) -> bool:
-    """A base-form verb followed by what it acts on ("Consider the …", "Note that …")."""
-    if len(words) < 2 or words[1] not in _IMPERATIVE_NEXT:
-        return False
-    first = words[0]
-    return first in _IMPERATIVE_VERBS
-
-
-_IMPERATIVE_VERBS = frozenset(
-    "consider note see imagine remember recall look think take make let keep use try ask check read watch "
-    "listen join follow click find get give start stop avoid ensure build promote maintain fund support vote "
-    "buy sell hold learn compare suppose assume picture notice".split()
+_FIRST_PLURAL_OPENERS = frozenset("we our ours we're we've we'll".split())
+"""("us" cannot open a sentence as its subject: an opening "us" is the country in a lower-cased title.)"""
+_DEMONSTRATIVE = re.compile(r"\b(?:this|these) (?!is\b|are\b|was\b|were\b|means?\b|year\b|week\b|month\b)[a-z][\w-]*")
+"""A demonstrative determiner ("this approach", "these results") inside a title: it points back."""
+_OPEN_QUOTES = "\"'\u201c\u2018"
+_CLOSE_QUOTES = "\"'\u201d\u2019"
+_IMPERATIVE_NEXT_WORDS = frozenset(
+    "the a an this that these those your our my their its it them us me how what why whether some all any "
+    "more less every each".split()
 )
+
+
+def _imperative(words: list[str]) -> bool:
+    """A sentence-initial base-form verb ("Accept higher fees", "Design a grants product", "Note that …").
+
+    A word that can only be a verb's base form cannot start a declarative sentence; one that can also
+    be a noun or adjective ("Trust matters", "Design matters") is taken as an instruction only when a
+    determiner or pronoun follows it.
+    """
+    if len(words) < 2:
+        return False
+    tags = readings(words[0])
+    if "VB" not in tags:
+        return False
+    if not tags & {"NOUN", "ADJ", "PROPN", "ADV"}:
+        return True
+    return words[1] in _IMPERATIVE_NEXT_WORDS
+
+
+_MODAL_OPENERS = frozenset(
+    "can could will would shall should must may might cannot can't won't wouldn't couldn't shouldn't".split()
+)
+
+
+def _subjectless(words: list[str], text: str) -> bool:
+    """A title that opens with an inflected verb or a modal ("Proposes …", "Designed to …", "Could not …")."""
+    first = words[0]
+    if first in _MODAL_OPENERS and "?" not in text:
+        return True
+    tags = readings(first)
+    if not tags & {"VBZ", "VBD", "VBN"} or tags & {"NOUN", "ADJ", "PROPN", "VB", "UNK", "ADV"}:
+        return False
+    if "VBZ" in tags:
+        return True
+    # a past participle can also modify the subject ("established creators generate …"): subjectless only
+    # when what follows cannot be its noun ("Designed to …", "Positioned as …", "Published in …")
+    after = words[1] if len(words) > 1 else ""
+    return after in _DETERMINERS_AND_PREPOSITIONS or after in ("as", "to", "by", "that") or \
+        readings(after) <= {"ADV", "OTHER"}
 
 
 def _reference_issues(text: str, words: list[str], shown: str) -> list[QualityIssue]:
@@ -458,7 +526,7 @@ def _reference_issues(text: str, words: list[str], shown: str) -> list[QualityIs
                           f"'{shown}' says 'we'/'our': who is meant depends on who is writing",
                           "name the group meant"))
     if found & _SECOND:
-        out.append(_issue("title-second-person", "warning", "title",
+        out.append(_issue("title-second-person", "error", "title",
                           f"'{shown}' addresses the reader ('you'): a claim states, it does not address",
                           "state it in the third person"))
     deictic = _DEICTIC.search(lowered)
@@ -508,6 +576,10 @@ def judge_description(title: str, description: str | None) -> list[QualityIssue]
                           f"the description '{shown}' is a heading or a fragment, not a sentence",
                           "write one sentence that adds the mechanism, the evidence or the scope"))
         return out
+    if not finite_verbs(words):  # any clause will do: "A strategy that starts with …" describes well enough
+        out.append(_issue("description-fragment", "error", "description",
+                          f"the description '{shown}' has no finite verb: a label or a fragment, not a sentence",
+                          "write one sentence that adds the mechanism, the evidence or the scope"))
     lowered = " ".join(words)
     connective = _CONNECTIVES.match(lowered)
     if connective or words[0] in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
