@@ -67,7 +67,10 @@ def baseline(rounds: int, per_round: int, seed: int) -> float:
         return time.perf_counter() - started
 
 
-def cas_merges(proposals: int, threads: int) -> None:
+def cas_merges(proposals: int, threads: int) -> bool:
+    """Print merges per second one after another and from threads at once; whether every head
+    landed on main exactly once both ways."""
+    every_once = True
     for label, workers in (("one after another", 1), (f"{threads} threads at once", threads)):
         with tempfile.TemporaryDirectory() as tmp:
             root = fresh_vault(Path(tmp))
@@ -106,9 +109,11 @@ def cas_merges(proposals: int, threads: int) -> None:
             print(f"  {label:<22} {len(merged)} merges in {elapsed:.2f} s = {len(merged) / elapsed:.0f} merges/s; "
                   f"{retries / max(1, len(merged)):.2f} lost swaps per merge; each head on main once: "
                   f"{on_main == sorted(heads)}")
+            every_once = every_once and on_main == sorted(heads)
+    return every_once
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--per-round", type=int, default=2)
@@ -133,8 +138,10 @@ def main() -> None:
     verdict = not (stats.double_merges or stats.lost_merges or stats.new_errors or stats.errors)
     print(f"  {'PASS' if verdict else 'FAIL'}")
     print("CAS merges in process:")
-    cas_merges(args.proposals, args.threads)
+    cas_ok = cas_merges(args.proposals, args.threads)
+    print(f"  {'PASS' if cas_ok else 'FAIL'}")
+    return 0 if verdict and cas_ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -67,6 +67,22 @@ def default_corpus() -> Path:
     return Path(os.environ.get("TELEO_CORPUS", REPO.parent / "shared" / "corpora" / "teleo-codex"))
 
 
+def scratch_copy(src: Path, dest: Path) -> Path:
+    """`src` copied to `dest` without `.git` or `.teleo`: a bench writes (caches, indexes) only
+    into such a copy, never into the corpus, and no enclosing repository's history leaks in."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".git", ".teleo"), symlinks=True)
+    return dest
+
+
+def teleo_command() -> list[str]:
+    """The installed `teleo` of the interpreter running the bench (its venv's script), else the
+    same interpreter with `-m` — never whichever `teleo` comes first on PATH."""
+    script = Path(sys.executable).parent / "teleo"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "teleo.cli.app"]
+
+
 def markdown_files(root: Path) -> list[str]:
     """Vault-relative POSIX paths of every .md file, skipping dot folders (as the vault walk does)."""
     found = []
