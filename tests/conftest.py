@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -61,9 +62,57 @@ def sample_vault(tmp_path) -> Path:
     return target
 
 
+def teleo_command() -> list[str]:
+    """The `teleo` installed for the interpreter running the tests (the script beside it in its
+    venv), else that interpreter with `-m` — never whichever `teleo` comes first on PATH."""
+    script = Path(sys.executable).parent / "teleo"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "teleo.cli.app"]
+
+
+def corpus_available() -> bool:
+    return (CORPUS / "domains").is_dir()
+
+
 @pytest.fixture(scope="session")
-def corpus() -> Path:
-    """The teleo-codex snapshot; tests that need it skip when it is absent."""
-    if not (CORPUS / "domains").is_dir():
+def corpus(tmp_path_factory) -> Path:
+    """A private copy of the teleo-codex snapshot (no `.git`, no `.teleo`), made once per session;
+    tests that need it skip when it is absent.
+
+    A copy, so no test can write into the corpus, and so nothing around the corpus folder
+    (an enclosing git repository, say) is seen by the code under test."""
+    if not corpus_available():
         pytest.skip(f"teleo-codex corpus not found at {CORPUS} (set TELEO_CORPUS to run corpus tests)")
-    return CORPUS
+    return copy_corpus(tmp_path_factory.mktemp("corpus") / CORPUS.name)
+
+
+def copy_corpus(target: Path) -> Path:
+    shutil.copytree(CORPUS, target, ignore=shutil.ignore_patterns(".git", ".teleo"), symlinks=True)
+    return target
+
+
+def corpus_state(root: Path) -> dict[str, tuple[bool, int, int]]:
+    """Every entry under `root`, hidden ones included: relative path → (is a folder, size, mtime_ns)."""
+    state = {".": (True, 0, os.stat(root).st_mtime_ns)}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            is_dir = os.path.isdir(path) and not os.path.islink(path)
+            state[os.path.relpath(path, root)] = (is_dir, 0 if is_dir else info.st_size, info.st_mtime_ns)
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def corpus_untouched():
+    """The suite leaves the corpus folder exactly as it found it: no file or folder added,
+    removed, resized or modified (checked at the end of the session; nothing to check without a corpus)."""
+    if not corpus_available():
+        yield
+        return
+    before = corpus_state(CORPUS)
+    yield
+    after = corpus_state(CORPUS)
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert not changed, f"the test suite changed the corpus at {CORPUS}: {changed[:20]}"

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import git_init, write_files
+from conftest import git_init, teleo_command, write_files
 
 from teleo.gates import check
 from teleo.gates.fixes import safe_fixes
@@ -56,14 +54,6 @@ EXPECTED: dict[str, tuple[str, str, int]] = {
     "domains/outside-dir": ("parse", "outside the vault", 1),
     "domains/health/dangling.md": ("parse", "cannot read", 1),
 }
-
-
-def teleo_command() -> list[str]:
-    script = Path(sys.executable).parent / "teleo"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("teleo")
-    return [found] if found else [sys.executable, "-m", "teleo.cli.app"]
 
 
 def run_teleo(*args: str, cwd: Path) -> subprocess.CompletedProcess:

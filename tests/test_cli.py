@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import typer
-from conftest import git_init, write_files
+from conftest import git_init, teleo_command, write_files
 from typer.testing import CliRunner
 
 from teleo.cli.app import app
@@ -68,14 +66,6 @@ status: unprocessed
 # Home monitoring trial
 """,
 }
-
-
-def teleo_command() -> list[str]:
-    script = Path(sys.executable).parent / "teleo"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("teleo")
-    return [found] if found else [sys.executable, "-m", "teleo.cli.app"]
 
 
 def run(*args: str, cwd: Path, check_code: int | None = None) -> subprocess.CompletedProcess:

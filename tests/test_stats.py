@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-
 import pytest
 from typer.testing import CliRunner
 
@@ -375,10 +373,21 @@ def test_corpus_other_kinds(codex):
     assert o.sectors == 2
 
 
-def test_corpus_speed(corpus):
-    started = time.perf_counter()
-    vault_stats(Vault.open(corpus))
-    assert time.perf_counter() - started < 3.0  # about 0.5 s; generous for loaded machines
+def test_corpus_stats_read_each_note_once(corpus, monkeypatch):
+    """The whole report, the lint gates it runs included, reads and parses every note once."""
+    import teleo.vault.vault as vault_module
+
+    reads: dict[str, int] = {}
+    original = vault_module.read_note
+
+    def counting(root, relative, *args, **kwargs):
+        reads[relative] = reads.get(relative, 0) + 1
+        return original(root, relative, *args, **kwargs)
+
+    monkeypatch.setattr(vault_module, "read_note", counting)
+    vault = Vault.open(corpus)
+    vault_stats(vault)
+    assert set(reads) == set(vault.markdown_paths()) and set(reads.values()) == {1}
 
 
 def test_stats_count_the_open_cascade_flags(make_vault):

@@ -43,4 +43,26 @@ def test_corpus_default(corpus, tmp_path):
     text = (tmp_path / "claims-context.json").read_text(encoding="utf-8")
     assert len(text) <= 100_000
     assert json.loads(text)["truncation"]["claims_total"] == summary.nodes
-    assert summary.seconds < 5
+
+
+def test_corpus_export_reads_each_candidate_note_once(corpus, tmp_path, monkeypatch):
+    """The export parses each candidate note once itself and reads no note through the vault."""
+    import teleo.export.graph as graph_module
+    import teleo.vault.vault as vault_module
+    from teleo.export.graph import candidate_paths
+
+    reads: dict[str, int] = {}
+
+    def counting(original):
+        def read(root, relative, *args, **kwargs):
+            reads[relative] = reads.get(relative, 0) + 1
+            return original(root, relative, *args, **kwargs)
+        return read
+
+    monkeypatch.setattr(graph_module, "read_note", counting(graph_module.read_note))
+    monkeypatch.setattr(vault_module, "read_note", counting(vault_module.read_note))
+    vault = Vault.open(corpus)
+    summary = export_graph(vault, tmp_path, ExportOptions(workers=1))  # in this process, where the count is
+    assert reads and set(reads.values()) == {1}
+    assert set(reads) == set(candidate_paths(Vault.open(corpus)))
+    assert summary.nodes <= len(reads)

@@ -7,6 +7,7 @@ import re
 import subprocess
 
 import pytest
+from conftest import teleo_command
 from e2e_helpers import (
     DOMAIN,
     HEALTH,
@@ -111,7 +112,8 @@ def hostile(make_vault):
 
 def lint(root, ref, target):
     tree = export_branch(root, ref, target)
-    result = subprocess.run(["teleo", "-C", str(tree), "lint", "--format", "json"], check=False, capture_output=True, text=True)
+    result = subprocess.run([*teleo_command(), "-C", str(tree), "lint", "--format", "json"], check=False,
+                            capture_output=True, text=True)
     findings = json.loads(result.stdout)["findings"]
     return {(f["file"], f["rule"], f["severity"], f["message"]) for f in findings}
 

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 import typer
+from conftest import teleo_command
 from e2e_helpers import (
     DOMAIN,
     EXISTING,
@@ -54,7 +55,8 @@ def vault(make_vault):
 
 def lint_tree(root, branch, tmp_path) -> dict:
     tree = export_branch(root, branch, tmp_path / f"tree-{branch.replace('/', '-')}")
-    result = subprocess.run(["teleo", "-C", str(tree), "lint", "--format", "json"], check=False, capture_output=True, text=True)
+    result = subprocess.run([*teleo_command(), "-C", str(tree), "lint", "--format", "json"], check=False,
+                            capture_output=True, text=True)
     report = json.loads(result.stdout)
     report["exit"] = result.returncode
     return report

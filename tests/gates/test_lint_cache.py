@@ -80,8 +80,16 @@ def test_a_damaged_cache_is_ignored(make_vault):
     same(vault.root)
 
 
+ENTITY = "entities/health/metadao.md"
+
+
 def test_another_day_recomputes_staleness(make_vault):
-    vault = make_vault(files())
-    check(Vault.open(vault.root), today=TODAY, cache=True)
-    later = check(Vault.open(vault.root), today=TODAY + dt.timedelta(days=400), cache=True)
-    assert later.findings == check(Vault.open(vault.root), today=TODAY + dt.timedelta(days=400)).findings
+    """An entity touched 30 days before TODAY is fresh today and stale 400 days later (after 90):
+    the cache filled today must not answer for that later day."""
+    vault = make_vault({**files(), ENTITY: "---\ntype: entity\nlast_updated: 2026-10-27\ncreated: 2025-01-01\n---\n"})
+    today = check(Vault.open(vault.root), today=TODAY, cache=True)
+    assert not [f for f in today.findings if f.rule == "stale"]
+    later_day = TODAY + dt.timedelta(days=400)
+    later = check(Vault.open(vault.root), today=later_day, cache=True)
+    assert [(f.file, f.rule) for f in later.findings if f.rule == "stale"] == [(ENTITY, "stale")]
+    assert later.findings == check(Vault.open(vault.root), today=later_day).findings
