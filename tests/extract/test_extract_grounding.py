@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import teleo.extract.grounding as grounding_module
+import teleo.gates.grounding as matcher_module
 from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote
-from teleo.extract.grounding import WINDOW_CHARS, ground, ground_all, ground_result
+from teleo.extract.grounding import ground, ground_all, ground_result
+from teleo.gates.grounding import WINDOW_CHARS
 
 SOURCE = (
     "# Notes\n\n"
@@ -59,7 +60,7 @@ def test_fuzzy_search_of_a_large_source_stays_linear(monkeypatch):
     target = "Liquidity providers earn fees proportional to the depth they supply in the pool."
     text = big[:60_000] + target + big[60_000:]
     windows: list[int] = []
-    real = grounding_module.fuzz
+    real = matcher_module.fuzz
 
     class CountingFuzz:
         @staticmethod
@@ -67,7 +68,7 @@ def test_fuzzy_search_of_a_large_source_stays_linear(monkeypatch):
             windows.append(len(window))
             return real.partial_ratio_alignment(quote, window, **kwargs)
 
-    monkeypatch.setattr(grounding_module, "fuzz", CountingFuzz)
+    monkeypatch.setattr(matcher_module, "fuzz", CountingFuzz)
     typo = "Liquidity providers earn fes proportional to the depth they suply in the pool"
     found = ground(typo, text)
     assert found.found and found.method == "fuzzy"
