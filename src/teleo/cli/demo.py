@@ -41,11 +41,12 @@ def demo(
     included), and list the branches made. The sample itself is never changed."""
     from teleo.pipeline.demo import DemoError, locate_sample, prepare_demo, run_prepared
     from teleo.pipeline.jobs import NotARepository
-    from teleo.pipeline.run import STAGES
+    from teleo.pipeline.run import stages_until
 
-    if until not in UNTIL:
-        fail(f"unknown stage '{until}' (one of: {', '.join(UNTIL)})")
-    stages = STAGES[: STAGES.index(until) + 1]
+    try:
+        stages = stages_until(until, choices=UNTIL)
+    except ValueError as exc:
+        fail(str(exc))
     text = output is OutputFormat.text
 
     try:

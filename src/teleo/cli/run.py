@@ -46,12 +46,12 @@ def run(
     enrichments, rejected, flags raised, tokens, cost."""
     from teleo.pipeline import run as run_pipeline
     from teleo.pipeline.jobs import NotARepository
+    from teleo.pipeline.run import stages_until
 
-    from teleo.pipeline.run import STAGES
-
-    if until is not None and until not in STAGES:
-        fail(f"unknown stage '{until}' (stages: {', '.join(STAGES)})")
-    stages = STAGES[:STAGES.index(until) + 1] if until else STAGES
+    try:
+        stages = stages_until(until)
+    except ValueError as exc:
+        fail(str(exc))
     vault = vault_from(ctx)
     try:
         live = output is OutputFormat.text

@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from teleo.pipeline.jobs import DROP_PREFIX, find_sources
 from teleo.pipeline.store import Job, JobStore
@@ -330,3 +330,13 @@ def _commit_drop(vault: Vault, dropped: str, archived: str | None, status: str) 
 def _has_change(repo: Any, path: str) -> bool:
     """`path` differs from HEAD: new, modified or deleted (tracked and gone)."""
     return bool(repo.dirty([path]))
+
+
+def stages_until(until: str | None, *, choices: Sequence[str] = STAGES) -> tuple[str, ...]:
+    """The stages up to `until` included (`None`: all of them): what `--until` means for `teleo run`
+    and `teleo demo` (`choices`: the values it may take there). Raises ValueError naming them."""
+    if until is None:
+        return STAGES
+    if until not in choices:
+        raise ValueError(f"unknown stage '{until}' (one of: {', '.join(choices)})")
+    return STAGES[:STAGES.index(until) + 1]
