@@ -52,14 +52,13 @@ def merge(
     and a checked-out main's working tree and the index are brought up to date — first, if an
     earlier run was killed, then after the merges. A proposal that would overwrite an uncommitted
     change in the working tree waits; commit or stash the change."""
-    from teleo.review import ReviewError, decide, load_view, merge_all
-    from teleo.review.merge import ready_branches
+    from teleo.review import ReviewError, merge_all, merge_decisions
 
     vault = vault_from(ctx)
     branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
     try:
         if dry_run:
-            decisions = [decide(load_view(vault, b)) for b in (branches or ready_branches(vault))]
+            decisions = merge_decisions(vault, branches)
             if output is OutputFormat.json:
                 typer.echo(json.dumps({"decisions": [d.model_dump() for d in decisions]}, ensure_ascii=False, indent=1))
             else:

@@ -16,6 +16,7 @@ from teleo.review.merge import (
     MergeReport,
     decide,
     merge_all,
+    merge_decisions,
     merge_proposal,
 )
 from teleo.review.reviewer import (
@@ -29,5 +30,5 @@ from teleo.review.selection import Selection, select_reviewers
 __all__ = [
     "MergeDecision", "MergeOutcome", "PeerCount", "peer_counts", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
     "ResolveOutcome", "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all",
-    "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
+    "merge_decisions", "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]

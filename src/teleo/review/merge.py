@@ -312,6 +312,12 @@ def ready_branches(vault: Vault) -> list[str]:
     return [p.branch for p in open_proposals(repo)]
 
 
+def merge_decisions(vault: Vault, branches: list[str] | None = None) -> list[MergeDecision]:
+    """What `merge_all` would decide for each of `branches` (default: every open proposal) and
+    why, changing nothing (`teleo merge --dry-run`)."""
+    return [decide(load_view(vault, branch)) for branch in (branches or ready_branches(vault))]
+
+
 def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool = True, index: bool = True,
               on_merge=None) -> MergeReport:
     repo = open_repository(vault.root)
