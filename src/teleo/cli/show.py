@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -12,8 +11,8 @@ from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
 from teleo.cli.index import open_index, sync
-from teleo.index import Index, Link
-from teleo.index.report import NoteReport, note_report
+from teleo.index import Link
+from teleo.index.report import NoteNotFound, NoteReport, find_note, note_report
 from teleo.repo.history import Commit, HistoryError, read_log
 from teleo.vault import UnsafePath, Vault
 
@@ -41,7 +40,11 @@ def show(
     vault = vault_from(ctx)
     with open_index(vault) as idx:
         sync(idx)
-        path, others = _find(vault, idx, title)
+        try:
+            match = find_note(vault, idx, title)
+        except (NoteNotFound, UnsafePath) as exc:
+            fail(str(exc), 1)
+        path, others = match.path, match.others
         report = note_report(idx, path)
     if report is None:
         fail(f"{path}: not in the index", 1)
@@ -59,23 +62,6 @@ def show(
     _print(report, rows, history_note)
     if others:
         console.print(f"\n[yellow]{len(others)} other note(s) carry this title:[/] " + ", ".join(escape(o) for o in others))
-
-
-def _find(vault: Vault, idx: Index, title: str) -> tuple[str, list[str]]:
-    """The note's path, and the other notes carrying the same title (duplicate titles)."""
-    candidate = Path(title)
-    if title.endswith(".md") and candidate.is_file():
-        try:
-            return vault.relative(candidate), []
-        except UnsafePath as exc:
-            fail(str(exc), 1)
-    found = idx.resolve(title)
-    if found.path:
-        return found.path, [c for c in found.candidates if c != found.path]
-    hint = idx.suggest(title)
-    suffix = f" — did you mean '{hint.title}'?" if hint else ""
-    fail(f"no note titled '{title}'{suffix}", 1)
-    raise AssertionError  # unreachable: fail exits
 
 
 def _history(vault: Vault, path: str) -> tuple[list[Commit], str | None]:

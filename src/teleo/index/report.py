@@ -1,14 +1,42 @@
-"""Everything the index knows about one note, gathered for `teleo show` (git history aside)."""
+"""Everything the index knows about one note, gathered for `teleo show` (git history aside):
+`find_note` says which note a name means, `note_report` gathers it."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from teleo.index.index import Index
 from teleo.index.models import Link, NoteRow
+from teleo.vault import Vault
 
 SOURCE_FIELDS = {"claims_extracted": "extracted", "enrichments": "enriched", "enrichments_applied": "enriched"}
 """Fields of a source note that name the notes made from it, and what that relation is called."""
+
+
+class NoteNotFound(LookupError):
+    """No note goes by that name; the message says so, with the nearest title when there is one."""
+
+
+class NoteMatch(BaseModel):
+    """The note a name means, and the other notes carrying the same title (duplicate titles)."""
+
+    path: str
+    others: list[str] = Field(default_factory=list)
+
+
+def find_note(vault: Vault, index: Index, name: str) -> NoteMatch:
+    """The note `name` means: an existing `.md` file (a path as typed, from the current folder),
+    else a title, link target or vault path resolved exactly as links are (case and punctuation
+    forgiven). Raises `NoteNotFound`, and `UnsafePath` for a file outside the vault."""
+    if name.endswith(".md") and Path(name).is_file():
+        return NoteMatch(path=vault.relative(Path(name)))
+    found = index.resolve(name)
+    if found.path:
+        return NoteMatch(path=found.path, others=[c for c in found.candidates if c != found.path])
+    hint = index.suggest(name)
+    raise NoteNotFound(f"no note titled '{name}'" + (f" — did you mean '{hint.title}'?" if hint else ""))
 
 
 class SourceRef(BaseModel):
