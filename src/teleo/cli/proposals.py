@@ -9,13 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
-from teleo.repo.branches import (
-    BranchError,
-    Proposal,
-    open_proposals,
-    open_repository,
-    vault_prefix,
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,17 +30,15 @@ def proposals(
     """List the open extraction proposals (branches extract/<source> not merged into the base):
     their agent, source, files and when they were made. A source with an open proposal is not
     extracted again unless asked."""
+    from teleo.pipeline.jobs import NotARepository
+    from teleo.pipeline.proposals import is_null_result, vault_proposals
+    from teleo.repo.branches import BranchError
+
     vault = vault_from(ctx)
-    repo = open_repository(vault.root)
-    if repo is None:
-        fail(f"{vault.root} is not inside a git repository")
     try:
-        found = open_proposals(repo, base=base)
-    except BranchError as exc:
+        found = vault_proposals(vault, base=base)
+    except (NotARepository, BranchError) as exc:
         fail(str(exc))
-    prefix = vault_prefix(repo, vault.root)
-    for proposal in found:  # vault-relative paths, like every other command
-        proposal.files = [p[len(prefix):] if prefix and p.startswith(prefix) else p for p in proposal.files]
     if output is OutputFormat.json:
         payload = {"vault": str(vault.root), "proposals": [p.model_dump(mode="json") for p in found]}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
@@ -69,9 +60,3 @@ def proposals(
             proposal.created[:19].replace("T", " "),
         )
     console.print(grid)
-
-
-def is_null_result(proposal: Proposal) -> bool:
-    """A proposal that changes its source alone: the extraction found nothing, and the source is
-    marked null-result (`teleo extract` counts these apart from those with claims or enrichments)."""
-    return proposal.source is not None and proposal.files == [proposal.source]
