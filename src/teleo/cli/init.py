@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from teleo.cli.common import console, example, fail
 from teleo.repo import GitError, Repo
-from teleo.vault.init import DEFAULT_DOMAINS, InitError, create_vault, init_config
+from teleo.vault.init import DEFAULT_DOMAINS, InitError, create_vault, init_config, parse_domains
 
 
 def register(app: typer.Typer) -> None:
@@ -33,14 +33,8 @@ def init(
     git: bool = typer.Option(True, "--git/--no-git", help="Make it a git repository with a first commit."),
 ) -> None:
     """Create a new vault: teleo-codex layout, one agent per domain, schemas and a README."""
-    chosen: dict[str, str | None] = {}
-    for item in domain or DEFAULT_DOMAINS:
-        key, _, agent = item.partition("=")
-        if not key.strip() or "/" in key or ".." in key:
-            fail(f"--domain '{item}': a domain is a plain name such as ai-alignment")
-        chosen[key.strip()] = agent.strip() or None
-    config = init_config(name, chosen)
     try:
+        config = init_config(name, parse_domains(domain or DEFAULT_DOMAINS))
         files = create_vault(directory, config)
     except InitError as exc:
         fail(str(exc))

@@ -16,6 +16,18 @@ class InitError(Exception):
     """The folder cannot become a vault (it already is one, or is not empty)."""
 
 
+def parse_domains(items: list[str] | tuple[str, ...] = DEFAULT_DOMAINS) -> dict[str, str | None]:
+    """`NAME` or `NAME=AGENT` items (`teleo init --domain`) → domain → agent (None: the codex's, or
+    the name's first word). Raises InitError for an item that is no plain name."""
+    chosen: dict[str, str | None] = {}
+    for item in items:
+        key, _, agent = item.partition("=")
+        if not key.strip() or "/" in key or ".." in key:
+            raise InitError(f"--domain '{item}': a domain is a plain name such as ai-alignment")
+        chosen[key.strip()] = agent.strip() or None
+    return chosen
+
+
 def init_config(name: str, domains: dict[str, str | None]) -> Config:
     """A config with one agent per domain; codex domains keep their codex agent and folder."""
     domain_configs: dict[str, DomainConfig] = {}
