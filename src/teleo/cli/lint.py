@@ -13,7 +13,6 @@ from rich.table import Table
 
 from teleo.cli.common import OutputFormat, console, example, fail, note_targets, vault_for_paths
 from teleo.gates import RULES, Finding, Report, Severity, check
-from teleo.gates.check import summarise
 from teleo.vault import Vault
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -70,22 +69,8 @@ def _run(
     total = len(targets) if targets is not None else len(vault.markdown_paths())
     with Progress(transient=True, console=console, disable=total < 2000 or not console.is_terminal) as bar:
         task = bar.add_task("linting", total=total)
-        report = check(
-            vault, targets, rules=rules, cache=use_cache and _writable(vault),
-            progress=lambda done, _: bar.update(task, completed=done),
-        )
-    if outside:
-        findings = sorted(outside + report.findings, key=Finding.sort_key)
-        report = Report(findings=findings, summary=summarise(findings, report.summary.files))
-    return report
-
-
-def _writable(vault: Vault) -> bool:
-    """A read-only vault (a mounted snapshot) is linted without a cache."""
-    import os
-
-    target = vault.root / ".teleo"
-    return os.access(target if target.exists() else vault.root, os.W_OK)
+        report = check(vault, targets, rules=rules, cache=use_cache, progress=lambda done, _: bar.update(task, completed=done))
+    return report.with_findings(outside)
 
 
 def _print_findings(findings: list[Finding]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -38,6 +39,13 @@ class Report(BaseModel):
     def has_errors(self) -> bool:
         return self.summary.errors > 0
 
+    def with_findings(self, extra: list[Finding]) -> "Report":
+        """This report with `extra` findings (e.g. on paths that are no note of the vault) added in order."""
+        if not extra:
+            return self
+        findings = sorted(extra + self.findings, key=Finding.sort_key)
+        return Report(findings=findings, summary=summarise(findings, self.summary.files))
+
 
 def check(
     vault: Vault,
@@ -51,7 +59,8 @@ def check(
     """Run every (or the named) rule on the notes at `paths` (default: all).
 
     With `cache`, each note's findings are kept in `.teleo/` and reused while
-    the note and the vault's set of (path, kind) are unchanged (see `cache.py`).
+    the note and the vault's set of (path, kind) are unchanged (see `cache.py`);
+    a read-only vault (a mounted snapshot) is checked without one.
     """
     ctx = GateContext(vault, today=today or dt.date.today())
     unknown = [r for r in rules or [] if r not in RULES]
@@ -71,7 +80,7 @@ def check(
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
     with _gc_paused():
-        if cache:
+        if cache and _writable(vault):
             findings.extend(_check_notes_cached(ctx, vault, targets, selected, note_rules, progress))
         else:
             findings.extend(_check_notes(ctx, vault, targets, note_rules, progress))
@@ -80,6 +89,11 @@ def check(
                 findings.extend(f for f in rule.vault_check(ctx) if f.file in wanted)
     findings.sort(key=Finding.sort_key)
     return Report(findings=findings, summary=summarise(findings, len(targets) + len(wanted & unread)))
+
+
+def _writable(vault: Vault) -> bool:
+    target = vault.root / ".teleo"
+    return os.access(target if target.exists() else vault.root, os.W_OK)
 
 
 @contextmanager
