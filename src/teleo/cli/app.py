@@ -39,7 +39,7 @@ def root(
 
 COMMAND_MODULES = (
     "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
-    "proposals", "extract", "review", "merge", "flags", "run", "demo", "serve",
+    "proposals", "extract", "review", "merge", "flags", "run", "demo", "serve", "mcp",
 )
 """Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
 

@@ -56,12 +56,14 @@ def serve(
     from teleo.web import create_app
 
     hosts = sorted(LOOPBACK | {"[::1]", host}) if host in LOOPBACK else None  # beyond loopback: any name
-    app = create_app(vault, write_token=write_token, watch=watch, warm=True, allowed_hosts=hosts)
+    app = create_app(vault, write_token=write_token, watch=watch, warm=True, allowed_hosts=hosts, host=host)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"[bold]Teleo[/] serving [cyan]{escape(str(vault.root))}[/] ({stats.notes} notes) at "
                   f"[bold]http://{shown}:{port}/[/]  (Ctrl-C to stop)")
     if host not in LOOPBACK:
         console.print("[yellow]listening beyond this machine:[/] anyone who can reach it can read the vault")
+    console.print(f"MCP (streamable HTTP) at [bold]http://{shown}:{port}/mcp[/]: read tools for anyone, write tools "
+                  + ("for requests carrying the token" if write_token else "refused (no --write-token)"))
     if write_token:
         console.print("write actions enabled for requests carrying the token")
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("TELEO_LOG_LEVEL", "warning"), access_log=False)

@@ -47,22 +47,29 @@ SEARCH_MODES = ("hybrid", "text", "semantic")
 
 def create_app(
     vault: Vault | Path | str, *, write_token: str | None = None, watch: bool = True, sync_interval: float = 1.0,
-    warm: bool = False, allowed_hosts: list[str] | None = None,
+    warm: bool = False, allowed_hosts: list[str] | None = None, mcp: bool = True, host: str = "127.0.0.1",
 ) -> FastAPI:
     """The web app of `vault`. `write_token`: the secret any write action must present;
     `watch`: follow file changes with a watcher (else re-check every `sync_interval` s);
     `warm`: at start, read git history and lay out the graph on a background thread, so the
     first claim page and the first graph view do not wait for them. `allowed_hosts`: the
     `Host` headers answered (others get 400) — for a server on loopback, its own names, so a
-    web page elsewhere cannot read the vault through DNS rebinding."""
+    web page elsewhere cannot read the vault through DNS rebinding. `mcp`: serve the MCP tools at
+    `/mcp` (`teleo.mcp.http`; write tools there need `write_token`); `host`: the interface served."""
     if not isinstance(vault, Vault):
         vault = Vault.open(vault)
     state = WebState(vault, write_token=write_token, watch=watch, sync_interval=sync_interval)
+    mcp_routes, mcp_running = _mcp_endpoint(state, host) if mcp else ([], None)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm:
             threading.Thread(target=_warm_up, args=(state,), name="teleo-web-warm", daemon=True).start()
-        yield
+        if mcp_running is None:
+            yield
+        else:
+            async with mcp_running:
+                yield
         state.stop()
 
     app = FastAPI(
@@ -70,6 +77,7 @@ def create_app(
         description="Read-only JSON API of a Teleo vault: the data of every page of `teleo serve`.",
     )
     app.state.teleo = state
+    app.router.routes.extend(mcp_routes)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -240,6 +248,12 @@ def create_app(
         return state.sync_now().model_dump(mode="json")
 
     return app
+
+
+def _mcp_endpoint(state: WebState, host: str):
+    from teleo.mcp.http import mount_in_web_app
+
+    return mount_in_web_app(state, host=host)
 
 
 def _warm_up(state: WebState) -> None:
