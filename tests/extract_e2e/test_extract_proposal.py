@@ -254,3 +254,35 @@ def test_slugs_are_valid_branch_names():
     assert source_slug("inbox/archive/2026-01-02-a b?c*[d]..e.lock.md") == "2026-01-02-a-b-c-d-.e"
     assert source_slug("inbox/archive/.md") == "source"
     assert source_slug("inbox/archive/.hidden.md") == "hidden"
+
+
+@pytest.mark.parametrize("content", ["", "## Notes\n\n### More\n\n---\n", "| a | b |\n|---|---|\n| 1 | 2 |\n"])
+def test_a_source_empty_after_cleaning_is_an_offline_null_result_with_its_reason(make_vault, content):
+    path, text = source_note("2026-01-05-someone-empty", content)
+    vault = make_vault({**base_files(), path: text}, git=True)
+    outcome = extract_source(vault, path, provider=offline_provider())
+    assert outcome.status == "null", outcome.error
+    source = show(vault.root, "extract/2026-01-05-someone-empty", path)
+    assert "\nstatus: null-result\n" in source
+    assert "empty after cleaning" in source
+
+
+def test_offline_candidates_dropped_by_the_rubric_are_reported_and_provenance_stays(make_vault):
+    content = (
+        "They argued that this changes everything about how launch providers should price their rides.\n\n"
+        "These results hold only for the second group of operators in the sample, which were already larger.\n\n"
+        "The authors traced most of the difference in prices to choices made after the vehicles were certified.\n"
+    )
+    path, text = source_note("2026-01-06-someone-fragments", content)
+    vault = make_vault({**base_files(), path: text}, git=True)
+    outcome = extract_source(vault, path, provider=offline_provider())
+    assert outcome.status == "null", outcome.error
+    candidates = [d for d in outcome.dropped if d.kind == "candidate"]
+    assert len(candidates) >= 2 and all(d.code and d.reason for d in candidates)
+    branch = "extract/2026-01-06-someone-fragments"
+    source = show(vault.root, branch, path)
+    assert "\nstatus: null-result\n" in source and "no candidate passed the claim-quality rubric" in source
+    assert "\nprocessed_by: astra\n" in source and "\nextraction_model: offline\n" in source
+    message = git(vault.root, "log", "-1", "--format=%B", branch)
+    assert message.startswith("astra: extract from 2026-01-06-someone-fragments.md")
+    assert f"- Source: {path}" in message

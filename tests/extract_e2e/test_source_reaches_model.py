@@ -112,13 +112,13 @@ def _fenced(user: str) -> str:
 
 def test_the_whole_content_reaches_the_offline_extractor(vault, monkeypatch):
     seen = []
-    real = offline.extract_offline
+    real = offline.extract_offline_detailed
 
-    def recording(request):
+    def recording(request, **options):
         seen.append(request.source_text)
-        return real(request)
+        return real(request, **options)
 
-    monkeypatch.setattr(offline, "extract_offline", recording)
+    monkeypatch.setattr(offline, "extract_offline_detailed", recording)
     extract_source(vault, STRUCTURED, provider=OfflineProvider(ledger=None))
     [text] = seen
     for line in CONTENT_LINES:

@@ -179,22 +179,25 @@ def test_requests_are_forbidden_in_tests(make_request, vault_dir):
 def test_offline_provider_delegates_and_records(make_request, vault_dir, monkeypatch):
     answer = ExtractionResult.model_validate(valid_payload())
     stub = types.ModuleType("teleo.extract.offline")
-    stub.extract_offline = lambda request: answer
+    filtered = [types.SimpleNamespace(subject="they said so", code="title-anaphor", reason="opens with 'they'")]
+    stub.extract_offline_detailed = lambda request: types.SimpleNamespace(result=answer, dropped=filtered)
     monkeypatch.setitem(sys.modules, "teleo.extract.offline", stub)
     ledger = Ledger(vault_dir / "ledger.jsonl")
     result = OfflineProvider(ledger=ledger).extract(make_request())
     assert result.output == answer
+    assert [(d.kind, d.subject, d.code) for d in result.dropped] == [("candidate", "they said so", "title-anaphor")]
     [call] = ledger.read()
     assert call.provider == "offline" and call.cost_usd == 0.0 and call.ok
 
-    stub.extract_offline = lambda request: ExtractionResult()  # a null result without notes
+    # a null result without notes
+    stub.extract_offline_detailed = lambda request: types.SimpleNamespace(result=ExtractionResult(), dropped=[])
     with pytest.raises(ProviderError, match="broke the contract"):
         OfflineProvider(ledger=ledger).extract(make_request())
 
     def boom(request):
         raise RuntimeError("embedding file missing")
 
-    stub.extract_offline = boom
+    stub.extract_offline_detailed = boom
     with pytest.raises(ProviderError, match="embedding file missing") as caught:
         OfflineProvider(ledger=ledger).extract(make_request())
     assert not caught.value.calls[0].ok

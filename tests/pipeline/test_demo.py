@@ -89,3 +89,41 @@ def test_the_sample_vault_is_installed_with_the_package():
     """`teleo demo` needs no source checkout: the sample lives inside the package, `examples/` links to it."""
     assert locate_sample() == SAMPLE.resolve()
     assert (Path(teleo.__file__).resolve().parent / "samples" / "sample-vault" / "teleo.toml").is_file()
+
+
+def test_demo_summary_counts_what_was_not_proposed_by_reason(tmp_path):
+    """The extractor's filtered candidates and the writer's drops, per job and in total, agree with the summary."""
+    import json
+
+    from teleo.gates.quality import judge_description, judge_evidence, judge_title
+    from teleo.notes import parse_document
+
+    target = tmp_path / "demo"
+    result = CliRunner().invoke(_app(), ["demo", str(target), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    totals = data["extract"]["totals"]
+    groups = data["not_proposed_by_reason"]
+    assert totals["dropped"] > 0 and data["summary"]["dropped"] == totals["dropped"]
+    assert sum(job["dropped_count"] for job in data["extract"]["jobs"]) == totals["dropped"]
+    assert sum(group["count"] for group in groups) == totals["dropped"]
+    assert all(group["reason"] and group["example"] for group in groups)
+    assert [g["count"] for g in groups] == sorted((g["count"] for g in groups), reverse=True)
+    assert data["summary"]["claims_merged"] > 0
+
+    created = [f for b in data["branches"] for f in b["files"] if f.startswith("domains/")]
+    assert created
+    for path in created:  # what merged passes the claim-quality rubric
+        if (SAMPLE / path).exists():
+            continue  # an existing claim the proposal enriched
+        doc = parse_document((target / path).read_text())
+        title = path.rsplit("/", 1)[-1].removesuffix(".md")
+        issues = [*judge_title(title), *judge_description(title, str(doc.data.get("description"))),
+                  *judge_evidence(doc.body)]
+        assert not [i for i in issues if i.severity == "error"], (path, issues)
+        assert "Machine candidate" not in str(doc.data.get("description"))
+
+    shown = CliRunner().invoke(_app(), ["demo", str(tmp_path / "again"), "--until", "extract"])
+    assert f"not proposed ({totals['dropped']}), by reason" in shown.output
+    for group in groups[:3]:
+        assert group["reason"] in shown.output

@@ -64,6 +64,8 @@ def demo(
             "ok": report.ok, "vault": str(result.root), "sample": str(result.sample), "ingested": report.ingested,
             "extract": report.extract.as_json() if report.extract else None,
             "summary": report.summary(),
+            "not_proposed_by_reason": report.extract.dropped_by_reason() if report.extract else [],
+            "review_findings_by_reason": report.review_findings_by_reason(),
             "branches": [b.model_dump(mode="json") for b in result.branches],
         }))
     else:

@@ -144,12 +144,13 @@ def print_report(report) -> None:
         console.print("no unprocessed sources")
         return
     table = Table(title="extraction", title_justify="left")
-    for name in ("sources", "claims", "enrichments", "null results", "failures", "tokens", "cost"):
+    for name in ("sources", "claims", "enrichments", "null results", "not proposed", "failures", "tokens", "cost"):
         table.add_column(name, justify="right")
     cost = "—" if t["cost"] is None else f"${t['cost']:.4f}"
-    table.add_row(str(t["sources"]), str(t["claims"]), str(t["enrichments"]), str(t["null"]),
+    table.add_row(str(t["sources"]), str(t["claims"]), str(t["enrichments"]), str(t["null"]), str(t["dropped"]),
                   str(t["failed"] + t["unfinished"]), str(t["tokens"]), cost)
     console.print(table)
+    print_dropped(report)
     for job in report.jobs:
         if job.state != "done":
             console.print(f"[red]failed[/] {escape(job.source)} after {job.attempts} attempt(s): {escape(job.last_error or '')}")
@@ -177,3 +178,28 @@ def summary_line(t: dict, already: int) -> str:
 
 def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def print_dropped(report, examples: bool = True) -> None:
+    """What the extraction did not propose, grouped by reason (most frequent first), with one example each.
+
+    The extractor's own filter drops candidates (reason: the claim-quality code or the filter's);
+    the writer drops items of an answer it cannot write (reason prefixed `claim:`, `link:` …).
+    """
+    groups = report.dropped_by_reason()
+    if not groups:
+        return
+    total = sum(g["count"] for g in groups)
+    table = Table(title=f"not proposed ({total}), by reason", title_justify="left")
+    table.add_column("count", justify="right")
+    table.add_column("reason", overflow="fold")
+    if examples:
+        table.add_column("example", overflow="fold", ratio=1)
+    for group in groups:
+        reason = group["reason"] if group["kind"] == "candidate" else f"{group['kind']}: {group['reason']}"
+        row = [str(group["count"]), escape(reason)]
+        if examples:
+            example = group["example"] if len(group["example"]) <= 70 else group["example"][:69] + "\u2026"
+            row.append(escape(f"\u201c{example}\u201d"))
+        table.add_row(*row)
+    console.print(table)

@@ -100,13 +100,35 @@ def print_run_summary(report) -> None:
     if report.merge is not None:
         print_merges(report.merge)
     totals = report.summary()
-    table = Table(title="run", title_justify="left")
-    columns = ("sources", "claims merged", "enrichments", "rejected", "flags raised", "tokens", "cost")
-    for name in columns:
-        table.add_column(name, justify="right")
     cost = "—" if totals["cost"] is None else f"${totals['cost']:.4f}"
-    table.add_row(str(totals["sources"]), str(totals["claims_merged"]), str(totals["enrichments"]),
-                  str(totals["rejected"]), str(totals["flags"]), str(totals["tokens"]), cost)
+    rows = (
+        ("sources", totals["sources"]), ("claims merged", totals["claims_merged"]),
+        ("enrichments", totals["enrichments"]), ("not proposed (extraction)", totals["dropped"]),
+        ("changes requested", totals["changes_requested"]), ("rejected", totals["rejected"]),
+        ("flags raised", totals["flags"]), ("tokens", totals["tokens"]), ("cost", cost),
+    )
+    table = Table(title="run", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for label, value in rows:
+        table.add_row(label, str(value))
+    console.print(table)
+    print_review_findings(report)
+
+
+def print_review_findings(report) -> None:
+    """The blocking findings of the proposals the reviewers did not approve, grouped by criterion."""
+    from rich.table import Table
+
+    groups = report.review_findings_by_reason()
+    if not groups:
+        return
+    table = Table(title="why proposals were not approved (blocking findings)", title_justify="left")
+    table.add_column("count", justify="right")
+    table.add_column("criterion")
+    table.add_column("example", overflow="fold")
+    for group in groups:
+        table.add_row(str(group["count"]), escape(group["reason"]), escape(group["example"][:160]))
     console.print(table)
 
 

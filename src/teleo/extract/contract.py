@@ -81,6 +81,29 @@ class SourceUpdate(BaseModel):
     """Why nothing was extracted (mandatory for a null result), or remarks."""
 
 
+DropKind = Literal["candidate", "claim", "enrichment", "link", "fact"]
+
+
+class Dropped(BaseModel):
+    """An item that was not proposed, and why — not part of any extractor's answer.
+
+    `candidate`: something an extractor considered and filtered out itself (the offline
+    extractor's claim-quality filter); the other kinds are items of an answer the writer
+    could not write (ungrounded quotes, unsafe titles, links that do not resolve, …).
+    """
+
+    kind: DropKind
+    subject: str
+    reason: str
+    code: str = ""
+    """A short key to group by (a `claim-quality` issue code, `near-duplicate`, …); "" when the reason is the key."""
+
+    @property
+    def group(self) -> str:
+        """What drops are counted by: the code, else the reason up to its first colon."""
+        return self.code or self.reason.split(":", 1)[0].strip()
+
+
 class ExtractionResult(BaseModel):
     """The whole answer for one source."""
 

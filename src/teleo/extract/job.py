@@ -18,7 +18,10 @@
 4. **Extract** through the provider seam; the provider has already written
    its calls to the ledger (one chain per chunk of a long source; the outcome
    says how many chunks). A `ProviderError` (or any exception from a
-   provider) fails the job with its calls counted.
+   provider) fails the job with its calls counted. The
+   candidates a provider filtered out itself (the offline extractor's
+   claim-quality filter) come back with the answer and are reported with
+   the writer's drops in `JobOutcome.dropped`.
 5. **Dedupe.** Each candidate claim is compared with the similar claims of
    the request (`teleo.extract.dedupe.Matcher`); at or above
    `DUPLICATE_THRESHOLD` it becomes an enrichment of the claim it restates.
@@ -56,10 +59,10 @@ from teleo.extract.context import (
     new_job_id,
     source_text,
 )
-from teleo.extract.contract import ExtractionResult
+from teleo.extract.contract import Dropped, ExtractionResult
 from teleo.extract.propose import commit_message, commit_proposal, new_errors
 from teleo.extract.request import ExtractionRequest
-from teleo.extract.writer import Dropped, WriteRefused, build_proposal, inside
+from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
 from teleo.llm.ledger import add_usage
 from teleo.notes import Kind, Note
@@ -105,6 +108,7 @@ class JobOutcome(BaseModel):
     files: list[str] = Field(default_factory=list)
     """Vault-relative paths the proposal writes."""
     dropped: list[Dropped] = Field(default_factory=list)
+    """What was not proposed and why: the extractor's own filtered candidates, then the writer's drops."""
     prompt_chars: int = 0
     """Size of the prompt as rendered for an LLM (system + user, summed over the source's chunks)."""
     chunks: int = 1
@@ -233,13 +237,14 @@ def _run(
     result = answer.output
     if not isinstance(result, ExtractionResult):
         result = ExtractionResult.model_validate(result)
+    extractor_dropped = list(getattr(answer, "dropped", []) or [])
 
     duplicates = find_duplicates(request, result)
     files = build_proposal(
         tree, source, result, text=source_text(source), agent=request.agent, domain=request.domain,
         provider=provider.name, model=provider.model, today=today, duplicates=duplicates,
     )
-    outcome.dropped = files.dropped
+    outcome.dropped = extractor_dropped + files.dropped
     if files.status == "empty":
         reasons = "; ".join(f"{d.kind} '{d.subject}': {d.reason}" for d in files.dropped[:5])
         return _fail(outcome, f"nothing valid remained of the extraction ({len(files.dropped)} dropped): {reasons}")

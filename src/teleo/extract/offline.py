@@ -1,14 +1,16 @@
-"""The offline extractor: honest, verbatim, grounded candidates with no LLM.
+"""The offline extractor: grounded candidates with no LLM, proposed only when they pass the claim-quality rubric.
 
 `extract_offline(request)` returns an `ExtractionResult` through the same
 contract as the LLM providers, so the whole pipeline runs anywhere. It cannot
 rewrite a sentence into a crisp proposition; it selects the sentences of the
-source most likely to carry one and hands them on, marked as machine
-candidates, `confidence: speculative`.
+source most likely to carry one, normalises them lightly, and proposes those
+that the rubric (`teleo.gates.quality`) would merge, `confidence: speculative`.
+`extract_offline_detailed(request)` also returns every candidate it dropped, with why.
 
 1. **Sentences.** `teleo.extract.sentences.split_sentences` reads the
    markdown (headings, code, tables, metadata lines skipped) and maps each
-   sentence to its verbatim span in the source.
+   sentence to its verbatim span in the source. None → a null result: the
+   source is empty after cleaning.
 2. **Score.** For each sentence:
 
    - *centrality* — cosine of its bundled-`wordllama` embedding to the
@@ -19,8 +21,7 @@ candidates, `confidence: speculative`.
      than, …), a contrast of the "X, not Y" / "not X but Y" shape, a label
      the source gives it ("Key finding:", "Core argument:"), a modal (will,
      should, can, must, …), an evaluative word (critical, largest,
-     structural, …), a number, and a finite verb (the proposition test of
-     the claim gates);
+     structural, …), a number, and a finite verb;
    - *penalties* — first- and second-person chatter, a pronoun start that
      needs the previous sentence, a trailing colon or exclamation, too short
      or too long; questions, boilerplate ("Published in", "Click here",
@@ -28,24 +29,30 @@ candidates, `confidence: speculative`.
      lines, mostly non-letters, fewer than `MIN_WORDS` or more than
      `MAX_WORDS` words are rejected outright.
 
-   A sentence is *eligible* when it carries at least one cue and its score
-   is at least `SCORE_FLOOR`. No eligible sentence → a null result whose
-   notes say so.
-3. **Group** near-duplicates: in score order, a sentence whose cosine to an
-   already kept one exceeds `GROUP_THRESHOLD` joins that group and is dropped.
-4. **Emit** up to `request.max_claims` items (claims and enrichments
-   together). The title is the sentence cleaned (`clean_title`); the
-   description names the source and adds the following sentence of the
-   paragraph (else the list's lead-in, the next or previous sentence of the
-   section, or the section's heading); the body quotes the paragraph and says
-   it is a machine candidate; the evidence is the verbatim sentence. Existing
-   claims at `dedupe.RELATED_THRESHOLD` or more become `related` links. A
-   candidate whose similarity to one of `request.similar` reaches
-   `dedupe.DUPLICATE_THRESHOLD` becomes an enrichment of that claim instead —
-   `confirm`, or `challenge` when exactly one of the two carries a negation
-   or refutation cue (not, never, fails, myth, contrary, …): a sentence that
-   negates what the claim asserts, or asserts what it negates. One enrichment
-   per existing claim; the paragraph is its evidence, the sentence its quote.
+   A sentence is a *candidate* when it carries at least one cue and its score
+   is at least `SCORE_FLOOR`. None → a null result whose notes say so.
+3. **Judge** the candidates best first, until `request.max_claims` items
+   (claims and enrichments together) are kept or `MAX_CONSIDERED` were dropped:
+
+   - a near-duplicate (cosine above `GROUP_THRESHOLD`) of a kept candidate is dropped;
+   - a candidate whose similarity to one of `request.similar` reaches
+     `dedupe.DUPLICATE_THRESHOLD` becomes an enrichment of that claim —
+     `confirm`, or `challenge` when exactly one of the two carries a negation
+     or refutation cue (not, never, fails, myth, contrary, …). One enrichment
+     per existing claim; the paragraph is its evidence, the sentence its quote;
+   - otherwise the title is the sentence normalised (`teleo.extract.normalise.make_title`:
+     residue, a leading connective or label, a reporting frame and inference markers
+     removed; cut only at a clause boundary; nothing added). It must pass
+     `judge_title`, not point at text it lacks (`needs_context`) and not tell
+     what the source's author did (`reports_the_source`);
+   - the description is source text that supports the title (`_judge`): the
+     clause the title left out, else a sentence around it — the first that
+     makes `judge_claim` find no error. None → the candidate is dropped;
+   - the body quotes the paragraph; the evidence is the verbatim sentence;
+     existing claims at `dedupe.RELATED_THRESHOLD` or more become `related` links.
+
+   Nothing kept → a null result whose notes list each candidate and why it was
+   dropped (`_null_notes`).
 
 The weights are hand-set and were checked with `bench/extract_quality.py` on
 the same corpus (there is no held-out split): they favour recall of what
@@ -57,11 +64,9 @@ Deterministic: the same request gives the same result (ties break on source orde
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from teleo.extract.contract import (
-    MAX_TITLE_CHARS,
     ClaimDraft,
     EnrichmentDraft,
     ExtractionResult,
@@ -70,9 +75,24 @@ from teleo.extract.contract import (
     SourceUpdate,
 )
 from teleo.extract.dedupe import DUPLICATE_THRESHOLD, RELATED_THRESHOLD, Matcher, embedding_text
+from teleo.extract.normalise import (
+    _DOUBLE_QUOTES,
+    MIN_WORDS,
+    TitleParts,
+    clean_description,
+    clean_title,
+    is_name,
+    make_title,
+    rest_as_sentence,
+)
 from teleo.extract.request import ExtractionRequest
 from teleo.extract.sentences import Segmented, Sentence, embed, split_sentences
-from teleo.gates.rules.claims import title_words, verb_signal
+from teleo.gates.quality import finite_verb, words_of
+from teleo.gates.rules.claims import content_words
+
+__all__ = [
+    "Considered", "OfflineExtraction", "clean_title", "enrichment_type", "extract_offline", "extract_offline_detailed",
+]
 
 # -- weights and thresholds --------------------------------------------------------
 
@@ -84,15 +104,15 @@ SCORE_FLOOR = 1.4
 """Minimum score of an eligible sentence: a central sentence with a verb and one cue clears it; chatter does not."""
 GROUP_THRESHOLD = 0.85
 """Cosine above which two sentences are near-duplicates; only the better of a group is kept."""
-MIN_WORDS = 6
 MAX_WORDS = 80
-TITLE_TARGET_CHARS = 180
-"""Titles longer than this are cut at a clause boundary."""
 MAX_SOURCE_CHARS = 400_000
 """Only this much of a very long source is read (sentence splitting costs ~1 s per 100 kB)."""
 PARAGRAPH_CHARS = 1_200
 """The paragraph quoted in a body or enrichment is cut to a window of this size around the sentence."""
-MACHINE_NOTE = "*Machine candidate (offline extractor): verbatim from the source; needs review before it is trusted.*"
+MACHINE_NOTE = (
+    "*Offline extractor: the title and the description are the source's own sentences, lightly normalised "
+    "(nothing added); speculative until a reviewer agrees.*"
+)
 EXTRACTOR_ID = "teleo-offline"
 
 # -- cues --------------------------------------------------------------------------
@@ -149,34 +169,6 @@ _SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^(?:this|that|these|those|it|they|he|she|his|her|their|its|such)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-]*")
 
-# -- titles ------------------------------------------------------------------------
-
-_LEADING = re.compile(
-    r"^(?:however|but|and|or|so|thus|therefore|hence|moreover|furthermore|additionally|also|indeed|in fact|"
-    r"still|yet|ultimately|overall|in short|in other words|that said|importantly|crucially|notably|"
-    r"basically|essentially|of course|as a result|consequently|instead|meanwhile|finally|first(?:ly)?|"
-    r"second(?:ly)?|third(?:ly)?|then|now|again|plus|similarly|likewise|in contrast|by contrast|"
-    r"on the other hand|at the same time|in particular|for example|for instance|in summary|to be sure|"
-    r"clearly|obviously|interestingly|surprisingly|critically|put simply|simply put|in practice|"
-    r"this means(?: that)?|that means(?: that)?|which means(?: that)?|it follows that|the point is(?: that)?|"
-    r"the result is(?: that)?|the upshot is(?: that)?|the bottom line is(?: that)?|"
-    r"the (?:key|main|core|central) (?:point|insight|finding|argument|claim) is(?: that)?)\b[,:]?\s+",
-    re.IGNORECASE,
-)
-_LABEL = re.compile(r"^([^\s:][^:]{0,40}):\s+")
-"""A leading `Label: ` (`Key finding: …`, `Why this matters: …`)."""
-_CLAUSE_BREAKS = ("; ", " \u2014 ", " \u2013 ", " - ", ": ", ", because ", ", which ", ", while ", ", but ",
-                  ", and ", ", so ", ", as ", ", ")
-_FUNCTION_WORDS = frozenset(
-    "a an the this that these those it its in on at to for from by with of as if when while where there here "
-    "they their we our you your he she his her i what why how which who some many most more few all any each "
-    "every no not one two three four five several both either neither such another other once after before "
-    "since because although though despite unlike like over under between among without within into unless "
-    "until instead rather only even just also still yet so but and or nor then thus".split()
-)
-_DOUBLE_QUOTES = dict.fromkeys(map(ord, "\"\u201c\u201d\u201e\u201f\u00ab\u00bb"), None)
-_APOSTROPHES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032"), "'")
-
 # -- enrichment type ---------------------------------------------------------------
 
 _NEGATION = re.compile(
@@ -226,7 +218,7 @@ def _cue_score(text: str) -> float:
         score += 0.3
     if _NUMBER.search(text):
         score += 0.3
-    if verb_signal(title_words(text)) is not None:
+    if finite_verb([w.lower() for w in words_of(text)]) is not None:
         score += 0.5
     return score
 
@@ -300,95 +292,6 @@ def score_sentences(segmented: Segmented, source_title: str):
     return scored, vectors
 
 
-# -- titles ------------------------------------------------------------------------
-
-
-def _lower_first(text: str, source_text: str) -> str:
-    """Lower-case the first word unless it is `I`, an acronym, mixed case, or a proper noun.
-
-    A capitalised word counts as a proper noun when the source also has it
-    capitalised in mid-sentence ("… by Putnam", "… on Ethereum").
-    """
-    match = re.match(r"[^\W\d_]+", text)
-    if not match:
-        return text
-    word = match.group()
-    if word == "I" or not word[0].isupper():
-        return text
-    if len(word) > 1 and any(ch.isupper() for ch in word[1:]):
-        return text  # acronym (AI, DAO) or mixed case (MetaDAO)
-    lower = word.lower()
-    if lower not in _FUNCTION_WORDS and re.search(rf"[a-z0-9,;][ \t]+{re.escape(word)}\b", source_text):
-        return text
-    return lower + text[len(word):]
-
-
-def _cut(title: str, limit: int = TITLE_TARGET_CHARS) -> str:
-    if len(title) <= limit:
-        return title
-    head = title[: limit + 1]
-    for mark in _CLAUSE_BREAKS:
-        at = head.rfind(mark)
-        if at >= 60:
-            return title[:at]
-    at = head.rfind(" ")
-    return title[: at if at >= 60 else limit]
-
-
-def _join_path(match: re.Match) -> str:
-    """`a/b` → `a-b`; `../../etc/passwd` → `etc-passwd` (segments without a letter or digit go)."""
-    parts = [part for part in re.split(r"[/\\]+", match.group()) if re.search(r"[^\W_]", part)]
-    return "-".join(parts)
-
-
-def clean_title(text: str, source_text: str = "") -> str | None:
-    """A safe claim title from a plain sentence, or None when too little is left.
-
-    Leading connectives and labels go, as do double quotes, markdown and link
-    brackets, path separators, control characters and trailing punctuation;
-    the first letter is lower-cased unless the word is an acronym or a proper
-    noun (capitalised wherever it occurs in the source); a title over 180
-    characters is cut at a clause boundary.
-    """
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
-    text = " ".join(text.translate(_DOUBLE_QUOTES).translate(_APOSTROPHES).split())
-    for _ in range(4):
-        stripped = text
-        label = _LABEL.match(stripped)
-        if label and len(label.group(1).split()) <= 4:
-            rest = stripped[label.end():]
-            if len(rest.split()) >= MIN_WORDS and verb_signal(title_words(rest)) is not None:
-                stripped = rest
-        stripped = _LEADING.sub("", stripped, count=1)
-        if stripped == text or len(stripped.split()) < 3:
-            break
-        text = stripped
-    text = re.sub(r"</?[A-Za-z][^<>]{0,200}>", " ", text)
-    text = re.sub(r"\[\[|\]\]|[\[\]{}<>|*?`#^~]", " ", text)
-    text = re.sub(r"\S*[/\\]\S*", _join_path, text)
-    text = re.sub(r"\.{2,}|\u2026", " ", text)
-    text = re.sub(r"\s*:\s+", " \u2014 ", text)
-    text = text.replace(":", " ")
-    text = " ".join(text.split())
-    text = re.sub(r"^[^\w$\u20ac\u00a3]+", "", text)
-    text = re.sub(r"[\s.,;:!?\u2014\u2013-]+$", "", text)
-    text = _lower_first(text, source_text)
-    text = _balance_parentheses(_cut(text))
-    text = re.sub(r"[\s.,;:!?\u2014\u2013-]+$", "", text)
-    text = " ".join(text.split())
-    if len(text) < 10 or len(text.split()) < 4 or len(text) > MAX_TITLE_CHARS:
-        return None
-    return text
-
-
-def _balance_parentheses(text: str) -> str:
-    """Drop an aside that the cut left open: `x causes y (in mice, rats` → `x causes y`."""
-    if text.count("(") > text.count(")"):
-        text = text[: text.rfind("(")]
-    return text
-
-
 # -- text around a sentence ---------------------------------------------------------
 
 
@@ -428,41 +331,44 @@ def _lead_in(segmented: Segmented, sentence: Sentence) -> Sentence | None:
     return inside[-1] if inside else None
 
 
-def _context(segmented: Segmented, sentence: Sentence) -> str:
-    """What the description adds: the following sentence, or the sentence's context."""
+def description_options(segmented: Segmented, sentence: Sentence) -> list[Sentence]:
+    """The source sentences that may support `sentence` as its description, nearest first.
+
+    The next sentence of its paragraph (it usually gives the reason or the evidence), the
+    previous one, the lead-in of its list, then the sentences just after and before it in the
+    same section. Boilerplate, first-person chatter and questions are never descriptions.
+    """
     block = segmented.block_of(sentence)
     sentences = segmented.sentences
-
-    def usable(other: Sentence | None) -> bool:
-        return (
-            other is not None
-            and len(other.text.split()) >= 4
-            and segmented.block_of(other).heading == block.heading
-            and not _BOILERPLATE.search(other.text)
-            and not _FIRST_PERSON_STRICT.search(other.text)
-        )
-
     before, after = segmented.neighbours(sentence)
-    if usable(after):
-        return after.text  # type: ignore[union-attr]
-    if block.kind == "item":
-        lead = _lead_in(segmented, sentence)
-        if usable(lead):
-            return f"listed under \u201c{lead.text}\u201d"  # type: ignore[union-attr]
     following = sentences[sentence.index + 1] if sentence.index + 1 < len(sentences) else None
-    if usable(following):
-        return f"followed by \u201c{following.text}\u201d"  # type: ignore[union-attr]
-    preceding = before or (sentences[sentence.index - 1] if sentence.index else None)
-    if usable(preceding):
-        return f"following \u201c{preceding.text}\u201d"  # type: ignore[union-attr]
-    if block.heading:
-        return f"section \u201c{block.heading}\u201d"
-    return f"sentence {sentence.index + 1} of {len(sentences)}, quoted verbatim"
+    preceding = sentences[sentence.index - 1] if sentence.index else None
+    lead = _lead_in(segmented, sentence) if block.kind == "item" else None
+    options: list[Sentence] = []
+    for other in (after, before, lead, following, preceding):
+        if other is None or other.index == sentence.index or other in options:
+            continue
+        if segmented.block_of(other).heading != block.heading:
+            continue
+        text = other.text
+        if (len(text.split()) < 5 or _BOILERPLATE.search(text) or _FIRST_PERSON_STRICT.search(text)
+                or text.rstrip(" \"'\u201d)").endswith("?")):
+            continue
+        options.append(other)
+    return options
 
 
-def _description(segmented: Segmented, sentence: Sentence, source_name: str) -> str:
-    head = f"Machine candidate from \u201c{source_name}\u201d: "
-    return head + _one_line(_context(segmented, sentence), 400 - len(head))
+SUPPORT_COSINE = 0.15
+"""A description that shares no content word with its title must be at least this close to it
+(neighbouring sentences of the corpus: median cosine 0.20, random pairs of a source 0.10)."""
+
+
+def supports(vectors, sentence: Sentence, option: Sentence, title: str) -> bool:
+    """`option` is about what `title` says: a shared content word (by its first five letters), or close in meaning."""
+    stems = {w[:5] for w in content_words(title) if len(w) > 2}
+    if any(w[:5] in stems for w in content_words(option.text) if len(w) > 2):
+        return True
+    return float(vectors[sentence.index] @ vectors[option.index]) >= SUPPORT_COSINE
 
 
 def _body(paragraph: str) -> str:
@@ -470,111 +376,387 @@ def _body(paragraph: str) -> str:
     return f"{quoted}\n\n{MACHINE_NOTE}\n"
 
 
+def _judged_body(title: str, body: str, sentence: Sentence) -> str:
+    """The body as the writer renders it (H1, argument, the evidence quote and its citation), for the rubric."""
+    quote = "\n".join(f"> {line}".rstrip() for line in sentence.verbatim.splitlines())
+    return f"# {title}\n\n{body}\n## Evidence\n\n{quote}\n\n(from [[source]], line 1)\n"
+
+
+# -- the rubric ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Considered:
+    """A candidate the offline extractor considered and did not propose."""
+
+    subject: str
+    """Its title (or the sentence, when no title could be made of it)."""
+    code: str
+    """Why, as a key to group by: a `claim-quality` issue code or one of the `DROP_*` codes below."""
+    reason: str
+    """Why, for people."""
+
+
+DROP_NO_TITLE = "no-usable-title"
+DROP_SAME_TITLE = "same-title"
+DROP_NEAR_DUPLICATE = "near-duplicate"
+DROP_NEEDS_CONTEXT = "needs-context"
+DROP_NO_DESCRIPTION = "no-supporting-description"
+
+DROP_REPORTS_SOURCE = "reports-the-source"
+
+_TIME_NOUNS = r"(?:time|times|half|quarter|year|years|day|days|week|weeks|month|months|decade|decades|century|step|steps|place|instance|stage|phase|wave|round|generation|mover|movers)"
+_CONTEXT = re.compile(
+    r"\b(?:this|these|those|such(?! as\b)|the former|the latter|the above|the following|aforementioned)\b"
+    rf"|\bthe (?:second|third|fourth|fifth|last|other)\b(?!\s+{_TIME_NOUNS}\b)(?!-)"
+    r"|\bthe first\b(?=\s*,|\s+(?:group|one|kind|type|category|set|approach|option|case)s?\b)",
+    re.IGNORECASE,
+)
+"""A reference to text outside the title: `these programmes`, `such systems`, `the second group`, `the latter`."""
+_GENDERED = re.compile(r"\b(?:he|she|him|her|his|hers|himself|herself)\b", re.IGNORECASE)
+_SPEAKER = (
+    r"^(?:(?P<name>[A-Z][\w'\u2019.-]*)(?:\s+[A-Z][\w'\u2019.-]*){0,2}"
+    r"(?P<group>(?:'s?|\u2019s?)\s+(?:team|group|lab|colleagues|co-?authors|study|paper|report|analysis|review|survey))?"
+    r"|(?i:the|our|this|that)\s+(?i:authors?|researchers?|team|speaker|writer|paper|study|report|article|essay|post|book|"
+    r"survey|review|analysis|talk|thread|piece|chapter|section|audit))"
+    r"(?:,[^,]{1,60},)?\s+(?:also\s+|then\s+|first\s+|finally\s+)?"
+)
+_SOURCE_VERB = re.compile(
+    _SPEAKER + r"(?:reviews?|reviewed|discuss(?:es|ed)?|describes?|described|examines?|examined|surveys?|surveyed|"
+    r"compares?|compared|stud(?:y|ies|ied)|follow(?:s|ed)|interview(?:s|ed)|analy[sz]es|analy[sz]ed|gives?|gave|"
+    r"divides?|divided|turns?|turned|closes?|closed|opens?|opened|begins?|began|ends?|ended|summari[sz]es|"
+    r"summari[sz]ed|outlines?|outlined|explores?|explored|looks?|looked|points? to|pointed to|asks?|asked|"
+    r"considers?|considered|presents?|presented|introduces?|introduced|focus(?:es|ed)?|traces?|traced|lists?|"
+    r"listed|recounts?|recounted|walks?|walked|covers?|covered|illustrates?|illustrated|revisits?|revisited|"
+    r"measures?|measured|tracks?|tracked|collects?|collected|audits?|audited|tests?|tested|ran|runs?|"
+    r"draws? on|drew on|relies on|relied on|cites?|cited|quotes?|quoted|mentions?|mentioned|shares?|shared)\b"
+)
+"""`Raman reviews …`, `Moreau's team followed …`, `The authors traced …`: a sentence about what the
+source's author did, not about the world."""
+
+
+def needs_context(title: str) -> str | None:
+    """Why `title` cannot stand alone because it points at text around it, or None.
+
+    Stricter than the rubric on purpose: a sentence lifted from a source often leans on the
+    one before it ("these programmes", "such systems", "the second group"), and a personal
+    pronoun with no name before it in the title refers to someone the title never names.
+    """
+    found = _CONTEXT.search(title)
+    while found and found.group().lower() == "the other" and re.search(r"\bone\b", title[: found.start()], re.IGNORECASE):
+        found = _CONTEXT.search(title, found.end())  # "one layer … the other": the title names both
+    if found:
+        return f"refers to text outside the title (\u201c{found.group()}\u201d)"
+    gendered = _GENDERED.search(title)
+    if gendered and not re.search(r"(?:^|\s)[A-Z][a-z]", title[: gendered.start()]):
+        return f"\u201c{gendered.group()}\u201d refers to someone the title does not name"
+    return None
+
+
+def reports_the_source(sentence: str, source_text: str = "") -> str | None:
+    """Why `sentence` tells what the source's author did rather than what is so, or None.
+
+    The speaker is a person or a work: `the authors`, `the paper`, `Moreau's team`, or a
+    proper noun (`is_name`: not just the capitalised first word of the sentence).
+    """
+    found = _SOURCE_VERB.match(sentence.strip())
+    if not found:
+        return None
+    name = found.group("name")
+    if name and not found.group("group") and not is_name(re.sub(r"(?:'s?|\u2019s?)$", "", name), source_text):
+        return None
+    return f"says what the source does (\u201c{_one_line(found.group(), 60)}\u201d), not what is so"
+
+
+class Rubric:
+    """The claim-quality rubric (`teleo.gates.quality`) as the extractor's filter, or a pass-through."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        if enabled:
+            from teleo.gates import quality
+
+            self._quality = quality
+
+    def title_errors(self, title: str) -> list:
+        if not self.enabled:
+            return []
+        return [i for i in self._quality.judge_title(title) if i.severity == "error"]
+
+    def claim_errors(self, title: str, description: str, body: str, source_text: str) -> list:
+        if not self.enabled:
+            return []
+        issues = self._quality.judge_claim(title, description, body, source_text=source_text)
+        return [i for i in issues if i.severity == "error"]
+
+
+def _issue_summary(issue) -> str:
+    return f"{issue.code}: {issue.message}"
+
+
+@dataclass
+class _Candidate:
+    title: str
+    description: str
+
+
+def _judge(
+    rubric: Rubric, segmented: Segmented, vectors, sentence: Sentence, parts: TitleParts, body: str,
+) -> _Candidate | Considered:
+    """The candidate with the first source text that passes as its description, or why none does.
+
+    Description options, in order: the clause of the same sentence the title left out (`…, and
+    that Y`, `…, because Y`), then the sentences around it (`description_options`) — those of
+    the same paragraph (the unit of an argument), those of other paragraphs only when they are
+    about what the title says (`supports`) — that neither report the source nor lean on text
+    the reader does not have.
+    """
+    title = parts.title
+    assert title is not None
+    errors = rubric.title_errors(title)
+    if errors:
+        return Considered(title, errors[0].code, _issue_summary(errors[0]))
+    if rubric.enabled:
+        context = needs_context(title)
+        if context:
+            return Considered(title, DROP_NEEDS_CONTEXT, context)
+        about = reports_the_source(sentence.text, segmented.text)
+        if about:
+            return Considered(title, DROP_REPORTS_SOURCE, about)
+    judged_body = _judged_body(title, body, sentence)
+    failures: list[str] = []
+    for description in _descriptions(rubric, segmented, vectors, sentence, parts):
+        errors = rubric.claim_errors(title, description, judged_body, segmented.text)
+        if not errors:
+            return _Candidate(title, description)
+        others = [e for e in errors if e.field != "description"]
+        if others:
+            return Considered(title, others[0].code, _issue_summary(others[0]))
+        failures.append(errors[0].code)
+    if failures:
+        shown = ", ".join(sorted(set(failures)))
+        why = f"no source text around it passes the description checks ({len(failures)} tried: {shown})"
+    else:
+        why = "no sentence around it supports the title on its own"
+    return Considered(title, DROP_NO_DESCRIPTION, why)
+
+
+def _descriptions(rubric: Rubric, segmented: Segmented, vectors, sentence: Sentence, parts: TitleParts):
+    """The description options of a candidate, cleaned, best first (see `_judge`)."""
+    seen: set[str] = set()
+    rest = rest_as_sentence(parts.rest) if parts.rest else None
+    texts = [rest] if rest else []
+    for option in description_options(segmented, sentence):
+        same_paragraph = option.block == sentence.block
+        if rubric.enabled and not same_paragraph and not supports(vectors, sentence, option, parts.title or ""):
+            continue
+        texts.append(option.text)
+    for text in texts:
+        description = clean_description(text)
+        if description is None or description.casefold() in seen:
+            continue
+        if rubric.enabled and (reports_the_source(description, segmented.text) or _leans_on_context(description)):
+            continue
+        seen.add(description.casefold())
+        yield description
+
+
+def _leans_on_context(description: str) -> bool:
+    """A description naming "the second group" or a "she" it never names leaves the reader without the source."""
+    reason = needs_context(description)
+    return reason is not None and not re.match(r"refers to text outside the title \(\u201c(?:this|these|those|such)", reason, re.IGNORECASE)
+
+
 # -- the extractor -----------------------------------------------------------------
 
 
-def extract_offline(request: ExtractionRequest) -> ExtractionResult:
-    """Candidate claims and enrichments for `request.source_text` (see the module doc)."""
-    import numpy as np
+@dataclass
+class OfflineExtraction:
+    """What the offline extractor proposes, and what it considered and dropped."""
 
+    result: ExtractionResult
+    dropped: list[Considered]
+
+
+def extract_offline(request: ExtractionRequest, *, quality_filter: bool = True) -> ExtractionResult:
+    """Candidate claims and enrichments for `request.source_text` (see the module doc)."""
+    return extract_offline_detailed(request, quality_filter=quality_filter).result
+
+
+def extract_offline_detailed(request: ExtractionRequest, *, quality_filter: bool = True) -> OfflineExtraction:
+    """`extract_offline`, with every candidate considered and dropped and why.
+
+    `quality_filter=False` proposes the best-scoring sentences without judging them (the
+    extractor before the rubric existed): for measurements only.
+    """
     text = request.source_text[:MAX_SOURCE_CHARS]
-    truncated = len(request.source_text) > MAX_SOURCE_CHARS
-    source_name = _one_line(request.source_title or request.source_path.rsplit("/", 1)[-1], 100) or "the source"
-    source_name = source_name.translate(_DOUBLE_QUOTES)
     segmented = split_sentences(text)
     if not segmented.sentences:
-        return _null(f"the source has no prose sentences to extract from ({len(text)} characters read)")
+        shown = "empty" if not text.strip() else f"{len(text.strip())} characters of headings, tables, code or markup"
+        return _null(f"offline extractor: the source is empty after cleaning ({shown}; no prose sentence to extract from)")
     scored, vectors = score_sentences(segmented, request.source_title)
     eligible = [s for s in scored if not s.rejected and s.cues > 0 and s.score >= SCORE_FLOOR]
+    read = _reading(scored, len(eligible))
     if not eligible:
-        rejected: dict[str, int] = {}
-        for s in scored:
-            if s.rejected:
-                rejected[s.rejected] = rejected.get(s.rejected, 0) + 1
-        why = ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items())) or "none rejected outright"
-        best = max((s.score for s in scored if not s.rejected), default=None)
-        best_text = f"; best score {best:.2f}" if best is not None else ""
-        return _null(
-            f"offline extractor: no sentence carried a claim cue above the floor {SCORE_FLOOR} "
-            f"({len(scored)} sentences read; rejected: {why}{best_text})"
-        )
-
+        return _null(f"offline extractor: no sentence carried a claim cue above the floor {SCORE_FLOOR} ({read})")
     eligible.sort(key=lambda s: (-s.score, s.sentence.index))
-    matcher = Matcher(request.similar) if request.similar else None
-    kept: list[int] = []
-    grouped = 0
-    claims: list[ClaimDraft] = []
-    enrichments: list[EnrichmentDraft] = []
-    titles: set[str] = set()
-    targets: set[str] = set()
-    limit = max(0, min(request.max_claims, 25))  # the contract holds at most 25 of each
+    run = _Run(request, segmented, vectors, Rubric(quality_filter))
     for item in eligible:
-        if len(claims) + len(enrichments) >= limit:
+        if run.full() or len(run.dropped) >= MAX_CONSIDERED:
             break
-        sentence = item.sentence
-        vector = vectors[sentence.index]
-        if kept and float(np.max(vectors[kept] @ vector)) > GROUP_THRESHOLD:
-            grouped += 1
-            continue
-        title = clean_title(sentence.text, text)
-        if title is None or title.casefold() in titles:
-            continue
-        paragraph = _paragraph(segmented, sentence)
-        quote = Quote(text=sentence.verbatim)
+        run.consider(item.sentence)
+    if run.is_null:
+        return OfflineExtraction(_null(_null_notes(run, read)).result, run.dropped)
+    facts = [_one_line(s.sentence.text, 300) for s in eligible if re.search(r"\d", s.sentence.text)][:5]
+    notes = (
+        f"offline extractor ({EXTRACTOR_ID}): {read}; {_count(len(run.claims), 'claim')}, "
+        f"{_count(len(run.enrichments), 'enrichment')} "
+        f"(similarity \u2265 {DUPLICATE_THRESHOLD} to an existing claim)"
+    )
+    if run.dropped:
+        notes += f"; {len(run.dropped)} candidates dropped ({_grouped(run.dropped)})"
+    notes += ". Titles and descriptions are the source's sentences, lightly normalised: review before trusting."
+    if len(request.source_text) > MAX_SOURCE_CHARS:
+        notes += f" Only the first {MAX_SOURCE_CHARS} characters of the source were read."
+    result = ExtractionResult(
+        claims=run.claims, enrichments=run.enrichments,
+        source_update=SourceUpdate(key_facts=facts, notes=notes[:2000]),
+    )
+    return OfflineExtraction(result, run.dropped)
+
+
+MAX_CONSIDERED = 60
+"""At most this many candidates are judged and dropped per source before the extractor gives up."""
+
+
+class _Run:
+    """One source's candidates, judged in score order."""
+
+    def __init__(self, request: ExtractionRequest, segmented: Segmented, vectors, rubric: Rubric) -> None:
+        self.request = request
+        self.segmented = segmented
+        self.vectors = vectors
+        self.rubric = rubric
+        self.source_name = (
+            _one_line(request.source_title or request.source_path.rsplit("/", 1)[-1], 100) or "the source"
+        ).translate(_DOUBLE_QUOTES)
+        self.matcher = Matcher(request.similar) if request.similar else None
+        self.limit = max(0, min(request.max_claims, 25))  # the contract holds at most 25 of each
+        self.kept: list[int] = []
+        self.titles: set[str] = set()
+        self.targets: set[str] = set()
+        self.claims: list[ClaimDraft] = []
+        self.enrichments: list[EnrichmentDraft] = []
+        self.dropped: list[Considered] = []
+
+    @property
+    def is_null(self) -> bool:
+        return not self.claims and not self.enrichments
+
+    def full(self) -> bool:
+        return len(self.claims) + len(self.enrichments) >= self.limit
+
+    def consider(self, sentence: Sentence) -> None:
+        import numpy as np
+
+        vector = self.vectors[sentence.index]
+        if self.kept and float(np.max(self.vectors[self.kept] @ vector)) > GROUP_THRESHOLD:
+            self._drop(sentence.text, DROP_NEAR_DUPLICATE, f"restates a candidate already kept (cosine > {GROUP_THRESHOLD})")
+            return
         related: list[RelatedNote] = []
-        if matcher is not None:
-            row = matcher.scores(vector[None, :])[0]
-            best = int(row.argmax())
-            target = matcher.candidates[best]
-            if row[best] >= DUPLICATE_THRESHOLD and len(target.title) <= 300:
-                kept.append(sentence.index)
-                if target.title in targets:
-                    continue
-                targets.add(target.title)
-                evidence = _safe_markdown(paragraph)
-                if len(evidence) < 20:
-                    evidence = f"{evidence} (from {source_name})"
-                enrichments.append(EnrichmentDraft(
-                    target=target.title, type=enrichment_type(sentence.text, target.title),  # type: ignore[arg-type]
-                    evidence=evidence[:4000], quote=quote,
-                ))
-                continue
+        if self.matcher is not None:
+            row = self.matcher.scores(vector[None, :])[0]
+            if self._enrich(sentence, row):
+                return
             for index in np.argsort(-row, kind="stable")[:3]:
-                claim = matcher.candidates[int(index)]
+                claim = self.matcher.candidates[int(index)]
                 if row[index] >= RELATED_THRESHOLD and len(claim.title) <= 300:
                     related.append(RelatedNote(title=claim.title, relation="related"))
-        kept.append(sentence.index)
-        titles.add(title.casefold())
-        claims.append(ClaimDraft(
-            title=title,
-            description=_description(segmented, sentence, source_name),
-            confidence="speculative",
-            body=_body(paragraph),
-            evidence=[quote],
-            related=related,
+        parts = make_title(sentence.text, self.segmented.text)
+        if parts.title is None:
+            self._drop(sentence.text, DROP_NO_TITLE, parts.why)
+            return
+        title = parts.title
+        if title.casefold() in self.titles:
+            self._drop(title, DROP_SAME_TITLE, "another candidate has the same title")
+            return
+        body = _body(_paragraph(self.segmented, sentence))
+        judged = _judge(self.rubric, self.segmented, self.vectors, sentence, parts, body)
+        if isinstance(judged, Considered):
+            self.dropped.append(judged)
+            return
+        self.kept.append(sentence.index)
+        self.titles.add(title.casefold())
+        self.claims.append(ClaimDraft(
+            title=title, description=judged.description, confidence="speculative", body=body,
+            evidence=[Quote(text=sentence.verbatim)], related=related,
         ))
-    if not claims and not enrichments:
-        return _null(
-            f"offline extractor: {len(eligible)} sentences cleared the floor {SCORE_FLOOR} but none made a usable "
-            "title (too short once cleaned, or duplicates)"
-        )
-    facts = [
-        _one_line(s.sentence.text, 300)
-        for s in eligible
-        if re.search(r"\d", s.sentence.text)
-    ][:5]
-    notes = (
-        f"offline extractor ({EXTRACTOR_ID}): {len(scored)} sentences, {len(eligible)} above the floor {SCORE_FLOOR}; "
-        f"{grouped} near-duplicates grouped (cosine > {GROUP_THRESHOLD}); {len(claims)} candidate claims, "
-        f"{len(enrichments)} enrichments (similarity \u2265 {DUPLICATE_THRESHOLD} to an existing claim). "
-        "Titles are source sentences, not rewritten propositions: review before trusting."
-    )
-    if truncated:
-        notes += f" Only the first {MAX_SOURCE_CHARS} characters of the source were read."
-    return ExtractionResult(
-        claims=claims, enrichments=enrichments, source_update=SourceUpdate(key_facts=facts, notes=notes),
-    )
+
+    def _enrich(self, sentence: Sentence, row) -> bool:
+        """Make `sentence` an enrichment of the existing claim it restates; True when it was one."""
+        best = int(row.argmax())
+        target = self.matcher.candidates[best]  # type: ignore[union-attr]
+        if row[best] < DUPLICATE_THRESHOLD or len(target.title) > 300:
+            return False
+        self.kept.append(sentence.index)
+        if target.title in self.targets:
+            self._drop(sentence.text, DROP_NEAR_DUPLICATE, "another sentence already enriches the same claim")
+            return True
+        self.targets.add(target.title)
+        evidence = _safe_markdown(_paragraph(self.segmented, sentence))
+        if len(evidence) < 20:
+            evidence = f"{evidence} (from {self.source_name})"
+        self.enrichments.append(EnrichmentDraft(
+            target=target.title, type=enrichment_type(sentence.text, target.title),  # type: ignore[arg-type]
+            evidence=evidence[:4000], quote=Quote(text=sentence.verbatim),
+        ))
+        return True
+
+    def _drop(self, subject: str, code: str, reason: str) -> None:
+        self.dropped.append(Considered(_one_line(subject, 200), code, reason))
 
 
-def _null(notes: str) -> ExtractionResult:
-    return ExtractionResult(source_update=SourceUpdate(notes=notes[:2000]))
+def _reading(scored: list[Scored], eligible: int) -> str:
+    """`N sentences read: E candidates, B below the floor, R rejected outright (…)`."""
+    rejected: dict[str, int] = {}
+    for s in scored:
+        if s.rejected:
+            rejected[s.rejected] = rejected.get(s.rejected, 0) + 1
+    below = len(scored) - eligible - sum(rejected.values())
+    parts = [f"{len(scored)} sentences read", f"{eligible} candidates", f"{below} without a claim cue or below the floor"]
+    if rejected:
+        parts.append("rejected outright: " + ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items())))
+    return ", ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _grouped(dropped: list[Considered]) -> str:
+    """`title-anaphor \u00d73, needs-context \u00d71`: the codes by count, most frequent first."""
+    counts: dict[str, int] = {}
+    for item in dropped:
+        counts[item.code] = counts.get(item.code, 0) + 1
+    return ", ".join(f"{code} \u00d7{n}" for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _null_notes(run: _Run, read: str) -> str:
+    """Why nothing was proposed: what was read, then each candidate considered and why it was dropped."""
+    head = (
+        f"offline extractor: no candidate passed the claim-quality rubric ({read}); "
+        f"{len(run.dropped)} considered ({_grouped(run.dropped)}): "
+    )
+    budget = 2000 - len(head) - 40
+    shown: list[str] = []
+    for item in run.dropped:
+        entry = f"\u201c{_one_line(item.subject, 70)}\u201d \u2014 {_one_line(item.reason, 110)}"
+        if sum(len(s) + 2 for s in shown) + len(entry) > budget:
+            break
+        shown.append(entry)
+    rest = len(run.dropped) - len(shown)
+    return head + "; ".join(shown) + (f"; and {rest} more" if rest else "")
+
+
+def _null(notes: str) -> OfflineExtraction:
+    return OfflineExtraction(ExtractionResult(source_update=SourceUpdate(notes=notes[:2000])), [])

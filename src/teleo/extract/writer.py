@@ -77,7 +77,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from teleo.extract.context import SourceText
-from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult
+from teleo.extract.contract import ClaimDraft, DropKind, Dropped, EnrichmentDraft, ExtractionResult
 from teleo.extract.grounding import Grounding, ground
 from teleo.notes import Kind, Note, parse_document, set_field
 from teleo.notes.document import dump_value
@@ -88,20 +88,11 @@ MAX_TITLE_BYTES = 240
 """`<title>.md` stays under the usual 255-byte name limit."""
 MIN_TITLE_CHARS = 10
 KEY_FACTS_HEADING = "## Key Facts"
-DropKind = Literal["claim", "enrichment", "link", "fact"]
 _LINKABLE = frozenset({Kind.CLAIM, Kind.CONVICTION, Kind.ENTITY})
 
 
 class WriteRefused(Exception):
     """The proposal cannot be written at all (the source itself is outside the territory, or not editable)."""
-
-
-class Dropped(BaseModel):
-    """An item of the extraction that was not written, and why."""
-
-    kind: DropKind
-    subject: str
-    reason: str
 
 
 class ProposalFiles(BaseModel):

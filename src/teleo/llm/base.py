@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from teleo.extract.contract import ExtractionResult
+from teleo.extract.contract import Dropped, ExtractionResult
 from teleo.extract.request import ExtractionRequest
 
 T = TypeVar("T")
@@ -46,6 +46,8 @@ class ProviderResult(BaseModel, Generic[T]):
     calls: list[LLMCall] = Field(default_factory=list)
     chunks: int = 1
     """How many parts of the source were extracted separately and merged into `output`."""
+    dropped: list[Dropped] = Field(default_factory=list)
+    """Candidates the provider considered and filtered out itself, with why (the offline extractor's)."""
 
 
 class ProviderError(Exception):

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from teleo.extract.contract import ExtractionResult, SourceUpdate
+from teleo.extract.contract import Dropped, ExtractionResult, SourceUpdate
 from teleo.extract.merge import merge_results
 from teleo.extract.prompt import clean_source, render_prompts
 from teleo.extract.request import ExtractionRequest
@@ -72,18 +72,19 @@ class OfflineProvider(Provider):
         self.ledger = ledger
 
     def extract(self, request: ExtractionRequest) -> ProviderResult[ExtractionResult]:
-        from teleo.extract.offline import (
-            extract_offline,  # written alongside; imported when first used
-        )
+        from teleo.extract.offline import extract_offline_detailed  # imported when first used
 
         started, clock = utc_now_iso(), time.monotonic()
         call = LLMCall(provider=self.name, model=self.model, job=request.job_id, cost_usd=0.0,
                        prompt_chars=len(request.source_text), started_at=started)
         try:
-            result = extract_offline(request)
+            detailed = extract_offline_detailed(request)
+            result = detailed.result
             if not isinstance(result, ExtractionResult):
                 result = ExtractionResult.model_validate(result)
             problems = result.problems()
+            dropped = [Dropped(kind="candidate", subject=d.subject, reason=d.reason, code=d.code)
+                       for d in detailed.dropped]
         except Exception as exc:  # the offline extractor must not take a worker down
             call = call.model_copy(update={"ok": False, "error": _short(f"{type(exc).__name__}: {exc}"),
                                            "latency_s": _since(clock)})
@@ -95,7 +96,7 @@ class OfflineProvider(Provider):
             self._record(call)
             raise ProviderError(f"offline extraction broke the contract for {request.source_path}: {call.error}", [call])
         self._record(call)
-        return ProviderResult[ExtractionResult](output=result, calls=[call])
+        return ProviderResult[ExtractionResult](output=result, calls=[call], dropped=dropped)
 
     def _record(self, call: LLMCall) -> None:
         if self.ledger is not None:

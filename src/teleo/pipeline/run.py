@@ -35,6 +35,7 @@ class ExtractReport:
             "failed": sum(1 for j in self.jobs if j.state == "failed"),
             "unfinished": sum(1 for j in self.jobs if j.state in ("pending", "leased")),
             "claims": sum(int(j.result.get("claims") or 0) for j in done),
+            "dropped": sum(int(j.result.get("dropped_count") or 0) for j in done),
             "enrichments": sum(int(j.result.get("enrichments") or 0) for j in done),
             "tokens": sum(int(j.result.get("tokens") or 0) for j in self.jobs),
             "cost": sum(costs) if costs else None,
@@ -44,6 +45,23 @@ class ExtractReport:
             "timeouts": self.timeouts,
             "elapsed_s": round(self.elapsed_s, 3),
         }
+
+    def dropped_by_reason(self) -> list[dict[str, Any]]:
+        """What the extraction did not propose, grouped by reason, most frequent first.
+
+        Each group: `kind` (`candidate` — filtered by the extractor itself; `claim`, `enrichment`,
+        `link`, `fact` — dropped by the writer), `reason` (its code), `count`, one `example` and its `why`.
+        """
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for job in self.jobs:
+            if job.state != "done":
+                continue
+            for item in job.result.get("dropped") or []:
+                key = (str(item.get("kind", "")), str(item.get("group", "")))
+                group = groups.setdefault(key, {"kind": key[0], "reason": key[1], "count": 0,
+                                                "example": item.get("subject", ""), "why": item.get("reason", "")})
+                group["count"] += 1
+        return sorted(groups.values(), key=lambda g: (-g["count"], g["kind"], g["reason"]))
 
     @property
     def ok(self) -> bool:
@@ -55,6 +73,7 @@ class ExtractReport:
             "ok": self.ok,
             "error": self.error,
             "totals": self.totals(),
+            "dropped_by_reason": self.dropped_by_reason(),
             "jobs": [
                 {"source": j.source, "state": j.state, "attempts": j.attempts, "last_attempted": j.last_attempted,
                  "last_error": j.last_error if j.state != "done" else None, **{k: v for k, v in j.result.items() if k != "error"}}
@@ -160,11 +179,29 @@ class RunReport:
             "merged": len(merged),
             "claims_merged": sum(len(m.claims) for m in merged),
             "enrichments": sum(len(m.enriched) for m in merged),
+            "dropped": totals.get("dropped", 0),
+            "changes_requested": sum(1 for r in self.reviews or [] if r.status == "changes_requested"),
             "rejected": sum(1 for r in self.reviews or [] if r.status == "rejected"),
             "flags": self.merge.flags() if self.merge is not None else 0,
             "tokens": totals.get("tokens", 0) + sum(r.tokens for r in self.reviews or []),
             "cost": sum(costs) if costs else None,
         }
+
+
+    def review_findings_by_reason(self) -> list[dict[str, Any]]:
+        """The blocking findings of proposals not approved, grouped by criterion, most frequent first."""
+        groups: dict[str, dict[str, Any]] = {}
+        for outcome in self.reviews or []:
+            if outcome.status == "approved":
+                continue
+            for verdict in outcome.verdicts:
+                for finding in verdict.findings:
+                    if finding.severity != "blocking":
+                        continue
+                    group = groups.setdefault(finding.criterion, {"reason": finding.criterion, "count": 0,
+                                                                  "example": finding.message})
+                    group["count"] += 1
+        return sorted(groups.values(), key=lambda g: (-g["count"], g["reason"]))
 
 
 STAGES = ("ingest", "extract", "review", "merge")

@@ -94,12 +94,22 @@ def queue_path(vault_root: Path | str) -> Path:
 # -- the worker (child process) -------------------------------------------------------
 
 
+MAX_DROPPED_KEPT = 60
+"""The job table keeps at most this many drops per job (the count is always kept)."""
+
+
 def outcome_result(outcome: Any) -> dict:
+    dropped = list(getattr(outcome, "dropped", []) or [])
     return {
         "status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
         "claims": len(outcome.claims), "enrichments": len(outcome.enrichments),
         "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "chunks": outcome.chunks,
         "error": outcome.error,
+        "dropped_count": len(dropped),
+        "dropped": [
+            {"kind": d.kind, "group": d.group, "reason": d.reason[:300], "subject": d.subject[:160]}
+            for d in dropped[:MAX_DROPPED_KEPT]
+        ],
     }
 
 
