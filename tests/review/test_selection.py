@@ -109,18 +109,44 @@ def test_without_a_domain_peer_the_agent_the_claims_link_into_most_reviews(tmp_p
     assert any("rio reviews instead: 1 of the claims' links lead into its territory" in n for n in outcome.selection.notes)
 
 
-def test_a_secondary_domain_named_by_the_source_brings_its_agent(tmp_path):
-    vault = make_review_vault(tmp_path / "v")
-    source = processed_source([NEW_TITLE]).replace("domain: ai-alignment\n", "domain: ai-alignment\nsecondary_domains:\n  - health\n")
-    make_proposal(vault, "extract/audit", {CLAIM: claim_text(), SOURCE: source})
+HEALTH_NOTE = "domains/health/engagement-optimised chat assistants lengthen the time patients wait for a human answer.md"
+ALIGNMENT_TO_HEALTH = {
+    HEALTH_NOTE: "---\ntype: claim\ndomain: health\ndescription: \"x\"\nconfidence: speculative\nsource: \"t\"\n"
+                 "created: 2026-03-01\n---\n\n# engagement-optimised chat assistants lengthen the time patients wait "
+                 "for a human answer\n",
+    "domains/ai-alignment/deployment harms show up first in clinical triage.md":
+        "---\ntype: claim\ndomain: ai-alignment\ndescription: \"x\"\nconfidence: speculative\nsource: \"t\"\n"
+        "created: 2026-03-01\n---\n\n# deployment harms show up first in clinical triage\n\n"
+        "- [[engagement-optimised chat assistants lengthen the time patients wait for a human answer]]\n",
+}
+
+
+def source_naming(secondary: str) -> str:
+    return processed_source([NEW_TITLE]).replace("domain: ai-alignment\n",
+                                                 f"domain: ai-alignment\nsecondary_domains:\n  - {secondary}\n")
+
+
+def test_a_secondary_domain_named_by_the_source_brings_its_agent_when_the_domain_links_there(tmp_path):
+    vault = make_review_vault(tmp_path / "v", extra=ALIGNMENT_TO_HEALTH)  # ai-alignment links into health on main
+    make_proposal(vault, "extract/audit", {CLAIM: claim_text(), SOURCE: source_naming("health")})
     selection = select_reviewers(load_view(vault, "extract/audit"))
     assert selection.secondary == ["health"]
     assert peers(selection) == [("vida", "secondary")]  # preferred to rio, whom the claim links into
     assert not selection.synthesis  # the source's word does not make its claims a synthesis
 
 
+def test_a_secondary_domain_without_link_evidence_brings_nobody(tmp_path):
+    vault = make_review_vault(tmp_path / "v")  # nothing in ai-alignment links into health
+    make_proposal(vault, "extract/audit", {CLAIM: only_inside_links(), SOURCE: source_naming("health")})
+    selection = select_reviewers(load_view(vault, "extract/audit"))
+    assert selection.secondary == ["health"] and peers(selection) == []
+    assert any("evaluator (leo) reviews alone" in n for n in selection.notes)
+    make_proposal(vault, "extract/linked", {CLAIM: claim_text(), SOURCE: source_naming("health")})
+    assert peers(select_reviewers(load_view(vault, "extract/linked"))) == [("rio", "links")]
+
+
 def test_a_synthesis_claim_needs_two_fitting_peers(tmp_path):
-    vault = make_review_vault(tmp_path / "v")
+    vault = make_review_vault(tmp_path / "v", extra=ALIGNMENT_TO_HEALTH)
     synthesis = claim_text().replace("domain: ai-alignment\n", "domain: ai-alignment\nsecondary_domains: [health]\n")
     make_proposal(vault, "extract/both", {CLAIM: synthesis, SOURCE: processed_source([NEW_TITLE])})
     selection = select_reviewers(load_view(vault, "extract/both"))
@@ -170,3 +196,29 @@ def test_peer_counts_per_domain_and_agent_in_json(tmp_path, monkeypatch):
 
     rows = peer_counts([ReviewOutcome.model_validate(r) for r in payload["reviews"]])
     assert [(r.domain, r.agent, r.reviews) for r in rows] == [("ai-alignment", "rio", 1)]
+
+
+def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(tmp_path, monkeypatch):
+    """The proposals of one run share main's parsed notes, walk and resolver (issue 12, point 6)."""
+    import teleo.repo.branches as branches
+    from teleo.review import review_all
+
+    vault = make_review_vault(tmp_path / "v")
+    for number in range(3):
+        title = f"{NEW_TITLE} in deployment cohort {number}"
+        make_proposal(vault, f"extract/audit-{number}", {f"domains/ai-alignment/{title}.md": claim_text(title),
+                                                        SOURCE: processed_source([title])})
+    parsed: list[str] = []
+    real = branches.note_from_bytes
+
+    def counting(path, data):
+        parsed.append(path)
+        return real(path, data)
+
+    monkeypatch.setattr(branches, "note_from_bytes", counting)
+    branches._PARSED.clear()
+    outcomes = review_all(vault)
+    assert [o.status for o in outcomes] == ["approved"] * 3
+    assert parsed and max(parsed.count(path) for path in parsed) == 1
+    view = load_view(vault, "extract/audit-0")
+    assert verdicts_for(view.repo, view.head_id, ["gates", "leo", "rio", "nobody"]) == verdicts_for(view.repo, view.head_id)

@@ -35,7 +35,9 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 from pathlib import Path, PurePosixPath
 
 import pygit2
@@ -376,15 +378,29 @@ def propose(
 # -- reading proposals --------------------------------------------------------------
 
 
+_CHANGED: dict[tuple[str, str, str], list[str]] = {}
+_CHANGED_KEPT = 4096
+
+
 def changed_paths(repo: pygit2.Repository, old: pygit2.Commit | None, new: pygit2.Commit) -> list[str]:
+    """Repository paths that differ between the two commits' trees (every file when `old` is None).
+
+    Kept per (repository, old tree, new tree) — trees never change — since listing, reviewing
+    and merging a proposal each ask for the same fork..head diff."""
     if old is None:
         return sorted(_tree_files(repo, new.tree))
-    diff = repo.diff(old.tree, new.tree)
-    paths = set()
-    for delta in diff.deltas:
-        paths.add(delta.new_file.path)
-        paths.add(delta.old_file.path)
-    return sorted(paths)
+    key = (repo.path, str(old.tree_id), str(new.tree_id))
+    found = _CHANGED.get(key)
+    if found is None:
+        diff = repo.diff(old.tree, new.tree)
+        paths = set()
+        for delta in diff.deltas:
+            paths.add(delta.new_file.path)
+            paths.add(delta.old_file.path)
+        if len(_CHANGED) >= _CHANGED_KEPT:
+            _CHANGED.clear()
+        found = _CHANGED[key] = sorted(paths)
+    return list(found)
 
 
 def _tree_files(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str = "") -> list[str]:
@@ -512,10 +528,29 @@ class TreeVault(Vault):
         self.tree = tree
         self.prefix = prefix
         self.overlay = dict(overlay or {})
+        self._tree_notes: dict[str, Note] = {}
+        """Notes parsed from the tree's blobs — shared with every overlay of the same tree (`with_overlay`),
+        since a git tree never changes; `_notes` holds the overlay's own."""
+        self._tree_entries: dict[str, pygit2.Oid | None] = {}
+        """Blob ids by path in the tree (None: no such file), shared with the overlays like `_tree_notes`."""
+        self._derived: dict[str, Any] = {}
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, made once per vault and kept under `key` — for values derived from a tree
+        that many readers ask for (a shared base's claim titles)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def with_overlay(self, files: dict[str, str]) -> TreeVault:
-        """The same tree with `files` (vault-relative path → text) added or replaced."""
+        """The same tree with `files` (vault-relative path → text) added or replaced.
+
+        The new vault shares this one's notes parsed from the tree (and its walk and resolver,
+        extended): overlays of one base — the proposals of one review run — parse each note of
+        the tree once between them."""
         other = TreeVault(self.disk_vault, self.repo, self.tree, prefix=self.prefix, overlay={**self.overlay, **files})
+        other._tree_notes = self._tree_notes
+        other._tree_entries = self._tree_entries
         other._notes = {p: n for p, n in self._notes.items() if p not in files}
         added = [p for p in files if p.endswith(".md")]
         if "_walk" in self.__dict__:  # the tree was walked already: add the new paths only
@@ -557,16 +592,24 @@ class TreeVault(Vault):
                 out.add(folder + name)
 
     def exists(self, relative: str) -> bool:
-        return relative in self.overlay or self._blob(relative) is not None
+        return relative in self.overlay or self._blob_id(relative) is not None
 
     def _blob(self, relative: str) -> pygit2.Blob | None:
+        found = self._blob_id(relative)
+        return None if found is None else self.repo[found]
+
+    def _blob_id(self, relative: str) -> pygit2.Oid | None:
+        """The id of the file's blob in the tree, or None — looked up once per tree and path (a lookup
+        by path parses every tree on the way, and a review asks about the same paths many times)."""
+        if relative in self._tree_entries:
+            return self._tree_entries[relative]
         try:
             entry = self.tree[self.prefix + relative]
         except (KeyError, ValueError):
-            return None
-        if entry.type_str != "blob" or entry.filemode not in _BLOB_MODES:
-            return None
-        return self.repo[entry.id]
+            entry = None
+        found = entry.id if entry is not None and entry.type_str == "blob" and entry.filemode in _BLOB_MODES else None
+        self._tree_entries[relative] = found
+        return found
 
     def read_bytes(self, relative: str) -> bytes | None:
         """The file's bytes in the tree (overlay first), or None."""
@@ -576,30 +619,52 @@ class TreeVault(Vault):
         return None if blob is None else blob.data
 
     def note(self, relative: str) -> Note:
-        note = self._notes.get(relative)
-        if note is not None:
-            return note
         if relative in self.overlay:
-            note = note_from_text(relative, self.overlay[relative])
-        else:
-            blob = self._blob(relative)
-            if blob is None:
-                note = _unreadable(relative, "unreadable", f"{relative}: not in the tree")
-            elif blob.size > MAX_NOTE_BYTES:
-                note = _unreadable(relative, "too-large", f"file is {blob.size / 1e6:.1f} MB; not read")
-            else:
-                note = note_from_bytes(relative, blob.data)
-        self._notes[relative] = note
+            note = self._notes.get(relative)
+            if note is None:
+                note = self._notes[relative] = note_from_text(relative, self.overlay[relative])
+            return note
+        note = self._tree_notes.get(relative)
+        if note is None:
+            note = self._tree_notes[relative] = _blob_note(self.repo, relative, self._blob_id(relative))
         return note
 
     def absolute(self, relative: str) -> Path:  # the tree has no files on disk
         raise NotImplementedError("a TreeVault has no files on disk")
 
     def forget(self, relative: str | None = None) -> None:
+        """Drop the overlay's parsed notes (the tree's stay true: a git tree never changes)."""
         if relative is None:
             self._notes.clear()
         else:
             self._notes.pop(relative, None)
+
+
+_PARSED: dict[tuple[str, str], Note] = {}
+_PARSED_KEPT = 100_000
+
+
+def _blob_note(repo: pygit2.Repository, relative: str, blob_id: pygit2.Oid | None) -> Note:
+    """The note at `relative` whose bytes are the blob `blob_id`, parsed once per process and (path, blob).
+
+    A note is a function of its path and its bytes, and a blob id names the bytes: the trees of
+    successive tips of main (a merge run judges each proposal on a new tip) share almost every
+    blob, so each is parsed once, not once per tip.
+    """
+    if blob_id is None:
+        return _unreadable(relative, "unreadable", f"{relative}: not in the tree")
+    key = (relative, str(blob_id))
+    note = _PARSED.get(key)
+    if note is None:
+        blob = repo[blob_id]
+        if blob.size > MAX_NOTE_BYTES:
+            note = _unreadable(relative, "too-large", f"file is {blob.size / 1e6:.1f} MB; not read")
+        else:
+            note = note_from_bytes(relative, blob.data)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = note
+    return note
 
 
 def _unreadable(path: str, code: str, message: str) -> Note:

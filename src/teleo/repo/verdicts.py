@@ -6,16 +6,17 @@
 
 The ref names the commit and the reviewer; the JSON repeats both, and a
 record whose JSON disagrees with its ref name is ignored. A reviewer who
-reviews the same head again replaces its record (the ref's reflog keeps the
-older one). Because the head commit is part of the name, a new commit on a
+reviews the same head again replaces its record (the older blob stays in the
+object store until `git gc`; git keeps no reflog for refs outside `refs/heads`
+and the like unless `core.logAllRefUpdates = always`). Because the head commit is part of the name, a new commit on a
 proposal branch leaves every older verdict behind: `verdicts_for(repo, head)`
 only ever reads the records of that exact commit, so a verdict on an older
 commit never counts.
 
 **Why refs to blobs** (not `git notes`): a notes ref is one commit chain that
 every reviewer would have to extend with compare-and-swap; one ref per
-verdict is written with a single `git update-ref` and never conflicts with
-another reviewer's. The records travel with the repository like any ref
+verdict is written by a single ref update and never conflicts with another
+reviewer's. The records travel with the repository like any ref
 (`git fetch origin 'refs/teleo/*:refs/teleo/*'`, `git push origin
 'refs/teleo/*'`) and `git gc` keeps them, since they are reachable.
 
@@ -32,14 +33,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
+from collections.abc import Iterable
 from typing import Literal
 
 import pygit2
 from pydantic import BaseModel, Field, ValidationError
 
-from teleo.repo.branches import BranchError, signature
-from teleo.repo.worktree import git_env
+from teleo.repo.branches import BranchError
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
 GATES_REVIEWER = "gates"
@@ -91,33 +91,45 @@ def verdict_ref(head: str, reviewer: str) -> str:
 
 
 def store_verdict(repo: pygit2.Repository, verdict: Verdict) -> str:
-    """Write `verdict` as a blob and point its ref at it; returns the ref name."""
+    """Write `verdict` as a blob and point its ref at it; returns the ref name.
+
+    In process (libgit2 takes the ref's lock file, as `git update-ref` would): a review stores a
+    verdict per reviewer and proposal, and a `git` child process for each cost more than the
+    review itself on a few hundred proposals.
+    """
     ref = verdict_ref(verdict.head, verdict.reviewer)
     blob = repo.create_blob(verdict.model_dump_json(indent=2).encode("utf-8"))
-    who = signature(repo)
-    args = ["git", f"--git-dir={repo.path}", "update-ref", "-m", f"teleo: {verdict.reviewer} {verdict.verdict}",
-            ref, str(blob)]
-    env = {"GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
-    result = subprocess.run(args, capture_output=True, text=True, check=False, env={**git_env(), **env})
-    if result.returncode != 0:
-        raise VerdictError(f"could not store the verdict ({ref}): {result.stderr.strip()}")
+    try:
+        repo.create_reference_direct(ref, blob, True, message=f"teleo: {verdict.reviewer} {verdict.verdict}")
+    except (pygit2.GitError, ValueError, OSError) as exc:
+        raise VerdictError(f"could not store the verdict ({ref}): {exc}") from None
     return ref
 
 
-def verdicts_for(repo: pygit2.Repository, head: str) -> dict[str, Verdict]:
-    """Reviewer → verdict, for the commit `head` only; malformed or mismatched records are skipped."""
+def verdicts_for(repo: pygit2.Repository, head: str, reviewers: Iterable[str] | None = None) -> dict[str, Verdict]:
+    """Reviewer → verdict, for the commit `head` only; malformed or mismatched records are skipped.
+
+    With `reviewers`, only their records are looked up, by name (what the review and the merge
+    gate need: the gates and the vault's agents) — instead of walking every ref of the
+    repository, which grows by one per verdict and per proposal.
+    """
     prefix = f"{VERDICT_PREFIX}{head}/"
+    if reviewers is not None:
+        names = [prefix + name for name in dict.fromkeys(reviewers) if _NAME.match(name)]
+    else:
+        names = [ref for ref in _ref_names(repo) if ref.startswith(prefix)]
     found: dict[str, Verdict] = {}
-    for name in repo.references.iterator():
-        ref_name = name.name if hasattr(name, "name") else str(name)
-        if not ref_name.startswith(prefix):
-            continue
+    for ref_name in names:
         reviewer = ref_name[len(prefix):]
         verdict = _load(repo, ref_name)
         if verdict is None or verdict.head != head or verdict.reviewer != reviewer:
             continue
         found[reviewer] = verdict
     return found
+
+
+def _ref_names(repo: pygit2.Repository) -> list[str]:
+    return [ref.name if hasattr(ref, "name") else str(ref) for ref in repo.references.iterator()]
 
 
 def all_verdicts(repo: pygit2.Repository) -> list[Verdict]:

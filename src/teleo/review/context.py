@@ -6,8 +6,11 @@
 - `files`: the vault-relative paths the proposal changes and their text at
   the head (`None` for a deleted file); `outside`: repository paths it changes
   outside the vault's folder;
-- `base`: `main`'s current tip as a `TreeVault`, and `after`: the same tree with
-  the proposal's files laid over it — what `main` would hold after a merge;
+- `base`: `main`'s current tip as a `TreeVault` — shared by the views that follow
+  while main's tip stays the same (`shared_tree_vault`: its walk, resolver and
+  parsed notes are made once per run, not once per proposal) — and `after`: the
+  same tree with the proposal's files laid over it — what `main` would hold
+  after a merge;
 - `proposers`: every agent that authored a commit of the branch, from the
   `Pentagon-Agent:` trailer (else the `<agent>:` subject prefix). Auto-fix
   commits (`Pentagon-Agent: Auto-Fix …`) name no proposer.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import pygit2
 
@@ -31,6 +35,7 @@ from teleo.repo.branches import (
     base_ref,
     open_repository,
     read_proposal,
+    shared_tree_vault,
     tip,
     vault_prefix,
 )
@@ -74,17 +79,16 @@ class ProposalView:
     def head_id(self) -> str:
         return str(self.head.id)
 
-    @cached_property
+    @property
     def existing_claim_titles(self) -> list[str]:
         """Lower-cased titles of the claims on main (files of a domain folder, `_` maps left out);
-        read once per view, however many notes and reviewers ask."""
-        titles = []
-        for path in self.base.markdown_paths():
-            folder, _, name = path.rpartition("/")
-            if name.startswith("_") or self.vault.config.domain_of_folder(folder) is None:
-                continue
-            titles.append(name[:-3].lower())
-        return titles
+        read once per tip of main, however many proposals, notes and reviewers ask."""
+        return self.base.derived("claim-titles", lambda: _claim_titles(self.base))
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """Values derived from this view, made once (e.g. the review material its reviewers share)."""
+        return {}
 
     def new_paths(self) -> list[str]:
         return sorted(p for p, text in self.files.items() if text is not None and not self.base.exists(p))
@@ -107,6 +111,17 @@ class ProposalView:
             return ""
         patch = self.repo.diff(fork.tree, self.head.tree).patch or ""
         return patch if len(patch) <= limit else patch[:limit] + "\n… (diff cut)\n"
+
+
+def _claim_titles(base: TreeVault) -> list[str]:
+    titles = []
+    domain_of_folder = base.config.domain_of_folder
+    for path in base.markdown_paths():
+        folder, _, name = path.rpartition("/")
+        if name.startswith("_") or domain_of_folder(folder) is None:
+            continue
+        titles.append(name[:-3].lower())
+    return titles
 
 
 def load_view(vault: Vault, branch: str, *, base: str | None = None) -> ProposalView:
@@ -134,7 +149,9 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
             continue
         rel = path[len(prefix):]
         files[rel] = _text_at(repo, head.tree, path)
-    base_vault = TreeVault(vault, repo, main.tree, prefix=prefix)
+    base_vault = shared_tree_vault(vault, repo, main.tree, prefix=prefix)
+    base_vault.markdown_paths()  # walked and resolved once per tip: every overlay below extends them
+    base_vault.resolver  # noqa: B018
     overlay = {p: t for p, t in files.items() if t is not None}
     after = base_vault.with_overlay(overlay)
     for path, text in files.items():

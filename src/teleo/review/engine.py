@@ -87,7 +87,8 @@ def review(
         status, findings = _one_round(view, reviewer, reviewers, outcome, again=again)
         outcome.status = status
         outcome.head = view.head_id
-        outcome.verdicts = sorted(verdicts_for(view.repo, view.head_id).values(), key=lambda v: v.reviewer)
+        stored = verdicts_for(view.repo, view.head_id, reviewer_names(view, reviewers))
+        outcome.verdicts = sorted(stored.values(), key=lambda v: v.reviewer)
         if status != "changes_requested" or round_number > max_fixes:
             break
         fixed = fix_proposal(view, findings, round_number=round_number, provider=getattr(reviewer, "provider", None))
@@ -103,7 +104,8 @@ def review(
 
 def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, outcome: ReviewOutcome,
                *, again: bool) -> tuple[Status, list[ClaimFinding]]:
-    existing = verdicts_for(view.repo, view.head_id)
+    names = reviewer_names(view, only)
+    existing = verdicts_for(view.repo, view.head_id, names)
     findings = run_gates(view)
     verdict = gate_verdict(findings)
     if again or GATES_REVIEWER not in existing or existing[GATES_REVIEWER].verdict != verdict:
@@ -139,7 +141,7 @@ def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, o
             findings=result.findings, text=_with_selection_notes(result.text, slot, selection),
             provider=reviewer.name, model=reviewer.model))
         all_findings.extend(result.findings)
-    current = verdicts_for(view.repo, view.head_id)
+    current = verdicts_for(view.repo, view.head_id, names)
     votes = [current[a].verdict for a in selection.agents if a in current]
     if "reject" in votes:
         return "rejected", all_findings
@@ -151,22 +153,39 @@ def _one_round(view: ProposalView, reviewer: Reviewer, only: list[str] | None, o
     return "blocked", []
 
 
+def reviewer_names(view: ProposalView, only: list[str] | None = None) -> list[str]:
+    """Whose verdicts a review or a merge reads: the gates, the vault's agents, and any reviewer asked by name."""
+    return [GATES_REVIEWER, *view.vault.config.agents, *(only or [])]
+
+
 def build_request(view: ProposalView, agent: str, role: str, selection: Selection) -> ReviewRequest:
-    notes = view.changed_notes()
+    """The request for one reviewer: its identity and role over the material every reviewer of the view shares."""
     identity = view.after.read_bytes(IDENTITY_FILE.format(agent=agent))
+    return _request_material(view).model_copy(update={
+        "reviewer": agent, "role": role,
+        "identity": identity.decode("utf-8", errors="replace") if identity else "",
+    })
+
+
+def _request_material(view: ProposalView) -> ReviewRequest:
+    """Diff, claims, similar titles and lint advice of the proposal — made once per view, not once per reviewer."""
+    made = view.memo.get("request")
+    if made is not None:
+        return made
+    notes = view.changed_notes()
     new = set(view.new_paths())
     advice = [
         ClaimFinding(path=f.file, criterion=f.rule, message=f.message, line=f.line)
         for f in check(view.after, [n.path for n in notes]).findings
         if f.severity is Severity.WARNING
     ] if notes else []
-    return ReviewRequest(
-        reviewer=agent, role=role, branch=view.branch, head=view.head_id,
-        identity=identity.decode("utf-8", errors="replace") if identity else "",
+    made = view.memo["request"] = ReviewRequest(
+        reviewer="", role="evaluator", branch=view.branch, head=view.head_id,
         diff=view.diff(), claims={n.path: n.doc.text for n in notes},
         similar={n.path: similar_claims(view, n) for n in notes if n.path in new},
         advice=advice, new_claims=sorted(p for p in new if any(n.path == p for n in notes)),
     )
+    return made
 
 
 def _with_selection_notes(text: str, slot: ReviewerSlot, selection: Selection) -> str:
@@ -197,10 +216,13 @@ class PeerCount(BaseModel):
 
 
 def peer_counts(outcomes: list[ReviewOutcome]) -> list[PeerCount]:
-    """Peer reviews per (domain, agent) over `outcomes` (those that reached the reviewers), sorted."""
+    """Peer verdicts per (domain, agent) over `outcomes`: the selected peers whose verdict is on the head, sorted."""
     rows: dict[tuple[str, str], PeerCount] = {}
     for outcome in outcomes:
+        given = {v.reviewer for v in outcome.verdicts if v.role == "peer"}
         for slot in outcome.selection.peers if outcome.selection else []:
+            if slot.agent not in given:
+                continue  # selected, but the proposal stopped before (a shortfall) or it did not answer
             key = (slot.domain or "-", slot.agent)
             row = rows.setdefault(key, PeerCount(domain=key[0], agent=slot.agent))
             row.reviews += 1

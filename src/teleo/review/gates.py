@@ -125,6 +125,8 @@ def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
     """The proposal merges into main's current tip without a conflict (e.g. two proposals writing one new file)."""
     if view.repo.descendant_of(view.main.id, view.head.id) or view.main.id == view.head.id:
         return []
+    if view.repo.descendant_of(view.head.id, view.main.id):
+        return []  # built on main's current tip (as every proposal is until main moves): a fast-forward
     index = view.repo.merge_commits(view.main, view.head)
     if index.conflicts is None:
         return []

@@ -67,7 +67,7 @@ from teleo.repo.mainline import (
     sync_worktree,
     trailers,
 )
-from teleo.repo.verdicts import verdicts_for
+from teleo.repo.verdicts import GATES_REVIEWER, verdicts_for
 from teleo.repo.worktree import CATCH_UP, LocalChanges, in_the_way_reason
 from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
 from teleo.review.gates import run_gates
@@ -145,7 +145,7 @@ def decide(view: ProposalView) -> MergeDecision:
     decision.required = selection.agents
     if selection.shortfall:
         decision.reasons.append(selection.shortfall)
-    stored = verdicts_for(view.repo, view.head_id)
+    stored = verdicts_for(view.repo, view.head_id, [GATES_REVIEWER, *view.vault.config.agents])
     for agent in selection.agents:
         verdict = stored.get(agent)
         if verdict is None:

@@ -8,7 +8,10 @@
      and the `- Domain:` of its commit): its territory holds the domain's
      folder — basis `domain`;
   2. or of a domain its claims, or the source they come from, name in
-     `secondary_domains` — basis `secondary`;
+     `secondary_domains`, when there is link evidence: the claims link into its
+     territory, or the notes of the proposal's domain on main do (a source's
+     tag alone is not enough: a health paper tagged internet-finance, in a vault
+     whose health notes never link there, is no case for rio) — basis `secondary`;
   3. or the proposal's claims link into its territory (its domains' folders and
      its agent folder; `inbox/archive/` and `maps/` are everyone's and say
      nothing) — basis `links`.
@@ -107,13 +110,14 @@ def select_reviewers(view: ProposalView) -> Selection:
         chosen.append(agent)
         selection.slots.append(ReviewerSlot(agent=agent, role="peer", domain=domain, overlap=overlap[agent], basis=basis))
 
-    of_secondary = [a for d in secondary for a in agents_of_domain(config, d)]
+    of_secondary = [a for d in secondary for a in agents_of_domain(config, d)
+                    if a in overlap and (overlap[a] > 0 or _domains_link_into(view, domains, a))]
     linked = [a for a in candidates if overlap[a] > 0]
     for domain in domains or [None]:
         own = [a for a in agents_of_domain(config, domain) if a in overlap and a not in chosen] if domain else []
         pools: list[tuple[Basis, list[str]]] = [
             ("domain", own),
-            ("secondary", [a for a in of_secondary if a in overlap and a not in chosen]),
+            ("secondary", [a for a in of_secondary if a not in chosen]),
             ("links", [a for a in linked if a not in chosen]),
         ]
         basis, pool = next(((b, p) for b, p in pools if p), ("domain", []))
@@ -136,6 +140,36 @@ def select_reviewers(view: ProposalView) -> Selection:
     elif not selection.peers:
         selection.notes.append(f"the evaluator ({evaluator}) reviews alone: no other agent fits")
     return selection
+
+
+def _domains_link_into(view: ProposalView, domains: list[str], agent: str) -> bool:
+    """The notes of one of `domains` on main link into `agent`'s territory (see `domain_links`)."""
+    return any(domain_links(view, domain).get(agent, 0) > 0 for domain in domains)
+
+
+def domain_links(view: ProposalView, domain: str) -> dict[str, int]:
+    """Agent → links from `domain`'s notes on main into the agent's own territory (shared folders left out).
+
+    The evidence that a secondary domain's agent knows something the domain uses: a source may
+    name `secondary_domains` its claims never come near (a health paper tagged internet-finance,
+    with no health note on main ever linking there). Made once per tip of main.
+    """
+    base = view.base
+    return base.derived(f"domain-links:{domain}", lambda: _count_domain_links(base, domain))
+
+
+def _count_domain_links(base, domain: str) -> dict[str, int]:
+    config = base.config
+    targets = []
+    for path in base.markdown_paths():
+        if config.domain_of_folder(path.rpartition("/")[0]) != domain:
+            continue
+        note = base.note(path)
+        for link in find_links(note.doc):
+            resolved = base.resolver.resolve(link.target, path).path
+            if resolved and resolved != path:
+                targets.append(resolved)
+    return {agent: _overlap(config.territory(agent), targets) for agent in config.agents}
 
 
 def agents_of_domain(config: Config, domain: str) -> list[str]:
