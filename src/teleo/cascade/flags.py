@@ -28,8 +28,8 @@ created: 2026-03-10
 ---
 ```
 
-`why` is text from elsewhere (a commit message, a source title): it is stored as data, with
-`[[`/`]]` defused so that it adds no link to the vault.
+`why` is text from elsewhere (a commit message, a source title): it is stored as data, one line
+with its `[[`/`]]` defused so that it adds no link to the vault (`teleo.notes.untrusted.inert_line`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from teleo.cascade.models import PRIORITIES, Flag
 from teleo.notes import Kind, Note
 from teleo.notes.document import dump_value
+from teleo.notes.untrusted import inert_line
 from teleo.vault import Vault
 
 FLAGS_FOLDER = "flags"
@@ -61,11 +62,6 @@ def slugify(text: str) -> str:
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
     return slug
-
-
-def defuse_links(text: str) -> str:
-    """`[[x]]` → `[ [x] ]`: text from elsewhere must not become an edge of the graph."""
-    return " ".join(text.replace("[[", "[ [").replace("]]", "] ]").split())
 
 
 def render_flag(flag: Flag, titles: dict[str, str]) -> str:
@@ -116,7 +112,7 @@ def _body(flag: Flag, titles: dict[str, str]) -> str:
 
 
 def _plain(text: str | None) -> str:
-    return defuse_links(text or "")
+    return inert_line(text or "")
 
 
 def _link(path_or_key: str, titles: dict[str, str]) -> str:

@@ -29,7 +29,6 @@ from teleo.cascade.changes import classify
 from teleo.cascade.doctor import link_doctor
 from teleo.cascade.flags import (
     FLAGS_FOLDER,
-    defuse_links,
     flag_folder,
     render_flag,
     slugify,
@@ -44,6 +43,7 @@ from teleo.cascade.models import (
     Priority,
 )
 from teleo.notes import Kind, Note, note_from_text, set_field
+from teleo.notes.untrusted import inert_line
 from teleo.vault import Vault
 
 UNDER_REVIEW = "under_review"
@@ -134,7 +134,7 @@ def _flag(target: Target, vias: list[ChangedVia], taken: set[str], *, commit: st
         flag_id = f"{base}-{number}"
     return Flag(
         id=flag_id, agent=target.agent, priority=priority_of(target, vias), target=target.path,
-        target_kind=target.kind, section=target.section, changed=vias, why=defuse_links(why),
+        target_kind=target.kind, section=target.section, changed=vias, why=inert_line(why),
         when=when, commit=commit, created=date,
     )
 

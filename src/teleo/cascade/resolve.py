@@ -23,10 +23,11 @@ import bisect
 
 from pydantic import BaseModel, Field
 
-from teleo.cascade.flags import defuse_links, read_flags
+from teleo.cascade.flags import read_flags
 from teleo.cascade.models import Flag
 from teleo.cascade.plan import UNDER_REVIEW, readable_note
 from teleo.notes import Note, note_from_text, set_field
+from teleo.notes.untrusted import inert_line
 from teleo.vault import Vault
 
 TARGET_STATUSES = ("active", "revised", "abandoned")
@@ -77,7 +78,7 @@ def plan_resolution(
         else:
             chosen[flag.flag_path] = flag
     for path, flag in chosen.items():
-        fields = {"status": "resolved", "resolved": when, **({"resolution": defuse_links(resolution)} if resolution else {})}
+        fields = {"status": "resolved", "resolved": when, **({"resolution": inert_line(resolution)} if resolution else {})}
         if _edit(path, readable_note(vault, path), fields, plan):
             plan.resolved.append(flag)
     still_open = {f.target for f in flags if f.status == "open" and f.flag_path not in chosen}

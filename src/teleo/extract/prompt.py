@@ -28,7 +28,6 @@ the source is untrusted web text; nothing in it may act as an instruction).
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +36,7 @@ from teleo.extract.chunks import Chunk, split_source
 from teleo.extract.condense import condense
 from teleo.extract.contract import ExtractionResult
 from teleo.extract.request import ExtractionRequest
+from teleo.notes.untrusted import one_line, strip_controls
 
 IDENTITY_CHAR_BUDGET = 6_000
 GUIDANCE_CHAR_BUDGET = 10_000
@@ -305,13 +305,12 @@ def _strip_tag(text: str, tag: str) -> str:
     return text
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def clean_source(text: str) -> str:
-    """The source as the prompt carries it: newlines normalised, control characters dropped."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The source as the prompt carries it: newlines normalised, control and invisible characters
+    (bidirectional overrides, zero-width and "tag" characters that could hide instructions) dropped —
+    `teleo.notes.untrusted.strip_controls`."""
+    return strip_controls(text)
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(text)

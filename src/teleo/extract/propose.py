@@ -33,22 +33,22 @@ rules ask for, from git objects, and cannot leak into the working tree.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 
 import pygit2
 
 from teleo.gates import Finding, Severity, check
 from teleo.gates.registry import RULES
+from teleo.notes.untrusted import one_line
 from teleo.repo.branches import TreeVault, propose
 from teleo.vault import Vault
 
 EXTRACTED_BY = "headless extraction cron (worker {worker})"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 
 def _line(text: str, limit: int = 300) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())[:limit]
+    """One line for a commit message (`teleo.notes.untrusted.one_line`), cut at `limit` characters."""
+    return one_line(text)[:limit]
 
 
 def display_name(agent: str) -> str:

@@ -33,9 +33,10 @@ Everything in `result` is untrusted (model output over web text), so:
 - **links** — new claims link only to notes that resolve (existing claims or
   the proposal's own new claims, never musings): `Relevant Notes` lists them
   with their relation, `Topics` the domain folder's `_map` when it exists.
-  Any `[[…]]` inside model or source text is neutralised to `[…]`, and an
-  HTML tag opener `<x` is written `&lt;x`: Teleo never writes a broken link
-  and never a live tag;
+  Model and source text is made inert by `teleo.notes.untrusted` (controls
+  and invisible characters removed, `[[x]]` written `[ [x] ]`, an HTML tag
+  opener `<x` written `&lt;x`): Teleo never writes a broken link and never a
+  live tag;
 - **enrichment targets** must resolve to an existing claim (kind `claim`)
   inside the territory.
 
@@ -81,6 +82,7 @@ from teleo.extract.contract import ClaimDraft, DropKind, Dropped, EnrichmentDraf
 from teleo.extract.grounding import Grounding, ground
 from teleo.notes import Kind, Note, parse_document, set_field
 from teleo.notes.document import dump_value
+from teleo.notes.untrusted import clip, defuse_tags, inert, inert_line
 from teleo.vault import Vault, normalise_title
 
 MAX_TITLE_CHARS = 200
@@ -115,8 +117,6 @@ class ProposalFiles(BaseModel):
 
 # -- text hygiene -------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _TITLE_UNSAFE = re.compile(r"[/\\*?\"<>|\[\]#^{}`~]")
 _DOTS = re.compile(r"\.{2,}|\u2026")
 _BODY_H1 = re.compile(r"^#(?=[ \t])", re.MULTILINE)
@@ -127,33 +127,15 @@ _TAIL_LABEL = re.compile(
 _ANY_HEADING = re.compile(r"^(#+)", re.MULTILINE)
 
 
-def _clean_chars(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        ch for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co") or ch == "\u200d"
-    )
-    return _CONTROL.sub("", text)
-
-
-def neutralise(text: str) -> str:
-    """Model or source text made inert for a note: no wiki links, no live HTML tags, no control characters."""
-    text = _clean_chars(text)
-    while "[[" in text or "]]" in text:
-        text = text.replace("[[", "[").replace("]]", "]")
-    return _TAG_OPEN.sub("&lt;", text)
-
-
 def one_line(text: str, limit: int = 1_000) -> str:
-    text = " ".join(neutralise(text).split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+    """One line of model or source text for a field or a line of a note (`teleo.notes.untrusted`),
+    HTML tag openers defused too."""
+    return clip(defuse_tags(inert_line(text)), limit)
 
 
 def safe_body(text: str) -> str:
-    """A claim body: neutralised, its H1s demoted, no `---` rules or link-section labels that end the argument."""
-    text = neutralise(text).strip("\n")
+    """A claim body: inert, its H1s demoted, no `---` rules or link-section labels that end the argument."""
+    text = inert(text).strip("\n")
     text = _BODY_H1.sub("###", text)
     text = _RULE_LINE.sub("", text)
     text = _TAIL_LABEL.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)} \u2014", text)

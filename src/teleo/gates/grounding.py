@@ -8,7 +8,8 @@ and by the claim-quality rubric (`teleo.gates.quality`), so all judge grounding 
 1. **exact** — the quote is a substring of the source (score 100);
 2. **normalised** — both sides Unicode NFKC, case-folded, quotes and dashes
    straightened (‘’ “” – — → ' " -), markdown emphasis marks (`*`, `_`, `~`,
-   backticks) dropped and whitespace collapsed; an offset map leads the match
+   backticks) and invisible format characters (zero-width, bidi marks: the
+   model reads the source without them) dropped and whitespace collapsed; an offset map leads the match
    back to the original characters (score 100);
 3. **fuzzy** — `rapidfuzz.fuzz.partial_ratio_alignment` of the normalised
    quote against the normalised source, at least `FUZZY_THRESHOLD` (90) and
@@ -75,6 +76,8 @@ def normalise(text: str) -> tuple[str, list[int]]:
     for index, ch in enumerate(text):
         if ch.isascii():
             pieces = ch.lower()
+        elif unicodedata.category(ch) == "Cf":
+            continue  # invisible (zero-width, bidi marks): the model reads the source without them
         else:
             pieces = unicodedata.normalize("NFKC", ch).casefold()
         for piece in pieces:

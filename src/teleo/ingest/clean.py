@@ -4,9 +4,10 @@ Archived text must not be able to
 - break the frontmatter or the note's own sections (`---` lines, `## ` headings),
 - create graph edges (`[[wiki links]]`),
 - smuggle markup that runs when rendered (`<script>`, any raw HTML tag),
-- hide itself (control characters, bidirectional overrides).
+- hide itself (control characters, bidirectional overrides, invisible characters).
 
-`neutralise_body` applies all of that to the extracted text; `clean_field`
+The last three are `teleo.notes.untrusted` (one definition for every writer of foreign text);
+`neutralise_body` adds the structure rules of an archived source to it, and `clean_field`
 makes one frontmatter value a single clean line.
 """
 
@@ -16,38 +17,21 @@ import hashlib
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
-"""C0/C1 controls (tab and newline kept), direction marks and overrides, line separators, BOM."""
-_FIELD_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+from teleo.notes.untrusted import inert, inert_line
+
 _SPACES = re.compile(r"\s+")
 _RULE = re.compile(r"^ {0,3}-[ \t]*-[ \t]*-[- \t]*$")
 """A `---` line: a thematic break, a setext underline, or a frontmatter delimiter to a line-based reader."""
 _HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
-_LINK_OPEN = re.compile(r"\[(?=\[)")
-_LINK_CLOSE = re.compile(r"\](?=\])")
 _BLANK_RUN = re.compile(r"\n{3,}")
 HEADING_SHIFT = 2
 """Content headings go two levels down, so `## ` lines in a note are only ever its own sections."""
 
 
-def strip_controls(text: str) -> str:
-    """Newlines normalised to `\\n`; control and direction-override characters removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    return _CONTROL.sub("", text)
-
-
-def neutralise_links(text: str) -> str:
-    """`[[x]]` → `[ [x] ]`: readable, but never a wiki link."""
-    return _LINK_CLOSE.sub("] ", _LINK_OPEN.sub("[ ", text))
-
-
 def neutralise_body(text: str) -> str:
     """The extracted text made inert (see the module doc); ends without a newline."""
-    text = neutralise_links(strip_controls(text))
-    text = _TAG_OPEN.sub("&lt;", text)
     lines = []
-    for line in text.split("\n"):
+    for line in inert(text).split("\n"):
         line = line.rstrip()
         if _RULE.match(line):
             line = "* * *"
@@ -62,12 +46,8 @@ def _demote(match: re.Match) -> str:
 
 
 def clean_field(value: object, limit: int = 500) -> str:
-    """One frontmatter value: a single line, no controls, no wiki-link brackets, at most `limit` chars."""
-    text = _FIELD_CONTROL.sub(" ", str(value))
-    text = _SPACES.sub(" ", neutralise_links(text)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+    """One frontmatter value: a single line, no controls, no wiki link, at most `limit` chars."""
+    return inert_line(str(value), limit)
 
 
 _HEADING_MARK = re.compile(r"^ {0,3}#{1,6}[ \t]*", re.MULTILINE)
