@@ -89,6 +89,7 @@ from teleo.extract.request import ExtractionRequest
 from teleo.extract.sentences import Segmented, Sentence, embed, split_sentences
 from teleo.gates.quality import finite_verb, words_of
 from teleo.gates.rules.claims import content_words
+from teleo.notes.untrusted import inert, inert_line
 
 __all__ = [
     "Considered", "OfflineExtraction", "clean_title", "enrichment_type", "extract_offline", "extract_offline_detailed",
@@ -296,11 +297,7 @@ def score_sentences(segmented: Segmented, source_title: str):
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.replace("[[", "[").replace("]]", "]").split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "\u2026"
+    return inert_line(text, limit)
 
 
 def _paragraph(segmented: Segmented, sentence: Sentence) -> str:
@@ -316,7 +313,7 @@ def _paragraph(segmented: Segmented, sentence: Sentence) -> str:
 
 
 def _safe_markdown(text: str) -> str:
-    return text.replace("[[", "[").replace("]]", "]").replace("<", "&lt;").replace(">", "&gt;")
+    return inert(text)
 
 
 def _lead_in(segmented: Segmented, sentence: Sentence) -> Sentence | None:
