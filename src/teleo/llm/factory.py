@@ -26,18 +26,20 @@ def provider_from_config(
     *,
     settings: LLMSettings | None = None,
     ledger: Ledger | None | bool = True,
+    role: str = "extract",
     **kwargs: Any,
 ) -> Provider:
     """The extractor for `vault` (a `Vault` or its root path).
 
     `override` (a `--provider` flag) replaces `[llm].provider`; `model` (a
     `--model` flag) replaces `[llm].model`. Keys come from the environment
-    variable named by `[llm].api_key_env`. Calls are appended to
+    variable named by `[llm].api_key_env`. `role` (`extract`, `review`) applies that role's
+    `[llm.<role>]` table over `[llm]`. Calls are appended to
     `<vault>/.teleo/ledger.jsonl` unless `ledger=False` (or another `Ledger` is given).
     Raises `ConfigError` for an unknown provider or a missing key.
     """
     root = vault_root(vault)
-    chosen = resolve_settings(root, override, model, settings=settings)
+    chosen = resolve_settings(root, override, model, settings=settings, role=role)
     if ledger is True:
         ledger = Ledger.for_vault(root)
     elif ledger is False:
@@ -51,15 +53,23 @@ def provider_from_config(
         from teleo.llm.providers import AnthropicProvider
 
         return AnthropicProvider(chosen, api_key=_key(chosen, required=True), ledger=ledger, **kwargs)
+    if chosen.provider == "claude-code":
+        from teleo.llm.claude_code import ClaudeCodeProvider, ClaudeCodeUnavailable
+
+        try:
+            return ClaudeCodeProvider(chosen, ledger=ledger, **kwargs)
+        except ClaudeCodeUnavailable as exc:
+            raise ConfigError(str(exc)) from None
     from teleo.llm.providers import OpenAICompatibleProvider
 
     return OpenAICompatibleProvider(chosen, api_key=_key(chosen, required=not chosen.base_url), ledger=ledger, **kwargs)
 
 
 def resolve_settings(vault: Any, override: str | None = None, model: str | None = None, *,
-                     settings: LLMSettings | None = None) -> LLMSettings:
-    """The `[llm]` settings of `vault` with the `--provider`/`--model` flags applied (no key needed)."""
-    chosen = settings or load_llm_settings(vault_root(vault))
+                     settings: LLMSettings | None = None, role: str | None = None) -> LLMSettings:
+    """The `[llm]` settings of `vault` (`[llm.<role>]` over them) with the `--provider`/`--model`
+    flags applied (no key needed)."""
+    chosen = settings or load_llm_settings(vault_root(vault), role)
     if override:
         chosen = _replace(chosen, provider=override)
     if model:

@@ -13,7 +13,13 @@ chunk_tokens = 12000                      # a longer source is split into overla
 [llm.prices."my-local-model"]             # USD per million tokens, overrides the built-in table
 input = 0.0
 output = 0.0
+
+[llm.review]                              # per role: these keys override [llm] for reviews only
+provider = "claude-code"                  # (and [llm.extract] for extraction)
 ```
+
+A role's table (`[llm.extract]`, `[llm.review]`) holds any key of `[llm]`; changing its provider
+without naming a model takes that provider's default model.
 
 Keys are never read from the file: only the *name* of the environment variable.
 Only this table is read here (with `tomllib`); the rest of `teleo.toml` belongs
@@ -38,13 +44,17 @@ from pydantic import (
 
 from teleo.vault.config import CONFIG_FILE, ConfigError
 
-ProviderName = Literal["offline", "anthropic", "openai"]
-PROVIDERS: tuple[str, ...] = ("offline", "anthropic", "openai")
-ALIASES = {"openai-compatible": "openai", "openai_compatible": "openai", "claude": "anthropic", "none": "offline"}
+ProviderName = Literal["offline", "anthropic", "openai", "claude-code"]
+PROVIDERS: tuple[str, ...] = ("offline", "anthropic", "openai", "claude-code")
+ALIASES = {"openai-compatible": "openai", "openai_compatible": "openai", "claude": "anthropic", "none": "offline",
+           "claude_code": "claude-code", "claudecode": "claude-code"}
+ROLES: tuple[str, ...] = ("extract", "review")
+"""The roles a `[llm.<role>]` table can configure apart."""
 
-DEFAULT_MODELS = {"offline": "offline", "anthropic": "claude-sonnet-4-6", "openai": "gpt-4o-mini"}
+DEFAULT_MODELS = {"offline": "offline", "anthropic": "claude-sonnet-4-6", "openai": "gpt-4o-mini",
+                  "claude-code": "claude-sonnet-4-6"}
 DEFAULT_KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
-DEFAULT_CHUNK_TOKENS = {"anthropic": 24_000, "openai": 12_000, "offline": 12_000}
+DEFAULT_CHUNK_TOKENS = {"anthropic": 24_000, "openai": 12_000, "offline": 12_000, "claude-code": 24_000}
 """Source tokens per call when `chunk_tokens` is not set: well inside the context windows of the
 default models (200 k for Claude, 128 k for gpt-4o-mini) with room for the system message (~3 k)
 and the answer (`max_tokens`), and short enough that a model still reads all of it closely."""
@@ -95,6 +105,10 @@ class LLMSettings(BaseModel):
     """How many similar existing claims the context builder puts in the prompt."""
     prices: dict[str, Price] = Field(default_factory=dict)
     """Per-model price overrides (model name → input/output USD per million tokens)."""
+    cli_path: str | None = None
+    """claude-code only: the Claude Code CLI to run (default: the one bundled with claude-agent-sdk)."""
+    max_turns: int = Field(default=3, ge=1, le=20)
+    """claude-code only: agent turns per query (the structured answer may take a second one)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -151,8 +165,9 @@ def _hosted(base_url: str) -> bool:
     return host in ("api.openai.com", "openrouter.ai") or host.endswith(".openrouter.ai")
 
 
-def load_llm_settings(root: Path | str) -> LLMSettings:
-    """The `[llm]` table of `<root>/teleo.toml`, or the defaults (offline)."""
+def load_llm_settings(root: Path | str, role: str | None = None) -> LLMSettings:
+    """The `[llm]` table of `<root>/teleo.toml` (with `[llm.<role>]` over it when `role` is given),
+    or the defaults (offline)."""
     path = Path(root) / CONFIG_FILE
     if not path.is_file():
         return LLMSettings()
@@ -163,7 +178,32 @@ def load_llm_settings(root: Path | str) -> LLMSettings:
     table = raw.get("llm", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: field 'llm': must be a table")
-    return settings_from_table(table, where=str(path))
+    return settings_from_table(for_role(table, role, where=str(path)), where=str(path))
+
+
+def for_role(table: dict[str, Any], role: str | None, *, where: str = CONFIG_FILE) -> dict[str, Any]:
+    """`[llm]` without its role tables, with `[llm.<role>]`'s keys over it (a new provider without a
+    model: that provider's default model). Every role table is checked, used or not."""
+    base = {key: value for key, value in table.items() if key not in ROLES}
+    chosen = dict(base)
+    for name in ROLES:
+        sub = table.get(name)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{where}: field 'llm.{name}': must be a table ([llm.{name}])")
+        merged = {**base, **sub}
+        if "provider" in sub and "model" not in sub:
+            merged.pop("model", None)
+        try:
+            LLMSettings.model_validate(merged)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(["llm", name, *(str(p) for p in first["loc"])])
+            raise ConfigError(f"{where}: field '{field}': {first['msg'].removeprefix('Value error, ')}") from None
+        if name == role:
+            chosen = merged
+    return chosen
 
 
 def settings_from_table(table: dict[str, Any], *, where: str = CONFIG_FILE) -> LLMSettings:

@@ -263,33 +263,20 @@ class VaultTools:
 
     def list_flags(self, agent: str | None = None, priority: str | None = None,
                    include_resolved: bool = False) -> dict[str, Any]:
-        from teleo.cascade import read_flags
+        from teleo.cascade.listing import list_flags
         from teleo.cascade.models import PRIORITIES
+        from teleo.repo.branches import BranchError
 
         if priority is not None and priority not in PRIORITIES:
             raise Refusal(f"priority: '{priority}' is not one of {', '.join(PRIORITIES)}")
-        vault, where = self.main_vault()
-        found, problems = read_flags(vault)
-        chosen = [f for f in found
-                  if (include_resolved or f.status == "open")
-                  and (agent is None or f.agent.lower() == agent.strip().lower())
-                  and (priority is None or f.priority == priority)]
-        chosen.sort(key=lambda f: (f.agent, PRIORITIES.index(f.priority), f.id))
-        return {"read_from": where, "flags": [f.model_dump(mode="json", exclude_none=True) for f in chosen],
-                "not_flags": problems}
-
-    def main_vault(self) -> tuple[Vault, str]:
-        """main's tree when the vault has one (merges and flags land there), else the files on disk."""
-        from teleo.repo.branches import DEFAULT_BASE, BranchError, TreeVault, tip, vault_prefix
-
-        repo = self.state.repository()
-        if repo is None or f"refs/heads/{DEFAULT_BASE}" not in repo.references:
-            return self.vault, "worktree"
         try:
-            commit = tip(repo, f"refs/heads/{DEFAULT_BASE}")
+            listing = list_flags(self.vault, agent=agent, priority=priority, include_resolved=include_resolved)
         except BranchError as exc:
             raise Refusal(str(exc)) from None
-        return TreeVault(self.vault, repo, commit.tree, prefix=vault_prefix(repo, self.vault.root)), DEFAULT_BASE
+        return {"read_from": listing.read_from,
+                "flags": [{**f.model_dump(mode="json", exclude_none=True), "short_id": listing.short_ids.get(f.id, f.id)}
+                          for f in listing.flags],
+                "not_flags": listing.problems}
 
     def vault_stats(self, section: str | None = None) -> dict[str, Any]:
         from teleo.stats import vault_stats

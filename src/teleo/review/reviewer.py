@@ -231,7 +231,7 @@ def reviewer_from_config(vault, provider: str | None = None, model: str | None =
     from teleo.llm import provider_from_config
     from teleo.llm.providers import ModelProvider, OfflineProvider
 
-    chosen = provider_from_config(vault, provider, model)
+    chosen = provider_from_config(vault, provider, model, role="review")
     if isinstance(chosen, OfflineProvider):
         return OfflineReviewer(ledger=chosen.ledger)
     if isinstance(chosen, ModelProvider):
