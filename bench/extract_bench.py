@@ -7,9 +7,13 @@ extracted by `teleo.pipeline.extract_all` (real `extract_source`: context, groun
 gate, commit and CAS branch update). The provider sleeps `latency` seconds and returns a null
 result or one grounded claim.
 
-- **throughput** = sources / steady time, where steady time runs from the first lease to the
-  last job finishing (from the job table) — worker start-up (spawn + imports, reported apart)
-  is excluded; **share of ideal** = throughput ÷ (workers ÷ latency). PASS when ≥ 90 % at 8.
+- **throughput** = sources / time from launch, which runs from the call of `extract_all` to the
+  last job finishing (from the job table): the supervisor's preparation and the workers'
+  start-up are included (shown apart as "startup", up to the first lease); **share of ideal** =
+  throughput ÷ (workers ÷ latency). PASS when ≥ 85 % at 8 workers. The share of the steady part
+  alone (first lease to last job) is printed beside it, for scale.
+- `--claims N` puts N claims on main besides the sources: a job then compares its source with
+  them, so the embedding model is needed (a vault without claims never loads it).
 - **engine overhead per source**: one worker, a zero-latency provider: steady time / sources
   (lease + extraction engine + commit + completion).
 
@@ -38,6 +42,8 @@ from teleo.pipeline import JobStore, PipelineSettings, extract_all, queue_path
 from teleo.vault import Vault
 
 DEFAULT_CORPUS = Path(os.environ.get("TELEO_CORPUS", Path(__file__).resolve().parents[2] / "shared/corpora/teleo-codex"))
+TARGET = 0.85
+"""Share of ideal throughput at the largest worker count, counted from launch."""
 SENTENCE = "Reusable first stages account for most of the drop in launch costs because the booster is the most expensive part."
 
 
@@ -96,10 +102,16 @@ class Factory:
         return SimulatedProvider(latency=self.latency)
 
 
-def make_vault(root: Path, n: int) -> Vault:
+def make_vault(root: Path, n: int, claims: int = 0) -> Vault:
     (root / "domains/space-development").mkdir(parents=True)
     (root / "inbox/archive").mkdir(parents=True)
     (root / "domains/space-development/_map.md").write_text("# Space development\n", encoding="utf-8")
+    for i in range(claims):
+        (root / f"domains/space-development/launch cost claim {i} falls as boosters are reused.md").write_text(
+            f"---\ntype: claim\ndomain: space-development\ndescription: Reuse spreads the booster's cost over "
+            f"{i + 2} flights\nconfidence: likely\nsource: bench\ncreated: 2026-01-04\n---\n\n"
+            f"# launch cost claim {i} falls as boosters are reused\n\nFlight {i} reused its first stage.\n",
+            encoding="utf-8")
     for i in range(n):
         (root / f"inbox/archive/2026-01-04-report-{i:03d}.md").write_text(
             f'---\ntype: source\ntitle: "Launch report {i}"\nauthor: "Some Author (@someone)"\n'
@@ -139,10 +151,12 @@ def corpus_overhead(corpus: Path, n: int) -> dict:
             "failed": totals["failed"], "per_source_ms": round(1000 * (rows[1] - rows[0]) / max(1, done), 2)}
 
 
-def measure(workers: int, n: int, latency: float) -> dict:
+def measure(workers: int, n: int, latency: float, claims: int = 0, start_method: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="extract-bench-") as tmp:
-        vault = make_vault(Path(tmp) / "v", n)
+        vault = make_vault(Path(tmp) / "v", n, claims)
         settings = PipelineSettings(workers=workers, poll_s=0.01, heartbeat_s=5, lease_ttl_s=60)
+        if start_method:
+            settings.start_method = start_method
         started = time.time()
         report = extract_all(vault, provider_factory=Factory(latency), settings=settings)
         wall = time.time() - started
@@ -152,13 +166,15 @@ def measure(workers: int, n: int, latency: float) -> dict:
         if not report.ok:
             raise SystemExit(f"bench run failed: {json.dumps(report.totals())}")
     steady = rows[1] - rows[0]
-    throughput = n / steady
+    from_launch = rows[1] - started
+    throughput = n / from_launch
     ideal = workers / latency if latency else None
     return {
         "workers": workers, "sources": n, "wall_s": round(wall, 3), "startup_s": round(rows[0] - started, 3),
-        "steady_s": round(steady, 3), "throughput_per_s": round(throughput, 2),
+        "steady_s": round(steady, 3), "from_launch_s": round(from_launch, 3), "throughput_per_s": round(throughput, 2),
         "ideal_per_s": round(ideal, 2) if ideal else None,
         "share_of_ideal": round(throughput / ideal, 3) if ideal else None,
+        "steady_share": round(n / steady / ideal, 3) if ideal else None,
         "per_source_ms": round(1000 * steady / n, 2),
     }
 
@@ -178,12 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="also measure the engine cost on a copy of this vault ('' to skip)")
     parser.add_argument("--corpus-sources", type=int, default=40)
+    parser.add_argument("--claims", type=int, default=0, help="claims on main besides the sources (the model is then needed)")
+    parser.add_argument("--start-method", default=None, help="the pipeline's start_method (default: its own, 'auto')")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     repeat = max(1, args.repeat)
     load_before = os.getloadavg()[0]  # the machine is shared: other work slows every figure below
-    runs = {w: [measure(w, max(24, args.per_worker * w), args.latency) for _ in range(repeat)] for w in args.workers}
+    runs = {w: [measure(w, max(24, args.per_worker * w), args.latency, args.claims, args.start_method) for _ in range(repeat)]
+            for w in args.workers}
     rows = [median_run(runs[w]) for w in args.workers]
     overheads = [measure(1, args.overhead_sources, 0.0) for _ in range(repeat)]
     overhead = sorted(overheads, key=lambda r: r["per_source_ms"])[len(overheads) // 2]
@@ -192,20 +211,24 @@ def main(argv: list[str] | None = None) -> int:
         on_corpus = corpus_overhead(args.corpus, args.corpus_sources)
     best = max(args.workers)
     share = next(r["share_of_ideal"] for r in rows if r["workers"] == best)
-    passed = share >= 0.9
+    passed = share >= TARGET
     if args.json:
         print(json.dumps({"latency_s": args.latency, "repeat": repeat, "runs": rows, "all_runs": runs,
                           "overhead": overhead, "overhead_runs_ms": [r["per_source_ms"] for r in overheads],
                           "corpus_overhead": on_corpus,
-                          "target": f">= 90% of ideal at {best} workers", "pass": passed}, indent=2))
+                          "claims": args.claims, "target": f">= {TARGET:.0%} of ideal at {best} workers, from launch",
+                          "pass": passed}, indent=2))
     else:
         print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()}; load average "
-              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after); median of {repeat} run(s) per row")
-        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'src/s':>7} {'ideal':>6} {'share':>6}  every run")
+              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after); {args.claims} claims on main; "
+              f"median of {repeat} run(s) per row; times from launch (extract_all called)")
+        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'total s':>7} {'src/s':>7} {'ideal':>6} "
+              f"{'share':>6} {'steady':>6}  every run (share from launch)")
         for r in rows:
             every = " ".join(f"{x['share_of_ideal'] * 100:.1f}%" for x in runs[r["workers"]])
-            print(f"{r['workers']:>7} {r['sources']:>7} {r['startup_s']:>9.2f} {r['steady_s']:>8.2f} "
-                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}%  {every}")
+            print(f"{r['workers']:>7} {r['sources']:>7} {r['startup_s']:>9.2f} {r['steady_s']:>8.2f} {r['from_launch_s']:>7.2f} "
+                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}% "
+                  f"{r['steady_share'] * 100:>5.1f}%  {every}")
         each = ", ".join(f"{r['per_source_ms']:.1f}" for r in overheads)
         print(f"engine overhead per source (1 worker, zero latency, {overhead['sources']} sources): "
               f"{overhead['per_source_ms']:.1f} ms (runs: {each})")
@@ -213,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"engine overhead per source on a copy of the corpus ({on_corpus['notes']:,} notes, 1 worker, zero latency, "
                   f"{on_corpus['sources']} sources: {on_corpus['proposed']} proposed, {on_corpus['null']} null, "
                   f"{on_corpus['failed']} failed): {on_corpus['per_source_ms']:.1f} ms")
-        print(f"{'PASS' if passed else 'FAIL'}: {share * 100:.1f}% of ideal at {best} workers (target ≥ 90%)")
+        print(f"{'PASS' if passed else 'FAIL'}: {share * 100:.1f}% of ideal at {best} workers, counted from launch "
+              f"(target ≥ {TARGET:.0%})")
     return 0 if passed else 1
 
 

@@ -127,6 +127,20 @@ def test_similar_ranks_a_paraphrase_first(index):
     assert claims[0].path == FUTARCHY and {h.kind for h in claims} == {"claim"}
 
 
+def test_similar_among_kinds_no_note_has_needs_no_model(index, monkeypatch):
+    """A vault without claims answers 'similar claims' with nothing, and never loads the model for it
+    (an extraction worker of such a vault then starts without the model)."""
+    import teleo.index.search as search_module
+
+    def no_model(texts):
+        raise AssertionError("embedded a query no note could answer")
+
+    monkeypatch.setattr(search_module, "embed", no_model)
+    monkeypatch.setattr(index._ranking, "_embed_pending", no_model)
+    assert index.similar("shared ownership without trust", k=5, kinds=["sector"]) == []
+    assert index.similar("shared ownership without trust", k=5, filters=Filters(domain=("no-such-domain",))) == []
+
+
 def test_similar_to_a_note_excludes_itself(index):
     hits = index.similar_to(FUTARCHY, k=3)
     assert FUTARCHY not in paths(hits) and len(hits) == 3

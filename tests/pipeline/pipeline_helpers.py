@@ -112,3 +112,36 @@ def branches(root: Path) -> list[str]:
 def fsck_clean(root: Path) -> tuple[bool, str]:
     result = subprocess.run(["git", "-C", str(root), "fsck", "--full", "--no-dangling"], capture_output=True, text=True)
     return result.returncode == 0 and "error" not in result.stderr.lower(), result.stdout + result.stderr
+
+
+@dataclass
+class RecordingExtract:
+    """Picklable: runs the real `extract_source` in the worker and appends, per job, a JSON line to
+    `log`: the worker's process class (ForkProcess or SpawnProcess), the id of the base tip's
+    `TreeVault` it found before the job, and whether the embedding model was loaded after it."""
+
+    log: str
+
+    def __call__(self, vault: Vault, source: str, **options):
+        import json
+        import multiprocessing
+        import os
+
+        from teleo.extract.job import extract_source
+        from teleo.index.embed import model_loaded
+        from teleo.repo import branches as branches_module
+
+        kept = branches_module._SHARED.get("last")
+        outcome = extract_source(vault, source, **options)
+        with open(self.log, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({
+                "pid": os.getpid(), "process": type(multiprocessing.current_process()).__name__,
+                "tree": id(kept[2]) if kept is not None else None, "model": model_loaded(),
+            }) + "\n")
+        return outcome
+
+
+def recorded(log: Path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]

@@ -83,3 +83,14 @@ def test_extract_counts_every_branch_it_makes_as_teleo_proposals_does(tmp_path, 
     assert last.startswith("1 proposal branch made: 1 with claims or enrichments, 0 null results · 4 already open (not redone)"), last
     listed = CliRunner().invoke(app, ["proposals"], terminal_width=200)
     assert "Open proposals (5: 4 with claims or enrichments, 1 null result)" in listed.output
+
+
+def test_the_live_progress_runs_no_thread():
+    """The workers are forked only from a process with no other thread: the display must not start one."""
+    import threading
+
+    from teleo.cli.extract import _LiveProgress
+
+    before = threading.active_count()
+    with _LiveProgress():
+        assert threading.active_count() == before

@@ -115,8 +115,11 @@ def run_extract(vault, sources, *, live: bool, **options):
 
 
 class _LiveProgress:
+    """Redrawn at each progress report (the supervisor's tick), without a refresh thread: the
+    supervisor forks its workers only from a process running no other thread."""
+
     def __init__(self) -> None:
-        self.live = Live(Table(), console=err_console, refresh_per_second=8, transient=True)
+        self.live = Live(Table(), console=err_console, auto_refresh=False, transient=True)
 
     def __enter__(self):
         self.live.__enter__()
@@ -133,7 +136,7 @@ class _LiveProgress:
                       + (f", {progress.restarts} worker restarts" if progress.restarts else "") + ")")
         for number in sorted(progress.current):
             table.add_row(f"  worker {number}", escape(progress.current[number]))
-        self.live.update(table)
+        self.live.update(table, refresh=True)
 
 
 def print_report(report) -> None:

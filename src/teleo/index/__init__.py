@@ -32,7 +32,7 @@ from teleo.vault import Vault
 
 __all__ = [
     "EmbeddingUnavailable", "Filters", "Hit", "Index", "IndexUnavailable", "Link", "NoteRow", "Progress",
-    "SearchMode", "SyncStats", "open_index", "similar",
+    "SearchMode", "SyncStats", "close_shared", "open_index", "similar",
 ]
 
 _shared: dict[Path, Index] = {}
@@ -48,6 +48,15 @@ def open_index(vault: Vault | Path | str) -> Index:
         if index is None:
             index = _shared[vault.root] = Index.open(vault)
         return index
+
+
+def close_shared(root: Path | None = None) -> None:
+    """Close the shared index of the vault at `root` (every one when None); the next `open_index`
+    opens it again. A process about to fork workers that open the index calls it: a SQLite
+    connection must not cross a fork."""
+    with _shared_lock:
+        for key in [k for k in _shared if root is None or k == Path(root).resolve()]:
+            _shared.pop(key).close()
 
 
 def similar(

@@ -118,6 +118,8 @@ class Ranking:
             return []
         kinds_ = tuple(kind.lower() for kind in kinds) if kinds else None
         allowed = self.facet_cache().mask(filters, kinds_) if kinds_ or (filters and not filters.empty) else None
+        if allowed is not None and not allowed.any():
+            return []  # no note can answer: no query vector, so no model load (a vault without claims)
         excluded = set(exclude)
         found = self._nearest(text, k + len(excluded), allowed)
         if excluded:

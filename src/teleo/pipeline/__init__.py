@@ -21,8 +21,10 @@ Design
   and publishes `extract/<slug>` with a compare-and-swap ref update, so a killed worker leaves at
   most unreferenced objects; a retry after a crash that follows the ref update sees the open
   proposal ("skipped") and the job is marked done. Hence exactly one commit per source.
-- **Workers** are processes (`workers.worker_main`, spawn start method): a SIGKILL takes down one
-  worker; the supervisor (`workers.Supervisor`) releases its leases at once and starts a
+- **Workers** are processes (`workers.worker_main`), forked from a supervisor that first made what
+  every job needs (imports, the synced index, the base tip's walk and resolver; the embedding model
+  when the vault has claims) so they share it; spawned instead when forking is not safe (another
+  thread running). A SIGKILL takes down one worker; the supervisor (`workers.Supervisor`) releases its leases at once and starts a
   replacement, SIGKILLs a worker whose job outlives `timeout_s` (default 600) and records the
   failed attempt. Failures retry with exponential backoff (`backoff_s · 2^(attempt-1)`, capped)
   up to `max_attempts` (default 3), then the job is `failed`.

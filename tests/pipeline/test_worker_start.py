@@ -1,0 +1,84 @@
+"""How workers start: forked from a supervisor that made once what every job needs, or spawned
+when forking is not safe; and a vault without claims never loads the embedding model."""
+
+from __future__ import annotations
+
+import threading
+
+from pipeline_helpers import FakeFactory, RecordingExtract, make_sources_vault, recorded
+
+from teleo.pipeline import JobStore, PipelineSettings, extract_all, queue_path
+from teleo.repo import branches as branches_module
+
+
+def fast(**kw) -> PipelineSettings:
+    base = dict(workers=2, backoff_s=0.05, max_backoff_s=0.2, lease_ttl_s=5, heartbeat_s=0.5, poll_s=0.02, tick_s=0.02)
+    base.update(kw)
+    return PipelineSettings(**base)
+
+
+def done(vault) -> dict:
+    store = JobStore(queue_path(vault.root))
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+def test_forked_workers_reuse_the_base_tip_the_supervisor_read(tmp_path):
+    vault = make_sources_vault(tmp_path / "v", 6)
+    log = tmp_path / "jobs.jsonl"
+    report = extract_all(vault, provider_factory=FakeFactory(), settings=fast(start_method="fork"),
+                         extract=RecordingExtract(str(log)))
+    assert report.ok and done(vault)["done"] == 6
+    prepared = branches_module._SHARED["last"][2]  # made here, by the supervisor, before the fork
+    jobs = recorded(log)
+    assert {j["process"] for j in jobs} == {"ForkProcess"}
+    assert len({j["pid"] for j in jobs}) == 2
+    assert {j["tree"] for j in jobs} == {id(prepared)}  # no worker walked the base tip again
+
+
+def test_a_running_thread_makes_the_supervisor_spawn_instead(tmp_path):
+    vault = make_sources_vault(tmp_path / "v", 4)
+    log = tmp_path / "jobs.jsonl"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a progress display, a server…
+    other.start()
+    try:
+        report = extract_all(vault, provider_factory=FakeFactory(), settings=fast(),
+                             extract=RecordingExtract(str(log)))
+    finally:
+        stop.set()
+        other.join()
+    assert report.ok and done(vault)["done"] == 4
+    assert {j["process"] for j in recorded(log)} == {"SpawnProcess"}
+
+
+CLAIM = """---
+type: claim
+domain: space-development
+description: Reuse spreads the booster's cost over many flights
+confidence: likely
+source: a test
+created: 2026-01-04
+---
+
+# reusable boosters make launches cheaper
+
+Flights reuse their first stage.
+"""
+
+
+def test_the_model_is_loaded_only_when_the_vault_has_claims_to_compare_with(tmp_path):
+    log = tmp_path / "jobs.jsonl"
+    without = make_sources_vault(tmp_path / "without", 2)
+    assert extract_all(without, provider_factory=FakeFactory(), settings=fast(start_method="spawn"),
+                       extract=RecordingExtract(str(log))).ok
+    assert [j["model"] for j in recorded(log)] == [False, False]
+
+    log.unlink()
+    with_claims = make_sources_vault(
+        tmp_path / "with", 2, extra={"domains/space-development/reusable boosters make launches cheaper.md": CLAIM})
+    assert extract_all(with_claims, provider_factory=FakeFactory(), settings=fast(start_method="spawn"),
+                       extract=RecordingExtract(str(log))).ok
+    assert [j["model"] for j in recorded(log)] == [True, True]
