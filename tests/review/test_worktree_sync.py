@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from review_helpers import (
 
 from teleo.repo.branches import open_repository, tip
 from teleo.repo.mainline import merge_into, sync_worktree, trailers
+from teleo.repo import worktree
 from teleo.repo.worktree import shell_line
 from teleo.review import merge_all, review
 
@@ -292,3 +294,19 @@ def test_a_record_left_by_a_sync_killed_before_removing_it_does_not_mislead_the_
 def teleo_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "teleo.cli.app", *args], cwd=root, capture_output=True, text=True,
                           env={**os.environ, **ENV}, check=False, timeout=300)
+
+
+def test_a_ctrl_c_during_an_index_write_waits_for_git_instead_of_killing_it(tmp_path, monkeypatch):
+    """A git killed while it writes the index leaves `index.lock` behind, and every later git command fails."""
+    repo = open_repository(make_review_vault(tmp_path / "v").root)
+    bin_dir, done = tmp_path / "bin", tmp_path / "git-finished"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!/bin/sh\nsleep 0.6\ntouch '{done}'\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    timer = threading.Timer(0.2, signal.pthread_kill, args=(threading.main_thread().ident, signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        worktree._git_writing(repo, "read-tree", "-m", "-u", "HEAD", "HEAD")
+    timer.join()
+    assert done.exists()  # git ran to its end before the interrupt reached Teleo

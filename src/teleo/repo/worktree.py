@@ -392,10 +392,24 @@ def _git_z(repo: pygit2.Repository, *args: str) -> list[str]:
 
 
 def _git_writing(repo: pygit2.Repository, *args: str) -> subprocess.CompletedProcess:
-    """A git command that writes the index: in its own session, holding the worktree lock until it exits."""
+    """A git command that writes the index, which nothing may cut in half (a stale `index.lock` blocks every later
+    git command): in its own session, so a signal to Teleo's process group never reaches it; holding the worktree
+    lock until it exits, even if Teleo dies first; and a Ctrl-C waits for it before it interrupts Teleo
+    (`subprocess.run` would kill it)."""
     fd = getattr(_held, "fd", None)
-    return subprocess.run(["git", "-C", repo.workdir, *args], capture_output=True, text=True, check=False,
-                          env=git_env(), start_new_session=True, pass_fds=(fd,) if fd is not None else ())
+    command = ["git", "-C", repo.workdir, *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=git_env(),
+                               start_new_session=True, pass_fds=(fd,) if fd is not None else ())
+    interrupted = False
+    while True:
+        try:
+            out, err = process.communicate()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def git_env() -> dict[str, str]:
