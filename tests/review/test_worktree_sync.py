@@ -153,11 +153,12 @@ def test_teleo_merge_killed_at_random_moments_then_rerun_merges_each_once_and_le
             landed.append(merged_so_far(root, len(branches)))
         run.wait()
     assert len(landed) >= 5, f"kills landed after {landed} merges"  # the rest finished before the kill
-    for _ in range(3):
+    for reruns in range(1, 4):
         run = teleo(root, "merge", "--format", "json", log=log)
         assert run.wait(timeout=600) == 0, log.read_text()[-3000:]
         if merged_so_far(root, len(branches)) == len(branches):
             break
+    print(f"\nkill matrix: SIGKILLs after {landed} of {len(branches)} merges, then {reruns} rerun(s)")
     merged = collections.Counter(trailers(c.message).get("Teleo-Proposal") for c in first_parents(root)
                                  if len(c.parents) == 2)
     assert merged == collections.Counter(branches)  # every proposal merged, none twice
