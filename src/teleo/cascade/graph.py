@@ -28,24 +28,17 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import unquote
 
 from teleo.cascade.models import TargetKind
 from teleo.notes import Kind, Note, find_links
 from teleo.notes.links import body_link_targets
-from teleo.notes.sections import HEADING, paragraph_end, section_end
+from teleo.notes.beliefs import BeliefSection, belief_sections, grounding_lines, section_lines
 from teleo.vault import Vault
 from teleo.vault.resolver import normalise_title
 
 AGENTS_FOLDER = "agents"
-_NUMBERED_BELIEF = re.compile(r"^###[ \t]+(\d+)[.)][ \t]+(.+?)\s*$")
-_GROUNDING_LABEL = re.compile(r"^\*\*Grounding:?\*\*", re.IGNORECASE)
-_GROUNDING_HEADING = re.compile(r"^grounding\b", re.IGNORECASE)
 _REASONING_HEADING = re.compile(r"^reasoning chain\b", re.IGNORECASE)
 _THESIS_HEADING = re.compile(r"^market thesis\b", re.IGNORECASE)
-_FULL_FILE = re.compile(r"\]\(([^()\s]+\.md)\)")
-_HEADING_NOTE = re.compile(r"\s*\*\([^)]*(?:\([^)]*\)[^)]*)*\)\*\s*$")
-"""A trailing `*(keystone — [full file](…))*` remark on a belief heading."""
 _BRACKETS = re.compile(r"^\[\[(.+?)\]\]$")
 _TRUE = {"true", "yes", "1"}
 
@@ -110,11 +103,11 @@ class DependencyGraph:
         if note.kind is Kind.BELIEF and _in_agents(note.path):
             target = _file_target(note, "belief")
             self.targets[target.key] = target
-            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _GROUNDING_HEADING))
+            self._depend(vault, note, target.key, _depends_on(note) + _links_on(note, grounding_lines(note.doc)))
         elif note.kind is Kind.POSITION and _in_agents(note.path):
             target = _file_target(note, "position")
             self.targets[target.key] = target
-            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _REASONING_HEADING))
+            self._depend(vault, note, target.key, _depends_on(note) + _links_on(note, section_lines(note.doc, _REASONING_HEADING)))
         elif note.kind is Kind.BELIEFS_DOC:
             for section, full_file, links in _belief_sections(vault, note):
                 if full_file is None:
@@ -123,7 +116,7 @@ class DependencyGraph:
         elif note.kind is Kind.SECTOR:
             target = _file_target(note, "sector")
             self.targets[target.key] = target
-            self._depend(vault, note, target.key, _depends_on(note) + _section_links(note, _THESIS_HEADING))
+            self._depend(vault, note, target.key, _depends_on(note) + _links_on(note, section_lines(note.doc, _THESIS_HEADING)))
         elif note.kind in (Kind.CLAIM, Kind.CONVICTION) and "depends_on" in note.data:
             self._depend(vault, note, note.path, _depends_on(note))
 
@@ -224,76 +217,26 @@ def _depends_on(note: Note) -> list[str]:
     return found
 
 
-def _body_lines(note: Note) -> list[str]:
-    return note.doc.body.split("\n")
-
-
-def _section_links(note: Note, heading_pattern: re.Pattern) -> list[str]:
-    """Link targets in the sections whose heading matches, and in `**Grounding:**` blocks."""
-    lines = _body_lines(note)
-    wanted: set[int] = set()
-    for index, line in enumerate(lines):
-        heading = HEADING.match(line)
-        if heading and heading_pattern.match(heading.group(2)):
-            wanted.update(range(index, section_end(lines, index, len(heading.group(1)))))
-        elif heading_pattern is _GROUNDING_HEADING and _GROUNDING_LABEL.match(line):
-            wanted.update(range(index, paragraph_end(lines, index, len(lines))))
-    return _links_on(note, wanted)
-
-
-def _links_on(note: Note, body_indexes: set[int]) -> list[str]:
-    start = note.doc.body_start_line
-    return [
-        link.target for link in find_links(note.doc)
-        if not link.in_frontmatter and link.line - start in body_indexes
-    ]
+def _links_on(note: Note, file_lines: frozenset[int]) -> list[str]:
+    return [link.target for link in find_links(note.doc) if not link.in_frontmatter and link.line in file_lines]
 
 
 def _belief_sections(vault: Vault, note: Note) -> list[tuple[Target, str | None, list[str]]]:
-    """Each `### N. statement` section: its target, the belief file it stands for, its grounding."""
-    lines = _body_lines(note)
+    """Each `### N. statement` section (`notes.beliefs`): its target, the belief file it stands for, its grounding."""
     agent = agent_of(note)
-    sections = []
-    for index, line in enumerate(lines):
-        match = _NUMBERED_BELIEF.match(line)
-        if not match:
-            continue
-        end = section_end(lines, index, 3)
-        grounding: set[int] = set()
-        for inner in range(index + 1, end):
-            if _GROUNDING_LABEL.match(lines[inner]):
-                grounding.update(range(inner, paragraph_end(lines, inner, end)))
-        heading = match.group(0).lstrip("#").strip()
-        statement = _HEADING_NOTE.sub("", match.group(2)).strip() or match.group(2)
+    found = []
+    for section in belief_sections(note.doc, note.folder):
         target = Target(
-            f"{note.path}#{match.group(1)}", note.path, "belief", agent, statement,
-            section=_HEADING_NOTE.sub("", heading).strip() or heading, status=None,
-            load_bearing=bool(re.search(r"keystone|load-bearing|axiom", line, re.IGNORECASE)),
+            f"{note.path}#{section.number}", note.path, "belief", agent, section.statement,
+            section=section.section, status=None, load_bearing=section.load_bearing,
         )
-        sections.append((target, _full_file(vault, note, line), _links_on(note, grounding)))
-    return sections
+        found.append((target, _full_file(vault, section), _links_on(note, section.grounding_lines)))
+    return found
 
 
-def _full_file(vault: Vault, note: Note, heading: str) -> str | None:
-    """The `beliefs/<title>.md` file a section heading links to, when it is a belief note."""
-    for match in _FULL_FILE.finditer(heading):
-        relative = unquote(match.group(1))
-        if "://" in relative or relative.startswith("/"):
-            continue
-        candidate = PurePosixPath(note.folder, relative).as_posix()
-        parts: list[str] = []
-        for part in candidate.split("/"):
-            if part == "..":
-                if not parts:
-                    break
-                parts.pop()
-            elif part not in ("", "."):
-                parts.append(part)
-        path = "/".join(parts)
+def _full_file(vault: Vault, section: BeliefSection) -> str | None:
+    """The belief file a section heading links to, when it is one."""
+    for path in section.full_files:
         if path in vault.resolver.titles().get(PurePosixPath(path).stem, ()) and vault.note(path).kind is Kind.BELIEF:
             return path
     return None
-
-
-
-

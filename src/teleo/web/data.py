@@ -17,6 +17,7 @@ from teleo.export.graph import REFERENCE_COLORS, derived_color
 from teleo.index import EmbeddingUnavailable, Filters, Index, Link, SearchMode
 from teleo.index.report import note_report
 from teleo.notes import read_note
+from teleo.notes.beliefs import belief_sections, grounding_lines
 from teleo.repo.history import Commit
 from teleo.web.evidence import evidence_of
 from teleo.web.markdown import LinkTarget, note_href, render_markdown
@@ -272,9 +273,6 @@ def preview(state: WebState, path: str) -> Preview:
     )
 
 
-_GROUNDING_HEADING = re.compile(r"^\*\*Grounding", re.IGNORECASE)
-
-
 def agent_page(state: WebState, name: str) -> AgentPage:
     index = state.fresh_index()
     key = name.lower()
@@ -296,10 +294,7 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         page.beliefs_html = render_body(
             state, index, beliefs_file, read_note(state.root, beliefs_file).doc.body, index.links_from(beliefs_file)
         )
-        page.beliefs.extend(beliefs_in_file(state, index, beliefs_file))
-    for row in state.note_rows("WHERE path LIKE ? ", (f"{folder}/beliefs/%",)):
-        grounding = [link_ref(l) for l in index.links_from(row["path"]) if l.path and l.path != row["path"]]
-        page.beliefs.append(Belief(note=note_ref(row), grounding=grounding))
+    page.beliefs = agent_beliefs(state, index, folder)
     page.positions = [note_ref(r) for r in state.note_rows("WHERE path LIKE ?", (f"{folder}/positions/%",))]
     page.flags = open_flags(state, folder)
     page.claims = [note_ref(r) for r in state.note_rows("WHERE kind = 'claim' AND agent = ?", (key,), order="created DESC, title")]
@@ -350,30 +345,40 @@ def commits_by_agent(state: WebState) -> dict[str, list[CommitRow]]:
     return state.git_cached("commits-by-agent", build)
 
 
-_BELIEF_HEADING = re.compile(r"^#{2,4}\s+(.+?)\s*$")
+def agent_beliefs(state: WebState, index: Index, folder: str) -> list[Belief]:
+    """The agent's beliefs as the cascade reads them (`notes.beliefs`): each `### N. statement` section
+    of its `beliefs.md` with the links of its **Grounding:** blocks, then each belief file with its
+    `depends_on` and the links of its Grounding section. A section that links its full file is that
+    file (shown once, with the grounding of both)."""
+    files = {row["path"]: row for row in state.note_rows("WHERE path LIKE ? ", (f"{folder}/beliefs/%",))}
+    beliefs: list[Belief] = []
+    beliefs_file = f"{folder}/beliefs.md"
+    if index.note_row(beliefs_file) is not None:
+        links = index.links_from(beliefs_file)
+        for section in belief_sections(read_note(state.root, beliefs_file).doc, folder):
+            grounding = _grounding(links, beliefs_file, section.grounding_lines)
+            full = next((path for path in section.full_files if path in files), None)
+            if full is None:
+                title = re.sub(r"[*_`]", "", section.section).strip()
+                beliefs.append(Belief(note=NoteRef(path=beliefs_file, title=title, href=note_href(beliefs_file),
+                                                   kind="belief"), grounding=grounding))
+                continue
+            row = files.pop(full)
+            beliefs.append(Belief(note=note_ref(row), grounding=_file_grounding(state, index, full) + grounding))
+    beliefs += [Belief(note=note_ref(row), grounding=_file_grounding(state, index, path)) for path, row in files.items()]
+    return beliefs
 
 
-def beliefs_in_file(state: WebState, index: Index, path: str) -> list[Belief]:
-    """The beliefs of an agent's `beliefs.md`: each `##`–`####` heading that has wiki links under
-    it, with those links (its grounding) resolved."""
-    links = index.links_from(path)
-    by_line: dict[int, list[Link]] = {}
-    for link in links:
-        by_line.setdefault(link.line, []).append(link)
-    note = read_note(state.root, path)
-    first = note.doc.body_start_line
-    found: list[Belief] = []
-    current: Belief | None = None
-    for offset, line in enumerate(note.doc.body.splitlines()):
-        heading = _BELIEF_HEADING.match(line)
-        if heading:
-            text = re.sub(r"\*\(.*?\)\*|[*_`]", "", heading.group(1)).strip()
-            current = Belief(note=NoteRef(path=path, title=text, href=note_href(path), kind="belief"))
-            found.append(current)
-            continue
-        if current is not None:
-            current.grounding.extend(link_ref(l) for l in by_line.get(first + offset, []) if l.path and l.path != path)
-    return [b for b in found if b.grounding]
+def _file_grounding(state: WebState, index: Index, path: str) -> list[LinkRef]:
+    """A belief file's grounding: its `depends_on` entries and the links of its Grounding section or blocks."""
+    lines = grounding_lines(read_note(state.root, path).doc)
+    return [link_ref(l) for l in index.links_from(path)
+            if l.path and l.path != path and (l.field == "depends_on" or (l.field is None and l.line in lines))]
+
+
+def _grounding(links: list[Link], path: str, lines: frozenset[int]) -> list[LinkRef]:
+    """The body links on `lines` that lead to another note."""
+    return [link_ref(l) for l in links if l.path and l.path != path and l.field is None and l.line in lines]
 
 
 def search_page(

@@ -17,7 +17,8 @@ from teleo.gates.findings import Severity
 from teleo.gates.registry import note_rule, vault_rule
 from teleo.gates.rules.values import non_empty
 from teleo.notes import Kind
-from teleo.notes.sections import HEADING, paragraph_end, section_end
+from teleo.notes.beliefs import belief_sections, grounding_lines
+from teleo.notes.sections import HEADING, section_end
 
 # -- shared helpers --------------------------------------------------------------
 
@@ -67,7 +68,7 @@ def _body_lines(note) -> list[str]:
 
 
 
-def _grounding_paths(ctx, note, file_lines: set[int], allowed: frozenset[Kind], extra: list[str] = ()) -> set[str]:
+def _grounding_paths(ctx, note, file_lines: frozenset[int], allowed: frozenset[Kind], extra: list[str] = ()) -> set[str]:
     """Distinct notes of `allowed` kinds reached by body links on `file_lines` and by `extra` targets."""
     targets = [link.target for link in ctx.links(note) if not link.in_frontmatter and link.line in file_lines]
     targets.extend(extra)
@@ -86,9 +87,6 @@ def _grounding_paths(ctx, note, file_lines: set[int], allowed: frozenset[Kind], 
 MIN_GROUNDING = {"axiom": 5, "belief": 3, "hypothesis": 1, "unconvinced": 0}
 _CLAIM_KINDS = frozenset({Kind.CLAIM, Kind.CONVICTION})
 _CLAIM_OR_SOURCE = frozenset({Kind.CLAIM, Kind.CONVICTION, Kind.SOURCE})
-_NUMBERED_BELIEF = re.compile(r"^###[ \t]+(\d+)[.)][ \t]+(.+?)\s*$")
-_GROUNDING_LABEL = re.compile(r"^\*\*Grounding:?\*\*", re.IGNORECASE)
-_GROUNDING_HEADING = re.compile(r"^grounding\b", re.IGNORECASE)
 
 
 @note_rule(
@@ -104,20 +102,9 @@ def belief_grounding(ctx, note):
     minimum = MIN_GROUNDING[level]
     if minimum == 0:
         return
-    lines = _body_lines(note)
-    start_line = note.doc.body_start_line
-    grounding_lines: set[int] = set()
-    for index, line in enumerate(lines):
-        heading = HEADING.match(line)
-        if heading and _GROUNDING_HEADING.match(heading.group(2)):
-            end = section_end(lines, index, len(heading.group(1)))
-            grounding_lines.update(range(start_line + index, start_line + end))
-        elif _GROUNDING_LABEL.match(line):
-            end = paragraph_end(lines, index, len(lines))
-            grounding_lines.update(range(start_line + index, start_line + end))
     depends = [_link_target(e) for e in _entries(note.data.get("depends_on"))]
     allowed = _CLAIM_OR_SOURCE if level == "hypothesis" else _CLAIM_KINDS
-    found = _grounding_paths(ctx, note, grounding_lines, allowed, [d for d in depends if d])
+    found = _grounding_paths(ctx, note, grounding_lines(note.doc), allowed, [d for d in depends if d])
     if len(found) < minimum:
         what = "claims or sources" if level == "hypothesis" else "claims"
         line = note.doc.line_of("depends_on" if "depends_on" in note.data else "level")
@@ -134,30 +121,16 @@ def belief_grounding(ctx, note):
 def _aggregate_beliefs(ctx, note):
     """`agents/<name>/beliefs.md`: each `### N. statement` needs a **Grounding:** block of ≥3 claims."""
     minimum = MIN_GROUNDING["belief"]
-    lines = _body_lines(note)
-    start_line = note.doc.body_start_line
-    for index, line in enumerate(lines):
-        match = _NUMBERED_BELIEF.match(line)
-        if not match:
-            continue
-        number, statement = match.group(1), match.group(2)
-        end = section_end(lines, index, 3)
-        block: set[int] = set()
-        has_label = False
-        for inner in range(index + 1, end):
-            if _GROUNDING_LABEL.match(lines[inner]):
-                has_label = True
-                stop = paragraph_end(lines, inner, end)
-                block.update(range(start_line + inner, start_line + stop))
-        heading_line = start_line + index
-        label = f"belief {number} ('{_clip(statement)}')"
-        if not has_label:
+    for section in belief_sections(note.doc, note.folder):
+        heading_line = section.line
+        label = f"belief {section.number} ('{_clip(section.heading)}')"
+        if not section.has_grounding:
             yield ctx.finding(
                 "belief-grounding", note, heading_line, f"{label} has no **Grounding:** list of supporting claims",
                 suggestion=f"add '**Grounding:**' with at least {minimum} [[claim]] links",
             )
             continue
-        found = _grounding_paths(ctx, note, block, _CLAIM_KINDS)
+        found = _grounding_paths(ctx, note, section.grounding_lines, _CLAIM_KINDS)
         if len(found) < minimum:
             yield ctx.finding(
                 "belief-grounding", note, heading_line,
