@@ -1,4 +1,5 @@
-"""An agent's beliefs in the web UI are the cascade's beliefs (`teleo.notes.beliefs`)."""
+"""An agent's beliefs in the web UI are the cascade's beliefs (`teleo.notes.beliefs`), and its flags
+are read by `cascade.flag_from_note` — one definition of each."""
 
 from __future__ import annotations
 
@@ -87,3 +88,14 @@ def test_the_web_shows_the_beliefs_and_grounding_the_cascade_walks(make_vault):
     assert set(rests_on) == {FILE, "agents/mira/beliefs.md#2"}
     assert {p.rsplit("/", 1)[-1][:-3] for p in rests_on[FILE]} == grounded(shown[0])
     assert {p.rsplit("/", 1)[-1][:-3] for p in rests_on["agents/mira/beliefs.md#2"]} == grounded(shown[1])
+
+
+def test_a_flag_note_that_is_no_valid_flag_is_named_not_guessed(make_vault):
+    vault = make_vault({**FILES, "agents/mira/flags/2026-03-10-broken.md": (
+        "---\ntype: flag\nid: 2026-03-10-broken\nagent: mira\npriority: urgent\nstatus: open\n"
+        f"target: {FILE}\ntarget_kind: belief\nchanged: []\nwhy: x\nwhen: 2026-03-10\ncommit: abc\n---\n\n# Flag\n")})
+    with TestClient(create_app(vault.root, watch=False)) as client:
+        page = client.get("/api/agents/mira").json()
+        assert page["flags"] == []  # the hand parser showed it as a "normal" flag
+        assert "2026-03-10-broken.md:5" in page["flags_note"] and "priority" in page["flags_note"]
+        assert "not valid flags" in client.get("/agents/mira").text

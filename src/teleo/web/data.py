@@ -16,6 +16,7 @@ from urllib.parse import quote
 from teleo.export.graph import REFERENCE_COLORS, derived_color
 from teleo.index import EmbeddingUnavailable, Filters, Index, Link, SearchMode
 from teleo.index.report import note_report
+from teleo.cascade import Flag, flag_from_note, select_flags
 from teleo.notes import read_note
 from teleo.notes.beliefs import belief_sections, grounding_lines
 from teleo.repo.history import Commit
@@ -296,37 +297,38 @@ def agent_page(state: WebState, name: str) -> AgentPage:
         )
     page.beliefs = agent_beliefs(state, index, folder)
     page.positions = [note_ref(r) for r in state.note_rows("WHERE path LIKE ?", (f"{folder}/positions/%",))]
-    page.flags = open_flags(state, folder)
+    page.flags, page.flags_note = open_flags(state, folder)
     page.claims = [note_ref(r) for r in state.note_rows("WHERE kind = 'claim' AND agent = ?", (key,), order="created DESC, title")]
     page.commits = commits_by_agent(state).get(key, [])[:100]
     page.history_note = state.history().note
     return page
 
 
-FLAG_PRIORITIES = ("high", "normal", "low")
-
-
-def open_flags(state: WebState, folder: str) -> list[OpenFlag]:
-    """The open flag notes under `<folder>/flags/`, highest priority first, newest first within one."""
-    found = []
+def open_flags(state: WebState, folder: str) -> tuple[list[OpenFlag], str | None]:
+    """The open flag notes under `<folder>/flags/`, read by `cascade.flag_from_note` (as `teleo flags`
+    reads them), highest priority first, newest first within one; and a note naming the flag notes
+    that are not valid flags."""
+    found: list[Flag] = []
+    problems: list[str] = []
     for row in state.note_rows("WHERE kind = 'flag' AND path LIKE ?", (f"{folder}/flags/%",)):
-        data = row["data"]
-        if str(data.get("status", "")).strip().lower() != "open":
-            continue
-        target_path = str(data.get("target") or "")
-        targets = state.note_rows("WHERE path = ?", (target_path,)) if target_path else []
-        changed = data.get("changed") if isinstance(data.get("changed"), list) else []
-        first = changed[0] if changed and isinstance(changed[0], dict) else {}
-        change = f"{first.get('change', '')}: {stem(str(first.get('path', '')))}" if first else ""
-        priority = str(data.get("priority", "")).lower()
-        found.append(OpenFlag(
-            id=str(data.get("id") or stem(row["path"])), note=note_ref(row),
-            priority=priority if priority in FLAG_PRIORITIES else "normal",
-            target_kind=str(data.get("target_kind") or ""), target=note_ref(targets[0]) if targets else None,
-            target_path=target_path, change=change, when=str(data.get("when") or "")[:10],
-        ))
-    found.sort(key=lambda f: f.when, reverse=True)
-    return sorted(found, key=lambda f: FLAG_PRIORITIES.index(f.priority))
+        flag, problem = flag_from_note(read_note(state.root, row["path"]))
+        if flag is not None:
+            found.append(flag)
+        else:
+            problems.append(problem)
+    shown = [_open_flag(state, flag) for flag in select_flags(found)]
+    note = f"not valid flags (teleo lint names the fields): {'; '.join(problems)}" if problems else None
+    return shown, note
+
+
+def _open_flag(state: WebState, flag: Flag) -> OpenFlag:
+    targets = state.note_rows("WHERE path = ?", (flag.target,))
+    first = flag.changed[0] if flag.changed else None
+    return OpenFlag(
+        id=flag.id, note=note_ref(state.note_rows("WHERE path = ?", (flag.flag_path,))[0]), priority=flag.priority,
+        target_kind=flag.target_kind, target=note_ref(targets[0]) if targets else None, target_path=flag.target,
+        change=f"{first.change.value}: {stem(first.path)}" if first else "", when=flag.when[:10],
+    )
 
 
 def commits_by_agent(state: WebState) -> dict[str, list[CommitRow]]:

@@ -156,6 +156,8 @@ class AgentPage(BaseModel):
     positions: list[NoteRef] = Field(default_factory=list)
     flags: list["OpenFlag"] = Field(default_factory=list)
     """The agent's open cascade flags, highest priority first."""
+    flags_note: str | None = None
+    """Flag notes of the agent that are not valid flags (file, line and field named)."""
     claims: list[NoteRef] = Field(default_factory=list)
     commits: list[CommitRow] = Field(default_factory=list)
     history_note: str | None = None
