@@ -19,6 +19,9 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 USAGE_ERROR = 2
+"""Exit code of wrong usage (an unknown name, a bad option value, not a git vault)."""
+FAILED = 1
+"""Exit code when the work was tried and failed (a job, a merge, an edit that was refused)."""
 
 
 class OutputFormat(str, Enum):

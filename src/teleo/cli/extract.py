@@ -11,10 +11,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_for_paths
-
-FAILED = 1
-"""Exit code when a job failed (or did not finish)."""
+from teleo.cli.common import FAILED, OutputFormat, console, err_console, example, fail, vault_for_paths
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from teleo.cascade import Flag, list_flags
 from teleo.cli.common import (
+    FAILED,
     OutputFormat,
     console,
     err_console,
@@ -65,7 +66,6 @@ class TargetStatus(str, Enum):
     revised = "revised"
     abandoned = "abandoned"
 
-FAILED = 1
 
 _STYLE = {"high": "bold red", "normal": "yellow", "low": "dim"}
 

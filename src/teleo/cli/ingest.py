@@ -10,14 +10,11 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import FAILED, OutputFormat, console, err_console, example, fail, vault_from
 from teleo.ingest import IngestError, IngestInput, IngestOptions, IngestUsageError
 from teleo.ingest import ingest as run_ingest
 from teleo.ingest.models import MAX_BYTES
 from teleo.notes.schema import SOURCE_FORMAT
-
-FAILED = 1
-"""Exit code when the source could not be archived (fetch, read, extraction, lint)."""
 
 
 class Media(str, Enum):

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from teleo.cli.common import (
+    FAILED,
     OutputFormat,
     console,
     err_console,
@@ -17,8 +18,6 @@ from teleo.cli.common import (
     fail,
     vault_from,
 )
-
-FAILED = 1
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import OutputFormat, console, example, fail, vault_from
-from teleo.cli.extract import FAILED, print_report
+from teleo.cli.common import FAILED, OutputFormat, console, example, fail, vault_from
+from teleo.cli.extract import print_report
 
 
 def register(app: typer.Typer) -> None:

@@ -3,19 +3,8 @@
 The matcher itself (`ground`, `normalise`, `Grounding`) lives in `teleo.gates.grounding`,
 below extract, so the claim-quality rubric grounds quotes the same way; it is re-exported here.
 
-`ground(quote, source_text)` tries, in order:
-
-1. **exact** — the quote is a substring of the source (score 100);
-2. **normalised** — both sides Unicode NFKC, case-folded, quotes and dashes
-   straightened (‘’ “” – — → ' " -), markdown emphasis marks (`*`, `_`, `~`,
-   backticks) dropped and whitespace collapsed; an offset map leads the match
-   back to the original characters (score 100);
-3. **fuzzy** — `rapidfuzz.fuzz.partial_ratio_alignment` of the normalised
-   quote against the normalised source, at least `FUZZY_THRESHOLD` (90) and
-   only for quotes of `FUZZY_MIN_CHARS` or more (a short string fuzzy-matches
-   almost anything). Long sources are searched in overlapping windows of
-   `WINDOW_CHARS`, so the cost stays linear (well under 0.1 s for a 2 000-char
-   quote in a 130 kB source).
+`ground(quote, source_text)` tries exact, then normalised, then fuzzy matching; the steps and
+their thresholds are specified in `teleo.gates.grounding`'s docstring.
 
 The result says where: character span and 1-based line in the original
 text, the method and the score. `ground_result(result, source_text)` lists
