@@ -56,11 +56,12 @@ TODO (unfinished)
 8. `teleo extract` shows live progress on stderr; no per-job log tail yet.
 """
 
+from teleo.pipeline.demo import run_demo
 from teleo.pipeline.run import ExtractReport, RunReport, extract_all, prepare, run
 from teleo.pipeline.store import Job, JobStore
 from teleo.pipeline.workers import PipelineSettings, Progress, ProviderSpec, Supervisor, queue_path
 
 __all__ = [
     "ExtractReport", "Job", "JobStore", "PipelineSettings", "Progress", "ProviderSpec", "RunReport",
-    "Supervisor", "extract_all", "prepare", "queue_path", "run",
+    "Supervisor", "extract_all", "prepare", "queue_path", "run", "run_demo",
 ]
