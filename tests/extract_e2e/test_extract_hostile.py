@@ -147,7 +147,8 @@ def check_branch(vault, branch, tmp_path, agent="astra"):
     before = lint(root, "main", tmp_path / "main")
     after = lint(root, branch, tmp_path / "branch")
     new = after - before
-    assert not [f for f in new if f[2] == "error"], new
+    # claim-quality errors are judged in review (extract.propose.JUDGED_IN_REVIEW): a weak claim becomes review findings
+    assert not [f for f in new if f[2] == "error" and f[1] != "claim-quality"], new
     assert not [f for f in new if f[1] in ("link-unresolved", "source-trace", "title-h1", "link-unsafe")], new
     assert git(root, "status", "--porcelain") == ""
     assert fsck_clean(root)

@@ -101,16 +101,17 @@ def test_proposition_too_few_words(make_vault):
     assert finding.suggestion
 
 
-def test_proposition_topic_without_verb(make_vault):
+def test_proposition_topic_without_verb_is_a_claim_quality_error(make_vault):
     title = "notes on futarchy governance design and its implications"
     vault = one_claim(make_vault, claim(title), title)
-    [finding] = run(vault, "claim-title-proposition")
-    assert "not a proposition" in finding.message and finding.line == 10
-    assert "This note argues that" in finding.suggestion
+    assert run(vault, "claim-title-proposition") == []
+    [finding] = run(vault, "claim-quality")
+    assert finding.message.startswith("title-no-finite-verb") and finding.line == 10
+    assert finding.severity == Severity.ERROR and "This note argues that" in finding.suggestion
 
 
 def test_verb_signal_heuristic():
-    assert verb_signal(title_words("markets aggregate information better than votes do")) == "do"
+    assert verb_signal(title_words("markets aggregate information better than votes do")) in ("aggregate", "do")
     assert verb_signal(title_words("incumbents fail to respond to visible disruption")) == "fail"
     assert verb_signal(title_words("creators became the primary distribution layer for news")) == "became"
     assert verb_signal(title_words("AI scribes reached 92 percent provider adoption")) is not None
@@ -153,14 +154,18 @@ def test_description_too_short(make_vault):
 
 def test_description_restates_title(make_vault):
     text = claim(description="Futarchy enables conditional ownership coins because markets price proposals.")
-    [finding] = run(one_claim(make_vault, text), "claim-description")
-    assert "word for word" in finding.message and finding.line == 4
+    vault = one_claim(make_vault, text)
+    assert run(vault, "claim-description") == []
+    [finding] = run(vault, "claim-quality")
+    assert finding.message.startswith("description-copies-title") and finding.line == 4
+    assert finding.severity == Severity.ERROR and finding.field == "description"
 
 
 def test_description_adds_little(make_vault):
     text = claim(description="Futarchy markets price proposals, so conditional ownership coins are enabled by futarchy")
-    [finding] = run(one_claim(make_vault, text), "claim-description")
+    [finding] = run(one_claim(make_vault, text), "claim-quality")
     assert "adds little beyond the title" in finding.message and finding.suggestion
+    assert finding.severity == Severity.WARNING
 
 
 def test_description_two_sentences_is_info(make_vault):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from teleo.gates import Severity, check
 from teleo.gates.quality import QualityIssue, is_mergeable, judge_claim, judge_title
 
 GOOD_TITLES = [
@@ -119,3 +120,30 @@ def test_issue_is_frozen():
     issue = judge_title("ok")[0]
     with pytest.raises(Exception):
         issue.code = "other"  # type: ignore[misc]
+
+
+# -- the lint rule -----------------------------------------------------------------
+
+STDIN_TITLE = "hello from stdin about markets and prices being manipulated by traders"
+
+
+def _note(title: str, description: str) -> str:
+    return (
+        "---\ntype: claim\ndomain: internet-finance\n"
+        f'description: "{description}"\n'
+        "confidence: speculative\nsource: \"stdin\"\ncreated: 2026-03-01\n---\n\n"
+        f"# {title}\n\n{BODY.split(chr(10), 2)[2]}"
+    )
+
+
+def test_lint_reports_claim_quality_errors_with_lines(make_vault):
+    vault = make_vault({
+        f"domains/internet-finance/{STDIN_TITLE}.md": _note(STDIN_TITLE, "This is what the traders said next"),
+        f"domains/internet-finance/{TITLE}.md": _note(TITLE, DESCRIPTION),
+    })
+    findings = [f for f in check(vault, rules=["claim-quality"]).findings]
+    bad = {f.message.split(":")[0]: f for f in findings if STDIN_TITLE in f.file}
+    assert bad["title-no-finite-verb"].severity == Severity.ERROR and bad["title-no-finite-verb"].line == 10
+    assert bad["description-copies-neighbour"].line == 4 and bad["description-copies-neighbour"].field == "description"
+    assert all(f.suggestion for f in bad.values())
+    assert not [f for f in findings if TITLE in f.file]

@@ -34,7 +34,9 @@
    source-only proposal (`status: null-result`), as the reference does.
 7. **Territory** is checked again on every path (defence in depth), then the
    **lint gate** (`teleo.extract.propose.new_errors`): any new error fails the
-   job with the findings in `error`.
+   job with the findings in `error` — except `claim-quality` errors, which the
+   review gates and reviewers judge (the proposal is made and rejected there,
+   with the findings; the offline extractor proposes only what passes).
 8. **Commit** one commit on top of the base tip, then the branch ref with
    compare-and-swap (`teleo.repo.branches`).
 
@@ -60,7 +62,7 @@ from teleo.extract.context import (
     source_text,
 )
 from teleo.extract.contract import Dropped, ExtractionResult
-from teleo.extract.propose import commit_message, commit_proposal, new_errors
+from teleo.extract.propose import JUDGED_IN_REVIEW, commit_message, commit_proposal, new_errors
 from teleo.extract.request import ExtractionRequest
 from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
@@ -254,7 +256,7 @@ def _run(
     if outside:
         return _fail(outcome, f"refused: {', '.join(outside[:3])} outside {request.agent}'s territory")
 
-    errors = new_errors(tree, files.files, today=today)
+    errors = new_errors(tree, files.files, today=today, skip=JUDGED_IN_REVIEW)
     if errors:
         shown = "; ".join(f"{f.file}:{f.line} {f.rule}: {f.message}" for f in errors[:5])
         return _fail(outcome, f"the proposal fails the lint gates ({len(errors)} errors): {shown}")

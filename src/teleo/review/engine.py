@@ -177,15 +177,29 @@ def _request_material(view: ProposalView) -> ReviewRequest:
     advice = [
         ClaimFinding(path=f.file, criterion=f.rule, message=f.message, line=f.line)
         for f in check(view.after, [n.path for n in notes]).findings
-        if f.severity is Severity.WARNING
+        if f.severity is Severity.WARNING and f.rule != "claim-quality"  # the reviewer judges that itself
     ] if notes else []
+    source = _proposal_source_text(view)
     made = view.memo["request"] = ReviewRequest(
         reviewer="", role="evaluator", branch=view.branch, head=view.head_id,
         diff=view.diff(), claims={n.path: n.doc.text for n in notes},
         similar={n.path: similar_claims(view, n) for n in notes if n.path in new},
         advice=advice, new_claims=sorted(p for p in new if any(n.path == p for n in notes)),
+        sources={n.path: source for n in notes if n.path in new} if source is not None else {},
     )
     return made
+
+
+def _proposal_source_text(view: ProposalView) -> str | None:
+    """The source text of the proposal's source note (what its new claims quote), or None."""
+    from teleo.extract.context import source_text
+    from teleo.notes import Kind
+
+    path = view.proposal.source
+    if not path or not view.after.exists(path):
+        return None
+    note = view.after.note(path)
+    return source_text(note).text if note.kind is Kind.SOURCE else None
 
 
 def _with_selection_notes(text: str, slot: ReviewerSlot, selection: Selection) -> str:

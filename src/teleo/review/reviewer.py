@@ -5,14 +5,27 @@ its role, the proposal's diff, the text of every claim it touches, the most
 similar existing claims, the gates' advice — and returns a `ReviewAnswer`:
 verdict, per-claim findings, text. The reference §5 checklist is the rubric.
 
-**Offline rubric** (deterministic, no model): the gates have already passed
-when a reviewer is asked, so the offline reviewer **approves**. Its findings
-are the checklist items code can judge, as advice (never blocking): lint
-warnings of the touched claims (title length and universals §5 #3–4,
-description #5, counter-evidence #12, links), a new claim with no evidence
-quote (#6), a `likely`/`proven` claim resting on one quote (#7), near titles
-among existing claims (#8). Judgement items (#9 contradictions, #10 value
-add, #13 domain fit) are named in its text as not judged offline.
+**Offline rubric** (deterministic, no model): it judges every claim the
+proposal adds or changes with the claim-quality rubric (`teleo.gates.quality`,
+the lint rule `claim-quality`) and **requests changes** on every blocking
+finding, each listed with path, criterion and message:
+
+- a `claim-quality` error (title not a standalone proposition, description
+  that adds nothing or leans on its neighbour, no argument) — §5 #3, #5;
+- an evidence quote not found in the proposal's source (`request.sources`) — §5 #6;
+- a new claim whose title near-copies an existing one (token-sort similarity
+  ≥ `DUPLICATE_TITLE_SCORE` to one of `request.similar`) — §5 #8;
+- a schema error handed over in `request.errors` — §5 #1.
+
+Otherwise it **approves**, and what only weakens a claim is advice (never
+blocking): `claim-quality` warnings and lint warnings of the touched claims
+(title length and universals §5 #3–4, description #5, counter-evidence #12,
+links), a new claim with no evidence quote (#6), a `likely`/`proven` claim
+resting on one quote (#7), near titles among existing claims (#8). In the
+review engine the gates run first and block the same errors, so the offline
+reviewer mostly sees clean proposals; its own checks make it a judge when it
+is asked directly, and keep it one. Judgement items (#9 contradictions, #10
+value add, #13 domain fit) are named in its text as not judged offline.
 
 **Model reviewers** send the request as a prompt in which every piece of
 vault text is fenced as untrusted data, parse the answer as JSON against
@@ -84,6 +97,10 @@ class ReviewRequest(BaseModel):
     """What code could judge of the checklist (lint warnings and heuristics), for the reviewer to weigh."""
     new_claims: list[str] = Field(default_factory=list)
     """Paths among `claims` that are new files (the rest are enriched)."""
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Claim path → the text of the source its evidence quotes (the proposal's source), for grounding."""
+    errors: list[ClaimFinding] = Field(default_factory=list)
+    """Blocking findings code already made (schema errors …): the offline reviewer requests changes on each."""
 
     @property
     def job_id(self) -> str:
@@ -120,8 +137,14 @@ class OfflineReviewer(Reviewer):
 
     def review(self, request: ReviewRequest) -> ProviderResult[ReviewAnswer]:
         started, clock = utc_now_iso(), time.monotonic()
+        blocking = [f.model_copy(update={"severity": "blocking"}) for f in request.errors]
         findings = list(request.advice)
         for path, text in sorted(request.claims.items()):
+            judged, advice = judge_claim_text(path, text, source_text=request.sources.get(path))
+            blocking += judged
+            findings += advice
+            if path in request.new_claims:
+                blocking += _near_duplicates(path, text, request.similar.get(path, []))
             quotes = text.count("\n> ")
             if path in request.new_claims and quotes == 0:
                 findings.append(ClaimFinding(path=path, criterion="evidence", message="no quoted evidence (§5 #6)"))
@@ -132,16 +155,69 @@ class OfflineReviewer(Reviewer):
             for title in request.similar.get(path, []):
                 findings.append(ClaimFinding(path=path, criterion="duplicate",
                                              message=f"close to the existing claim '{title}': check it adds something (§5 #8)"))
-        text = (f"{request.reviewer} ({request.role}), offline rubric: the deterministic gates passed, so the "
-                f"proposal is approved; {len(findings)} advisory finding(s). Not judged offline: contradictions "
-                f"(§5 #9), value add (#10), domain fit (#13), technical accuracy.")
-        answer = ReviewAnswer(verdict="approve", findings=findings, text=text)
+        not_judged = ("Not judged offline: contradictions (§5 #9), value add (#10), domain fit (#13), "
+                      "technical accuracy.")
+        if blocking:
+            listed = "\n".join(f"- {f.path}: {f.criterion}: {f.message}" for f in blocking[:50])
+            text = (f"{request.reviewer} ({request.role}), offline rubric: {len(blocking)} blocking finding(s), "
+                    f"so changes are requested:\n{listed}\n{len(findings)} advisory finding(s). {not_judged}")
+            answer = ReviewAnswer(verdict="request_changes", findings=blocking + findings, text=text)
+        else:
+            text = (f"{request.reviewer} ({request.role}), offline rubric: every claim passes the claim-quality "
+                    f"rubric, its quotes and the duplicate check, so the proposal is approved; {len(findings)} "
+                    f"advisory finding(s). {not_judged}")
+            answer = ReviewAnswer(verdict="approve", findings=findings, text=text)
         call = LLMCall(provider=self.name, model=self.model, job=request.job_id, cost_usd=0.0, purpose="review",
                        prompt_chars=len(request.diff) + sum(len(t) for t in request.claims.values()),
                        started_at=started, latency_s=round(time.monotonic() - clock, 4))
         if self.ledger is not None:
             self.ledger.append(call)
         return ProviderResult[ReviewAnswer](output=answer, calls=[call])
+
+
+DUPLICATE_TITLE_SCORE = 95.0
+"""Token-sort similarity (0–100) at or above which a new claim's title copies an existing one (as the gate)."""
+
+
+def judge_claim_text(path: str, text: str, *, source_text: str | None = None
+                     ) -> tuple[list[ClaimFinding], list[ClaimFinding]]:
+    """(blocking, advice) findings of the claim-quality rubric for the claim file `text` at `path`.
+
+    Exactly the lint rule's judgement (`teleo.gates.rules.quality.note_issues`), plus grounding of
+    the body's quotes when the source text is known. A file that is not a claim gives nothing.
+    """
+    from teleo.gates.quality import judge_evidence
+    from teleo.gates.rules.quality import RULE, note_issues
+    from teleo.notes import Kind, note_from_text
+
+    note = note_from_text(path, text)
+    if note.kind not in (Kind.CLAIM, Kind.CONVICTION):
+        return [], []
+    issues = note_issues(note)
+    if source_text is not None and note.kind is Kind.CLAIM:
+        issues += [i for i in judge_evidence(note.doc.body, source_text=source_text) if i.code == "evidence-ungrounded"]
+    blocking, advice = [], []
+    for issue in issues:
+        criterion = "grounding" if issue.code == "evidence-ungrounded" else RULE
+        finding = ClaimFinding(path=path, criterion=criterion, message=f"{issue.code}: {issue.message}",
+                               severity="blocking" if issue.severity == "error" else "advice")
+        (blocking if issue.severity == "error" else advice).append(finding)
+    return blocking, advice
+
+
+def _near_duplicates(path: str, text: str, similar: list[str]) -> list[ClaimFinding]:
+    from rapidfuzz import fuzz
+
+    from teleo.notes import note_from_text
+
+    title = note_from_text(path, text).title.lower()
+    out = []
+    for existing in similar:
+        score = fuzz.token_sort_ratio(title, existing.lower())
+        if score >= DUPLICATE_TITLE_SCORE:
+            out.append(ClaimFinding(path=path, criterion="duplicate", severity="blocking",
+                                    message=f"restates the existing claim '{existing}' (title similarity {score:.0f})"))
+    return out
 
 
 def _field(text: str, key: str) -> str | None:

@@ -1,9 +1,10 @@
 """Gates 2–6 and 12 of reference §5 for claims (and convictions, which are claim-shaped).
 
 - `title-h1`: filename stem = H1 = frontmatter `title:` (normalised comparison);
-- `claim-title-proposition`: the title reads as a prose proposition (§7.4 test);
+- `claim-title-proposition`: the title is long enough to state a proposition (the rest of the
+  §7.4 test — finite verb, no anaphor, not a question or fragment — is `claim-quality`);
 - `claim-title-universal`: no unwarranted universals (all/always/never/the only/…);
-- `claim-description`: one sentence, long enough, adds information beyond the title;
+- `claim-description`: one sentence of text, long enough (whether it adds to the title: `claim-quality`);
 - `claim-evidence`: the argument cites at least one evidence item;
 - `claim-counter-evidence`: likely/proven claims acknowledge counter-evidence.
 
@@ -80,83 +81,17 @@ def _clip(text: str, width: int = 80) -> str:
 
 # -- claim-title-proposition -----------------------------------------------------
 
-AUXILIARIES = frozenset(
-    "is are was were be been am can could will would shall should must may might has have had does do did "
-    "cannot isnt arent wasnt werent cant couldnt wont wouldnt shouldnt doesnt dont didnt hasnt havent hadnt "
-    "mustnt neednt".split()
-)
-"""Auxiliary and modal verbs (contractions without apostrophes): a finite verb on their own."""
-
-_NOT_VERB_S = frozenset(
-    "this thus its his hers ours yours theirs as us less unless across always perhaps whereas towards "
-    "afterwards besides plus versus vs news series species yes was has is does lens chaos gas bias "
-    "alias atlas canvas corpus status bonus focus census consensus thesis basis crisis analysis "
-    "emphasis hypothesis synthesis genesis axis physics economics politics dynamics ethics metrics "
-    "mathematics statistics logistics semantics tokenomics mechanics analytics ai dao daos".split()
-)
-_NOT_VERB_ED = frozenset(
-    "need seed speed feed red bed breed greed indeed hundred shed sled weed creed reed steed deed bleed "
-    "embed proceed exceed succeed".split()
-)
-# Words after which an -s/-ed word is a noun or adjective, not a finite verb.
-_NOUN_CONTEXT = frozenset(
-    "the a an of in on at to for from by with into onto over under between among about through without "
-    "within across against toward towards and or nor but than as per via its their his her our your my "
-    "these those this that some many most more few fewer several all any each every no both two three "
-    "four five six seven eight nine ten dozens hundreds thousands millions whose which".split()
-)
-# Words before which an -s/-ed word is a noun ("markets of", "designs and").
-_NOUN_FOLLOWERS = frozenset("of and or nor".split())
-# Base-form verbs: after a plural subject they are the finite verb ("markets aggregate information").
-_BASE_VERBS = frozenset(
-    "make create require enable need drive determine become produce outperform fail depend emerge reduce "
-    "increase win lose capture shift beat face offer show allow prevent cause lead turn follow remain "
-    "replace compete succeed work scale grow converge exist matter generate provide solve predict "
-    "outcompete dominate accrue aggregate align concentrate compound transform explain favor mirror "
-    "survive lack cost trap reward punish tip decline erode undermine expand collapse redefine".split()
-)
-_IRREGULAR_PAST = frozenset(
-    "became made took gave won lost grew fell rose drove brought built found got kept left began ran saw met "
-    "held paid sold spent went came broke chose shook struck wrote thought taught caught bought sought fought "
-    "meant felt dealt stood understood overtook outgrew undercut overcame".split()
-)
-"""Irregular past tenses: finite verbs that end in neither -s nor -ed."""
-
-
-def verb_signal(words: list[str]) -> str | None:
-    """The word that makes `words` read as a clause (a finite verb, heuristically), or None.
-
-    Signals, in order: an auxiliary, modal or irregular past tense; an inflected verb, i.e. a word
-    ending in -s/-es/-ed that is neither first nor last, not a known non-verb, not after a determiner
-    or preposition and not before of/and/or (those make it a noun or adjective); a base-form verb
-    from a short list right after a plural subject. Plural nouns still pass as -s verbs: the test
-    catches noun-phrase titles ("persistent irreducible disagreement"), not every topic title.
-    """
-    for word in words:
-        if word in AUXILIARIES or word in _IRREGULAR_PAST:
-            return word
-    last = len(words) - 1
-    for index, word in enumerate(words):
-        if index == 0 or index == last or len(word) < 4:
-            continue
-        if words[index - 1] in _NOUN_CONTEXT or words[index + 1] in _NOUN_FOLLOWERS:
-            continue
-        if word.endswith("ed") and word not in _NOT_VERB_ED:
-            return word
-        if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous", "ics")) and word not in _NOT_VERB_S:
-            return word
-    for index, word in enumerate(words[1:], 1):
-        if word in _BASE_VERBS and words[index - 1].endswith("s"):
-            return word
-    return None
+from teleo.gates.quality import AUXILIARIES  # noqa: E402,F401 - re-exported for older imports
+from teleo.gates.quality import finite_verb as verb_signal  # noqa: E402 - one verb test, in the rubric
 
 
 @note_rule(
     "claim-title-proposition", Severity.WARNING,
-    "the title reads as a prose proposition: enough words and a finite verb (\"This note argues that …\")",
+    "the title is long enough to state a proposition (the rest of the proposition test is claim-quality)",
     _CLAIMISH,
 )
 def title_proposition(ctx, note):
+    """Short titles only weaken a claim; a title with no finite verb is a `claim-quality` error."""
     words = title_words(note.title)
     minimum = ctx.config.thresholds.title_min_words
     if len(words) < minimum:
@@ -165,13 +100,6 @@ def title_proposition(ctx, note):
             f"title '{_clip(note.title)}' has {len(words)} words; a claim title states a proposition "
             f"of at least {minimum} words",
             suggestion="state the claim as a sentence someone could disagree with: what happens, to what, and why",
-        )
-        return
-    if verb_signal(words) is None:
-        yield ctx.finding(
-            "claim-title-proposition", note, _title_line(note),
-            f"title '{_clip(note.title)}' reads as a topic, not a proposition (no finite verb found)",
-            suggestion="rewrite as a claim: 'This note argues that <title>' must read as a sentence",
         )
 
 
@@ -240,7 +168,6 @@ def sentence_count(text: str) -> int:
     return count
 
 
-_ADD_INFORMATION = "add the mechanism, the evidence or the scope instead of restating the title"
 
 
 def content_words(text: str) -> list[str]:
@@ -249,7 +176,7 @@ def content_words(text: str) -> list[str]:
 
 @note_rule(
     "claim-description", Severity.WARNING,
-    "the description is one sentence, long enough, and adds information beyond the title", [Kind.CLAIM],
+    "the description is one sentence of text and long enough", [Kind.CLAIM],
 )
 def description_quality(ctx, note):
     raw = note.data.get("description")
@@ -270,24 +197,7 @@ def description_quality(ctx, note):
             f"description is {len(text)} characters; at least {minimum} are expected",
             field="description", suggestion="say what the title does not: the mechanism, the evidence or the scope",
         )
-    title_norm = normalise_title(note.title)
-    if normalise_title(text) == title_norm:
-        yield ctx.finding(
-            "claim-description", note, line, "description repeats the title word for word",
-            field="description", suggestion=_ADD_INFORMATION,
-        )
-    else:
-        words = content_words(text)
-        if words:
-            title_set = set(content_words(note.title))
-            shared = sum(1 for w in words if w in title_set)
-            if shared / len(words) >= 0.8:
-                yield ctx.finding(
-                    "claim-description", note, line,
-                    f"description adds little beyond the title ({shared} of its {len(words)} content words "
-                    "are in the title)",
-                    field="description", suggestion=_ADD_INFORMATION,
-                )
+    # whether it adds to the title is judged by claim-quality (teleo.gates.quality)
     sentences = sentence_count(text)
     if sentences > 1:
         yield ctx.finding(
