@@ -18,6 +18,7 @@ GOOD_TITLES = [
     "a four-day week kept output steady in the trial firms while sick days fell",
     "established creators earn more from owned subscriptions than from platform advertising",
     "early action on civilizational trajectories compounds because reality has inertia",
+    "sycophancy always increases with model scale under preference fine-tuning",
 ]
 
 
