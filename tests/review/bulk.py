@@ -4,7 +4,8 @@ Each proposal adds one claim and marks its own source processed (every source is
 the start, so no two proposals touch the same file), as an extraction would write it; the
 verdicts are written straight into the verdict store for the reviewers the selection requires,
 instead of running hundreds of reviews.
-The titles are four words drawn from a fixed list, so no two read as duplicates.
+The titles are propositions about four words drawn from a fixed list, so each passes the claim-quality
+rubric and no two read as duplicates.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def titles(count: int, seed: int = 5) -> list[str]:
     rng = random.Random(seed)
     found: list[str] = []
     while len(found) < count:
-        title = " ".join(rng.sample(VOCAB, 4))
+        a, b, c, d = rng.sample(VOCAB, 4)
+        title = f"{a} {b} cooperatives lower {c} {d} costs"
         if title not in found:
             found.append(title)
     return found
