@@ -1,11 +1,396 @@
-"""The write tools of `teleo mcp` (registered by `register_write_tools`)."""
+"""The write tools of `teleo mcp`: an agent proposes, reviews and resolves — the institution decides.
+
+Every write goes through the library entry point the command line uses, so the same gates apply:
+
+- `propose_claim`, `enrich_claim`, `challenge_claim` hand the agent's draft (the extraction
+  contract: `ClaimDraft`, `EnrichmentDraft`) to `extract.job.extract_source` as the output of a
+  provider — exactly where `teleo extract` puts a model's answer. The job grounds every quote in the
+  named source, keeps titles safe, checks territory, runs the lint gate on the proposal's files in
+  the tree they will live in, and commits one proposal branch `extract/<source>` by
+  compare-and-swap. Nothing is written to `main` or to the working tree. Only the agent owning the
+  source's domain proposes from it (the proposal speaks for that agent); a source with an open
+  proposal is refused until that one is reviewed and merged.
+- `review_proposal` records the agent's own verdict through `review.review` with a reviewer that
+  returns it: the deterministic gates run first (a blocking finding means no verdict is recorded),
+  the verdict is stored under the agent on the head commit (`refs/teleo/verdicts/<head>/<agent>`),
+  a proposer reviewing its own proposal is refused, and no fix-from-feedback round runs.
+- `ingest_source` is `ingest.ingest`, as `teleo ingest`: the source note is linted and archived in
+  `inbox/archive/` with its own `ingest: archive` commit — the one write besides flag resolutions
+  that reaches the checked-out branch, because proposals are built from sources on `main`.
+- `resolve_flag` is `review.flags.resolve_flags`, as `teleo flags resolve`, for the agent's own
+  flags only (one commit on main recording the re-review, as the command line does).
+
+Over HTTP (`teleo mcp --http`, `/mcp` in `teleo serve`) every write tool needs the write token;
+over stdio the person who started the server is the one writing, as with the command line.
+"""
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+import functools
+import hmac
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Mapping, TypeVar
 
-from teleo.mcp.tools import VaultTools
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field, ValidationError
+
+from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, SourceUpdate
+from teleo.llm.base import Provider, ProviderResult
+from teleo.mcp.server import refusals_as_tool_errors
+from teleo.mcp.tools import Refusal, VaultTools
+from teleo.repo.verdicts import ClaimFinding
+from teleo.review.reviewer import Reviewer, ReviewAnswer, ReviewRequest
+
+F = TypeVar("F", bound=Callable[..., Any])
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+TOKEN_HEADER = "x-teleo-token"
+
+AgentArg = Annotated[str | None, Field(
+    description="The agent you act as (a name from teleo.toml); omit when the server was started with --agent.")]
+
+
+class DraftProvider(Provider):
+    """The agent's draft as the extractor's answer: `extract_source` then does what it does with any."""
+
+    name = "mcp"
+
+    def __init__(self, agent: str, draft: ExtractionResult) -> None:
+        self.model = f"agent:{agent}"
+        self.draft = draft
+
+    def extract(self, request) -> ProviderResult[ExtractionResult]:
+        return ProviderResult[ExtractionResult](output=self.draft, calls=[])
+
+
+class AgentReviewer(Reviewer):
+    """A reviewer whose judgement is already made: the verdict the agent gave the tool."""
+
+    name = "mcp"
+
+    def __init__(self, agent: str, answer: ReviewAnswer) -> None:
+        self.model = f"agent:{agent}"
+        self.answer = answer
+
+    def review(self, request: ReviewRequest) -> ProviderResult[ReviewAnswer]:
+        return ProviderResult[ReviewAnswer](output=self.answer, calls=[])
+
+
+# -- the write side, without the protocol ---------------------------------------------------
+
+
+def authorize(tools: VaultTools, headers: Mapping[str, str] | None) -> None:
+    """Over HTTP a write needs the token given at start; stdio (no headers) is the local user."""
+    if headers is None:
+        return
+    given = headers.get(TOKEN_HEADER) or headers.get("X-Teleo-Token")
+    bearer = headers.get("authorization") or headers.get("Authorization") or ""
+    if not given and bearer.startswith("Bearer "):
+        given = bearer[7:]
+    if not tools.write_token:
+        raise Refusal("write tools over HTTP are off: start teleo serve / teleo mcp --http with --write-token "
+                      "(or TELEO_WRITE_TOKEN); read tools work without it")
+    if not given or not hmac.compare_digest(given.encode(), tools.write_token.encode()):
+        raise Refusal("write tools over HTTP need the write token (header X-Teleo-Token or Authorization: Bearer)")
+
+
+def propose(tools: VaultTools, agent: str, source: str, draft: ExtractionResult) -> dict[str, Any]:
+    """Run `extract_source` with `draft` as the extraction, as `agent` (module doc)."""
+    from teleo.extract.job import extract_source
+
+    problems = draft.problems()
+    if problems:
+        raise Refusal("invalid draft: " + "; ".join(problems))
+    with tools._write_lock:
+        path = _source_path(tools, source)
+        owner = _owner(tools, path)
+        if owner != agent:
+            raise Refusal(f"{path} belongs to domain {_domain(tools, path) or '(none)'}, owned by {owner}: a proposal from "
+                          f"it speaks for {owner}, so {agent} may not make it (territory: "
+                          f"{', '.join(tools.vault.config.territory(agent))})")
+        open_branch = next((p for p in tools.list_proposals()["proposals"] if p["source"] == path), None)
+        if open_branch is not None:
+            raise Refusal(f"{path} has an open proposal on {open_branch['branch']} (head {open_branch['head'][:12]}): "
+                          "it must be reviewed and merged before another proposal from this source")
+        status = _status(tools, path)
+        outcome = extract_source(tools.vault, path, provider=DraftProvider(agent, draft),
+                                 force=status not in (None, "", "unprocessed"))
+    dropped = [d.model_dump() for d in outcome.dropped]
+    if outcome.status not in ("proposed", "null"):
+        raise Refusal(f"nothing proposed from {path}: {outcome.error}")
+    return {"branch": outcome.branch, "commit": outcome.commit, "agent": outcome.agent, "domain": outcome.domain,
+            "claims": outcome.claims, "enrichments": outcome.enrichments, "files": outcome.files,
+            "dropped": dropped, "next": "the proposal waits for review (review_proposal by the evaluator and peers), "
+                                        "then teleo merge"}
+
+
+def review_as(tools: VaultTools, agent: str, proposal: str, answer: ReviewAnswer, head: str | None) -> dict[str, Any]:
+    from teleo.repo.branches import BranchError
+    from teleo.review import ReviewError, SelfReview, review
+
+    branch = proposal.strip().removeprefix("refs/heads/")
+    with tools._write_lock:
+        if head:
+            current = next((p["head"] for p in tools.list_proposals()["proposals"] if p["branch"] == branch), None)
+            if current is not None and not current.startswith(head.strip()):
+                raise Refusal(f"{branch} moved: its head is now {current[:12]}, not {head[:12]}; read it again "
+                              "(list_proposals) before judging it")
+        try:
+            outcome = review(tools.vault, branch, reviewer=AgentReviewer(agent, answer), reviewers=[agent],
+                             max_fixes=0, again=True)
+        except SelfReview as exc:
+            raise Refusal(f"refused (self-review): {exc}") from None
+        except (ReviewError, BranchError) as exc:
+            raise Refusal(str(exc)) from None
+    mine = next((v for v in outcome.verdicts if v.reviewer == agent), None)
+    if mine is None:
+        raise Refusal(f"no verdict recorded on {branch}: the gates stopped it first — {outcome.message}")
+    return {"branch": outcome.branch, "head": outcome.head, "status": outcome.status,
+            "recorded": {"reviewer": mine.reviewer, "role": mine.role, "verdict": mine.verdict, "head": mine.head},
+            "verdicts": [{"reviewer": v.reviewer, "role": v.role, "verdict": v.verdict} for v in outcome.verdicts],
+            "required": outcome.required, "message": outcome.message}
+
+
+def ingest_as(tools: VaultTools, agent: str, *, text: str | None, path: str | None, url: str | None,
+              **options: Any) -> dict[str, Any]:
+    from teleo.ingest import IngestError, IngestInput, IngestOptions, ingest
+
+    given = [name for name, value in (("text", text), ("path", path), ("url", url)) if value]
+    if len(given) != 1:
+        raise Refusal("give exactly one of text, path (a file inside the vault) and url")
+    if text:
+        source = IngestInput(kind="stdin", location="-", data=text.encode("utf-8"))
+    elif path:
+        source = IngestInput(kind="file", location=str(_inside_vault(tools, path)))
+    else:
+        try:
+            source = IngestInput.parse(url or "")
+        except IngestError as exc:
+            raise Refusal(f"url: {exc}") from None
+        if source.kind != "url":
+            raise Refusal(f"url: '{url}' is not an http(s) URL")
+    domain = options.get("domain")
+    if domain is not None and domain not in tools.vault.config.domains:
+        raise Refusal(f"domain: '{domain}' is not one of {', '.join(sorted(tools.vault.config.domains))}")
+    with tools._write_lock:
+        try:
+            result = ingest(tools.vault, source, IngestOptions(**{k: v for k, v in options.items() if v is not None}))
+        except IngestError as exc:
+            raise Refusal(str(exc)) from None
+        except ValueError as exc:  # an option pydantic refused
+            raise Refusal(str(exc).splitlines()[0]) from None
+        tools.vault.forget()
+    if result.duplicate_of:
+        return {"status": "duplicate", "duplicate_of": result.duplicate_of, "reason": result.duplicate_reason,
+                "title": result.title}
+    return {"status": "archived", "path": result.path, "title": result.title, "commit": result.commit,
+            "fields": result.fields, "warnings": result.warnings, "agent": agent,
+            "next": f"propose_claim with source '{result.path}' (by the agent owning its domain)"}
+
+
+def resolve_as(tools: VaultTools, agent: str, flag: str, note: str | None, status: str) -> dict[str, Any]:
+    from teleo.cascade.listing import list_flags
+    from teleo.cascade.resolve import find_flag
+    from teleo.review.flags import resolve_flags
+
+    with tools._write_lock:
+        listing = list_flags(tools.vault, include_resolved=True)
+        found = find_flag(listing.flags, flag)
+        if found is None:
+            raise Refusal(f"flag '{flag}' names no flag, or several (list_flags shows each flag's id)")
+        if found.agent.lower() != agent.lower():
+            raise Refusal(f"flag {found.id} is {found.agent}'s: only {found.agent} resolves it, after re-reading "
+                          f"{found.target}")
+        if found.status != "open":
+            return {"flag": found.id, "status": found.status, "commit": None, "message": "already resolved"}
+        outcome = resolve_flags(tools.vault, [found.id], resolution=note, target_status=status, agent=agent)
+    plan = outcome.plan
+    if not plan.writable:
+        raise Refusal("not resolved: " + "; ".join(plan.problems + [f"unknown flag {u}" for u in plan.unknown]))
+    return {"flag": found.id, "status": "resolved", "commit": outcome.commit, "written_to": outcome.written_to,
+            "files": outcome.files, "restored": plan.restored,
+            "cascade": outcome.cascade.summary if outcome.cascade else None}
+
+
+def _source_path(tools: VaultTools, source: str) -> str:
+    path = tools.find(source)
+    row = tools.index().note_row(path)
+    if row is None or row.kind != "source":
+        kind = row.kind if row else "unknown"
+        raise Refusal(f"{path} is a {kind}, not a source: quotes are grounded in a source note "
+                      "(inbox/archive/…; ingest_source archives one)")
+    return path
+
+
+def _domain(tools: VaultTools, path: str) -> str | None:
+    domain = tools.vault.note(path).data.get("domain")
+    return domain.strip() if isinstance(domain, str) else None
+
+
+def _owner(tools: VaultTools, path: str) -> str:
+    config = tools.vault.config
+    domain = _domain(tools, path)
+    return config.agent_for_domain(domain if domain in config.domains else None)
+
+
+def _status(tools: VaultTools, path: str) -> str | None:
+    status = tools.vault.note(path).data.get("status")
+    return status.strip() if isinstance(status, str) else status
+
+
+def _inside_vault(tools: VaultTools, path: str) -> Path:
+    root = tools.vault.root.resolve()
+    full = (root / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
+    if full != root and root not in full.parents:
+        raise Refusal(f"path: {path} is outside the vault ({root}); give a file inside it, or its text")
+    if not full.is_file():
+        raise Refusal(f"path: {path} is not a file in the vault")
+    return full
+
+
+# -- the tools ---------------------------------------------------------------------------------
+
+
+def _writing(tools: VaultTools, fn: F) -> F:
+    """Authorise the call (token over HTTP), settle the acting agent, then run `fn(agent, …)`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, ctx: Context, agent: str | None = None, **kwargs: Any) -> Any:
+        authorize(tools, _headers(ctx))
+        return fn(tools.acting_agent(agent), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _headers(ctx: Context) -> Mapping[str, str] | None:
+    try:
+        return ctx.headers
+    except ValueError:  # no request context: called in process
+        return None
 
 
 def register_write_tools(server: MCPServer, tools: VaultTools) -> None:
-    """None yet: the write tools land next."""
+    """The six write tools (module doc)."""
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def propose_claim(
+        source: Annotated[str, Field(description="The source note the evidence is quoted from (title or path in inbox/archive/).")],
+        claims: Annotated[list[ClaimDraft], Field(min_length=1, max_length=25, description=(
+            "One or more new claims. Each: title (one arguable proposition, a full sentence), description (one "
+            "sentence adding to the title), confidence, body (the argument), evidence (verbatim quotes from the "
+            "source), related (existing notes to link), challenges (known objections)."))],
+        ctx: Context,
+        key_facts: Annotated[list[str] | None, Field(description="Facts of the source worth keeping on the source note.")] = None,
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Propose new claims grounded in a source: makes a proposal branch extract/<source> (never a commit
+        to main) that passes the same gates as `teleo extract` — every evidence quote must be found verbatim
+        in the source, titles must be safe, files must stay in your territory and pass lint. Use it after
+        reading the source and searching for existing claims (a claim restating one that exists becomes an
+        enrichment of it). Only the agent owning the source's domain can propose from it; a source with an
+        open proposal is refused. Returns the branch, the commit and anything dropped with its reason."""
+        return _writing(tools, lambda who: propose(tools, who, source, ExtractionResult(
+            claims=claims, source_update=SourceUpdate(key_facts=key_facts or []))))(ctx=ctx, agent=agent)
+
+    def enrichment(kind: str, source: str, claim: str, evidence: str, quote: str) -> ExtractionResult:
+        try:
+            draft = EnrichmentDraft(target=claim, type=kind, evidence=evidence, quote=Quote(text=quote))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']).replace('text', 'quote')}: {e['msg']}"
+                               for e in exc.errors())
+            raise Refusal(f"invalid {kind}: {fields}") from None
+        return ExtractionResult(enrichments=[draft])
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def enrich_claim(
+        source: Annotated[str, Field(description="The source note the new evidence comes from (title or path).")],
+        claim: Annotated[str, Field(description="The existing claim to enrich (its title or path).")],
+        evidence: Annotated[str, Field(description="The paragraph to append: what the source adds and why it bears on the claim.")],
+        quote: Annotated[str, Field(description="A verbatim passage of the source supporting it.")],
+        ctx: Context,
+        type: Annotated[Literal["extend", "confirm"], Field(
+            description="extend: the source adds scope or mechanism; confirm: it is independent support.")] = "extend",
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Add new evidence from a source to an existing claim (an `### Additional Evidence` block) through a
+        proposal branch, with the same gates as propose_claim: the quote must be in the source, the claim must
+        exist and lie in your territory. Use it instead of propose_claim when a claim already says what the
+        source shows. To argue against a claim use challenge_claim."""
+        return _writing(tools, lambda who: propose(tools, who, source, enrichment(type, source, claim, evidence, quote)))(
+            ctx=ctx, agent=agent)
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def challenge_claim(
+        source: Annotated[str, Field(description="The source note the counter-evidence comes from (title or path).")],
+        claim: Annotated[str, Field(description="The existing claim challenged (its title or path).")],
+        evidence: Annotated[str, Field(description="Why the source cuts against the claim, in a paragraph.")],
+        quote: Annotated[str, Field(description="A verbatim passage of the source carrying the counter-evidence.")],
+        ctx: Context,
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Record counter-evidence against an existing claim (a challenge block), through a proposal branch
+        with the same gates as propose_claim. A merged challenge flags the beliefs and positions resting on the
+        claim for re-review (the cascade). The claim must lie in your territory; to contest a claim of another
+        domain, propose a claim of your own that argues against it (related: relation 'challenges')."""
+        return _writing(tools, lambda who: propose(tools, who, source, enrichment("challenge", source, claim, evidence, quote)))(
+            ctx=ctx, agent=agent)
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def ingest_source(
+        ctx: Context,
+        text: Annotated[str | None, Field(description="The source's text (markdown or plain).")] = None,
+        path: Annotated[str | None, Field(description="Or a file inside the vault (markdown, text, HTML or PDF).")] = None,
+        url: Annotated[str | None, Field(description="Or an http(s) URL, where the server's network allows.")] = None,
+        title: Annotated[str | None, Field(description="The source's title (else taken from the source).")] = None,
+        author: Annotated[str | None, Field(description="Its author.")] = None,
+        date: Annotated[str | None, Field(description="Its date: YYYY-MM-DD, YYYY-MM or YYYY.")] = None,
+        domain: Annotated[str | None, Field(description="The domain it belongs to: decides which agent extracts it.")] = None,
+        format: Annotated[str | None, Field(description="essay, paper, report, article…")] = None,
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Archive a source as an unprocessed source note in inbox/archive/ (as `teleo ingest`): its text is
+        cleaned and fenced, the note linted, a duplicate (same URL or text) reported instead of written. Use it
+        before propose_claim when the material is not in the vault yet. Give exactly one of text, path, url."""
+        return _writing(tools, lambda who: ingest_as(
+            tools, who, text=text, path=path, url=url, title=title, author=author, date=date, domain=domain,
+            format=format))(ctx=ctx, agent=agent)
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def review_proposal(
+        proposal: Annotated[str, Field(description="The proposal's branch, e.g. extract/2026-01-02-some-source.")],
+        verdict: Annotated[Literal["approve", "request_changes", "reject"], Field(
+            description="approve: every claim meets the checklist; request_changes: fixable problems (list them); "
+                        "reject: it should not enter the knowledge base.")],
+        text: Annotated[str, Field(description="Your review in a few sentences.")],
+        ctx: Context,
+        findings: Annotated[list[ClaimFinding] | None, Field(
+            description="Per-file remarks: path, criterion (checklist item), severity blocking|advice, message.")] = None,
+        head: Annotated[str | None, Field(description="The head commit you read (from list_proposals); refused if the branch moved since.")] = None,
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Record your verdict on an open proposal, bound to its head commit (a new commit voids it). The
+        deterministic gates run first: if they block, no verdict is recorded and their findings come back.
+        You cannot review a proposal you made. Read the proposal's files first (list_proposals, read_note).
+        Returns the verdicts on the head and whether the proposal now has every approval it needs to merge."""
+        answer = ReviewAnswer(verdict=verdict, text=text, findings=findings or [])
+        return _writing(tools, lambda who: review_as(tools, who, proposal, answer, head))(ctx=ctx, agent=agent)
+
+    @server.tool(annotations=WRITE)
+    @refusals_as_tool_errors
+    def resolve_flag(
+        flag: Annotated[str, Field(description="The flag's id or a unique start of it (list_flags).")],
+        ctx: Context,
+        note: Annotated[str | None, Field(description="What the re-reading concluded, kept on the flag.")] = None,
+        status: Annotated[Literal["active", "revised", "abandoned"], Field(
+            description="What the belief becomes: active (still holds), revised, abandoned.")] = "active",
+        agent: AgentArg = None,
+    ) -> dict[str, Any]:
+        """Close one of your cascade flags after re-reading the belief or position it points at (as `teleo
+        flags resolve`): the flag is marked resolved with your note, the belief leaves under_review with the
+        status you give; a revised or abandoned belief cascades in turn. Only the flag's own agent resolves it."""
+        return _writing(tools, lambda who: resolve_as(tools, who, flag, note, status))(ctx=ctx, agent=agent)

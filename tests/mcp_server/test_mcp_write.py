@@ -1,0 +1,222 @@
+"""`teleo mcp` write tools in process: proposals through the library's gates, verdicts, flags, sources.
+
+Every write must leave `main` where it was (except ingest's archive commit and a flag resolution,
+as on the command line), respect territory, refuse self-review and name what it refused.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from mcp_helpers import THESEUS_BELIEF, call, error_text, flag_note, git_sample
+from teleo.mcp.server import build_server
+from teleo.mcp.tools import VaultTools
+from teleo.vault import Vault
+
+SOURCE = "inbox/archive/2026-03-10-moreau-deployer-incentives-field-study.md"
+QUOTE = ("Products paid by engagement time produced roughly three times as many complaints about manipulative "
+         "or flattering answers as products paid by subscription")
+CLAIM = {
+    "title": "products paid by engagement time draw about three times the manipulation complaints of subscription "
+             "products on the same model",
+    "description": "Twelve companies on one licensed base model showed the payment model, not the weights, "
+                   "predicting complaints about flattering answers.",
+    "confidence": "experimental",
+    "body": "The field study compares products built on the same weights with the same safety tuning.",
+    "evidence": [{"text": QUOTE}],
+}
+EXISTING = "model-level alignment is insufficient for beneficial outcomes because deployment incentives decide which model behaviours get used"
+FINANCE = "prediction markets aggregate dispersed information better than expert panels when traders have skin in the game"
+FLAG = "2026-03-10-alignment-has"
+
+
+def git(root, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture
+def vault_root(tmp_path):
+    flag = flag_note(FLAG, "theseus", THESEUS_BELIEF, f"domains/ai-alignment/{EXISTING}.md")
+    return git_sample(tmp_path / "vault", {f"agents/theseus/flags/{FLAG}.md": flag})
+
+
+def server_for(root, agent=None):
+    return build_server(VaultTools(Vault.open(root), agent=agent, watch=False))
+
+
+@pytest.fixture
+def server(vault_root):
+    return server_for(vault_root)
+
+
+def test_propose_claim_makes_a_proposal_branch_and_leaves_main_and_the_files_alone(server, vault_root):
+    main_before, status_before = git(vault_root, "rev-parse", "main"), git(vault_root, "status", "--porcelain")
+    result = call(server, "propose_claim", {"source": SOURCE, "claims": [CLAIM], "agent": "theseus"})
+    assert not result.is_error, result.content
+    made = result.structured_content
+    assert made["branch"] == "extract/2026-03-10-moreau-deployer-incentives-field-study" and made["agent"] == "theseus"
+    assert f"domains/ai-alignment/{CLAIM['title']}.md" in made["files"] and SOURCE in made["files"]
+    assert git(vault_root, "rev-parse", "main") == main_before and git(vault_root, "status", "--porcelain") == status_before
+    assert git(vault_root, "rev-parse", made["branch"]) == made["commit"]
+    claim_text = git(vault_root, "show", f"{made['commit']}:domains/ai-alignment/{CLAIM['title']}.md")
+    assert QUOTE in claim_text and "Pentagon-Agent: Theseus" in git(vault_root, "log", "-1", "--format=%B", made["branch"])
+    listed = call(server, "list_proposals", {"agent": "theseus"}).structured_content["proposals"]
+    assert [p["branch"] for p in listed] == [made["branch"]]
+
+
+def test_propose_claim_refuses_outside_territory(server):
+    message = error_text(call(server, "propose_claim", {"source": SOURCE, "claims": [CLAIM], "agent": "rio"}))
+    assert "owned by theseus" in message and "rio may not make it" in message and "territory" in message
+
+
+def test_propose_claim_refuses_an_ungrounded_quote_naming_the_claim_and_quote(server, vault_root):
+    bad = {**CLAIM, "evidence": [{"text": "every product ran a different model with its own safety tuning"}]}
+    message = error_text(call(server, "propose_claim", {"source": SOURCE, "claims": [bad], "agent": "theseus"}))
+    assert "evidence quote not found in the source" in message and CLAIM["title"] in message
+    assert "extract/" not in git(vault_root, "branch", "--list", "extract/*")
+
+
+def test_propose_claim_refuses_an_invalid_draft_naming_the_field(server):
+    short = {**CLAIM, "title": "too short"}
+    message = error_text(call(server, "propose_claim", {"source": SOURCE, "claims": [short], "agent": "theseus"}))
+    assert "claims.0.title" in message
+    no_quote = {**CLAIM, "evidence": []}
+    assert "claims.0.evidence" in error_text(call(server, "propose_claim", {"source": SOURCE, "claims": [no_quote],
+                                                                             "agent": "theseus"}))
+
+
+def test_propose_claim_refuses_an_unknown_source_and_a_note_that_is_no_source(server):
+    assert "no note titled 'no such source anywhere'" in error_text(
+        call(server, "propose_claim", {"source": "no such source anywhere", "claims": [CLAIM], "agent": "theseus"}))
+    assert "is a claim, not a source" in error_text(
+        call(server, "propose_claim", {"source": EXISTING, "claims": [CLAIM], "agent": "theseus"}))
+
+
+def test_a_source_with_an_open_proposal_is_refused_until_it_merges(server):
+    assert not call(server, "propose_claim", {"source": SOURCE, "claims": [CLAIM], "agent": "theseus"}).is_error
+    message = error_text(call(server, "propose_claim", {"source": SOURCE, "claims": [CLAIM], "agent": "theseus"}))
+    assert "has an open proposal on extract/2026-03-10-moreau" in message
+
+
+def test_enrich_and_challenge_append_blocks_to_an_existing_claim_through_a_proposal(vault_root):
+    server = server_for(vault_root, agent="theseus")
+    result = call(server, "challenge_claim", {
+        "source": SOURCE, "claim": EXISTING, "quote": "twelve companies is a small sample",
+        "evidence": "The study's own authors warn that twelve self-selected companies cannot settle the question."})
+    assert not result.is_error, result.content
+    made = result.structured_content
+    assert made["enrichments"] == [EXISTING]
+    text = git(vault_root, "show", f"{made['commit']}:domains/ai-alignment/{EXISTING}.md")
+    assert "twelve companies is a small sample" in text and "challenge" in text.lower()
+
+
+def test_enrich_claim_refuses_a_claim_outside_the_agents_territory(vault_root):
+    server = server_for(vault_root, agent="theseus")
+    message = error_text(call(server, "enrich_claim", {
+        "source": SOURCE, "claim": FINANCE, "quote": QUOTE, "type": "confirm",
+        "evidence": "Payment models shape behaviour across domains, as this field study of deployers shows."}))
+    assert "outside theseus's territory" in message
+
+
+def test_enrich_claim_refuses_an_unknown_target_and_a_too_short_quote(vault_root):
+    server = server_for(vault_root, agent="theseus")
+    unknown = error_text(call(server, "enrich_claim", {
+        "source": SOURCE, "claim": "a claim nobody ever wrote down anywhere", "quote": QUOTE,
+        "evidence": "This evidence would extend a claim that does not exist in the vault."}))
+    assert "does not resolve to an existing claim" in unknown
+    short = error_text(call(server, "enrich_claim", {"source": SOURCE, "claim": EXISTING, "quote": "short",
+                                                      "evidence": "This evidence paragraph is long enough to pass."}))
+    assert "quote" in short and "at least 8 characters" in short
+
+
+def test_review_refuses_self_review_and_records_the_evaluators_verdict_on_the_head(server, vault_root):
+    made = call(server, "propose_claim", {"source": SOURCE, "claims": [CLAIM], "agent": "theseus"}).structured_content
+    branch, head = made["branch"], made["commit"]
+    own = error_text(call(server, "review_proposal", {"proposal": branch, "verdict": "approve", "text": "mine",
+                                                      "agent": "theseus"}))
+    assert "self-review" in own and "theseus proposed" in own
+    assert git(vault_root, "for-each-ref", f"refs/teleo/verdicts/{head}/theseus") == ""
+    stale = error_text(call(server, "review_proposal", {"proposal": branch, "verdict": "approve", "text": "ok",
+                                                        "head": "0123456789ab", "agent": "leo"}))
+    assert "moved" in stale
+    result = call(server, "review_proposal", {"proposal": branch, "verdict": "approve", "agent": "leo",
+                                              "text": "Grounded in the field study; a new claim."})
+    assert not result.is_error, result.content
+    review = result.structured_content
+    assert review["recorded"] == {"reviewer": "leo", "role": "evaluator", "verdict": "approve", "head": head}
+    assert git(vault_root, "for-each-ref", "--format=%(refname)", f"refs/teleo/verdicts/{head}/leo") == \
+        f"refs/teleo/verdicts/{head}/leo"
+    assert "leo" in {v["reviewer"] for v in call(server, "list_proposals", {}).structured_content["proposals"][0]["verdicts"]}
+
+
+def test_review_of_an_unknown_proposal_is_refused_naming_it(server):
+    message = error_text(call(server, "review_proposal", {"proposal": "extract/nothing-here", "verdict": "reject",
+                                                          "text": "x", "agent": "leo"}))
+    assert "extract/nothing-here" in message
+
+
+def test_ingest_source_archives_text_then_its_owner_proposes_from_it(vault_root):
+    server = server_for(vault_root, agent="vida")
+    text = ("# Night shifts and nurse retention\n\nHospitals that capped consecutive night shifts at three kept "
+            "forty percent more of their first-year nurses over two years than hospitals without a cap.\n")
+    archived = call(server, "ingest_source", {"text": text, "title": "Night shifts and nurse retention",
+                                              "author": "Jo Park", "date": "2026-04-02", "domain": "health"})
+    assert not archived.is_error, archived.content
+    path = archived.structured_content["path"]
+    assert path.startswith("inbox/archive/2026-04-02-") and archived.structured_content["commit"]
+    assert git(vault_root, "log", "-1", "--format=%s", "main").startswith("ingest: archive")
+    claim = {"title": "capping consecutive night shifts at three keeps more first-year nurses in hospitals",
+             "description": "Hospitals with a three-night cap kept forty percent more first-year nurses over two years.",
+             "confidence": "speculative", "evidence": [{"text": "kept forty percent more of their first-year nurses"}]}
+    made = call(server, "propose_claim", {"source": path, "claims": [claim]})
+    assert not made.is_error, made.content
+    assert made.structured_content["domain"] == "health"
+    again = call(server, "ingest_source", {"text": text, "domain": "health"}).structured_content
+    assert again["status"] == "duplicate" and again["duplicate_of"] == path
+
+
+def test_ingest_source_refuses_a_file_outside_the_vault_and_needs_one_input(vault_root, tmp_path):
+    server = server_for(vault_root, agent="vida")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("nothing to see", encoding="utf-8")
+    assert "outside the vault" in error_text(call(server, "ingest_source", {"path": str(outside)}))
+    assert "exactly one of text, path" in error_text(call(server, "ingest_source", {}))
+    assert "domain" in error_text(call(server, "ingest_source", {"text": "some text here", "domain": "astrology"}))
+
+
+def test_resolve_flag_closes_the_agents_own_flag_only(vault_root):
+    other = error_text(call(server_for(vault_root, agent="rio"), "resolve_flag", {"flag": FLAG}))
+    assert "theseus's" in other and "only theseus resolves it" in other
+    main_before = git(vault_root, "rev-parse", "main")
+    result = call(server_for(vault_root, agent="theseus"), "resolve_flag",
+                  {"flag": FLAG, "note": "re-read: the belief still holds"})
+    assert not result.is_error, result.content
+    assert result.structured_content["status"] == "resolved" and result.structured_content["commit"]
+    assert git(vault_root, "rev-parse", "main") != main_before
+    flags = call(server_for(vault_root), "list_flags", {"include_resolved": True}).structured_content["flags"]
+    assert [f["status"] for f in flags] == ["resolved"]
+    assert "names no flag" in error_text(call(server_for(vault_root, agent="theseus"), "resolve_flag", {"flag": "1999-"}))
+
+
+def test_the_session_agent_is_checked_against_the_vaults_agents(vault_root):
+    as_theseus = server_for(vault_root, agent="theseus")
+    assert "acts as theseus" in error_text(call(as_theseus, "propose_claim", {"source": SOURCE, "claims": [CLAIM],
+                                                                               "agent": "leo"}))
+    nobody = server_for(vault_root)
+    assert "no agent" in error_text(call(nobody, "propose_claim", {"source": SOURCE, "claims": [CLAIM]}))
+    assert "unknown agent 'mallory'" in error_text(call(nobody, "propose_claim", {"source": SOURCE, "claims": [CLAIM],
+                                                                                  "agent": "mallory"}))
+    from teleo.mcp.tools import Refusal
+
+    with pytest.raises(Refusal, match="theseus"):
+        VaultTools(Vault.open(vault_root), agent="mallory", watch=False)
+
+
+def test_write_tools_are_listed_with_descriptions_and_not_read_only(server):
+    from mcp_helpers import with_client
+
+    tools = {t.name: t for t in with_client(server, lambda c: c.list_tools()).tools}
+    for name in ("propose_claim", "enrich_claim", "challenge_claim", "ingest_source", "review_proposal", "resolve_flag"):
+        assert tools[name].annotations.read_only_hint is False and len(tools[name].description) > 200, name
