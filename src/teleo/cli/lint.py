@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+from json.encoder import encode_basestring
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
@@ -53,8 +56,7 @@ def lint(
     report = _run(vault, targets, rule, outside, use_cache)
     shown = [f for f in report.findings if f.severity.rank <= severity.rank]
     if output is OutputFormat.json:
-        payload = {"findings": [f.model_dump(mode="json") for f in shown], "summary": report.summary.model_dump()}
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        write_json(sys.stdout, shown, report.summary.model_dump())
     else:
         _print_findings(shown)
         _print_summary(report, vault)
@@ -67,10 +69,46 @@ def _run(
     from rich.progress import Progress
 
     total = len(targets) if targets is not None else len(vault.markdown_paths())
-    with Progress(transient=True, console=console, disable=total < 2000 or not console.is_terminal) as bar:
+    # drawn from the progress reports, not by a refresh thread: a large lint forks its workers only
+    # from a process running no other thread
+    with Progress(transient=True, console=console, auto_refresh=False,
+                  disable=total < 2000 or not console.is_terminal) as bar:
         task = bar.add_task("linting", total=total)
-        report = check(vault, targets, rules=rules, cache=use_cache, progress=lambda done, _: bar.update(task, completed=done))
+        drawn = [0.0]
+
+        def progress(done: int, _: int) -> None:
+            bar.update(task, completed=done)
+            if time.monotonic() - drawn[0] > 0.1 or done == total:
+                bar.refresh()
+                drawn[0] = time.monotonic()
+
+        report = check(vault, targets, rules=rules, cache=use_cache, progress=progress)
     return report.with_findings(outside)
+
+
+def write_json(out, findings: list[Finding], summary: dict) -> None:
+    """`{"findings": [...], "summary": {...}}` exactly as `json.dumps(..., ensure_ascii=False, indent=1)`
+    writes it, a finding at a time: a lint of tens of thousands of findings never holds them all as
+    dicts, nor the whole text, in memory."""
+    if not findings:
+        out.write('{\n "findings": [],\n')
+    else:
+        out.write('{\n "findings": [\n')
+        last = len(findings) - 1
+        for index, finding in enumerate(findings):
+            out.write(_finding_json(finding) + (",\n" if index < last else "\n"))
+        out.write(" ],\n")
+    nested = json.dumps(summary, ensure_ascii=False, indent=1).replace("\n", "\n ")
+    out.write(f' "summary": {nested}\n}}\n')
+
+
+def _finding_json(f: Finding) -> str:
+    def text(value: str | None) -> str:
+        return "null" if value is None else encode_basestring(value)
+
+    return (f'  {{\n   "rule": {text(f.rule)},\n   "severity": {text(f.severity.value)},\n   "file": {text(f.file)},\n'
+            f'   "line": {f.line},\n   "message": {text(f.message)},\n   "field": {text(f.field)},\n'
+            f'   "suggestion": {text(f.suggestion)}\n  }}')
 
 
 def _print_findings(findings: list[Finding]) -> None:

@@ -27,7 +27,7 @@ from teleo.gates.findings import Finding
 from teleo.notes import atomic_write_bytes
 
 CACHE_FILE = "lint-cache.pickle"
-_FORMAT = 1
+_FORMAT = 2  # 2: findings kept as rows (`Finding.as_row`), not models
 
 
 @dataclass
@@ -35,7 +35,12 @@ class Entry:
     size: int
     mtime_ns: int
     kind: str
-    findings: list[Finding]
+    rows: list[tuple]
+    """The note's findings as `Finding.as_row` tuples."""
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [Finding.from_row(row) for row in self.rows]
 
 
 @dataclass

@@ -7,14 +7,15 @@ import gc
 import os
 from contextlib import contextmanager
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from pydantic import BaseModel
 
+from teleo.gates import parallel
 from teleo.gates import rules as _rules  # noqa: F401  (registers every rule)
 from teleo.gates.cache import Entry, LintCache, file_stamp, run_key, world_key
 from teleo.gates.context import GateContext
-from teleo.gates.findings import Finding, Severity
+from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
 from teleo.notes import Note
 from teleo.vault import UnsafePath, Vault
@@ -61,6 +62,11 @@ def check(
     With `cache`, each note's findings are kept in `.teleo/` and reused while
     the note and the vault's set of (path, kind) are unchanged (see `cache.py`);
     a read-only vault (a mounted snapshot) is checked without one.
+
+    The notes stream: each is read, checked and dropped (notes the vault held already stay),
+    keeping only its kind and its findings, so memory does not grow with the notes' text; a
+    run over many notes of a vault on disk checks them in forked worker processes
+    (`gates.parallel`).
     """
     ctx = GateContext(vault, today=today or dt.date.today())
     unknown = [r for r in rules or [] if r not in RULES]
@@ -83,11 +89,16 @@ def check(
         if cache and _writable(vault):
             findings.extend(_check_notes_cached(ctx, vault, targets, selected, note_rules, progress))
         else:
-            findings.extend(_check_notes(ctx, vault, targets, note_rules, progress))
+            for _, _, found in _checked(ctx, targets, note_rules, progress):
+                findings.extend(found)
+        if ctx.kinds is None:  # when every note was read, the vault rules need read no more
+            learned = ctx.learned_kinds()
+            if all(path in learned for path in vault.markdown_paths()):
+                ctx.kinds = {path: learned[path] for path in vault.markdown_paths()}
         for rule in selected:
             if rule.vault_check is not None:
                 findings.extend(f for f in rule.vault_check(ctx) if f.file in wanted)
-    findings.sort(key=Finding.sort_key)
+    findings.sort(key=SORT_KEY)
     return Report(findings=findings, summary=summarise(findings, len(targets) + len(wanted & unread)))
 
 
@@ -110,18 +121,33 @@ def _gc_paused():
             gc.enable()
 
 
-def _check_notes(ctx: GateContext, vault: Vault, targets: list[str], note_rules: list, progress) -> list[Finding]:
-    findings: list[Finding] = []
-    for index, path in enumerate(targets, 1):
+def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterator[tuple[str, str | None, list[Finding]]]:
+    """(path, kind value, findings) of each path in turn, in this process (kind None: not read)."""
+    for path in paths:
         try:
-            note = vault.note(path)
+            note = ctx.note(path)
         except UnsafePath as exc:
-            findings.append(ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR))
+            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)]
             continue
-        findings.extend(_check_note(ctx, note, note_rules))
+        found = _check_note(ctx, note, note_rules)
+        ctx.done(note)
+        yield path, note.kind.value, found
+
+
+def _checked(
+    ctx: GateContext, paths: list[str], note_rules: list, progress: Callable[[int, int], None] | None,
+) -> Iterator[tuple[str, str | None, list[Finding]]]:
+    """`check_paths`, in forked workers for many notes read from files (a `Vault` reading notes
+    its own way, as a git tree's does, is checked here)."""
+    many = (len(paths) >= parallel.PARALLEL_MIN and type(ctx.vault).note is Vault.note
+            and parallel.can_fork())
+    rows = parallel.check_parallel(ctx, paths, note_rules) if many else check_paths(ctx, paths, note_rules)
+    for index, (path, kind, found) in enumerate(rows, 1):
+        if kind is not None:
+            ctx.learn(path, kind)
+        yield path, kind, found
         if progress is not None:
-            progress(index, len(targets))
-    return findings
+            progress(index, len(paths))
 
 
 def _check_notes_cached(
@@ -131,43 +157,48 @@ def _check_notes_cached(
     key = run_key([r.id for r in selected], vault.config.model_dump_json(), ctx.today.isoformat())
     store = LintCache.load(folder, key)
     stamps = {path: file_stamp(vault.root, path) for path in vault.markdown_paths()}
-    kinds: dict[str, str] = {}
-    changed: set[str] = set()
-    for path, stamp in stamps.items():
-        entry = store.entries.get(path)
-        if entry is not None and stamp == (entry.size, entry.mtime_ns):
-            kinds[path] = entry.kind
-        else:
-            kinds[path] = vault.note(path).kind.value
-            changed.add(path)
-    world = world_key(kinds)
-    reusable = world == store.world
-    ctx.kinds = kinds
+    changed = {path for path, stamp in stamps.items()
+               if (entry := store.entries.get(path)) is None or stamp != (entry.size, entry.mtime_ns)}
+    fresh: dict[str, list[Finding]] = {}
+    if len(changed) == len(stamps):  # nothing to reuse (a cold lint): no kinds to know beforehand
+        reusable = False
+        fresh = {path: found for path, _, found in _checked(ctx, targets, note_rules, progress)}
+        kinds = ctx.learned_kinds()
+        if any(path not in kinds for path in stamps):  # a path could not be read
+            kinds = {path: ctx.kind_of(path).value for path in stamps}
+        world = world_key({path: kinds[path] for path in stamps})
+    else:
+        kinds = {path: store.entries[path].kind if path not in changed else ctx.kind_of(path).value
+                 for path in stamps}
+        world = world_key(kinds)
+        reusable = world == store.world
+        ctx.kinds = kinds
+        redo = [p for p in targets if not (reusable and p in store.entries and p in stamps and p not in changed)]
+        fresh = {path: found for path, _, found in _checked(ctx, redo, note_rules, progress)}
+    ctx.kinds = {path: kinds[path] for path in stamps}
     findings: list[Finding] = []
     entries: dict[str, Entry] = {}
-    recomputed = 0
-    for index, path in enumerate(targets, 1):
+    for path in targets:
         entry = store.entries.get(path)
-        if reusable and entry is not None and path in stamps and path not in changed:
-            found = entry.findings
-        else:
-            recomputed += 1
-            found = _check_notes(ctx, vault, [path], note_rules, None)
+        if path in fresh:
+            found = fresh[path]
             stamp = stamps.get(path)
             if stamp is not None:
-                entry = Entry(stamp[0], stamp[1], kinds[path], found)
+                entry = Entry(stamp[0], stamp[1], kinds[path], [f.as_row() for f in found])
+        else:
+            found = entry.findings  # type: ignore[union-attr]
         if entry is not None and path in stamps:
             entries[path] = entry
         findings.extend(found)
-        if progress is not None:
-            progress(index, len(targets))
     if reusable:  # keep what is still valid for notes outside this run
         for path, entry in store.entries.items():
             if path not in entries and path in stamps and path not in changed:
                 entries[path] = entry
-    if recomputed or not reusable or len(entries) != len(store.entries):
+    if fresh or not reusable or len(entries) != len(store.entries):
         store.world, store.entries = world, entries
         store.save(folder)
+    if progress is not None:
+        progress(len(targets), len(targets))
     return findings
 
 

@@ -153,6 +153,10 @@ class Vault:
             self._notes[relative] = note
         return note
 
+    def holds(self, relative: str) -> bool:
+        """Whether the note at `relative` is already read and kept (`note` will not read it again)."""
+        return relative in self._notes
+
     def notes(self) -> list[Note]:
         """Every note of the vault, in path order."""
         return [self.note(path) for path in self.markdown_paths()]

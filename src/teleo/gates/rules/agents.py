@@ -77,7 +77,7 @@ def _grounding_paths(ctx, note, file_lines: frozenset[int], allowed: frozenset[K
         path = ctx.resolve(note, target).path
         if path is None or path == note.path:
             continue
-        if ctx.vault.note(path).kind in allowed:
+        if ctx.kind_of(path) in allowed:
             found.add(path)
     return found
 

@@ -282,7 +282,7 @@ def _cites_source(ctx, note) -> bool:
         if link.in_frontmatter:
             continue
         path = resolution.path
-        if path is not None and (path.startswith("inbox/") or ctx.vault.note(path).kind == Kind.SOURCE):
+        if path is not None and (path.startswith("inbox/") or ctx.kind_of(path) == Kind.SOURCE):
             return True
     return False
 

@@ -40,7 +40,7 @@ def duplicate_titles(ctx):
             continue
         if ctx.kinds is not None:  # kinds known from the lint cache: parse only what can collide
             paths = [p for p in paths if ctx.kinds.get(p) in _DUPLICATE_KIND_VALUES]
-        notes = [n for n in (ctx.vault.note(p) for p in paths) if n.kind in DUPLICATE_KINDS]
+        notes = [n for n in (ctx.note(p) for p in paths) if n.kind in DUPLICATE_KINDS]
         if len(notes) < 2:
             continue
         for note in notes:

@@ -1,0 +1,80 @@
+"""A lint streams its notes (none left in the vault), checks many notes in forked workers with the
+same findings, and writes its JSON a finding at a time, byte for byte what json.dumps writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import teleo
+from teleo.cli.lint import write_json
+from teleo.gates import Finding, Severity, check, parallel
+from teleo.vault import Vault
+
+SAMPLE = Path(teleo.__file__).parent / "samples" / "sample-vault"
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    root = tmp_path / "sample"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(".git", ".teleo"))
+    claim = next(p for p in sorted((root / "domains").rglob("*.md")) if not p.name.startswith("_"))
+    (root / "core" / "copies").mkdir(parents=True)
+    shutil.copy(claim, root / "core" / "copies" / claim.name)  # a duplicate title, for the vault rule
+    return root
+
+
+def test_a_lint_leaves_no_note_it_read_in_the_vault(sample):
+    vault = Vault.open(sample)
+    paths = vault.markdown_paths()
+    held = vault.note(paths[0])  # read before the lint: stays
+    report = check(vault)
+    assert report.summary.files >= len(paths) and report.findings
+    assert vault.holds(paths[0]) and vault.note(paths[0]) is held
+    assert [p for p in paths[1:] if vault.holds(p)] == []
+
+
+def test_the_parallel_pass_reports_what_the_serial_pass_reports(sample, monkeypatch):
+    monkeypatch.setenv("TELEO_LINT_WORKERS", "1")
+    serial = check(Vault.open(sample))
+    assert serial.findings and {f.rule for f in serial.findings} >= {"link-unresolved", "title-duplicate"}
+
+    calls = []
+    original = parallel.check_parallel
+
+    def spy(ctx, paths, note_rules):
+        calls.append(len(paths))
+        yield from original(ctx, paths, note_rules)
+
+    monkeypatch.setenv("TELEO_LINT_WORKERS", "2")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "check_parallel", spy)
+    assert check(Vault.open(sample)) == serial
+    cold = check(Vault.open(sample), cache=True)
+    warm = check(Vault.open(sample), cache=True)
+    assert cold == warm == serial
+    assert calls == [len(serial_targets(sample))] * 2  # the plain run and the cold cached one; the warm read the cache
+
+
+def serial_targets(root: Path) -> list[str]:
+    vault = Vault.open(root)
+    return vault.markdown_paths() + vault.hidden_paths()
+
+
+def test_the_json_output_is_what_json_dumps_writes(sample):
+    report = check(Vault.open(sample))
+    odd = Finding(rule="parse", severity=Severity.ERROR, file='a "quoted" \\ name é\u2028.md', line=2,
+                  message="tab\there, newline\nthere, control \x01, emoji ✓", field="title", suggestion=None)
+    summary = report.summary.model_dump()
+    for findings in (report.findings + [odd], []):
+        out = io.StringIO()
+        write_json(out, findings, summary)
+        expected = json.dumps({"findings": [f.model_dump(mode="json") for f in findings], "summary": summary},
+                              ensure_ascii=False, indent=1) + "\n"
+        assert out.getvalue() == expected
