@@ -11,8 +11,16 @@ reported as `already` and never merged twice.
 **Merge commits** are named as the reference's forge named them (§4.13):
 `Merge pull request '<title>' from <branch> into main` — with no forge there
 is no PR number, so `(#N)` is left out; the body lists the verdicts, and the
-trailers `Teleo-Proposal: <branch>` and `Teleo-Head: <commit>` let later runs
-find merges that still need their cascade (`pending_cascades`).
+trailers `Teleo-Proposal: <branch>` and `Teleo-Head: <commit>` say which proposal it merged.
+
+**Owed cascades.** A merge (and a flag resolution that revised a belief, trailer
+`Teleo-Resolution`) owes a cascade. Before such a commit is swapped onto main, a record is
+written — the ref `refs/teleo/cascade-owed/<commit>` — and `cascade_done` removes it once its
+cascade is committed or found to change nothing. `pending_cascades` reads the records, so a
+run killed between a merge and its cascade leaves the debt to the next `teleo merge` however
+many commits came after, and a cascade that changes nothing is planned once. A record whose
+commit never reached main (a lost swap whose writer was killed) is dropped once it is
+`OWED_STALE_S` old. The records travel with the repository's other `refs/teleo/*`.
 
 **The working tree** of a checked-out main follows in `teleo.repo.worktree`: every move here
 first records where the index is (`remember_base`, under `main_writer`), and `sync_worktree`
@@ -58,6 +66,9 @@ TRAILER_HEAD = "Teleo-Head"
 TRAILER_CASCADE = "Cascade-Of"
 TRAILER_RESOLUTION = "Teleo-Resolution"
 """On a flag resolution that revised or abandoned a belief: its cascade is still owed."""
+OWED_PREFIX = "refs/teleo/cascade-owed/"
+OWED_STALE_S = 3600.0
+"""A record of a commit not on main and older than this was left by a writer killed after losing its swap."""
 
 
 class MergeConflict(BranchError):
@@ -88,14 +99,21 @@ def _move(repo: pygit2.Repository, ref: str, new: str, old: str, reason: str) ->
 
     A checked-out ref's working tree stays at `old`: that is recorded first (`remember_base`), so
     the next sync catches it up even if this process is killed right after the swap."""
+    owed = owes_cascade(repo[new])
+    if owed:
+        _owe(repo, new)
     try:
         with main_writer(repo, ref) as worktree:
             if worktree:
                 remember_base(repo, old)
             update_branch(repo, short_branch(ref), new, old, reason=reason)
     except BranchConflict:
+        if owed:
+            cascade_done(repo, new)
         raise
     except (OSError, BranchError) as exc:
+        if owed:
+            cascade_done(repo, new)
         lock = Path(repo.path) / f"{ref}.lock"
         if not lock.exists():
             raise BranchError(f"cannot move {short_branch(ref)}: {exc}") from None
@@ -194,27 +212,59 @@ def trailers(message: str) -> dict[str, str]:
     return out
 
 
-def pending_cascades(repo: pygit2.Repository, ref: str, depth: int = 30) -> list[str]:
-    """Teleo merge commits (and flag resolutions that revised a belief) among `ref`'s last `depth`
-    first-parent commits with no cascade commit after them."""
-    done: set[str] = set()
-    merges: list[str] = []
-    commit = tip(repo, ref)
-    for _ in range(depth):
-        found = trailers(commit.message or "")
-        if TRAILER_CASCADE in found:
-            done.add(found[TRAILER_CASCADE])
-        elif TRAILER_PROPOSAL in found and len(commit.parents) == 2 or TRAILER_RESOLUTION in found:
-            merges.append(str(commit.id))
-        if not commit.parents:
-            break
-        commit = commit.parents[0]
-    return [m for m in reversed(merges) if m not in done]
+def owes_cascade(commit: pygit2.Commit) -> bool:
+    """A Teleo merge (two parents, `Teleo-Proposal`) or a flag resolution that revised a belief."""
+    found = trailers(commit.message or "")
+    return (TRAILER_PROPOSAL in found and len(commit.parents) == 2) or TRAILER_RESOLUTION in found
+
+
+def _owe(repo: pygit2.Repository, commit: str) -> None:
+    repo.references.create(OWED_PREFIX + commit, pygit2.Oid(hex=commit), force=True)
+
+
+def cascade_done(repo: pygit2.Repository, commit: str) -> None:
+    """The cascade `commit` owed is on main, or changes nothing: remove its record."""
+    try:
+        repo.references.delete(OWED_PREFIX + commit)
+    except (KeyError, pygit2.GitError, ValueError):
+        pass
+
+
+def pending_cascades(repo: pygit2.Repository, ref: str) -> list[str]:
+    """The commits on `ref` whose cascade is still owed (see the module doc), oldest first."""
+    head = tip(repo, ref)
+    owed: set[str] = set()
+    for name in [r.name if hasattr(r, "name") else str(r) for r in repo.references.iterator()]:
+        if not name.startswith(OWED_PREFIX):
+            continue
+        commit = repo.get(name[len(OWED_PREFIX):])
+        if not isinstance(commit, pygit2.Commit):
+            cascade_done(repo, name[len(OWED_PREFIX):])
+        elif commit.id == head.id or repo.descendant_of(head.id, commit.id):
+            owed.add(str(commit.id))
+        elif time.time() - commit.commit_time > OWED_STALE_S:
+            cascade_done(repo, str(commit.id))
+    return _oldest_first(head, owed)
+
+
+def _oldest_first(head: pygit2.Commit, wanted: set[str]) -> list[str]:
+    """`wanted` in the order of `head`'s first-parent history, oldest first (walked only as far as needed)."""
+    order: list[str] = []
+    commit: pygit2.Commit | None = head
+    left = set(wanted)
+    while commit is not None and left:
+        if str(commit.id) in left:
+            order.append(str(commit.id))
+            left.discard(str(commit.id))
+        commit = commit.parents[0] if commit.parents else None
+    return list(reversed(order)) + sorted(left)  # merged in from a side branch: after, in a fixed order
 
 
 __all__ = [
     "ZERO",
+    "cascade_done",
     "git_env",
+    "owes_cascade",
     "MainMoved",
     "MergeConflict",
     "MergeResult",

@@ -17,7 +17,8 @@ merge changed, committed on main as one `cascade: …` commit with trailers
 
 `merge_all(vault)` merges every ready open proposal, then finishes what a
 killed run left behind: merged branches still present are deleted, merges
-with no cascade commit get their cascade (`pending_cascades`), the checked-out
+whose cascade is still owed get it (`pending_cascades`: a record written before the merge
+moved main, removed once its cascade is committed or changes nothing), the checked-out
 working tree is brought up to date (`sync_worktree`) and the index synced.
 
 When main is checked out its working tree must follow every merge, so a run
@@ -60,6 +61,7 @@ from teleo.repo.mainline import (
     MainMoved,
     MergeConflict,
     WorktreeSync,
+    cascade_done,
     commit_onto,
     delete_branch,
     merge_into,
@@ -74,7 +76,6 @@ from teleo.review.gates import run_gates
 from teleo.review.selection import select_reviewers
 from teleo.vault import Vault
 
-CASCADE_LOOKBACK = 30
 MAX_JUDGEMENTS = 100
 """How often a merge is judged again because main moved under it before giving up."""
 
@@ -260,6 +261,7 @@ def run_cascade(
         first = build(tip(repo, ref))
         if not first or not plans:
             outcome.summary = plans[-1].summary() if plans else "already cascaded"
+            cascade_done(repo, merge)
             return outcome
         summary = plans[-1].summary()
         text = (f"cascade: {summary}\n\n- After {branch} ({merge[:12]})\n\n{TRAILER_CASCADE}: {merge}\n"
@@ -268,6 +270,7 @@ def run_cascade(
     except Exception as exc:  # noqa: BLE001 - a failed cascade must not undo or hide the merge
         outcome.error = f"{type(exc).__name__}: {exc}"
         return outcome
+    cascade_done(repo, merge)
     plan = plans[-1]
     outcome.summary = plan.summary()
     if done is not None:
@@ -295,8 +298,9 @@ def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) 
 
 
 def _cascaded(base, merge: str) -> bool:
+    """A cascade of `merge` is on main: a `Cascade-Of` commit between `base` and `merge` (first parents)."""
     commit = base
-    for _ in range(CASCADE_LOOKBACK):
+    while str(commit.id) != merge:
         if trailers(commit.message or "").get(TRAILER_CASCADE) == merge:
             return True
         if not commit.parents:
@@ -343,7 +347,7 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
             on_merge(outcome)
     if cascade:
         done = {m.commit for m in report.merges if m.cascade is not None}
-        for merge in pending_cascades(repo, ref, CASCADE_LOOKBACK):
+        for merge in pending_cascades(repo, ref):
             if merge not in done:
                 report.cascades.append(run_cascade(vault, repo, ref, vault_prefix(repo, vault.root), merge))
     synced = _sync(repo, ref, vault)
