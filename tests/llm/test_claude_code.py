@@ -183,3 +183,26 @@ def test_teleo_review_without_the_extra_prints_one_line_not_a_traceback(tmp_path
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "teleo[claude]" in done.stderr + done.stdout
+
+
+def test_teleo_extract_without_the_extra_says_so_once_before_any_worker_starts(tmp_path):
+    """The workers import the SDK in their own processes: a module on PYTHONPATH that refuses to
+    import stands for the missing extra there too."""
+    import shutil
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import SAMPLE_VAULT, git_init
+
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "claude_agent_sdk.py").write_text("raise ImportError('not installed')\n", encoding="utf-8")
+    vault = tmp_path / "vault"
+    shutil.copytree(SAMPLE_VAULT, vault)
+    git_init(vault)
+    env = {**os.environ, "PYTHONPATH": str(blocker), "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "teleo.cli.app", "--vault", str(vault), "extract", "-p", "claude-code"],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "pip install 'teleo[claude]'" in done.stderr
+    assert done.stderr.strip().count("\n") == 0  # one line

@@ -51,7 +51,10 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, VaultNotFound) as exc:
-        fail(str(exc))
+        try:
+            fail(str(exc))
+        except typer.Exit as done:  # outside the typer app here: its Exit would surface as a traceback
+            sys.exit(done.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

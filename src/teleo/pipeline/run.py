@@ -130,6 +130,12 @@ def extract_all(
     settings = settings or PipelineSettings.from_vault(vault)
     if workers is not None:
         settings.workers = max(1, workers)
+    if provider_factory is None and extract is None:
+        # A provider that cannot be made (a missing key or extra, an unknown name) is said once, here,
+        # as a ConfigError naming the fix — not as every worker dying on it with nothing to show.
+        from teleo.llm.factory import provider_from_config
+
+        provider_from_config(vault, provider, model, ledger=False)
     chosen = None
     if sources is not None:
         from teleo.extract.job import relative_source
