@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +10,7 @@ from rich.markup import escape
 
 from teleo.cli.common import console, example, fail
 from teleo.repo import GitError, Repo
+from teleo.repo.command import run_git
 from teleo.vault.init import DEFAULT_DOMAINS, InitError, create_vault, init_config, parse_domains
 
 
@@ -46,7 +46,7 @@ def init(
 
 def _git_init(directory: Path, files: list[str]) -> None:
     if Repo.open(directory) is None or Repo.open(directory).root.resolve() != directory.resolve():
-        subprocess.run(["git", "init", "-q", "-b", "main", str(directory)], check=False)
+        run_git(None, "init", "-q", "-b", "main", str(directory))
     repo = Repo.open(directory)
     if repo is None:
         console.print("[yellow]git not available: the vault was created without a repository[/]")

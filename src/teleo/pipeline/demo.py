@@ -11,7 +11,6 @@ bundled sample is never written to: everything happens in the copy.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import BaseModel, Field
 
 import teleo
 from teleo.pipeline.run import STAGES, RunReport, run
+from teleo.repo.command import run_git
 from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, open_repository, tip
 from teleo.vault import Vault
 
@@ -142,7 +142,7 @@ def made_branches(root: Path, report: RunReport) -> list[MadeBranch]:
 
 
 def _git(root: Path, *args: str, config: list[str] | None = None) -> None:
-    result = subprocess.run(["git", "-C", str(root), *(config or []), *args], capture_output=True, text=True)
+    result = run_git(root, *(config or []), *args)
     if result.returncode != 0:
         raise DemoError(f"git {args[0]} failed in {root}: {(result.stderr or result.stdout).strip()}")
 
@@ -151,7 +151,7 @@ def _identity(root: Path) -> list[str]:
     """`-c user.name=… -c user.email=…` for what the machine's git config lacks (a fresh CI box)."""
     extra: list[str] = []
     for key, fallback in (("user.name", "Teleo demo"), ("user.email", "demo@localhost")):
-        probe = subprocess.run(["git", "-C", str(root), "config", key], capture_output=True, text=True)
+        probe = run_git(root, "config", key)
         if not probe.stdout.strip():
             extra += ["-c", f"{key}={fallback}"]
     return extra

@@ -6,9 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-
-class GitError(Exception):
-    """A git command failed; the message carries git's own words."""
+from teleo.repo.command import run_git
 
 
 class Repo:
@@ -30,13 +28,7 @@ class Repo:
         return cls(Path(top))
 
     def _git(self, *args: str, env: dict[str, str] | None = None) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(self.root), *args], capture_output=True, text=True,
-            env={**os.environ, **(env or {})},
-        )
-        if result.returncode != 0:
-            raise GitError(f"git {args[0]}: {result.stderr.strip() or result.stdout.strip()}")
-        return result.stdout
+        return run_git(self.root, *args, check=True, env=env).stdout
 
     def dirty(self, paths: list[str]) -> set[str]:
         """Which of `paths` (relative to the repo) have uncommitted changes."""

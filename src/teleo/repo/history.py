@@ -8,10 +8,11 @@ on disk (the reference exporter's quoted paths never did).
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Set
 from pathlib import Path
+
+from teleo.repo.command import GitError, run_git
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
@@ -84,7 +85,7 @@ class HistoryError(Exception):
 def read_log(root: Path, paths: list[str] | None = None, *, ref: str = "HEAD", follow: bool = False) -> list[Commit]:
     """Commits reachable from `ref` (newest first), optionally only those touching `paths`."""
     args = [
-        "git", "-C", str(root), "-c", "core.quotePath=false", "log", ref, "--no-renames", "--relative",
+        "-c", "core.quotePath=false", "log", ref, "--no-renames", "--relative",
         f"--format={_FORMAT}", "--name-status", "--no-color",
     ]
     if follow and paths and len(paths) == 1:
@@ -92,7 +93,10 @@ def read_log(root: Path, paths: list[str] | None = None, *, ref: str = "HEAD", f
         args.remove("--no-renames")
     if paths:
         args += ["--", *paths]
-    result = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    try:
+        result = run_git(root, *args, encoding="utf-8", errors="replace")
+    except GitError as exc:
+        raise HistoryError(str(exc)) from None
     if result.returncode != 0:
         message = result.stderr.strip()
         if "does not have any commits" in message or "unknown revision" in message:
@@ -130,8 +134,7 @@ def _changes(text: str) -> list[FileChange]:
 
 
 def is_repository(root: Path) -> bool:
-    result = subprocess.run(["git", "-C", str(root), "rev-parse", "--git-dir"], capture_output=True, text=True)
-    return result.returncode == 0
+    return run_git(root, "rev-parse", "--git-dir").returncode == 0
 
 
 MERGED_AGENT_DEPTH = 200

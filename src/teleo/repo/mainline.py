@@ -29,7 +29,6 @@ catches the files up from there, however far main moved.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Literal
@@ -48,11 +47,11 @@ from teleo.repo.branches import (
     update_branch,
     write_commit,
 )
+from teleo.repo.command import run_git
 from teleo.repo.worktree import (
     WorktreeSync,
     checked_out,
     commit_worktree,
-    git_env,
     main_writer,
     remember_base,
     sync_worktree,
@@ -189,9 +188,9 @@ def _differs(tree: pygit2.Tree, path: str, data: bytes) -> bool:
 
 def delete_branch(repo: pygit2.Repository, branch: str, expected: str) -> bool:
     """Delete `refs/heads/<branch>` iff it still points at `expected`; False when it moved or is gone."""
-    args = ["git", f"--git-dir={repo.path}", "update-ref", "-d", f"refs/heads/{branch}", expected]
     # in its own session: a kill of Teleo's process group must not leave git's ref or packed-refs lock behind
-    result = subprocess.run(args, capture_output=True, text=True, check=False, env=git_env(), start_new_session=True)
+    result = run_git(None, f"--git-dir={repo.path}", "update-ref", "-d", f"refs/heads/{branch}", expected,
+                     start_new_session=True)
     return result.returncode == 0
 
 
@@ -263,7 +262,6 @@ def _oldest_first(head: pygit2.Commit, wanted: set[str]) -> list[str]:
 __all__ = [
     "ZERO",
     "cascade_done",
-    "git_env",
     "owes_cascade",
     "MainMoved",
     "MergeConflict",

@@ -49,6 +49,7 @@ import pygit2
 from pydantic import BaseModel, Field
 
 from teleo.repo.branches import tip
+from teleo.repo.command import git_command, git_env, run_git
 
 RECORD = "teleo-worktree-base"
 """In the repository's git folder: the commit the index and working tree still show while the ref moved on."""
@@ -385,7 +386,7 @@ def in_the_way_reason(found: dict[str, str], catch_up: str = CATCH_UP) -> str:
 
 
 def _git_z(repo: pygit2.Repository, *args: str) -> list[str]:
-    result = subprocess.run(["git", "-C", repo.workdir, *args], capture_output=True, check=False, env=git_env())
+    result = run_git(repo.workdir, *args, text=False)
     if result.returncode != 0:
         return []
     return [item for item in result.stdout.decode("utf-8", "surrogateescape").split("\0") if item]
@@ -397,7 +398,7 @@ def _git_writing(repo: pygit2.Repository, *args: str) -> subprocess.CompletedPro
     lock until it exits, even if Teleo dies first; and a Ctrl-C waits for it before it interrupts Teleo
     (`subprocess.run` would kill it)."""
     fd = getattr(_held, "fd", None)
-    command = ["git", "-C", repo.workdir, *args]
+    command = git_command(repo.workdir, *args)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=git_env(),
                                start_new_session=True, pass_fds=(fd,) if fd is not None else ())
     interrupted = False
@@ -412,21 +413,12 @@ def _git_writing(repo: pygit2.Repository, *args: str) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
-def git_env() -> dict[str, str]:
-    """The environment for git commands on `repo`: none of the caller's GIT_DIR and friends."""
-    env = dict(os.environ)
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(var, None)
-    return env
-
-
 __all__ = [
     "CATCH_UP",
     "LocalChanges",
     "WorktreeSync",
     "checked_out",
     "commit_worktree",
-    "git_env",
     "in_the_way_reason",
     "main_writer",
     "remember_base",
