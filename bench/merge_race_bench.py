@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from race import add_sources, make_source, race, teleo
 
-from teleo.repo.branches import open_repository, tip, update_branch, write_commit
+from teleo.repo.branches import tip, update_branch, write_commit
+from teleo.repo.discover import open_repository
 from teleo.repo.mainline import merge_into
 from teleo.vault import Vault
 

@@ -130,7 +130,8 @@ confidence: speculative
 
 def add_hostile_proposal(root) -> str:
     """An open `extract/*` proposal whose diff, message and verdict carry payloads; its branch."""
-    from teleo.repo.branches import open_repository, propose, tip
+    from teleo.repo.branches import propose, tip
+    from teleo.repo.discover import open_repository
     from teleo.repo.verdicts import Verdict, store_verdict
 
     repo = open_repository(root)

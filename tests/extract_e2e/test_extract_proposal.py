@@ -29,12 +29,8 @@ from typer.testing import CliRunner
 from teleo.cli import proposals as proposals_cli
 from teleo.extract import job as job_module
 from teleo.extract.job import extract_source
-from teleo.repo.branches import (
-    has_open_proposal,
-    open_proposals,
-    open_repository,
-    source_slug,
-)
+from teleo.repo.branches import has_open_proposal, open_proposals, source_slug
+from teleo.repo.discover import open_repository
 
 BRANCH = "extract/2026-01-02-orbitalreport-launch-costs"
 MESSAGE = (

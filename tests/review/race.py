@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from teleo.gates import Severity, check
-from teleo.repo.branches import TreeVault, open_repository, tip
+from teleo.repo.branches import TreeVault, tip
+from teleo.repo.discover import open_repository
 from teleo.repo.mainline import commit_onto, trailers
 from teleo.vault import Vault
 

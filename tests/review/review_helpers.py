@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from teleo.extract.propose import commit_message
-from teleo.repo.branches import open_repository, tip, update_branch, write_commit
+from teleo.repo.branches import tip, update_branch, write_commit
+from teleo.repo.discover import open_repository
 from teleo.vault import Vault
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

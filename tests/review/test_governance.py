@@ -19,7 +19,7 @@ from review_helpers import (
     processed_source,
 )
 
-from teleo.repo.branches import open_repository
+from teleo.repo.discover import open_repository
 from teleo.repo.verdicts import VERDICT_PREFIX, Verdict, store_verdict, verdicts_for
 from teleo.review import (
     SelfReview,

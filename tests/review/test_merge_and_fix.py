@@ -20,7 +20,7 @@ from review_helpers import (
 )
 
 from teleo.llm import Ledger, read_ledger
-from teleo.repo.branches import open_repository
+from teleo.repo.discover import open_repository
 from teleo.repo.mainline import merge_into
 from teleo.review import ModelReviewer, merge_all, merge_proposal, review
 from teleo.review.fixer import guard

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from review_helpers import NEW_TITLE, good_files, make_proposal, make_review_vault
 
-from teleo.repo.branches import open_repository, tip
+from teleo.repo.branches import tip
+from teleo.repo.discover import open_repository
 from teleo.repo.mainline import TRAILER_HEAD, TRAILER_PROPOSAL, commit_onto, merge_into, pending_cascades
 from teleo.review import merge_all
 from teleo.vault import Vault

@@ -35,7 +35,8 @@ from review_helpers import (
     make_review_vault,
 )
 
-from teleo.repo.branches import open_repository, tip
+from teleo.repo.branches import tip
+from teleo.repo.discover import open_repository
 from teleo.repo.mainline import merge_into, sync_worktree, trailers
 from teleo.repo import worktree
 from teleo.repo.worktree import shell_line

@@ -223,7 +223,8 @@ def build_vault(root: Path) -> Path:
 
 
 def _proposal(root: Path) -> None:
-    from teleo.repo.branches import open_repository, propose, tip
+    from teleo.repo.branches import propose, tip
+    from teleo.repo.discover import open_repository
     from teleo.repo.verdicts import Verdict, store_verdict
 
     repo = open_repository(root)

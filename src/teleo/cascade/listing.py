@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from teleo.cascade.flags import read_flags, select_flags
 from teleo.cascade.models import Flag
 from teleo.cascade.resolve import short_ids
-from teleo.repo.branches import DEFAULT_BASE, TreeVault, open_repository, tip, vault_prefix
+from teleo.repo.branches import DEFAULT_BASE, TreeVault, tip
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.vault import Vault
 
 MAIN = f"refs/heads/{DEFAULT_BASE}"

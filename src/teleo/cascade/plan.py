@@ -184,7 +184,8 @@ def parent_vault(vault: Vault, commit: str) -> Vault | None:
     try:
         import pygit2
 
-        from teleo.repo.branches import TreeVault, open_repository, vault_prefix
+        from teleo.repo.branches import TreeVault
+        from teleo.repo.discover import open_repository, vault_prefix
 
         if isinstance(vault, TreeVault):
             repo, prefix, disk = vault.repo, vault.prefix, vault.disk_vault

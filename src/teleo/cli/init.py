@@ -10,7 +10,6 @@ from rich.markup import escape
 
 from teleo.cli.common import console, example, fail
 from teleo.repo import GitError, Repo
-from teleo.repo.command import run_git
 from teleo.vault.init import DEFAULT_DOMAINS, InitError, create_vault, init_config, parse_domains
 
 
@@ -45,11 +44,10 @@ def init(
 
 
 def _git_init(directory: Path, files: list[str]) -> None:
-    if Repo.open(directory) is None or Repo.open(directory).root.resolve() != directory.resolve():
-        run_git(None, "init", "-q", "-b", "main", str(directory))
-    repo = Repo.open(directory)
-    if repo is None:
-        console.print("[yellow]git not available: the vault was created without a repository[/]")
+    try:
+        repo = Repo.init(directory)
+    except GitError as exc:
+        console.print(f"[yellow]git not available: the vault was created without a repository[/] ({escape(str(exc))})")
         return
     try:
         repo.commit(files, "teleo init: new vault\n")

@@ -30,7 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from teleo.repo.history import Commit, HistoryError, first_additions, is_repository, read_log
+from teleo.repo.history import Commit, HistoryError, first_additions, read_log
+from teleo.repo.discover import is_repository
 
 _PR_NUMBER = re.compile(r"#(\d+)\b")
 _BRANCH_PATTERNS = (

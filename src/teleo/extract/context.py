@@ -150,7 +150,8 @@ def similar_claims(
 def warm_index(vault: Vault) -> None:
     """Sync the vault's index for its base tip and load its vectors, as a worker's first job would."""
     from teleo.index import open_index
-    from teleo.repo.branches import base_ref, open_repository, tip
+    from teleo.repo.branches import base_ref, tip
+    from teleo.repo.discover import open_repository
 
     repo = open_repository(vault.root)
     key = str(tip(repo, base_ref(repo)).tree.id) if repo is not None else None

@@ -68,16 +68,8 @@ from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
 from teleo.llm.ledger import add_usage
 from teleo.notes import Kind, Note
-from teleo.repo.branches import (
-    BranchConflict,
-    BranchError,
-    base_ref,
-    find_proposal,
-    open_repository,
-    shared_tree_vault,
-    tip,
-    vault_prefix,
-)
+from teleo.repo.branches import BranchConflict, BranchError, base_ref, find_proposal, shared_tree_vault, tip
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.vault import UnsafePath, Vault
 
 JOBS_FILE = "extract-jobs.jsonl"

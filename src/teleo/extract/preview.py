@@ -71,7 +71,8 @@ def preview(vault: Vault, source: str | Path, *, provider: str | None = None, mo
 
 def _base_tree(vault: Vault):
     """The base branch's tip as a `TreeVault` (what a job reads), else the working tree."""
-    from teleo.repo.branches import base_ref, open_repository, shared_tree_vault, tip, vault_prefix
+    from teleo.repo.branches import base_ref, shared_tree_vault, tip
+    from teleo.repo.discover import open_repository, vault_prefix
 
     repo = open_repository(vault.root)
     if repo is None:

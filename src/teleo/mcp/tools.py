@@ -236,7 +236,8 @@ class VaultTools:
                 "truncated": truncated}
 
     def list_proposals(self, agent: str | None = None) -> dict[str, Any]:
-        from teleo.repo.branches import BranchError, open_proposals, vault_prefix
+        from teleo.repo.branches import BranchError, open_proposals
+        from teleo.repo.discover import vault_prefix
         from teleo.repo.verdicts import verdicts_for
 
         repo = self.state.repository()

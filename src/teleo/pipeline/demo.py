@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field
 import teleo
 from teleo.pipeline.run import STAGES, RunReport, run
 from teleo.repo.command import run_git
-from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, open_repository, tip
+from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, tip
+from teleo.repo.discover import open_repository
 from teleo.vault import Vault
 
 SAMPLE_IN_PACKAGE = Path("samples") / "sample-vault"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from teleo.extract.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
 from teleo.notes import Kind
-from teleo.repo.branches import TreeVault, base_ref, open_proposals, open_repository, tip, vault_prefix
+from teleo.repo.branches import TreeVault, base_ref, open_proposals, tip
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.vault import Vault
 
 SOURCE_FOLDERS = ("inbox/archive/", "inbox/")

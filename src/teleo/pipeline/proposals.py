@@ -8,7 +8,8 @@ base, with repository paths; here they are given vault-relative paths like every
 from __future__ import annotations
 
 from teleo.pipeline.jobs import NotARepository
-from teleo.repo.branches import Proposal, open_proposals, open_repository, vault_prefix
+from teleo.repo.branches import Proposal, open_proposals
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.vault import Vault
 
 

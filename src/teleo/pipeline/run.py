@@ -248,7 +248,8 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
 
 
 def _catch_up(vault: Vault) -> str:
-    from teleo.repo.branches import base_ref, open_repository
+    from teleo.repo.branches import base_ref
+    from teleo.repo.discover import open_repository
     from teleo.repo.mainline import sync_worktree
     from teleo.review.merge import catch_up
 
@@ -360,7 +361,8 @@ def _commit_drop(vault: Vault, dropped: str, archived: str | None, status: str) 
     name = PurePosixPath(archived or dropped).name
     verb = "archive" if status == "archived" else "drop duplicate of"
     message = f"ingest: {verb} {name}\n\n- From: {dropped}\n"
-    from teleo.repo.branches import base_ref, open_repository
+    from teleo.repo.branches import base_ref
+    from teleo.repo.discover import open_repository
     from teleo.repo.mainline import commit_worktree
 
     git = open_repository(vault.root)

@@ -90,28 +90,6 @@ class Proposal(BaseModel):
 # -- the repository ---------------------------------------------------------------
 
 
-def open_repository(path: Path | str) -> pygit2.Repository | None:
-    """The non-bare repository containing `path`, or None."""
-    try:
-        found = pygit2.discover_repository(str(path))
-    except pygit2.GitError:
-        return None
-    if not found:
-        return None
-    repo = pygit2.Repository(found)
-    if repo.is_bare or not repo.workdir:
-        return None
-    return repo
-
-
-def vault_prefix(repo: pygit2.Repository, vault_root: Path) -> str:
-    """The vault's folder inside the repository (`""` when the vault is the repository), with `/`."""
-    workdir = Path(os.path.realpath(repo.workdir))
-    root = Path(os.path.realpath(vault_root))
-    rel = root.relative_to(workdir).as_posix()
-    return "" if rel in ("", ".") else rel.rstrip("/") + "/"
-
-
 def base_ref(repo: pygit2.Repository, base: str | None = None) -> str:
     """`refs/heads/<base>`; by default `main`, else the branch `HEAD` names."""
     if base:

@@ -133,10 +133,6 @@ def _changes(text: str) -> list[FileChange]:
     return found
 
 
-def is_repository(root: Path) -> bool:
-    return run_git(root, "rev-parse", "--git-dir").returncode == 0
-
-
 MERGED_AGENT_DEPTH = 200
 """Commits of a merged branch looked at for an agent's name before giving up."""
 

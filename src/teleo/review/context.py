@@ -28,17 +28,8 @@ from typing import Any
 import pygit2
 
 from teleo.notes import Kind, Note
-from teleo.repo.branches import (
-    BranchError,
-    Proposal,
-    TreeVault,
-    base_ref,
-    open_repository,
-    read_proposal,
-    shared_tree_vault,
-    tip,
-    vault_prefix,
-)
+from teleo.repo.branches import BranchError, Proposal, TreeVault, base_ref, read_proposal, shared_tree_vault, tip
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.mainline import trailers
 from teleo.vault import Vault
 

@@ -257,7 +257,8 @@ def review_all(
     on_review=None,
 ) -> list[ReviewOutcome]:
     """Review `branches` (default: every open proposal, oldest first); one failure never stops the rest."""
-    from teleo.repo.branches import BranchError, open_proposals, open_repository
+    from teleo.repo.branches import BranchError, open_proposals
+    from teleo.repo.discover import open_repository
 
     listed = branches is None
     if branches is None:

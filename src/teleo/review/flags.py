@@ -20,7 +20,8 @@ from teleo.cascade.listing import MAIN, flags_repository
 from teleo.cascade.resolve import RECASCADE, ResolutionPlan, plan_resolution
 from teleo.extract.propose import agent_id, display_name
 from teleo.notes import atomic_write
-from teleo.repo.branches import TreeVault, tip, vault_prefix
+from teleo.repo.branches import TreeVault, tip
+from teleo.repo.discover import vault_prefix
 from teleo.repo.mainline import TRAILER_RESOLUTION, WorktreeSync, commit_onto, sync_worktree
 from teleo.review.merge import CascadeOutcome, run_cascade
 from teleo.vault import Vault

@@ -49,10 +49,9 @@ from teleo.repo.branches import (
     changed_paths,
     is_merged,
     open_proposals,
-    open_repository,
     tip,
-    vault_prefix,
 )
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.mainline import (
     TRAILER_CASCADE,
     TRAILER_HEAD,

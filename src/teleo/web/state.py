@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from teleo.index import Index
-from teleo.repo.history import Commit, HistoryError, is_repository, mainline_ids, merged_agent, read_log
+from teleo.repo.history import Commit, HistoryError, mainline_ids, merged_agent, read_log
+from teleo.repo.discover import is_repository
 from teleo.vault import Vault
 
 log = logging.getLogger("teleo.web")
@@ -200,7 +201,7 @@ class WebState:
         """A pygit2 repository of the vault (one per thread), or None."""
         repo = getattr(self._local, "repo", None)
         if repo is None:
-            from teleo.repo.branches import open_repository
+            from teleo.repo.discover import open_repository
 
             repo = open_repository(self.root)
             self._local.repo = repo
