@@ -220,3 +220,28 @@ def test_write_tools_are_listed_with_descriptions_and_not_read_only(server):
     tools = {t.name: t for t in with_client(server, lambda c: c.list_tools()).tools}
     for name in ("propose_claim", "enrich_claim", "challenge_claim", "ingest_source", "review_proposal", "resolve_flag"):
         assert tools[name].annotations.read_only_hint is False and len(tools[name].description) > 200, name
+
+
+def test_enrich_claim_appends_evidence_to_a_claim_in_the_agents_territory(vault_root):
+    result = call(server_for(vault_root, agent="theseus"), "enrich_claim", {
+        "source": SOURCE, "claim": EXISTING, "quote": QUOTE, "type": "confirm",
+        "evidence": "Products on identical weights diverged with their payment model, as the claim predicts."})
+    assert not result.is_error, result.content
+    made = result.structured_content
+    assert made["enrichments"] == [EXISTING] and made["claims"] == []
+    text = git(vault_root, "show", f"{made['commit']}:domains/ai-alignment/{EXISTING}.md")
+    assert "Additional Evidence" in text and QUOTE in text
+    assert git(vault_root, "show", f"main:domains/ai-alignment/{EXISTING}.md") not in ("",) and \
+        QUOTE not in git(vault_root, "show", f"main:domains/ai-alignment/{EXISTING}.md")
+
+
+def test_challenge_claim_refuses_an_ungrounded_quote_and_a_claim_outside_territory(vault_root):
+    server = server_for(vault_root, agent="theseus")
+    ungrounded = error_text(call(server, "challenge_claim", {
+        "source": SOURCE, "claim": EXISTING, "quote": "the study found the model weights decided everything",
+        "evidence": "If the weights decided everything, deployment incentives would not matter."}))
+    assert "quote not found in the source" in ungrounded
+    outside = error_text(call(server, "challenge_claim", {
+        "source": SOURCE, "claim": FINANCE, "quote": "twelve companies is a small sample",
+        "evidence": "A small sample of self-selected companies says little about traders' incentives."}))
+    assert "outside theseus's territory" in outside
