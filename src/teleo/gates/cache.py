@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from teleo import __version__
 from teleo.gates.findings import Finding
-from teleo.notes import atomic_write_bytes
 
 CACHE_FILE = "lint-cache.pickle"
 _FORMAT = 2  # 2: findings kept as rows (`Finding.as_row`), not models
@@ -69,9 +69,24 @@ class LintCache:
             if not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
             payload = {"format": _FORMAT, "key": self.key, "world": self.world, "entries": self.entries}
-            atomic_write_bytes(folder / CACHE_FILE, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            _atomic_pickle(folder / CACHE_FILE, payload)
         except OSError:
             pass
+
+
+def _atomic_pickle(path: Path, payload: object) -> None:
+    """`payload` pickled straight into a temp file beside `path`, fsynced and renamed over it (as
+    `atomic_write_bytes`, without the whole pickle in memory first)."""
+    fd, tmp = tempfile.mkstemp(prefix=".teleo-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def run_key(rule_ids: list[str], config_json: str, today: str) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from teleo.gates.findings import Finding, Severity
+from teleo.gates.findings import Finding, Severity, compact
 from teleo.notes import Kind, Note, WikiLink, find_links
 from teleo.vault import Vault
 from teleo.vault.resolver import LinkResolver, Resolution
@@ -113,7 +113,7 @@ class GateContext:
         from teleo.gates.registry import RULES
 
         path = note if isinstance(note, str) else note.path
-        return Finding(
+        return compact(Finding(
             rule=rule,
             severity=severity or RULES[rule].severity,
             file=path,
@@ -121,4 +121,4 @@ class GateContext:
             message=message,
             field=field,
             suggestion=suggestion,
-        )
+        ))

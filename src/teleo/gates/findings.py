@@ -43,8 +43,20 @@ class Finding(BaseModel):
     def from_row(cls, row: tuple) -> "Finding":
         """The finding `as_row` made (its values were validated when it was first built)."""
         rule, severity, file, line, message, field, suggestion = row
-        return cls.model_construct(rule=rule, severity=Severity(severity), file=file, line=line, message=message,
-                                   field=field, suggestion=suggestion)
+        return cls.model_construct(_fields_set=ALL_FIELDS, rule=rule, severity=Severity(severity), file=file,
+                                   line=line, message=message, field=field, suggestion=suggestion)
+
+
+ALL_FIELDS = frozenset(Finding.model_fields)
+"""The fields set of a finding built with every value given. Findings share this one: a set of its
+own (~730 bytes) weighs more than the rest of a finding, and a large lint holds 50,000 of them."""
+
+
+def compact(finding: Finding) -> Finding:
+    """`finding`, sharing `ALL_FIELDS` when every field was given (the same set, one copy)."""
+    if finding.__pydantic_fields_set__ == ALL_FIELDS:
+        object.__setattr__(finding, "__pydantic_fields_set__", ALL_FIELDS)
+    return finding
 
 
 SORT_KEY = attrgetter("file", "line", "rule", "message")

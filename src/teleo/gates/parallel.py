@@ -3,14 +3,17 @@
 A lint's note rules look at one note at a time (and, through the shared resolver and
 the kinds of the notes a link leads to, at paths and kinds only), so the notes can be
 checked in any process that holds the vault's walk and resolver. Workers are forked
-after both are made, so they inherit them; each takes a chunk of paths in turn and
-sends back, per path, the note's kind and its findings as plain tuples. Results come
-back in path order, at most a few chunks ahead of the caller, so neither side holds
-more than a few chunks of findings in flight.
+after both are made, so they inherit them; the calling process and the workers take
+chunks of paths in turn, and a worker sends back, per path, the note's kind and its
+findings as plain tuples. Results come back in path order, at most a few chunks ahead
+of the caller, so no side holds more than a few chunks of findings in flight.
 
 Forking needs a process running no other thread (Linux); `TELEO_LINT_WORKERS=1` turns
-the workers off, `TELEO_LINT_WORKERS=N` sets their count (default: one per core, at
-most 8). Below `PARALLEL_MIN` notes the pass runs in the calling process.
+the workers off, `TELEO_LINT_WORKERS=N` sets how many processes share the pass, the
+calling one included (default: one per core, at most 8: on 2 cores, one forked worker).
+Below `PARALLEL_MIN` notes the pass runs in the calling process alone. Before the fork,
+the rules run once on a note of each kind (`warm_up`), so what they load on first use —
+the claim-quality rubric's lexicon — is loaded once and shared.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def worker_count() -> int:
 
 
 def can_fork() -> bool:
-    """Linux, 2+ workers wanted, and no other thread running (a thread holding a lock at the fork
+    """Linux, 2+ processes wanted, and no other thread running (a thread holding a lock at the fork
     would leave it locked forever in the child)."""
     return worker_count() > 1 and sys.platform.startswith("linux") and threading.active_count() == 1
 
@@ -63,33 +66,63 @@ def check_chunk(paths: list[str]) -> list[Row]:
 
 
 def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> Iterator[tuple[str, str | None, list[Finding]]]:
-    """(path, kind value, findings) of every path, in order, checked by forked workers."""
+    """(path, kind value, findings) of every path, in order: the chunks are shared round-robin between
+    this process and `worker_count() - 1` forked workers (this one takes every `worker_count()`-th)."""
     global _JOB
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx.resolver  # noqa: B018 - made once here, inherited by every worker
+    from teleo.gates.check import check_paths
+
+    warm_up(ctx, paths, note_rules)  # made once here, inherited by every worker
     chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    workers = min(worker_count(), len(chunks))
+    share = min(worker_count(), len(chunks))
+    theirs = [i for i in range(len(chunks)) if i % share]
     _JOB = (ctx, note_rules)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
-            ahead = 2 * workers
+        with ProcessPoolExecutor(max_workers=max(1, share - 1), mp_context=context, initializer=_worker_start) as pool:
+            ahead = 2 * max(1, share - 1)
             pending: deque = deque()
-            upcoming = iter(chunks)
-            for chunk in upcoming:
-                pending.append(pool.submit(check_chunk, chunk))
-                if len(pending) >= ahead:
-                    break
-            while pending:
-                rows = pending.popleft().result()
-                nxt = next(upcoming, None)
-                if nxt is not None:
-                    pending.append(pool.submit(check_chunk, nxt))
-                for path, kind, found in rows:
+            upcoming = iter(theirs)
+
+            def submit(count: int) -> None:
+                for index in upcoming:
+                    pending.append((index, pool.submit(check_chunk, chunks[index])))
+                    count -= 1
+                    if count <= 0:
+                        return
+
+            submit(ahead)
+            for index, chunk in enumerate(chunks):
+                if index % share == 0:
+                    yield from check_paths(ctx, chunk, note_rules)
+                    continue
+                _, future = pending.popleft()
+                submit(1)
+                for path, kind, found in future.result():
                     yield path, kind, [Finding.from_row(f) for f in found]
     finally:
         _JOB = None
+
+
+def warm_up(ctx: "GateContext", paths: list[str], note_rules: list, reads: int = 400) -> None:
+    """Before the fork: the resolver made, and the rules run once on a note of each kind among the
+    first `reads` notes of a spread sample (their findings dropped), so that what a rule loads on
+    first use (a lexicon, say) is loaded once, here, and shared by every worker."""
+    from teleo.gates.check import _check_note
+
+    ctx.resolver  # noqa: B018
+    step = max(1, len(paths) // reads)
+    seen = set()
+    for path in paths[::step][:reads]:
+        try:
+            note = ctx.note(path)
+        except Exception:  # noqa: BLE001 - an unreadable path is reported by the pass itself
+            continue
+        if note.kind not in seen:
+            seen.add(note.kind)
+            _check_note(ctx, note, note_rules)
+        ctx.done(note)
 
 
 def _worker_start() -> None:

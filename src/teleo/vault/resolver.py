@@ -38,6 +38,9 @@ from rapidfuzz import fuzz, process
 
 Method = Literal["self", "path", "exact", "md-suffix", "case", "normalised", "basename"]
 
+MEMO_MAX = 20_000
+"""Memoised resolutions kept per resolver (cleared when full): most repeats are a folder's notes
+naming the same few targets, which come back at once."""
 TOP_FOLDER_ORDER = ("domains", "foundations", "core", "maps", "entities", "agents", "inbox")
 _QUOTES = re.compile(r"['\u2018\u2019\u201c\u201d\"`]")
 _PUNCT = re.compile(r"[^\w\s]|_")
@@ -139,11 +142,14 @@ class LinkResolver:
         return {stem: paths for stem, paths in self._by_stem.items() if len(paths) > 1}
 
     def resolve(self, target: str, from_path: str = "") -> Resolution:
-        """Resolve `target` as linked from the note at `from_path` (memoised per folder)."""
+        """Resolve `target` as linked from the note at `from_path` (memoised per folder, at most
+        `MEMO_MAX` answers: a pass over a large vault keeps a flat memory)."""
         key = (target, _parent(from_path))
         found = self._resolve_cache.get(key)
         if found is None:
             found = self._resolve(target, from_path)
+            if len(self._resolve_cache) >= MEMO_MAX:
+                self._resolve_cache.clear()
             self._resolve_cache[key] = found
         return found
 
