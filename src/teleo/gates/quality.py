@@ -94,7 +94,9 @@ AUXILIARIES = frozenset(
     "is are was were am can could will would shall should must may might has have had does do did "
     "cannot isnt arent wasnt werent cant couldnt wont wouldnt shouldnt doesnt dont didnt hasnt havent hadnt "
     "mustnt neednt isn't aren't wasn't weren't can't couldn't won't wouldn't shouldn't doesn't don't didn't "
-    "hasn't haven't hadn't mustn't needn't it's that's there's what's who's he's she's".split()
+    "hasn't haven't hadn't mustn't needn't it's that's there's what's who's he's she's "
+    "i'm i've i'll i'd we're we've we'll we'd you're you've you'll you'd they're they've they'll they'd "
+    "he'll he'd she'll she'd it'll that'll there'll who'll".split()
 )
 """Finite auxiliaries and modals (and contractions that contain one)."""
 
@@ -105,6 +107,8 @@ _DETERMINERS_AND_PREPOSITIONS = frozenset(
     "whose".split()
 )
 """Words after which an inflected form reads as a noun or an adjective ("the proposed rule", "of markets")."""
+_BEFORE_PLURALS = _DETERMINERS_AND_PREPOSITIONS - {"a", "an", "each", "every", "this", "its", "his", "her"}
+"""Determiners and prepositions a plural noun can follow (not "each": "each maintains" is a verb)."""
 _PARTICIPLE_AFTER = frozenset(
     "be been being is are was were am has have had get gets got getting having isn't aren't wasn't weren't "
     "hasn't haven't hadn't".split()
@@ -164,14 +168,27 @@ _SINGULAR_SUBJECTS = frozenset("it he she this that which who what one".split())
 _CLAUSE_FOLLOWERS = frozenset("because that when while if unless although though whereas the a an".split())
 
 
-def _verb_not_plural(prev: str, after: str) -> bool:
+def _past_without_object(after: str, then: str) -> bool:
+    """Is `after` a past form with nothing noun-like after it ("fell by", "increased in", "served by")?
+
+    Then the -s word before it is a plural subject, not a verb: a verb is not followed by a bare past
+    form, though it can be by a participle that modifies its object ("shows limited trading volume").
+    """
+    return bool(readings(after) & {"VBD", "VBN"}) and not readings(then) & {"NOUN", "PROPN", "ADJ", "UNK", "VBG"}
+
+
+def _verb_not_plural(prev: str, after: str, then: str = "") -> bool:
     """Is a word that is both a plural noun and an -s verb ("stalls", "drives") the verb here?
 
     Only after something that can be its singular subject (not a plural, not "and"/"or"), before a
     continuation (sentence-final, it reads as the plural noun), and not right before a base-form verb
-    or an auxiliary — then it is the plural subject itself ("markets aggregate", "markets can").
+    or an auxiliary — then it is the plural subject itself ("markets aggregate", "markets can"), nor
+    right before a past form that no noun follows (`then`, the word after it): "grain prices fell by",
+    "bridge tolls increased in" — a verb is not followed by a bare past form, a plural subject is.
     """
     if not after or prev in ("and", "or", "nor"):
+        return False
+    if _past_without_object(after, then):
         return False
     if after in _CLAUSE_FOLLOWERS:
         return True  # "action on trajectories compounds because …": nothing but a verb stands there
@@ -182,16 +199,77 @@ def _verb_not_plural(prev: str, after: str) -> bool:
     return not (after in AUXILIARIES or ("VB" in following and "VBZ" not in following))
 
 
+_APPROXIMATORS = frozenset(
+    "about around roughly nearly almost approximately some over under only just up to at least most more less "
+    "fewer than as much many well close an estimated another further".split()
+)
+"""Words that can stand between "by" and an amount ("by more than half", "by up to 30 percent")."""
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions trillion dozen dozens".split()
+)
+_FRACTIONS = frozenset("half halves third thirds quarter quarters fifth fifths tenth tenths".split())
+_UNITS = frozenset(
+    "percent per cent pct percentage percentages point points pp bp bps basis x times fold "
+    "dollar dollars cent cents euro euros pound pounds yen yuan rupees usd eur gbp "
+    "second seconds minute minutes hour hours day days week weeks month months year years decade decades "
+    "degree degrees kg kilogram kilograms gram grams tonne tonnes ton tons metre metres meter meters km "
+    "kilometres kilometers mile miles litre litres liter liters gallon gallons barrel barrels "
+    "watt watts kw mw gw kwh mwh gwh twh gb tb k m bn mn".split()
+)
+"""Measure words that can follow a number in an amount ("by 40 percent", "by 3 points", "by 2 years")."""
+_NUMBER = re.compile(r"^\d[\d.,]*(?:[kmbx%]|bn|pp|bps)?$")
+
+
+def _amount_follows(words: list[str], start: int) -> bool:
+    """Do `words[start:]` open with an amount — the measure of a change, not an agent?
+
+    An amount is a number (with a unit, a scale word or nothing noun-like after it: "by 40 percent",
+    "by 12 in 2023", "by two hundred dollars", but not "by 3 firms"), a fraction ("by half", "by a
+    third"), or a ratio ("by a factor of", "by an order of magnitude", "by a wide margin", "by tenfold"),
+    after optional approximators ("by more than", "by about", "by up to").
+    """
+    index = start
+    while index < len(words) and words[index] in _APPROXIMATORS:
+        index += 1
+    rest = words[index:index + 4]
+    if not rest:
+        return False
+    head, *tail = rest
+    if head in ("a", "an", "two", "three") and tail and tail[0] in _FRACTIONS:
+        return True
+    if head in _FRACTIONS or head.endswith("fold") or head == "double-digit":
+        return True
+    if head in ("a", "an") and tail and (tail[0] in ("factor", "order", "margin") or
+                                         (len(tail) > 1 and tail[1] == "margin")):
+        return True
+    if head == "orders" and tail[:2] == ["of", "magnitude"]:
+        return True
+    if not (_NUMBER.match(head) or head in _NUMBER_WORDS):
+        return False
+    for word in tail:  # past the number's own words ("two hundred", "3.5 million") to what it counts
+        if _NUMBER.match(word) or word in _NUMBER_WORDS:
+            continue
+        return word in _UNITS or not readings(word) & {"NOUN", "PROPN", "UNK", "ADJ"}
+    return True
+
+
 def finite_verbs(words: list[str]) -> list[int]:
     """Positions of the words of lower-cased `words` that read as finite verbs (a lexicon and local context).
 
     A finite auxiliary or modal always counts. Otherwise the word must be a verb form the lexicon
     knows (or, unknown to it, look inflected) and its neighbours must allow a finite reading: not
     the first word; not after a determiner or preposition (a noun or adjective there); not after
-    "to", a modal or an auxiliary (an infinitive or participle); a past form not followed by "by"
-    (a passive participle); an -s form that is also a plural noun not followed by a verb (then it
-    is the subject: "markets aggregate"); a base form only after a plural or pronoun subject, or
-    after any noun when it cannot be a noun itself ("the clinics that share one pharmacist lose").
+    "to", a modal or an auxiliary (an infinitive or participle); a form that can be a past participle
+    not followed by "by" and its agent (a passive participle: "prices manipulated by traders") — a
+    form that is only a past tense ("fell", "rose", "grew") is never a participle, and "by" before an
+    amount ("by 90 percent", "by a third") measures a change, it names no agent; an -s form that
+    is also a plural noun not followed by a verb or by a bare past form (then it is the subject:
+    "markets aggregate", "grain prices fell"); a base form only after a plural or pronoun subject,
+    or after any noun when it cannot be a noun itself ("the clinics that share one pharmacist lose").
+    When the only candidates are regular -ed forms with no object after them, they are participles
+    of a headline ("investment required for the new plant"), so there is none (`_participle_only`).
     """
     found = []
     last = len(words) - 1
@@ -207,6 +285,9 @@ def finite_verbs(words: list[str]) -> list[int]:
             continue
         tags = readings(word)
         if "UNK" in tags:
+            then = words[index + 2] if index + 2 <= last else ""
+            if word.endswith("s") and _past_without_object(after, then):
+                continue  # "enrollees served by …": the plural subject of what follows
             if _SUFFIX_VERB.match(word) and after not in ("of", "and", "or", ""):
                 found.append(index)
             elif prev.endswith("s") and readings(prev) & {"NOUN", "UNK"} and after in _VERB_FOLLOWERS:
@@ -216,22 +297,87 @@ def finite_verbs(words: list[str]) -> list[int]:
             subject = prev
             if readings(prev) <= {"ADV"} and index >= 2:  # "sycophancy always increases"
                 subject = words[index - 2]
-            if "NOUN" in tags and not _verb_not_plural(subject, after):
+            then = words[index + 2] if index + 2 <= last else ""
+            if "NOUN" in tags and not _verb_not_plural(subject, after, then):
                 continue
             found.append(index)
         elif "VBD" in tags:
             adjective = prev in ("and", "or", "nor") or (
                 "ADV" in readings(prev) and prev.endswith("ly") and bool(after) and "NOUN" in readings(after))
-            if after != "by" and not adjective:
+            passive = after == "by" and "VBN" in tags and not _amount_follows(words, index + 2)
+            if not passive and not adjective:
                 found.append(index)
         elif "VB" in tags:
             prev_tags = readings(prev)
-            plural = prev.endswith("s") and bool(prev_tags & {"NOUN", "UNK", "PROPN"})
+            after_determiner = index >= 2 and words[index - 2] in _BEFORE_PLURALS  # "the bars indicate"
+            plural = prev.endswith("s") and (bool(prev_tags & {"NOUN", "UNK", "PROPN"}) or after_determiner)
             adverb = prev.endswith("ly") and "ADV" in prev_tags and index >= 2 and words[index - 2].endswith("s")
             nounish = bool(prev_tags & {"NOUN", "UNK", "PROPN"}) and not tags & {"NOUN", "ADJ"}
             if prev in _SUBJECT_PRONOUNS or plural or adverb or nounish:
                 found.append(index)
-    return found
+    return [] if _participle_only(words, found) else found
+
+
+_INTRANSITIVE_PAST = frozenset(
+    # calibratable changes of state (Levin 45.6) and other changes of state used without an object
+    "increase decrease decline double triple quadruple halve rise fall drop grow shrink climb jump surge soar "
+    "plunge plummet slump dip sink rebound recover fluctuate stagnate stall slow accelerate expand contract "
+    "improve worsen deteriorate widen narrow peak bottom level tumble spike balloon collapse crash rally "
+    "soften harden strengthen weaken stabilize stabilise change shift evolve transform converge diverge mature "
+    # appearance, existence, occurrence, disappearance (Levin 47–48)
+    "happen occur emerge appear disappear vanish arise exist persist survive remain last stay endure "
+    "fail succeed end begin start finish close open launch "
+    # motion and position without an object (Levin 51)
+    "move migrate arrive depart flow spread travel return retreat advance cluster concentrate roll slide "
+    "walk float drift bounce pivot switch turn settle "
+    # activities without an object, and verbs whose complement is a prepositional phrase (account for,
+    # rely on, result in, participate in …)
+    "work act behave operate function perform compete cooperate collaborate partner participate engage "
+    "interact join enroll enrol register debut live die talk speak respond react adapt account rely depend "
+    "result consist focus specialize specialise invest insist bet capitalize capitalise subscribe belong "
+    "refer lead resort commit apply call argue object benefit suffer trade default "
+    # subject-control verbs before a to-infinitive ("the fund aimed to …")
+    "aim try attempt manage want plan agree decide refuse continue tend hope struggle learn offer promise "
+    "threaten vote opt rush hesitate cease prefer pledge vow".split()
+)
+"""Verbs whose -ed form after a subject is commonly its past tense with no object ("revenue doubled in
+2023", "users migrated to the new chain", "the fund aimed to …"). Any other verb's -ed form followed
+directly by a preposition, "to" or nothing reads as a passive participle (below)."""
+_AFTER_PARTICIPLE = frozenset(
+    "for to in on at from with as under into onto within across through over after before during per via "
+    "without among between against toward towards upon throughout alongside until since behind beyond near "
+    "off out up down back".split()
+)
+
+
+_PARTICLES = frozenset("off out up down back".split())
+_OBJECT_OPENERS = frozenset("the a an its their his her our your my this these those that all some every".split())
+
+
+def _participle_only(words: list[str], found: list[int]) -> bool:
+    """Are the only finite-verb candidates -ed forms that read as passive participles?
+
+    "large initial investment required for the new plant", "tokens reserved for early holders",
+    "basic version deployed to the test network": a regular -ed form is a past tense or a past
+    participle. With no object after it (a preposition, "to" or the end follows) and no other finite
+    verb, it is the participle of a reduced clause — a headline, not a sentence — unless its verb is
+    one commonly used without an object (`_INTRANSITIVE_PAST`).
+    """
+    if not found:
+        return False
+    for index in found:
+        word = words[index]
+        after = words[index + 1] if index + 1 < len(words) else ""
+        if word in AUXILIARIES or not {"VBD", "VBN"} <= readings(word):
+            return False
+        if after and after not in _AFTER_PARTICIPLE:
+            return False
+        if after in _PARTICLES and index + 2 < len(words) and words[index + 2] in _OBJECT_OPENERS:
+            return False  # a phrasal verb and its object: "the lab rolled back its policy"
+        lemmas = _lemminflect().getAllLemmas(word).get("VERB", ())
+        if any(lemma in _INTRANSITIVE_PAST for lemma in lemmas):
+            return False
+    return True
 
 
 def finite_verb(words: list[str]) -> str | None:
@@ -414,6 +560,11 @@ def _pseudo_cleft(words: list[str]) -> bool:
     return len(verbs) >= 2 and any(words[i] in _COPULAS for i in verbs[1:])
 
 
+def _opener(words: list[str]) -> str:
+    """The first word without a contracted auxiliary ("they're" → "they", "it'll" → "it")."""
+    return re.sub(r"'(?:re|ve|ll|d|s|m)$", "", words[0])
+
+
 def _opening_issues(text: str, words: list[str], shown: str) -> list[QualityIssue]:
     out = []
     lowered = " ".join(words)
@@ -422,7 +573,7 @@ def _opening_issues(text: str, words: list[str], shown: str) -> list[QualityIssu
         out.append(_issue("title-connective", "error", "title",
                           f"'{shown}' opens with '{connective.group()}', which continues a text the reader "
                           "of a standalone claim does not have", "drop the connective and check the claim still holds alone"))
-    elif words[0] in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
+    elif _opener(words) in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
         opener = _ANAPHOR_PHRASES.match(lowered)
         said = opener.group() if opener else words[0]
         out.append(_issue("title-anaphor", "error", "title",
@@ -582,7 +733,7 @@ def judge_description(title: str, description: str | None) -> list[QualityIssue]
                           "write one sentence that adds the mechanism, the evidence or the scope"))
     lowered = " ".join(words)
     connective = _CONNECTIVES.match(lowered)
-    if connective or words[0] in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
+    if connective or _opener(words) in _ANAPHORS or _ANAPHOR_PHRASES.match(lowered):
         said = connective.group() if connective else words[0]
         out.append(_issue("description-copies-neighbour", "error", "description",
                           f"the description opens with '{said}': it is a sentence that leans on the one before it, "
