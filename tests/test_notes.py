@@ -171,6 +171,24 @@ def test_frontmatter_that_is_not_a_mapping(fm, kind):
     assert kind in doc.problems[0].message
 
 
+@pytest.mark.parametrize("fm", ["NULL\n", "null\n", "~\n", "# a comment\nNull\n"])
+def test_frontmatter_that_is_an_explicit_null_is_not_a_mapping(fm):
+    """A written null ("NULL", "~") is a YAML null, not an empty mapping: a key appended to it is invalid YAML."""
+    doc = parse_document(f"\ufeff---\n{fm}---\n")
+    assert doc.frontmatter is None
+    assert [p.code for p in doc.problems] == ["not-mapping"] and "null" in doc.problems[0].message.lower()
+    with pytest.raises(ValueError):
+        set_field(doc, "type", [])  # hypothesis found it: 'type: []' after 'NULL' made a note YAML cannot read
+
+
+@pytest.mark.parametrize("fm", ["", "\n", "# only a comment\n", "  \n# two\n"])
+def test_empty_frontmatter_is_an_empty_mapping_a_field_can_be_added_to(fm):
+    doc = parse_document(f"---\n{fm}---\nbody\n")
+    assert doc.frontmatter == {} and doc.problems == []
+    out = set_field(doc, "type", [])
+    assert parse_document(out).data == {"type": []} and parse_document(out).problems == []
+
+
 def test_invalid_yaml_is_a_problem_with_its_line():
     doc = parse_document("---\ntype: claim\ntags: [one, two\ndomain: health\n---\nbody\n")
     assert doc.frontmatter is None

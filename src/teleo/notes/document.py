@@ -187,6 +187,11 @@ def _key_positions(doc: Document) -> list[TopKey]:
     return [TopKey(k.key, first + k.line, k.column, first + k.last_line) for k in keys]
 
 
+def _written(fm_text: str) -> bool:
+    """Does the frontmatter hold anything but blank lines and comments?"""
+    return any(line.strip() and not line.lstrip().startswith("#") for line in fm_text.splitlines())
+
+
 def _load_mapping(doc: Document) -> None:
     try:
         data, duplicates = load_frontmatter(doc.frontmatter_text)
@@ -198,8 +203,12 @@ def _load_mapping(doc: Document) -> None:
         doc.problems.append(
             Problem("duplicate-key", doc.fm_first_line + line, f"key '{key}' appears more than once", key)
         )
-    if data is None:
-        doc.frontmatter = {}
+    if data is None and _written(doc.frontmatter_text):
+        # a null written out ("null", "NULL", "~") is a value, not an empty mapping: a key added
+        # after it would make YAML that no longer parses
+        doc.problems.append(Problem("not-mapping", doc.fm_first_line, "frontmatter is a YAML null, not a mapping"))
+    elif data is None:
+        doc.frontmatter = {}  # nothing but blank lines and comments
     elif isinstance(data, dict):
         doc.frontmatter = {str(k): v for k, v in data.items()}
     else:
