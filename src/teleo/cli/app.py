@@ -1,18 +1,49 @@
-"""The `teleo` command line: thin wrappers over the stage entry points."""
+"""The `teleo` command line: thin wrappers over the stage entry points.
+
+Start-up is kept to the framework's own: each command's module (and the engine it wraps) is imported
+only when that command runs, so `teleo --version` or `teleo search` never pays for the gates, the
+web server or the embedding model they do not use (tests/test_cli_startup.py checks it).
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from teleo import __version__
-from teleo.cli.common import console, friendly_errors
+from teleo.cli.common import friendly_errors
+
+COMMAND_MODULES = (
+    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
+    "proposals", "extract", "review", "merge", "flags", "run", "demo", "serve", "mcp",
+)
+"""Each module `teleo.cli.<name>` defines `register(app)` for the one command `<name>`; the order is
+the --help order."""
+
+
+class LazyCommands(TyperGroup):
+    """The root group: a command named on the command line is built from its module on first use
+    (commands registered on `app` itself, eagerly, still come first)."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        return eager + [name for name in COMMAND_MODULES if name not in eager and _module_exists(name)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[no-untyped-def]
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMAND_MODULES and _module_exists(cmd_name):
+            command = self.commands[cmd_name] = _load_command(cmd_name)
+        return command
+
 
 app = typer.Typer(
     name="teleo",
+    cls=LazyCommands,
     help="Teleo — an engine for knowledge bases that AI agents and people maintain together.\n\n"
     "Every command works on the vault found from the current folder upwards (like git), or on --vault PATH.",
     rich_markup_mode="rich",
@@ -24,7 +55,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        console.print(f"teleo {__version__}")
+        typer.echo(f"teleo {__version__}")
         raise typer.Exit()
 
 
@@ -37,20 +68,20 @@ def root(
     ctx.obj = {"vault": vault}
 
 
-COMMAND_MODULES = (
-    "lint", "fix", "init", "ingest", "index", "search", "similar", "show", "graph", "stats", "ledger",
-    "proposals", "extract", "review", "merge", "flags", "run", "demo", "serve", "mcp",
-)
-"""Each module `teleo.cli.<name>` defines `register(app)`; the order is the --help order."""
+def _module_exists(name: str) -> bool:
+    """A listed command whose module is not there yet (a stage still being built) is left out."""
+    return importlib.util.find_spec(f"teleo.cli.{name}") is not None
 
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"teleo.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"teleo.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+
+def _load_command(name: str):  # type: ignore[no-untyped-def]
+    """Import `teleo.cli.<name>` and build its click command as the root app would have."""
+    module = importlib.import_module(f"teleo.cli.{name}")
+    holder = typer.Typer(rich_markup_mode=app.rich_markup_mode, add_completion=False)
+    holder.callback()(lambda: None)  # a group, so the command keeps its name
+    module.register(holder)
+    _tidy_help(holder)
+    return typer.main.get_group(holder).commands[name]
+
 
 def _unwrapped(doc: str) -> str:
     """A docstring's paragraphs each on one line: rich help keeps the line breaks of every paragraph

@@ -6,17 +6,34 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from teleo.gates import Finding, Severity
-from teleo.vault import ConfigError, UnsafePath, Vault, VaultNotFound
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    from teleo.gates import Finding
+    from teleo.vault import Vault
+
+    console: Console
+    err_console: Console
+
+
+def __getattr__(name: str) -> Any:
+    """`console` and `err_console` are made on first use: rich costs a tenth of a second to import,
+    and `teleo --version` prints nothing through it (PEP 562)."""
+    if name in ("console", "err_console"):
+        return _console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _console(name: str) -> Console:
+    if name not in globals():
+        from rich.console import Console
+
+        globals()[name] = Console(stderr=name == "err_console", highlight=False, soft_wrap=True)
+    return globals()[name]
 
 USAGE_ERROR = 2
 """Exit code of wrong usage (an unknown name, a bad option value, not a git vault)."""
@@ -31,6 +48,8 @@ class OutputFormat(str, Enum):
 
 def vault_from(ctx: typer.Context, path: Path | None = None) -> Vault:
     """The vault named by an argument, by `--vault`, or found upwards from here."""
+    from teleo.vault import ConfigError, Vault, VaultNotFound
+
     chosen = path or (ctx.obj or {}).get("vault")
     try:
         return Vault.open(chosen) if chosen else Vault.discover()
@@ -41,7 +60,9 @@ def vault_from(ctx: typer.Context, path: Path | None = None) -> Vault:
 def fail(message: str, code: int = USAGE_ERROR) -> "typer.Exit":
     """Print a one-line error (never a traceback) and exit. `message` is plain text (it
     quotes titles, paths and input as written), never markup."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}")
+    from rich.markup import escape
+
+    _console("err_console").print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -50,14 +71,22 @@ def friendly_errors() -> Iterator[None]:
     """Turn expected failures into one-line messages."""
     try:
         yield
-    except (ConfigError, VaultNotFound) as exc:
+    except KeyboardInterrupt:
+        _console("err_console").print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if not _is_vault_error(exc):
+            raise
         try:
             fail(str(exc))
         except typer.Exit as done:  # outside the typer app here: its Exit would surface as a traceback
             sys.exit(done.exit_code)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+
+
+def _is_vault_error(exc: Exception) -> bool:
+    """A missing vault or a bad config, without importing the vault for commands that never opened one."""
+    vault = sys.modules.get("teleo.vault")
+    return vault is not None and isinstance(exc, (vault.ConfigError, vault.VaultNotFound))
 
 
 def example(*lines: str) -> str:
@@ -71,6 +100,8 @@ def vault_for_paths(ctx: typer.Context, paths: list[Path] | None) -> Vault:
 
 
 def _vault_hint(ctx: typer.Context, paths: list[Path] | None) -> Path | None:
+    from teleo.vault import Vault
+
     if (ctx.obj or {}).get("vault") or not paths:
         return None
     first = paths[0]
@@ -84,6 +115,8 @@ def _vault_hint(ctx: typer.Context, paths: list[Path] | None) -> Path | None:
 
 
 def note_targets(vault: Vault, paths: list[Path]) -> tuple[list[str] | None, list[Finding]]:
+    from teleo.vault import UnsafePath
+
     if not paths:
         return None, []
     chosen: list[str] = []
@@ -108,4 +141,6 @@ def note_targets(vault: Vault, paths: list[Path]) -> tuple[list[str] | None, lis
 
 
 def _path_finding(path: str, message: str) -> Finding:
+    from teleo.gates import Finding, Severity
+
     return Finding(rule="parse", severity=Severity.ERROR, file=path, line=1, message=f"path: {message}")
