@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cascade import Flag, list_flags
 from teleo.cli.common import (
     FAILED,
     OutputFormat,
@@ -20,6 +20,9 @@ from teleo.cli.common import (
     fail,
     vault_from,
 )
+
+if TYPE_CHECKING:
+    from teleo.cascade import Flag
 
 
 class PriorityChoice(str, Enum):
@@ -89,6 +92,8 @@ def flags(
     from teleo.repo.branches import BranchError
     vault = vault_from(ctx)
     try:
+        from teleo.cascade import list_flags  # the cascade and git: loaded when the command runs
+
         listing = list_flags(vault, agent=agent, priority=priority.value if priority else None, include_resolved=show_all,
                              worktree=worktree)
     except BranchError as exc:
