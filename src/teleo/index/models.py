@@ -26,7 +26,7 @@ class SearchMode(str, Enum):
 class Filters(BaseModel):
     """Facet filters; each list means "any of these" (case-insensitive), lists are ANDed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     domain: tuple[str, ...] = ()
     type: tuple[str, ...] = ()
@@ -53,6 +53,8 @@ class Filters(BaseModel):
 
 class Hit(BaseModel):
     """One search or similarity result."""
+
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     title: str
@@ -84,6 +86,8 @@ class Hit(BaseModel):
 
 class SyncStats(BaseModel):
     """What one `Index.sync` did."""
+
+    model_config = ConfigDict(defer_build=True)
 
     added: int = 0
     """Notes new to the index."""
@@ -119,6 +123,8 @@ class SyncStats(BaseModel):
 class Link(BaseModel):
     """A link or reference between notes, as the index holds it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     source: str
     """Path of the note that links."""
     line: int
@@ -137,6 +143,8 @@ class Link(BaseModel):
 
 class NoteFacets(BaseModel):
     """What every view of a note shows first: where it is, what it is, and its facets."""
+
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     title: str

@@ -48,7 +48,7 @@ def _flatten(item: Any) -> str:
 class Frontmatter(BaseModel):
     """Fields every kind may carry."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     type: str | None = None
     domain: str | None = None

@@ -34,7 +34,6 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Iterable, Literal
 
-from rapidfuzz import fuzz, process
 
 Method = Literal["self", "path", "exact", "md-suffix", "case", "normalised", "basename"]
 
@@ -200,6 +199,8 @@ class LinkResolver:
         if len(completions) == 1:
             path = self._by_norm[completions[0]][0]
             return Suggestion(PurePosixPath(path).stem, path, "prefix", 100.0)
+        from rapidfuzz import fuzz, process  # only a broken link asks: kept off every command's start-up
+
         match = process.extractOne(norm, self._fuzzy_candidates(norm), scorer=fuzz.ratio, score_cutoff=82)
         if match is None:
             return None
