@@ -82,3 +82,12 @@ def test_a_command_help_loads_no_model_or_server(tmp_path, command):
     modules = modules_after(tmp_path, command, "--help")
     assert f"teleo.cli.{command}" in modules
     assert loaded(modules, ("fastapi", "uvicorn", "pydantic_ai", "wordllama", "numpy", "trafilatura", "pypdf")) == []
+
+
+def test_a_mistyped_command_still_gets_the_nearest_names(tmp_path):
+    from conftest import teleo_command
+
+    done = subprocess.run([*teleo_command(), "serch", "x"], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"})
+    assert done.returncode == 2
+    assert "No such command 'serch'" in done.stderr and "'search'" in done.stderr

@@ -40,6 +40,14 @@ class LazyCommands(TyperGroup):
             command = self.commands[cmd_name] = _load_command(cmd_name)
         return command
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]):  # type: ignore[no-untyped-def]
+        """A name that is no command: every command is loaded first, so that typer's "Did you
+        mean …?" (which looks at the loaded ones) still names the nearest."""
+        if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
+            for name in self.list_commands(ctx):
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="teleo",
