@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pygit2
+if TYPE_CHECKING:
+    import pygit2
 
 
 def open_repository(path: Path | str) -> pygit2.Repository | None:
     """The non-bare repository containing `path`, or None."""
+    import pygit2  # imported by the first caller, not by every command that may open a repository
+
     try:
         found = pygit2.discover_repository(str(path))
     except pygit2.GitError:
