@@ -118,6 +118,8 @@ _NON_FINITE_AFTER = frozenset(
     "couldn't don't doesn't didn't mustn't not never".split()
 )
 """After these a verb is an infinitive or completes a verb group whose finite part came earlier."""
+_FREQUENCY_ADVERBS = frozenset("now often always never also still already rarely seldom sometimes".split())
+"""Adverbs that stand between a subject and its verb ("people often meet", "tirzepatide now meet")."""
 _SUBJECT_PRONOUNS = frozenset("i we you they who that which these those".split())
 _FUNCTION_WORDS = frozenset(
     "a an the of in on at to for from by with and or nor but as than that which who whom whose this these those "
@@ -311,7 +313,10 @@ def finite_verbs(words: list[str]) -> list[int]:
             prev_tags = readings(prev)
             after_determiner = index >= 2 and words[index - 2] in _BEFORE_PLURALS  # "the bars indicate"
             plural = prev.endswith("s") and (bool(prev_tags & {"NOUN", "UNK", "PROPN"}) or after_determiner)
-            adverb = prev.endswith("ly") and "ADV" in prev_tags and index >= 2 and words[index - 2].endswith("s")
+            before = words[index - 2] if index >= 2 else ""
+            adverb = (prev.endswith("ly") and "ADV" in prev_tags and before.endswith("s")) or (
+                prev in _FREQUENCY_ADVERBS and bool(before) and (
+                    before.endswith("s") or bool(readings(before) & {"NOUN", "UNK", "PROPN"})))
             nounish = bool(prev_tags & {"NOUN", "UNK", "PROPN"}) and not tags & {"NOUN", "ADJ"}
             if prev in _SUBJECT_PRONOUNS or plural or adverb or nounish:
                 found.append(index)
@@ -332,7 +337,7 @@ _INTRANSITIVE_PAST = frozenset(
     "walk float drift bounce pivot switch turn settle "
     # activities without an object, and verbs whose complement is a prepositional phrase (account for,
     # rely on, result in, participate in …)
-    "work act behave operate function perform compete cooperate collaborate partner participate engage "
+    "work act behave operate function perform outperform underperform compete cooperate collaborate partner participate engage "
     "interact join enroll enrol register debut live die talk speak respond react adapt account rely depend "
     "result consist focus specialize specialise invest insist bet capitalize capitalise subscribe belong "
     "refer lead resort commit apply call argue object benefit suffer trade default "
@@ -457,7 +462,7 @@ _DEICTIC = re.compile(
     r"\b(?:today|yesterday|tomorrow|tonight|recently|currently|nowadays|right now|"
     r"(?:this|last|next|coming|past) (?:week|month|quarter|year|season|spring|summer|autumn|fall|winter)|"
     r"(?:last|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
-    r"so far|to date|as of now)\b"
+    r"so far|to date|as of now|(?:\w+ )?(?:days?|weeks?|months?|years?|decades?) ago)\b"
 )
 _LABEL = re.compile(r"^([^:\u2014\u2013]{1,60}?)\s*(?::|\s[\u2014\u2013-]\s)\s*\S")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022\u25aa\u25cf]|\(?\d{1,3}[.)]|\(?[a-z][.)]|step \d+\b)", re.IGNORECASE)
@@ -505,11 +510,19 @@ def judge_title(title: str) -> list[QualityIssue]:
     out += _opening_issues(text, words, shown)
     out += _reference_issues(text, words, shown)
     if not any(i.code in ("title-question", "title-heading", "title-list-item") for i in out) \
-            and main_verb(words) is None:
+            and main_verb(_outside_brackets(text) or words) is None:
         out.append(_issue("title-no-finite-verb", "error", "title",
                           f"'{shown}' has no finite verb: it names a topic or a fragment, it asserts nothing",
                           "rewrite as a claim: 'This note argues that <title>' must read as a sentence"))
     return out
+
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
+def _outside_brackets(text: str) -> list[str]:
+    """Lower-cased words of `text` without its bracketed asides: "(lost only 600 holders)" holds no main verb."""
+    return _lower(words_of(_BRACKETED.sub(" ", text)))
 
 
 def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> list[QualityIssue]:
@@ -535,7 +548,7 @@ def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> li
             if len(content) >= 3 and capitals / len(content) >= 0.8 and finite_verb(words) is None:
                 out.append(_issue("title-heading", "error", "title",
                                   f"'{shown}' is written as a heading (Title Case, no verb)", REWRITE))
-    if _LIST_MARKER.match(text):
+    if _LIST_MARKER.match(text) or _bare_list_number(raw):
         out.append(_issue("title-list-item", "error", "title",
                           f"'{shown}' is a list item: it depends on the list and its lead-in", REWRITE))
     if words[-1] in _DANGLING_END or text.rstrip().endswith(("\u2026", "...", ",", ";")) \
@@ -552,6 +565,19 @@ def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> li
 
 
 _COPULAS = frozenset("is are was were remains remain becomes become".split())
+
+
+def _bare_list_number(raw: list[str]) -> bool:
+    """"2 Expand supply for growth", "5 Sometimes ideas …": a number that lost its list punctuation.
+
+    A small number followed by a capitalised word that it cannot count — a verb's base form, an
+    adverb, a function word — numbers an item; "12 Democrats voted …" counts a noun and is a claim.
+    """
+    if len(raw) < 3 or not raw[0].isdigit() or len(raw[0]) > 2 or not raw[1][:1].isupper():
+        return False
+    follower = raw[1].lower()
+    tags = readings(follower)
+    return follower in _FUNCTION_WORDS or follower == "not" or not tags & {"NOUN", "PROPN", "ADJ", "UNK"}
 
 
 def _pseudo_cleft(words: list[str]) -> bool:
