@@ -1,15 +1,17 @@
 """`teleo mcp` write tools in process: proposals through the library's gates, verdicts, flags, sources.
 
-Every write must leave `main` where it was (except ingest's archive commit and a flag resolution,
-as on the command line), respect territory, refuse self-review and name what it refused.
+Every write must leave `main` where it was (except a flag resolution, as on the command line;
+ingest_source only drops the source in inbox/queue/), respect territory, refuse self-review and name what it refused.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 
+from conftest import teleo_command
 from mcp_helpers import THESEUS_BELIEF, call, error_text, flag_note, git_sample
 from teleo.mcp.server import build_server
 from teleo.mcp.tools import VaultTools
@@ -157,24 +159,44 @@ def test_review_of_an_unknown_proposal_is_refused_naming_it(server):
     assert "extract/nothing-here" in message
 
 
-def test_ingest_source_archives_text_then_its_owner_proposes_from_it(vault_root):
+def test_ingest_source_drops_the_source_in_the_queue_without_a_commit_and_teleo_run_archives_it(vault_root):
     server = server_for(vault_root, agent="vida")
+    log_before, status_before = git(vault_root, "log", "--format=%H", "main"), git(vault_root, "status", "--porcelain")
+    queued_before = {p.name for p in (vault_root / "inbox/queue/health").iterdir()}  # the sample's own drops
     text = ("# Night shifts and nurse retention\n\nHospitals that capped consecutive night shifts at three kept "
             "forty percent more of their first-year nurses over two years than hospitals without a cap.\n")
-    archived = call(server, "ingest_source", {"text": text, "title": "Night shifts and nurse retention",
-                                              "author": "Jo Park", "date": "2026-04-02", "domain": "health"})
-    assert not archived.is_error, archived.content
-    path = archived.structured_content["path"]
-    assert path.startswith("inbox/archive/2026-04-02-") and archived.structured_content["commit"]
-    assert git(vault_root, "log", "-1", "--format=%s", "main").startswith("ingest: archive")
-    claim = {"title": "capping consecutive night shifts at three keeps more first-year nurses in hospitals",
-             "description": "Hospitals with a three-night cap kept forty percent more first-year nurses over two years.",
-             "confidence": "speculative", "evidence": [{"text": "kept forty percent more of their first-year nurses"}]}
-    made = call(server, "propose_claim", {"source": path, "claims": [claim]})
-    assert not made.is_error, made.content
-    assert made.structured_content["domain"] == "health"
-    again = call(server, "ingest_source", {"text": text, "domain": "health"}).structured_content
-    assert again["status"] == "duplicate" and again["duplicate_of"] == path
+    dropped = call(server, "ingest_source", {"text": text, "title": "Night shifts: nurse retention/../..",
+                                             "author": "Jo Park", "date": "2026-04-02", "domain": "health"})
+    assert not dropped.is_error, dropped.content
+    made = dropped.structured_content
+    path = made["path"]
+    assert made["status"] == "queued" and made["commit"] is None and "teleo run" in made["next"]
+    assert path.startswith("inbox/queue/health/") and path.endswith(".md") and ".." not in path
+    assert (vault_root / path).is_file() and "forty percent more" in (vault_root / path).read_text(encoding="utf-8")
+    assert git(vault_root, "log", "--format=%H", "main") == log_before  # nothing committed anywhere on main
+    assert git(vault_root, "status", "--porcelain", "--untracked-files=all") == (
+        status_before + ("\n" if status_before else "") + f"?? {path}")
+    assert {p.name for p in (vault_root / "inbox/queue/health").iterdir()} - queued_before == {path.rsplit("/", 1)[1]}
+
+    run = subprocess.run([*teleo_command(), "--vault", str(vault_root), "run", "--until", "extract",
+                          "--provider", "offline", "--format", "json"],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    ingested = json.loads(run.stdout)["ingested"]
+    mine = [i for i in ingested if i["input"] == path]
+    assert [i["status"] for i in mine] == ["archived"], run.stdout + run.stderr
+    archived = mine[0]["path"]
+    assert archived.startswith("inbox/archive/2026-04-02-park-") and not (vault_root / path).exists()
+    assert f"- From: {path}" in git(vault_root, "log", "--format=%B", "main")  # its own ingest commit
+    note = git(vault_root, "show", f"main:{archived}")
+    assert "title: 'Night shifts: nurse retention/../..'" in note and "domain: health" in note
+
+
+def test_ingest_source_refuses_a_domain_outside_the_agents_territory(vault_root):
+    status_before = git(vault_root, "status", "--porcelain", "--untracked-files=all")
+    message = error_text(call(server_for(vault_root, agent="rio"), "ingest_source",
+                              {"text": "Hospitals that capped night shifts kept more nurses.", "domain": "health"}))
+    assert "owned by vida" in message and "rio" in message
+    assert git(vault_root, "status", "--porcelain", "--untracked-files=all") == status_before  # nothing written
 
 
 def test_ingest_source_refuses_a_file_outside_the_vault_and_needs_one_input(vault_root, tmp_path):
@@ -182,6 +204,11 @@ def test_ingest_source_refuses_a_file_outside_the_vault_and_needs_one_input(vaul
     outside = tmp_path / "secret.txt"
     outside.write_text("nothing to see", encoding="utf-8")
     assert "outside the vault" in error_text(call(server, "ingest_source", {"path": str(outside)}))
+    assert "outside the vault" in error_text(call(server, "ingest_source", {"path": "../secret.txt"}))
+    (vault_root / "notes.txt").write_text("Night caps kept nurses.\n", encoding="utf-8")
+    queued = call(server, "ingest_source", {"path": "notes.txt", "title": "Caps", "domain": "health"})
+    assert queued.structured_content["path"] == "inbox/queue/health/caps.md", queued.content
+    assert (vault_root / "notes.txt").is_file()  # copied, the file itself left where it was
     assert "exactly one of text, path" in error_text(call(server, "ingest_source", {}))
     assert "domain" in error_text(call(server, "ingest_source", {"text": "some text here", "domain": "astrology"}))
 

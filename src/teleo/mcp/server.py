@@ -37,7 +37,7 @@ list_proposals, list_flags, vault_stats, and the resources (each agent's identit
 domain's map). Nothing is written to main directly: propose_claim, enrich_claim and \
 challenge_claim make a proposal branch that passes the same gates as any extraction and waits for \
 review; review_proposal records your verdict on a proposal's head commit (never on your own); \
-ingest_source archives a source; resolve_flag closes a cascade flag of yours after you re-read \
+ingest_source queues a source in inbox/queue/<domain>/ for teleo run to archive; resolve_flag closes a cascade flag of yours after you re-read \
 the belief it points at."""
 
 

@@ -14,9 +14,10 @@ Every write goes through the library entry point the command line uses, so the s
   returns it: the deterministic gates run first (a blocking finding means no verdict is recorded),
   the verdict is stored under the agent on the head commit (`refs/teleo/verdicts/<head>/<agent>`),
   a proposer reviewing its own proposal is refused, and no fix-from-feedback round runs.
-- `ingest_source` is `ingest.ingest`, as `teleo ingest`: the source note is linted and archived in
-  `inbox/archive/` with its own `ingest: archive` commit — the one write besides flag resolutions
-  that reaches the checked-out branch, because proposals are built from sources on `main`.
+- `ingest_source` never commits: it writes the source (atomically, under a sanitised name) into the
+  drop folder `inbox/queue/<domain>/` of a domain the agent owns; `teleo run` archives it there with
+  its own `ingest: archive` commit and extracts it, as any dropped file. So the only write that
+  reaches the checked-out branch is a flag resolution.
 - `resolve_flag` is `review.flags.resolve_flags`, as `teleo flags resolve`, for the agent's own
   flags only (one commit on main recording the re-review, as the command line does).
 
@@ -37,6 +38,7 @@ from pydantic import Field, ValidationError
 
 from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, SourceUpdate
 from teleo.llm.base import Provider, ProviderResult
+from teleo.notes.edit import atomic_write_bytes
 from teleo.mcp.server import refusals_as_tool_errors
 from teleo.mcp.tools import Refusal, VaultTools
 from teleo.repo.verdicts import ClaimFinding
@@ -152,40 +154,125 @@ def review_as(tools: VaultTools, agent: str, proposal: str, answer: ReviewAnswer
 
 
 def ingest_as(tools: VaultTools, agent: str, *, text: str | None, path: str | None, url: str | None,
-              **options: Any) -> dict[str, Any]:
-    from teleo.ingest import IngestError, IngestInput, IngestOptions, ingest
+              domain: str | None, **metadata: str | None) -> dict[str, Any]:
+    """Drop the source in `inbox/queue/<domain>/` for `teleo run` to archive: no commit (module doc).
+
+    Text and markdown keep their own frontmatter, with `metadata` (title, author, date, format) set
+    over it; a URL is fetched now and written as markdown with its `url`, title, author and date;
+    any other file is copied as is (its metadata comes from the file when `teleo run` reads it).
+    """
+    from teleo.ingest import IngestError, IngestInput
+    from teleo.pipeline.run import DROP_SUFFIXES
 
     given = [name for name, value in (("text", text), ("path", path), ("url", url)) if value]
     if len(given) != 1:
         raise Refusal("give exactly one of text, path (a file inside the vault) and url")
+    folder = _drop_folder(tools, agent, domain)
+    metadata = {key: value for key, value in metadata.items() if value}
     if text:
-        source = IngestInput(kind="stdin", location="-", data=text.encode("utf-8"))
+        data, suffix, name = _with_metadata(text, metadata), ".md", metadata.get("title") or text
     elif path:
-        source = IngestInput(kind="file", location=str(_inside_vault(tools, path)))
+        full = _inside_vault(tools, path)
+        suffix = full.suffix.lower()
+        if suffix not in DROP_SUFFIXES:
+            raise Refusal(f"path: {path} is not one of the kinds teleo run archives ({', '.join(sorted(DROP_SUFFIXES))})")
+        raw = full.read_bytes()
+        if suffix in (".md", ".markdown", ".txt", ".text"):
+            data = _with_metadata(raw.decode("utf-8", errors="replace"), metadata)
+            suffix = ".md" if metadata else suffix  # a frontmatter is read from markdown only
+        elif metadata:
+            raise Refusal(f"path: title, author, date and format are read from a {suffix} file itself; "
+                          "give them only with text, markdown or a URL")
+        else:
+            data = raw
+        name = metadata.get("title") or full.stem
     else:
         try:
             source = IngestInput.parse(url or "")
+            if source.kind != "url":
+                raise Refusal(f"url: '{url}' is not an http(s) URL")
+            data, name = _fetched_as_markdown(source.location, metadata), metadata.get("title") or source.location
         except IngestError as exc:
             raise Refusal(f"url: {exc}") from None
-        if source.kind != "url":
-            raise Refusal(f"url: '{url}' is not an http(s) URL")
-    domain = options.get("domain")
-    if domain is not None and domain not in tools.vault.config.domains:
-        raise Refusal(f"domain: '{domain}' is not one of {', '.join(sorted(tools.vault.config.domains))}")
+        suffix = ".md"
     with tools._write_lock:
-        try:
-            result = ingest(tools.vault, source, IngestOptions(**{k: v for k, v in options.items() if v is not None}))
-        except IngestError as exc:
-            raise Refusal(str(exc)) from None
-        except ValueError as exc:  # an option pydantic refused
-            raise Refusal(str(exc).splitlines()[0]) from None
-        tools.vault.forget()
-    if result.duplicate_of:
-        return {"status": "duplicate", "duplicate_of": result.duplicate_of, "reason": result.duplicate_reason,
-                "title": result.title}
-    return {"status": "archived", "path": result.path, "title": result.title, "commit": result.commit,
-            "fields": result.fields, "warnings": result.warnings, "agent": agent,
-            "next": f"propose_claim with source '{result.path}' (by the agent owning its domain)"}
+        target = _free_name(folder, name, suffix)
+        atomic_write_bytes(target, data)
+    rel = target.relative_to(tools.vault.root).as_posix()
+    return {"status": "queued", "path": rel, "domain": folder.name, "commit": None, "agent": agent,
+            "next": f"`teleo run` (or `teleo run --until extract`) archives {rel} in inbox/archive/ with its own "
+                    "commit, removes it from the queue and extracts it into a proposal branch; or, once archived, "
+                    "propose_claim from it (by the agent owning its domain)"}
+
+
+def _drop_folder(tools: VaultTools, agent: str, domain: str | None) -> Path:
+    """`inbox/queue/<domain>/` for a domain `agent` owns (made if missing, never outside the vault)."""
+    from teleo.pipeline.run import DROP_FOLDER
+    from teleo.vault import UnsafePath
+
+    config = tools.vault.config
+    owned = [name for name in config.domains if config.agent_for_domain(name) == agent]
+    if domain is None:
+        if len(owned) != 1:
+            raise Refusal(f"domain: say which domain the source belongs to (yours: {', '.join(owned) or 'none'})")
+        domain = owned[0]
+    if domain not in config.domains:
+        raise Refusal(f"domain: '{domain}' is not one of {', '.join(sorted(config.domains))}")
+    owner = config.agent_for_domain(domain)
+    if owner != agent:
+        raise Refusal(f"domain {domain} is owned by {owner}: {agent} may not queue sources for it "
+                      f"(territory: {', '.join(owned) or 'no domain'})")
+    try:
+        folder = tools.vault.absolute(f"{DROP_FOLDER}/{domain}")
+        folder.mkdir(parents=True, exist_ok=True)
+        tools.vault.absolute(f"{DROP_FOLDER}/{domain}")  # a symlink made in between would point outside
+    except UnsafePath as exc:
+        raise Refusal(f"the drop folder is unsafe: {exc}") from None
+    return folder
+
+
+def _with_metadata(text: str, metadata: Mapping[str, str]) -> bytes:
+    """`text` with `metadata` set in its frontmatter (one is added when it has none)."""
+    from teleo.notes import parse_document
+    from teleo.notes.document import dump_value
+    from teleo.notes.edit import reparse, set_field
+
+    if not metadata:
+        return text.encode("utf-8")
+    doc = parse_document(text)
+    if doc.has_frontmatter and doc.frontmatter is not None:
+        for key, value in metadata.items():
+            text = set_field(reparse(text), key, value)
+        return text.encode("utf-8")
+    head = "".join(dump_value(key, value) for key, value in metadata.items())
+    return f"---\n{head}---\n\n{text}".encode("utf-8")
+
+
+def _fetched_as_markdown(url: str, metadata: Mapping[str, str]) -> bytes:
+    """The page at `url` as markdown whose frontmatter keeps its URL (a dropped HTML file would lose it)."""
+    from teleo.ingest.extract import detect_media, extract
+    from teleo.ingest.fetch import fetch
+    from teleo.ingest.models import IngestOptions
+
+    options = IngestOptions()
+    fetched = fetch(url, max_bytes=options.max_bytes, timeout=options.timeout)
+    media = detect_media(fetched.data, name=fetched.final, content_type=fetched.content_type)
+    found = extract(fetched.data, media, url=fetched.final, charset=fetched.charset)
+    fields = {"title": found.title, "author": found.author, "date": found.date, "url": found.url or fetched.final}
+    fields.update(metadata)
+    return _with_metadata(found.text, {k: v for k, v in fields.items() if v})
+
+
+def _free_name(folder: Path, name: str, suffix: str) -> Path:
+    """A new file in `folder` named by a slug of `name`: ASCII, no separators, at most 80 bytes."""
+    from teleo.ingest.names import ascii_slug, cut_slug
+
+    slug = cut_slug(ascii_slug(name.strip().splitlines()[0] if name.strip() else ""), 80) or "source"
+    for n in range(1, 1000):
+        candidate = folder / (f"{slug}{suffix}" if n == 1 else f"{slug}-{n}{suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise Refusal(f"too many queued sources named {slug} in {folder.name}: run teleo run first")
 
 
 def resolve_as(tools: VaultTools, agent: str, flag: str, note: str | None, status: str) -> dict[str, Any]:
@@ -348,13 +435,16 @@ def register_write_tools(server: MCPServer, tools: VaultTools) -> None:
         title: Annotated[str | None, Field(description="The source's title (else taken from the source).")] = None,
         author: Annotated[str | None, Field(description="Its author.")] = None,
         date: Annotated[str | None, Field(description="Its date: YYYY-MM-DD, YYYY-MM or YYYY.")] = None,
-        domain: Annotated[str | None, Field(description="The domain it belongs to: decides which agent extracts it.")] = None,
+        domain: Annotated[str | None, Field(description="The domain it belongs to, one you own: decides which agent extracts it.")] = None,
         format: Annotated[str | None, Field(description="essay, paper, report, article…")] = None,
         agent: AgentArg = None,
     ) -> dict[str, Any]:
-        """Archive a source as an unprocessed source note in inbox/archive/ (as `teleo ingest`): its text is
-        cleaned and fenced, the note linted, a duplicate (same URL or text) reported instead of written. Use it
-        before propose_claim when the material is not in the vault yet. Give exactly one of text, path, url."""
+        """Queue a source for archiving: writes it into the drop folder inbox/queue/<domain>/ under a safe
+        file name — no commit, nothing on main. `teleo run` (or `teleo run --until extract`) then archives it as
+        an unprocessed source note in inbox/archive/ (cleaned, linted, a duplicate of an archived source
+        dropped) and extracts it into a proposal branch; once archived, propose_claim can use it. The domain
+        must be one you own (territory); without it, your only domain. Give exactly one of text, path (a file
+        inside the vault), url. Returns the queued file's path and what happens next."""
         return _writing(tools, lambda who: ingest_as(
             tools, who, text=text, path=path, url=url, title=title, author=author, date=date, domain=domain,
             format=format))(ctx=ctx, agent=agent)
