@@ -15,11 +15,15 @@ itself) and for a synthetic copy of it `--copies` times over (built by
   nothing changed since the last lint (the cache is deleted afterwards);
 * lint cold (CLI) — wall time of `teleo lint PATH --format json` in a
   subprocess with no `.teleo/` (deleted before each run, so no cache is read;
-  interpreter start, imports, writing the cache and the JSON output included).
-  The command is the `teleo` installed next to this interpreter.
+  interpreter start, imports, writing the cache and the JSON output included),
+  with its CPU time and peak memory (`measure.run_measured`: the largest
+  process's peak RSS and the process tree's sampled PSS — a large lint forks a
+  worker — the larger counts). The command is the `teleo` installed next to this
+  interpreter. The floor is also run as a script of its own, for its memory.
 
 Every figure is the median of `--repeat` runs (every run is listed); ratios are
-median over median. Targets: cold lint ≤ 3× the floor, and warm lint ≤ 3×
+median over median. Targets (issue 17): cold CLI lint at the synthetic size ≤ 6×
+the floor; its peak memory ≤ 300 MiB and ≤ 4× the corpus's (1×); warm lint ≤ 3×
 the floor with the same findings as cold. A target missed prints FAIL and the
 bench exits 1. Nothing here runs under pytest.
 """
@@ -46,9 +50,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from measure import Measured, floor_process, run_measured
 from synth import REPO, default_corpus, ensure_synthetic, link_stats, make_synthetic, scratch_copy, teleo_command
 
 TARGET = 3.0
+"""Warm lint (cached) against the floor."""
+COLD_TARGET = 6.0
+"""Cold CLI lint of the synthetic vault against the floor."""
+MEMORY_MIB = 300.0
+"""Peak memory of the cold CLI lint of the synthetic vault."""
+MEMORY_GROWTH = 4.0
+"""Peak memory of the synthetic vault's cold CLI lint against the corpus's."""
 FRONTMATTER = re.compile(r"^---\n(.*?)\n---", re.DOTALL)
 LINK = re.compile(r"\[\[(.+?)\]\]")
 
@@ -146,8 +158,8 @@ def cli_available() -> tuple[bool, str]:
     return True, ""
 
 
-def cli_once(root: Path) -> tuple[float | None, int | None, str]:
-    """Wall time of a cold `teleo lint ROOT --format json` (no `.teleo/`: no cache to read), its
+def cli_once(root: Path) -> tuple[Measured | None, int | None, str]:
+    """A cold `teleo lint ROOT --format json` (no `.teleo/`: no cache to read), measured; its
     findings count, and a note if it failed. The cache it writes is deleted afterwards."""
     shutil.rmtree(root / ".teleo", ignore_errors=True)
     try:
@@ -156,31 +168,28 @@ def cli_once(root: Path) -> tuple[float | None, int | None, str]:
         shutil.rmtree(root / ".teleo", ignore_errors=True)
 
 
-def cli_runs(root: Path, repeat: int) -> tuple[float | None, list[float], int | None, str]:
-    """Median of `repeat` cold CLI lints, every run, the findings count, a note if one failed."""
-    runs: list[float] = []
+def cli_runs(root: Path, repeat: int) -> tuple[list[Measured], int | None, str]:
+    """`repeat` cold CLI lints, measured; the findings count; a note if one failed."""
+    runs: list[Measured] = []
     findings = None
     for _ in range(max(1, repeat)):
-        seconds, findings, note = cli_once(root)
-        if seconds is None or note:
-            return None, runs, findings, note
-        runs.append(seconds)
-    return statistics.median(runs), runs, findings, ""
+        measured, findings, note = cli_once(root)
+        if measured is None or note:
+            return runs, findings, note
+        runs.append(measured)
+    return runs, findings, ""
 
 
-def _cli_run(root: Path) -> tuple[float | None, int | None, str]:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [*teleo_command(), "lint", str(root), "--format", "json"], check=False, capture_output=True, text=True,
-    )
-    seconds = time.perf_counter() - start
+def _cli_run(root: Path) -> tuple[Measured | None, int | None, str]:
+    done = run_measured([*teleo_command(), "lint", str(root), "--format", "json"], keep_stdout=True)
     if done.returncode not in (0, 1):  # 1 = errors found, which the corpus has
         return None, None, f"exit {done.returncode}: {done.stderr.strip()[:200]}"
     try:
         findings = len(json.loads(done.stdout)["findings"])
     except (ValueError, KeyError) as exc:
-        return seconds, None, f"unreadable JSON: {exc}"
-    return seconds, findings, ""
+        return done, None, f"unreadable JSON: {exc}"
+    done.stdout = ""
+    return done, findings, ""
 
 
 # -- one vault -------------------------------------------------------------------
@@ -209,11 +218,22 @@ class Row:
     """Whether the warm run reported exactly the cold run's findings."""
     cli_s: float | None = None
     cli_runs: list[float] = field(default_factory=list)
+    cli_cpu: list[float] = field(default_factory=list)
+    cli_peak_mib: list[float] = field(default_factory=list)
+    """Per run: the largest process's peak RSS."""
+    cli_tree_mib: list[float] = field(default_factory=list)
+    """Per run: the process tree's highest sampled PSS sum."""
     cli_findings: int | None = None
     cli_note: str = ""
+    floor_proc_s: float | None = None
+    floor_proc_mib: float | None = None
+    """The floor run as a script of its own: median wall time and peak memory."""
+    synthetic: bool = False
     ratio: float = field(init=False)
     cpu_ratio: float = field(init=False)
     cli_ratio: float | None = field(init=False)
+    cli_cpu_ratio: float | None = field(init=False)
+    cli_memory_mib: float | None = field(init=False)
     warm_ratio: float | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -221,10 +241,14 @@ class Row:
         self.warm_ratio = self.warm_s / self.floor_s if self.warm_s is not None else None
         self.cpu_ratio = statistics.median(self.lint_cpu) / statistics.median(self.floor_cpu)
         self.cli_ratio = self.cli_s / self.floor_s if self.cli_s is not None else None
+        self.cli_cpu_ratio = statistics.median(self.cli_cpu) / statistics.median(self.floor_cpu) if self.cli_cpu else None
+        self.cli_memory_mib = (statistics.median(max(p, t) for p, t in zip(self.cli_peak_mib, self.cli_tree_mib))
+                               if self.cli_peak_mib else None)
 
     @property
     def passed(self) -> bool:
-        return self.ratio <= TARGET
+        """The cold CLI lint within COLD_TARGET× the floor (judged at the synthetic size)."""
+        return not self.synthetic or (self.cli_ratio is not None and self.cli_ratio <= COLD_TARGET)
 
     @property
     def warm_passed(self) -> bool:
@@ -253,11 +277,34 @@ def measure(name: str, root: Path, repeat: int, cli: bool, log) -> Row:
     log(f"[{name}] lint warm ×{repeat}")
     row.warm_s, row.warm_runs, row.warm_same = warm_lint(root, repeat, report)
     row.__post_init__()
+    log(f"[{name}] floor as a process of its own ×{repeat}")
+    alone = [floor_process(root, sys.executable) for _ in range(max(1, repeat))]
+    row.floor_proc_s = statistics.median(m.seconds for m in alone)
+    row.floor_proc_mib = statistics.median(m.memory_mib for m in alone)
     if cli:
         log(f"[{name}] teleo lint cold (CLI, no cache) ×{repeat}")
-        row.cli_s, row.cli_runs, row.cli_findings, row.cli_note = cli_runs(root, repeat)
+        runs, row.cli_findings, row.cli_note = cli_runs(root, repeat)
+        if runs:
+            row.cli_runs = [m.seconds for m in runs]
+            row.cli_s = statistics.median(row.cli_runs)
+            row.cli_cpu = [m.cpu_s for m in runs]
+            row.cli_peak_mib = [m.peak_mib for m in runs]
+            row.cli_tree_mib = [m.tree_mib for m in runs]
         row.__post_init__()
     return row
+
+
+def memory_verdicts(rows: list[Row]) -> dict[str, bool]:
+    """The synthetic vault's cold CLI lint: ≤ MEMORY_MIB, and ≤ MEMORY_GROWTH× the corpus's."""
+    base = next((r for r in rows if not r.synthetic), None)
+    big = next((r for r in rows if r.synthetic), None)
+    if big is None or big.cli_memory_mib is None:
+        return {}
+    out = {f"cold CLI peak memory ≤ {MEMORY_MIB:.0f} MiB": big.cli_memory_mib <= MEMORY_MIB}
+    if base is not None and base.cli_memory_mib:
+        out[f"cold CLI peak memory ≤ {MEMORY_GROWTH:.0f}× the corpus's"] = (
+            big.cli_memory_mib <= MEMORY_GROWTH * base.cli_memory_mib)
+    return out
 
 
 def profile(root: Path, top: int, dump: Path | None) -> str:
@@ -285,23 +332,32 @@ def print_table(rows: list[Row], meta: dict) -> None:
     table = Table(title=f"teleo lint vs floor (median of {meta['repeat']})")
     for column, justify in (
         ("vault", "left"), ("files", "right"), ("floor s", "right"), ("lint s (in-process)", "right"),
-        ("of which suggest s", "right"), ("cold lint s (CLI)", "right"), ("lint/floor", "right"),
-        ("CPU lint/floor", "right"), ("warm lint s", "right"), ("warm/floor", "right"), ("target", "right"),
-        ("cold", "left"), ("warm", "left"), ("findings", "right"),
+        ("lint/floor", "right"), ("CPU lint/floor", "right"), ("cold CLI s", "right"), ("CLI/floor", "right"),
+        ("CLI CPU/floor", "right"), ("cold", "left"), ("CLI MiB", "right"), ("floor MiB", "right"),
+        ("warm lint s", "right"), ("warm/floor", "right"), ("warm", "left"), ("findings", "right"),
     ):
         table.add_column(column, justify=justify, no_wrap=True)
     for row in rows:
         cli = f"{row.cli_s:.3f}" if row.cli_s is not None else "skipped"
-        verdict = "[bold green]PASS[/]" if row.passed else "[bold red]FAIL[/]"
+        verdict = ("[bold green]PASS[/]" if row.passed else "[bold red]FAIL[/]") if row.synthetic else "-"
         warm_verdict = "[bold green]PASS[/]" if row.warm_passed else "[bold red]FAIL[/]"
         table.add_row(
-            row.vault, f"{row.files:,}", f"{row.floor_s:.3f}", f"{row.lint_s:.3f}", f"{row.suggest_s:.3f}", cli,
-            f"{row.ratio:.1f}×", f"{row.cpu_ratio:.1f}×",
+            row.vault, f"{row.files:,}", f"{row.floor_s:.3f}", f"{row.lint_s:.3f}",
+            f"{row.ratio:.1f}×", f"{row.cpu_ratio:.1f}×", cli,
+            f"{row.cli_ratio:.1f}×" if row.cli_ratio is not None else "-",
+            f"{row.cli_cpu_ratio:.1f}×" if row.cli_cpu_ratio is not None else "-", verdict,
+            f"{row.cli_memory_mib:.0f}" if row.cli_memory_mib is not None else "-",
+            f"{row.floor_proc_mib:.0f}" if row.floor_proc_mib is not None else "-",
             f"{row.warm_s:.3f}" if row.warm_s is not None else "-",
             f"{row.warm_ratio:.2f}×" if row.warm_ratio is not None else "-",
-            f"≤ {TARGET:.1f}×", verdict, warm_verdict, f"{row.findings[-1]:,}",
+            warm_verdict, f"{row.findings[-1]:,}",
         )
     console.print(table)
+    console.print(f"targets: cold CLI lint of the synthetic vault ≤ {COLD_TARGET:.0f}× the floor; its peak memory "
+                  f"≤ {MEMORY_MIB:.0f} MiB and ≤ {MEMORY_GROWTH:.0f}× the corpus's; warm lint ≤ {TARGET:.0f}× the "
+                  "floor with the same findings")
+    for target, ok in memory_verdicts(rows).items():
+        console.print(f"  {target}: {'[bold green]PASS[/]' if ok else '[bold red]FAIL[/]'}")
     for row in rows:
         runs = ", ".join(f"{s:.3f}" for s in row.lint_runs)
         floors = ", ".join(f"{s:.3f}" for s in row.floor_runs)
@@ -326,6 +382,13 @@ def print_table(rows: list[Row], meta: dict) -> None:
                 f"  CLI cold (no cache): runs {', '.join(f'{s:.3f}' for s in row.cli_runs)} s, median {row.cli_s:.3f} s "
                 f"= {row.cli_ratio:.1f}× floor, {row.cli_findings} findings in its JSON"
                 + (f" ({row.cli_note})" if row.cli_note else "")
+            )
+            console.print(
+                f"  CLI cold CPU s {', '.join(f'{s:.2f}' for s in row.cli_cpu)} (floor CPU "
+                f"{statistics.median(row.floor_cpu):.2f} s); peak MiB, largest process "
+                f"{', '.join(f'{m:.0f}' for m in row.cli_peak_mib)}, process tree (PSS) "
+                f"{', '.join(f'{m:.0f}' for m in row.cli_tree_mib)}; the floor as a process: "
+                f"{row.floor_proc_s:.3f} s, {row.floor_proc_mib:.0f} MiB"
             )
         elif row.cli_note:
             console.print(f"  CLI: skipped — {row.cli_note}")
@@ -383,11 +446,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, root in (("corpus", corpus_copy), (f"synthetic {args.copies}×", synth_root)):
             row = measure(name, root, args.repeat, cli, log)
+            row.synthetic = root == synth_root
+            row.__post_init__()
             if not cli:
                 row.cli_note = cli_note
             rows.append(row)
         meta = {
-            "copies": args.copies, "repeat": args.repeat, "target": TARGET,
+            "copies": args.copies, "repeat": args.repeat, "target": TARGET, "cold_target": COLD_TARGET,
             "python": f"Python {platform.python_version()}", "machine": f"{platform.machine()} {os.cpu_count()} cpus",
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "synthetic": f"{synth_root} ({'reused' if reused else 'built'} this run)",
@@ -399,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         scratch.cleanup()
 
     if args.json:
-        payload = {**meta, "rows": [{**asdict(r), "passed": r.passed, "warm_passed": r.warm_passed} for r in rows]}
+        payload = {**meta, "rows": [{**asdict(r), "passed": r.passed, "warm_passed": r.warm_passed} for r in rows],
+                   "memory_verdicts": memory_verdicts(rows)}
         print(json.dumps(payload, indent=1, ensure_ascii=False))
         if prof:
             log(prof)
@@ -408,7 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         if prof:
             print(f"\ncProfile of one synthetic lint, top {args.profile} by cumulative time:")
             print(prof)
-    return 0 if all(row.passed and row.warm_passed for row in rows) else 1
+    failed = [f"{row.vault}: cold CLI ≤ {COLD_TARGET:.0f}× floor" for row in rows if not row.passed]
+    failed += [f"{row.vault}: warm" for row in rows if not row.warm_passed]
+    failed += [target for target, ok in memory_verdicts(rows).items() if not ok]
+    if failed:
+        log("FAIL: " + "; ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

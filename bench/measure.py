@@ -14,6 +14,11 @@ included):
   (a peak shorter than that can be missed).
 
 The verdicts of the benches use the larger of the two. Linux only (`/proc`, `wait4`).
+
+The command is started by a small launcher process (this file run as a script), which
+waits for it and reports: Linux keeps a process's peak RSS across `exec`, and Python
+starts children with `vfork`, so a child started straight from a large bench process
+would report the bench's own peak as its own.
 """
 
 from __future__ import annotations
@@ -48,27 +53,41 @@ class Measured:
 
 def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None, keep_stdout: bool = False,
                  sample_s: float = 0.05) -> Measured:
-    """Run `cmd` to its end (stdin closed; stdout kept only when `keep_stdout`, else discarded)."""
+    """Run `cmd` to its end through the launcher (stdin closed; stdout kept only when `keep_stdout`)."""
+    import json
+    import sys
     import tempfile
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory(prefix="teleo-measure-") as folder:
+        report = Path(folder) / "report.json"
+        out = Path(folder) / "stdout"
+        launcher = [sys.executable, str(Path(__file__).resolve()), str(report), str(out) if keep_stdout else "",
+                    str(sample_s), json.dumps(cmd)]
+        done = subprocess.run(launcher, stdin=subprocess.DEVNULL, capture_output=True, env=env, cwd=cwd, check=False)
+        if not report.exists():
+            raise RuntimeError(f"the measuring launcher failed: {done.stderr.decode('utf-8', 'replace')[-500:]}")
+        figures = json.loads(report.read_text(encoding="utf-8"))
+        stdout = out.read_text(encoding="utf-8", errors="replace") if keep_stdout else ""
+    return Measured(**figures, stdout=stdout, stderr=done.stderr.decode("utf-8", "replace"))
+
+
+def _launch(report: str, stdout: str, sample_s: float, cmd: list[str]) -> int:
+    """In the launcher: run `cmd`, sample its tree, `wait4` it, write the figures to `report`."""
+    import json
+
+    with open(stdout or os.devnull, "wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out if keep_stdout else subprocess.DEVNULL,
-                                   stderr=err, env=env, cwd=cwd)
+        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out)
         sampler = _TreeSampler(process.pid, sample_s)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
         sampler.stop()
-        out.seek(0)
-        err.seek(0)
-        return Measured(
-            seconds=seconds, returncode=process.returncode, cpu_s=usage.ru_utime + usage.ru_stime,
-            peak_mib=usage.ru_maxrss / 1024, tree_mib=sampler.peak_kib / 1024,
-            stdout=out.read().decode("utf-8", "replace") if keep_stdout else "",
-            stderr=err.read().decode("utf-8", "replace"),
-        )
+    figures = {"seconds": seconds, "returncode": process.returncode, "cpu_s": usage.ru_utime + usage.ru_stime,
+               "peak_mib": usage.ru_maxrss / 1024, "tree_mib": sampler.peak_kib / 1024}
+    Path(report).write_text(json.dumps(figures), encoding="utf-8")
+    return 0
 
 
 class _TreeSampler(threading.Thread):
@@ -149,3 +168,10 @@ a whole process, for the memory a plain read of the vault takes."""
 def floor_process(root: Path, python: str) -> Measured:
     """The floor script run as a whole process on `root`."""
     return run_measured([python, "-c", FLOOR_CHILD, str(root)])
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    sys.exit(_launch(sys.argv[1], sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4])))

@@ -27,7 +27,7 @@ from teleo.index import store
 from teleo.index.models import Filters, Hit, Link, NoteRow, Progress, SearchMode, SyncStats
 from teleo.index.records import embed_text, link_key
 from teleo.index.search import Ranking
-from teleo.index.sync import Plan, Syncer, Titles, big_cache, compatible
+from teleo.index.sync import Plan, Syncer, Titles, compatible
 from teleo.vault import LinkResolver, Resolution, Suggestion, Vault
 
 __all__ = ["Index", "IndexUnavailable", "Progress"]
@@ -120,7 +120,7 @@ class Index:
             started = time.perf_counter()
             stats = SyncStats(location=str(self.location))
             try:
-                with self._write() as db, big_cache(db, rebuild or not self._checked):
+                with self._write() as db:  # the page cache stays at 64 MiB: a build's memory does not grow with the vault
                     plan = self._syncer.run(db, stats, progress, embed, rebuild)
             except BaseException:
                 self._syncer.forget()

@@ -12,7 +12,10 @@ in the calling process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+from collections import deque
+from itertools import islice
 import os
 import sys
 import threading
@@ -133,10 +136,24 @@ def _worker_start() -> None:
 
 
 def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
+    """The chunks' records in order, at most `2 × workers` chunks in flight: workers faster than
+    the writes never pile up a vault's worth of parsed text (and vectors) in this process."""
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(50, min(200, len(items) // (workers * 4)))
-    chunks = [(root, items[i : i + size]) for i in range(0, len(items), size)]
+    chunks = iter([(root, items[i : i + size]) for i in range(0, len(items), size)])
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
-        yield from pool.map(_parse_chunk, chunks)
+    # What the workers inherit stays shared: frozen objects are never visited by their cyclic
+    # collector, whose bookkeeping writes would otherwise copy every inherited page into each worker.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
+            pending = deque(pool.submit(_parse_chunk, chunk) for chunk in islice(chunks, 2 * workers))
+            while pending:
+                batch = pending.popleft().result()
+                nxt = next(chunks, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_parse_chunk, nxt))
+                yield batch
+    finally:
+        gc.unfreeze()

@@ -54,8 +54,9 @@ if TYPE_CHECKING:
 FULL_RESOLVER_MIN = 500
 """From this many notes to write, links are resolved against one resolver over every path; below
 it, against a small resolver over just the paths whose title can answer the links at hand."""
-DEFERRED_ROWS_MAX = 500_000
-"""A first build writes its held table rows (`_Rows`) once this many wait, to bound memory."""
+DEFERRED_ROWS_MAX = 50_000
+"""A first build writes its held table rows (`_Rows`) once this many wait, to bound memory (a
+vault's worth held to the end took 120 MiB at 24k notes; a few more full-text segments cost less)."""
 RACY_WINDOW_NS = 100_000_000
 """A file modified this close to the walk may change again within the same mtime tick; its stat
 is stored as unknown so the next sync hashes it again (git's "racily clean" problem)."""
@@ -78,6 +79,10 @@ class Plan:
         self.removed_ids: list[int] = []
         self.reset_ids: list[int] = []
         self.embedded: dict[int, np.ndarray] = {}
+        """Vectors made, by note id, for patching the vector cache — not kept when the tables were
+        rebuilt (the cache is then dropped whole): only counted, in `made`."""
+        self.made = 0
+        """How many vectors this sync computed."""
         self.facets: dict[int, tuple] = {}
         """Facet values of every note written (for the in-memory facet codes)."""
         self.dirty = False
@@ -98,6 +103,7 @@ class Syncer:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.root = vault.root
+        self.last_made = 0
         self._known: dict[str, tuple[int, int, int]] | None = None
         self._known_generation = -1
 
@@ -122,10 +128,12 @@ class Syncer:
         if embed_now:
             try:
                 with _savepoint(db):
-                    plan.embedded.update(self.embed_pending(db, progress))
+                    pending = self.embed_pending(db, progress, keep=not plan.rebuilt)
+                    plan.embedded.update(pending)
+                    plan.made += self.last_made
             except EmbeddingUnavailable as exc:  # the text index is still worth committing
                 stats.warnings.append(f"{exc}; embeddings stay pending")
-            stats.embedded = len(plan.embedded)
+            stats.embedded = plan.made
         stats.pending_embeddings = db.execute("SELECT count(*) FROM vectors WHERE vec IS NULL").fetchone()[0]
         stats.notes = len(files)
         plan.generation_before = plan.generation = generation_before
@@ -135,10 +143,12 @@ class Syncer:
         self._known_generation = plan.generation
         return plan
 
-    def embed_pending(self, db: sqlite3.Connection, progress: Progress | None) -> dict[int, "np.ndarray"]:
-        """Compute the embeddings still missing (inside the caller's transaction)."""
+    def embed_pending(self, db: sqlite3.Connection, progress: Progress | None, keep: bool = True) -> dict[int, "np.ndarray"]:
+        """Compute the embeddings still missing (inside the caller's transaction); the vectors made,
+        by note id, unless `keep` is off (their count is then in `last_made`)."""
         rows = db.execute("SELECT note, pending FROM vectors WHERE vec IS NULL ORDER BY note").fetchall()
         done: dict[int, np.ndarray] = {}
+        self.last_made = 0
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start : start + EMBED_BATCH]
             vectors = embed([row[1] or "" for row in batch])
@@ -146,8 +156,10 @@ class Syncer:
                 "UPDATE vectors SET vec = ?, pending = NULL WHERE note = ?",
                 [(vectors[i].tobytes(), row[0]) for i, row in enumerate(batch)],
             )
-            for i, row in enumerate(batch):
-                done[row[0]] = vectors[i]
+            self.last_made += len(batch)
+            if keep:
+                for i, row in enumerate(batch):
+                    done[row[0]] = vectors[i]
             if progress:
                 progress("embedding", min(start + EMBED_BATCH, len(rows)), len(rows))
         return done
@@ -328,7 +340,9 @@ class Syncer:
                 elif record.vector is not None:
                     rows.vectors.append((note_id, text_hash, None, record.vector.tobytes()))
                     plan.reset_ids.append(note_id)
-                    plan.embedded[note_id] = record.vector
+                    plan.made += 1
+                    if not plan.rebuilt:
+                        plan.embedded[note_id] = record.vector
                 else:
                     rows.vectors.append((note_id, text_hash, record.embed_text, None))
                     plan.reset_ids.append(note_id)
@@ -486,20 +500,6 @@ def _savepoint(db: sqlite3.Connection) -> Iterator[None]:
         db.execute("RELEASE teleo_inner")
         raise
     db.execute("RELEASE teleo_inner")
-
-
-@contextmanager
-def big_cache(db: sqlite3.Connection, maybe_large: bool) -> Iterator[None]:
-    """A larger page cache while a sync may write a lot: pages modified again and again (FTS5
-    segments, B-tree interiors) then reach the WAL once instead of at every spill."""
-    if not maybe_large:
-        yield
-        return
-    db.execute("PRAGMA cache_size=-262144")
-    try:
-        yield
-    finally:
-        db.execute("PRAGMA cache_size=-65536")
 
 
 def _stored_mtime(mtime_ns: int, walk_ns: int) -> int:
