@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 import teleo
 from teleo.pipeline.run import STAGES, RunReport, run
-from teleo.repo.command import run_git
+from teleo.repo import GitError, Repo
 from teleo.repo.branches import base_ref, changed_paths, is_merged, open_proposals, tip
 from teleo.repo.discover import open_repository
 from teleo.vault import Vault
@@ -87,9 +87,10 @@ def prepare_demo(target: Path | None, sample: Path) -> Path:
         raise DemoError("git is not installed (the demo makes a git repository)")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(sample, target, ignore=_IGNORED, dirs_exist_ok=True, symlinks=False)
-    _git(target, "init", "-q", "-b", "main")
-    _git(target, "add", "-A")
-    _git(target, "commit", "-q", "-m", "demo: the sample vault\n", config=_identity(target))
+    try:
+        Repo.init(target).commit(None, "demo: the sample vault\n")
+    except GitError as exc:
+        raise DemoError(f"cannot make {target} a git repository: {exc}") from None
     return target
 
 
@@ -140,19 +141,3 @@ def made_branches(root: Path, report: RunReport) -> list[MadeBranch]:
             open=branch in still_open, merged=is_merged(repo, commit, main),
         ))
     return made
-
-
-def _git(root: Path, *args: str, config: list[str] | None = None) -> None:
-    result = run_git(root, *(config or []), *args)
-    if result.returncode != 0:
-        raise DemoError(f"git {args[0]} failed in {root}: {(result.stderr or result.stdout).strip()}")
-
-
-def _identity(root: Path) -> list[str]:
-    """`-c user.name=… -c user.email=…` for what the machine's git config lacks (a fresh CI box)."""
-    extra: list[str] = []
-    for key, fallback in (("user.name", "Teleo demo"), ("user.email", "demo@localhost")):
-        probe = run_git(root, "config", key)
-        if not probe.stdout.strip():
-            extra += ["-c", f"{key}={fallback}"]
-    return extra

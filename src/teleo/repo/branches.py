@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from pathlib import Path, PurePosixPath
 import pygit2
 from pydantic import BaseModel, Field
 
+from teleo.repo.identity import signature
 from teleo.notes import Kind, Note, note_from_bytes, note_from_text
 from teleo.notes.document import MAX_NOTE_BYTES, Document, Problem
 from teleo.vault import Vault
@@ -51,7 +51,6 @@ from teleo.vault.vault import PathProblem
 EXTRACT_PREFIX = "extract/"
 DEFAULT_BASE = "main"
 ZERO = "0" * 40
-DEFAULT_IDENTITY = ("Teleo", "teleo@localhost")
 MAX_SLUG_CHARS = 120
 
 _SKIPPED_DIRS = {"node_modules", "__pycache__"}
@@ -119,20 +118,6 @@ def branch_head(repo: pygit2.Repository, branch: str) -> str | None:
         return str(repo.references[ref].peel(pygit2.Commit).id)
     except (KeyError, pygit2.GitError, ValueError):
         return None
-
-
-def signature(repo: pygit2.Repository) -> pygit2.Signature:
-    """The configured git identity (user.name / user.email), else `Teleo <teleo@localhost>`."""
-    name = email = None
-    try:
-        config = repo.config
-        name = config["user.name"] if "user.name" in config else None  # noqa: SIM401 - no .get()
-        email = config["user.email"] if "user.email" in config else None  # noqa: SIM401
-    except (pygit2.GitError, KeyError, ValueError):
-        pass
-    name = os.environ.get("GIT_AUTHOR_NAME") or name or DEFAULT_IDENTITY[0]
-    email = os.environ.get("GIT_AUTHOR_EMAIL") or email or DEFAULT_IDENTITY[1]
-    return pygit2.Signature(name, email)
 
 
 # -- names ----------------------------------------------------------------------

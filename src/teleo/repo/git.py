@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from teleo.repo.command import GitError, run_git
 from teleo.repo.discover import open_repository, top_level
+from teleo.repo.identity import identity_env
 
 
 class Repo:
@@ -53,22 +53,6 @@ class Repo:
         args = ["commit", "-q", "-m", message]
         if author:
             args += ["--author", author]
-        env = _identity_fallback()
+        env = identity_env(open_repository(self.root))
         self._git(*args, *(["--", *paths] if paths is not None else []), env=env)
         return self._git("rev-parse", "HEAD").strip()
-
-
-def _identity_fallback() -> dict[str, str]:
-    """Let commits work on machines with no git identity configured."""
-    env: dict[str, str] = {}
-    for var, key, default in (
-        ("GIT_COMMITTER_NAME", "user.name", "Teleo"),
-        ("GIT_COMMITTER_EMAIL", "user.email", "teleo@localhost"),
-    ):
-        if var in os.environ:
-            continue
-        probe = subprocess.run(["git", "config", key], capture_output=True, text=True)
-        if not probe.stdout.strip():
-            env[var] = default
-            env[var.replace("COMMITTER", "AUTHOR")] = default
-    return env

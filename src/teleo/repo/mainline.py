@@ -42,11 +42,11 @@ from teleo.repo.branches import (
     BranchError,
     changed_paths,
     clear_stale_lock,
-    signature,
     tip,
     update_branch,
     write_commit,
 )
+from teleo.repo.identity import signature
 from teleo.repo.command import run_git
 from teleo.repo.worktree import (
     WorktreeSync,
