@@ -76,3 +76,15 @@ def test_a_failing_git_command_says_what_git_said(tmp_path):
     with pytest.raises(GitError, match="log"):
         run_git(tmp_path, "-c", "core.quotePath=false", "log", check=True)
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_trailers_are_the_last_paragraph_of_the_body_never_the_subject():
+    from teleo.repo.history import Commit
+    from teleo.repo.trailers import trailer, trailers
+
+    message = "rio: extract from x.md\n\n- Source: x\n\nPentagon-Agent: Rio <R1>\nContributor: a\nContributor: b\n"
+    assert trailers(message) == {"Pentagon-Agent": ["Rio <R1>"], "Contributor": ["a", "b"]}
+    assert trailer(message, "Contributor") == "b" and trailer(message, "Cascade-Of") is None
+    assert trailers("Cascade-Of: abc") == {} and trailers("subject\n\nbody text, no trailer") == {}
+    commit = Commit("0" * 40, (), "n", "e", "d", "rio: extract from x.md", message.split("\n\n", 1)[1])
+    assert commit.trailers == trailers(message)

@@ -18,7 +18,8 @@ from pathlib import Path
 from teleo.gates import Severity, check
 from teleo.repo.branches import TreeVault, tip
 from teleo.repo.discover import open_repository
-from teleo.repo.mainline import commit_onto, trailers
+from teleo.repo.mainline import commit_onto
+from teleo.repo.trailers import trailer
 from teleo.vault import Vault
 
 NOTES: list[tuple[str, str, str]] = [
@@ -171,7 +172,7 @@ def race(root: Path, *, rounds: int, per_round: int, seed: int, kill_window: tup
     for commit in main_states(repo, checked):
         stats.commits_checked += 1
         stats.new_errors += [f"{str(commit.id)[:12]}: {e}" for e in sorted(errors_at(vault, commit) - baseline)]
-    merged = [trailers(c.message or "").get("Teleo-Proposal") for c in main_states(repo, start) if len(c.parents) == 2]
+    merged = [trailer(c.message or "", "Teleo-Proposal") for c in main_states(repo, start) if len(c.parents) == 2]
     stats.merges = len(merged)
     stats.double_merges = sorted({b for b in merged if merged.count(b) > 1})
     stats.lost_merges = lost_merges(root, set(merged))
@@ -189,7 +190,7 @@ def lost_merges(root: Path, merged: set[str | None]) -> list[str]:
         parts = line.split()
         if len(parts) == 3 and parts[1] == "commit":
             commit = repo[parts[2]]
-            branch = trailers(commit.message or "").get("Teleo-Proposal")
+            branch = trailer(commit.message or "", "Teleo-Proposal")
             if branch and len(commit.parents) == 2 and branch not in merged:
                 lost.append(branch)
     return sorted(set(lost))

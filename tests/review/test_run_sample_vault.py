@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from review_helpers import git
 
-from teleo.repo.mainline import trailers
+from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import VERDICT_PREFIX
 
 BELIEF = "agents/theseus/beliefs/alignment has to be pursued at the level of the sociotechnical system rather than model by model.md"
@@ -55,13 +55,13 @@ def test_teleo_run_takes_the_sample_vaults_sources_to_main(sample_vault):
     assert len(merges) == 5
     refs = set(git(sample_vault, "for-each-ref", "--format=%(refname)", VERDICT_PREFIX).split())
     for merge in merges:
-        head = trailers(git(sample_vault, "log", "-1", "--format=%B", merge))["Teleo-Head"]
+        head = trailer(git(sample_vault, "log", "-1", "--format=%B", merge), "Teleo-Head")
         assert git(sample_vault, "rev-parse", f"{merge}^2").strip() == head
         for reviewer in ("gates", "leo"):
             record = json.loads(git(sample_vault, "cat-file", "-p", f"{VERDICT_PREFIX}{head}/{reviewer}"))
             assert record["verdict"] == "approve" and record["head"] == head
         reviewers = {r.rsplit("/", 1)[-1] for r in refs if r.startswith(f"{VERDICT_PREFIX}{head}/")}
-        proposer = trailers(git(sample_vault, "log", "-1", "--format=%B", head))["Pentagon-Agent"].split()[0].lower()
+        proposer = trailer(git(sample_vault, "log", "-1", "--format=%B", head), "Pentagon-Agent").split()[0].lower()
         assert {"gates", "leo"} <= reviewers and proposer not in reviewers
         if reviewers == {"gates", "leo"}:  # no fitting peer: the evaluator's verdict says why
             record = json.loads(git(sample_vault, "cat-file", "-p", f"{VERDICT_PREFIX}{head}/leo"))

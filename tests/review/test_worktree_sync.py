@@ -37,7 +37,8 @@ from review_helpers import (
 
 from teleo.repo.branches import tip
 from teleo.repo.discover import open_repository
-from teleo.repo.mainline import merge_into, sync_worktree, trailers
+from teleo.repo.mainline import merge_into, sync_worktree
+from teleo.repo.trailers import trailer
 from teleo.repo import worktree
 from teleo.repo.worktree import shell_line
 from teleo.review import merge_all, review
@@ -119,7 +120,7 @@ def test_one_teleo_merge_of_250_proposals_leaves_the_working_tree_on_main(tmp_pa
     assert sum(m["status"] == "merged" for m in report["merges"]) == 250
     assert "not moved" not in report["worktree"] and report["worktree"].startswith("working tree"), report["worktree"]
     worktree_is_main(root)
-    merged = [trailers(c.message).get("Teleo-Proposal") for c in first_parents(root) if len(c.parents) == 2]
+    merged = [trailer(c.message, "Teleo-Proposal") for c in first_parents(root) if len(c.parents) == 2]
     assert sorted(merged) == branches
 
 
@@ -160,7 +161,7 @@ def test_teleo_merge_killed_at_random_moments_then_rerun_merges_each_once_and_le
         if merged_so_far(root, len(branches)) == len(branches):
             break
     print(f"\nkill matrix: SIGKILLs after {landed} of {len(branches)} merges, then {reruns} rerun(s)")
-    merged = collections.Counter(trailers(c.message).get("Teleo-Proposal") for c in first_parents(root)
+    merged = collections.Counter(trailer(c.message, "Teleo-Proposal") for c in first_parents(root)
                                  if len(c.parents) == 2)
     assert merged == collections.Counter(branches)  # every proposal merged, none twice
     assert "extract/" not in git(root, "branch", "--list")

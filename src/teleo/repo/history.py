@@ -13,11 +13,11 @@ from collections.abc import Mapping, Set
 from pathlib import Path
 
 from teleo.repo.command import GitError, run_git
+from teleo.repo.trailers import trailers
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
 _FORMAT = _RECORD + _FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%s", "%b"]) + _FIELD
-_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(.+?)\s*$")
 _AGENT_TRAILER = re.compile(r"^\s*([^<]+?)\s*(?:<([^>]*)>)?\s*$")
 
 
@@ -46,16 +46,8 @@ class Commit:
 
     @property
     def trailers(self) -> dict[str, list[str]]:
-        """`Key: value` lines of the message's last paragraph."""
-        paragraphs = [p for p in self.body.strip().split("\n\n") if p.strip()]
-        if not paragraphs:
-            return {}
-        found: dict[str, list[str]] = {}
-        for line in paragraphs[-1].splitlines():
-            match = _TRAILER.match(line)
-            if match:
-                found.setdefault(match.group(1), []).append(match.group(2))
-        return found
+        """The message's trailers (`teleo.repo.trailers`)."""
+        return trailers(self.subject + "\n\n" + self.body)
 
     @property
     def pentagon_agent(self) -> tuple[str, str | None] | None:

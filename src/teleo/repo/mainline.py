@@ -48,6 +48,7 @@ from teleo.repo.branches import (
 )
 from teleo.repo.identity import signature
 from teleo.repo.command import run_git
+from teleo.repo.trailers import trailers
 from teleo.repo.worktree import (
     WorktreeSync,
     checked_out,
@@ -198,19 +199,6 @@ def _pause(attempt: int) -> None:
     time.sleep(min(0.1, 0.005 * attempt))
 
 
-def trailers(message: str) -> dict[str, str]:
-    """`Key: value` lines of the message's last paragraph."""
-    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
-    if not paragraphs:
-        return {}
-    out = {}
-    for line in paragraphs[-1].splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key and " " not in key:
-            out[key] = value.strip()
-    return out
-
-
 def owes_cascade(commit: pygit2.Commit) -> bool:
     """A Teleo merge (two parents, `Teleo-Proposal`) or a flag resolution that revised a belief."""
     found = trailers(commit.message or "")
@@ -275,5 +263,4 @@ __all__ = [
     "merge_into",
     "pending_cascades",
     "sync_worktree",
-    "trailers",
 ]

@@ -30,7 +30,7 @@ import pygit2
 from teleo.notes import Kind, Note
 from teleo.repo.branches import BranchError, Proposal, TreeVault, base_ref, read_proposal, shared_tree_vault, tip
 from teleo.repo.discover import open_repository, vault_prefix
-from teleo.repo.mainline import trailers
+from teleo.repo.trailers import trailer
 from teleo.vault import Vault
 
 AUTO_FIX_AGENT = "auto-fix"
@@ -173,7 +173,7 @@ def _text_at(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> str | Non
 
 def commit_agent(vault: Vault, message: str) -> str | None:
     """The agent a commit speaks for: its `Pentagon-Agent:` trailer, else its `<agent>:` subject prefix."""
-    found = trailers(message).get("Pentagon-Agent")
+    found = trailer(message, "Pentagon-Agent")
     if found:
         name = found.split("<", 1)[0].strip().lower()
         return AUTO_FIX_AGENT if name == AUTO_FIX_AGENT else name

@@ -33,7 +33,7 @@ from teleo.extract.propose import new_errors
 from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note
-from teleo.repo.mainline import trailers
+from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import AUTO_FIX_AGENT, ProposalView, commit_agent
 
@@ -112,7 +112,7 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
         if match is None:
             out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not '<agent>: <what>'"))
             continue
-        if agent is None or "Pentagon-Agent" not in trailers(message):
+        if agent is None or trailer(message, "Pentagon-Agent") is None:
             out.append(blocking("commit-convention", f"{short}: no 'Pentagon-Agent: <Name> <id>' trailer"))
         elif agent != match.group(1):
             out.append(blocking("commit-convention", f"{short}: subject names '{match.group(1)}' but the trailer names '{agent}'"))

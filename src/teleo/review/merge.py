@@ -66,8 +66,8 @@ from teleo.repo.mainline import (
     merge_into,
     pending_cascades,
     sync_worktree,
-    trailers,
 )
+from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import GATES_REVIEWER, verdicts_for
 from teleo.repo.worktree import CATCH_UP, LocalChanges, in_the_way_reason
 from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
@@ -239,10 +239,10 @@ def run_cascade(
     if changed is None:
         changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
                    if p.startswith(prefix)]
-        if TRAILER_RESOLUTION in trailers(merge_commit.message or ""):  # only the beliefs it revised cascade
+        if trailer(merge_commit.message or "", TRAILER_RESOLUTION) is not None:  # only the beliefs it revised cascade
             changed = _revised_beliefs(vault, repo, prefix, merge_commit, changed)
             what = what or "re-review: " + ", ".join(PurePosixPath(p).stem for p in changed)
-    branch = what or trailers(merge_commit.message or "").get(TRAILER_PROPOSAL, "a proposal")
+    branch = what or trailer(merge_commit.message or "", TRAILER_PROPOSAL) or "a proposal"
     when = dt.datetime.fromtimestamp(merge_commit.commit_time, dt.UTC).date().isoformat()
     evaluator = vault.config.vault.evaluator
     plans = []
@@ -300,7 +300,7 @@ def _cascaded(base, merge: str) -> bool:
     """A cascade of `merge` is on main: a `Cascade-Of` commit between `base` and `merge` (first parents)."""
     commit = base
     while str(commit.id) != merge:
-        if trailers(commit.message or "").get(TRAILER_CASCADE) == merge:
+        if trailer(commit.message or "", TRAILER_CASCADE) == merge:
             return True
         if not commit.parents:
             return False
