@@ -88,3 +88,22 @@ def test_trailers_are_the_last_paragraph_of_the_body_never_the_subject():
     assert trailers("Cascade-Of: abc") == {} and trailers("subject\n\nbody text, no trailer") == {}
     commit = Commit("0" * 40, (), "n", "e", "d", "rio: extract from x.md", message.split("\n\n", 1)[1])
     assert commit.trailers == trailers(message)
+
+
+def test_the_agent_of_a_commit_is_its_trailer_else_a_known_subject_prefix():
+    from teleo.repo.agents import AUTO_FIX, agent_trailer, commit_agent, known_agent
+
+    known = {"rio", "theseus"}
+    assert commit_agent("rio: extract from x.md\n\nPentagon-Agent: Rio <R1>\n", known) == "rio"
+    assert commit_agent("rio/claims-x: add\n", known) == "rio"
+    assert commit_agent("fix: typo\n", known) is None  # a subject prefix counts only when it is an agent
+    assert commit_agent("auto-fix: address review feedback\n\nPentagon-Agent: Auto-Fix <HEADLESS>\n", known) == AUTO_FIX
+    # the trailer is the statement: a subject naming another agent does not override it
+    disagreeing = "theseus: extract from x.md\n\nPentagon-Agent: Mallory <M>\n"
+    assert commit_agent(disagreeing, known) == "mallory" and known_agent(disagreeing, known) is None
+
+    class Settings:
+        id = "R1\nInjected: yes"
+
+    assert agent_trailer("rio", {"rio": Settings()}) == "Pentagon-Agent: Rio <R1 Injected: yes>"
+    assert agent_trailer("vida", {}) == "Pentagon-Agent: Vida <HEADLESS>"

@@ -13,6 +13,7 @@ from teleo.cli.common import OutputFormat, console, example, fail, vault_from
 from teleo.cli.index import open_index, sync
 from teleo.index import Link
 from teleo.index.report import NoteNotFound, NoteReport, find_note, note_report
+from teleo.repo.agents import commit_agent
 from teleo.repo.history import Commit, HistoryError, read_log
 from teleo.vault import UnsafePath, Vault
 
@@ -77,7 +78,7 @@ def _history(vault: Vault, path: str) -> tuple[list[Commit], str | None]:
 
 def _commit_row(commit: Commit, known: set[str]) -> dict[str, Any]:
     trailer = commit.pentagon_agent
-    agent = commit.agent(known) or (trailer[0].lower() if trailer else None)
+    agent = commit_agent(commit.message, known)
     change = next((c.status for c in commit.changes), None)
     return {
         "id": commit.id, "date": commit.date, "subject": commit.subject, "author": commit.author_name,

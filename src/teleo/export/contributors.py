@@ -32,13 +32,13 @@ import yaml
 
 from teleo.export.graph import GraphNode
 from teleo.export.history import History
+from teleo.repo.agents import PENTAGON_AGENT, parse_trailer_value
 from teleo.vault import Vault
 
 ROLES = ("sourcer", "extractor", "challenger", "synthesizer", "reviewer")
 DEFAULT_WEIGHTS = {"sourcer": 0.15, "extractor": 0.40, "challenger": 0.20, "synthesizer": 0.15, "reviewer": 0.10}
 WEIGHTS_FILE = "schemas/contribution-weights.yaml"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_AGENT_TRAILER = re.compile(r"^\s*([^<]+?)\s*(?:<[^>]*>)?\s*$")
 
 
 def load_weights(vault: Vault) -> tuple[dict[str, float], str, list[str]]:
@@ -101,7 +101,7 @@ def build_contributors(
             if not added:
                 continue
             trailers = commit.trailers
-            agents = [m.group(1) for v in trailers.get("Pentagon-Agent", []) if (m := _AGENT_TRAILER.match(v))]
+            agents = [parsed[0] for v in trailers.get(PENTAGON_AGENT, []) if (parsed := parse_trailer_value(v))]
             for path in added:
                 for name in agents:
                     add(name, "extractor", path, commit.date)

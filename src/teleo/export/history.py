@@ -5,8 +5,9 @@ Everything comes from one `read_log` call over the history of HEAD (never
 the output depends only on the commits, not on set or dict iteration order.
 
 **Node agent.** The oldest commit on HEAD's history that added the file
-(`first_additions`): its `Pentagon-Agent` trailer if the name is a configured
-agent, else its `name:` subject prefix (`rio: …`, `rio/contrib-x: …`).
+(`first_additions`): the agent it speaks for when that is a configured agent
+(`teleo.repo.agents`: its `Pentagon-Agent` trailer, else its `name:` subject prefix —
+`rio: …`, `rio/contrib-x: …`).
 Renames are read as delete + add, so the renaming commit counts as the adder
 of the new path.
 

@@ -40,6 +40,7 @@ import pygit2
 from teleo.gates import Finding, Severity, check
 from teleo.gates.registry import RULES
 from teleo.notes.untrusted import one_line
+from teleo.repo.agents import agent_trailer
 from teleo.repo.branches import TreeVault, propose
 from teleo.vault import Vault
 
@@ -49,18 +50,6 @@ EXTRACTED_BY = "headless extraction cron (worker {worker})"
 def _line(text: str, limit: int = 300) -> str:
     """One line for a commit message (`teleo.notes.untrusted.one_line`), cut at `limit` characters."""
     return one_line(text)[:limit]
-
-
-def display_name(agent: str) -> str:
-    """`rio` → `Rio` (the trailer's spelling)."""
-    agent = _line(agent, 60)
-    return agent[:1].upper() + agent[1:]
-
-
-def agent_id(vault: Vault, agent: str) -> str:
-    settings = vault.config.agents.get(agent)
-    value = _line(settings.id if settings is not None else "", 80).replace("<", "").replace(">", "")
-    return value or "HEADLESS"
 
 
 def commit_message(vault: Vault, *, agent: str, source_path: str, domain: str, worker: int = 1) -> str:
@@ -75,7 +64,7 @@ def commit_message(vault: Vault, *, agent: str, source_path: str, domain: str, w
         f"- Domain: {_line(domain, 100)}",
         f"- Extracted by: {EXTRACTED_BY.format(worker=int(worker))}",
         "",
-        f"Pentagon-Agent: {display_name(agent)} <{agent_id(vault, agent)}>",
+        agent_trailer(agent, vault.config.agents),
     ]
     return "\n".join(lines) + "\n"
 

@@ -7,18 +7,17 @@ on disk (the reference exporter's quoted paths never did).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Set
 from pathlib import Path
 
 from teleo.repo.command import GitError, run_git
+from teleo.repo.agents import known_agent, pentagon_agent
 from teleo.repo.trailers import trailers
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
 _FORMAT = _RECORD + _FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%s", "%b"]) + _FIELD
-_AGENT_TRAILER = re.compile(r"^\s*([^<]+?)\s*(?:<([^>]*)>)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,29 +44,22 @@ class Commit:
         return len(self.parents) > 1
 
     @property
+    def message(self) -> str:
+        return self.subject + "\n\n" + self.body
+
+    @property
     def trailers(self) -> dict[str, list[str]]:
         """The message's trailers (`teleo.repo.trailers`)."""
-        return trailers(self.subject + "\n\n" + self.body)
+        return trailers(self.message)
 
     @property
     def pentagon_agent(self) -> tuple[str, str | None] | None:
-        """(name, id) from the `Pentagon-Agent: Name <id>` trailer, if any."""
-        values = self.trailers.get("Pentagon-Agent")
-        if not values:
-            return None
-        match = _AGENT_TRAILER.match(values[-1])
-        if match is None:
-            return None
-        return match.group(1), match.group(2)
+        """(name, id) from the `Pentagon-Agent: Name <id>` trailer, if any (`teleo.repo.agents`)."""
+        return pentagon_agent(self.message)
 
     def agent(self, known: set[str]) -> str | None:
-        """The agent behind this commit: trailer first, then a `name:` subject prefix."""
-        trailer = self.pentagon_agent
-        if trailer and trailer[0].lower() in known:
-            return trailer[0].lower()
-        prefix = self.subject.split(":", 1)[0].strip().lower() if ":" in self.subject else ""
-        prefix = prefix.split("/", 1)[0]
-        return prefix if prefix in known else None
+        """The agent of the vault this commit speaks for (`teleo.repo.agents.known_agent`)."""
+        return known_agent(self.message, known)
 
 
 class HistoryError(Exception):

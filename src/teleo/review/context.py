@@ -11,8 +11,8 @@
   parsed notes are made once per run, not once per proposal) — and `after`: the
   same tree with the proposal's files laid over it — what `main` would hold
   after a merge;
-- `proposers`: every agent that authored a commit of the branch, from the
-  `Pentagon-Agent:` trailer (else the `<agent>:` subject prefix). Auto-fix
+- `proposers`: every agent a commit of the branch speaks for (`teleo.repo.agents.commit_agent`:
+  the `Pentagon-Agent:` trailer, else the `<agent>:` subject prefix). Auto-fix
   commits (`Pentagon-Agent: Auto-Fix …`) name no proposer.
 
 Nothing is read from the working tree, so a review never sees someone's
@@ -30,10 +30,9 @@ import pygit2
 from teleo.notes import Kind, Note
 from teleo.repo.branches import BranchError, Proposal, TreeVault, base_ref, read_proposal, shared_tree_vault, tip
 from teleo.repo.discover import open_repository, vault_prefix
-from teleo.repo.trailers import trailer
+from teleo.repo.agents import AUTO_FIX, commit_agent
 from teleo.vault import Vault
 
-AUTO_FIX_AGENT = "auto-fix"
 PROPOSAL_KINDS = (Kind.CLAIM,)
 
 
@@ -171,23 +170,10 @@ def _text_at(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> str | Non
     return obj.data.decode("utf-8", errors="replace") if isinstance(obj, pygit2.Blob) else None
 
 
-def commit_agent(vault: Vault, message: str) -> str | None:
-    """The agent a commit speaks for: its `Pentagon-Agent:` trailer, else its `<agent>:` subject prefix."""
-    found = trailer(message, "Pentagon-Agent")
-    if found:
-        name = found.split("<", 1)[0].strip().lower()
-        return AUTO_FIX_AGENT if name == AUTO_FIX_AGENT else name
-    subject = message.splitlines()[0] if message else ""
-    prefix, sep, _ = subject.partition(":")
-    if sep and prefix.strip().lower() in vault.config.agents:
-        return prefix.strip().lower()
-    return None
-
-
 def proposers_of(vault: Vault, commits: list[pygit2.Commit]) -> list[str]:
     names: list[str] = []
     for commit in commits:
-        agent = commit_agent(vault, commit.message or "")
-        if agent and agent != AUTO_FIX_AGENT and agent not in names:
+        agent = commit_agent(commit.message or "", vault.config.agents)
+        if agent and agent != AUTO_FIX and agent not in names:
             names.append(agent)
     return names

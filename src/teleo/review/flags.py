@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from teleo.cascade import plan_cascade
 from teleo.cascade.listing import MAIN, flags_repository
 from teleo.cascade.resolve import RECASCADE, ResolutionPlan, plan_resolution
-from teleo.extract.propose import agent_id, display_name
 from teleo.notes import atomic_write
+from teleo.repo.agents import agent_trailer
 from teleo.repo.branches import TreeVault, tip
 from teleo.repo.discover import vault_prefix
 from teleo.repo.mainline import TRAILER_RESOLUTION, WorktreeSync, commit_onto, sync_worktree
@@ -113,5 +113,5 @@ def _message(vault: Vault, plan: ResolutionPlan, agent: str | None) -> str:
     lines += [f"- {flag.id}" for flag in plan.resolved]
     lines += [f"- {path}: status {status}" for path, status in sorted(plan.restored.items())]
     owed = [f"{TRAILER_RESOLUTION}: cascade owed"] if any(s in RECASCADE for s in plan.restored.values()) else []
-    lines += ["", *owed, f"Pentagon-Agent: {display_name(who)} <{agent_id(vault, who)}>", ""]
+    lines += ["", *owed, agent_trailer(who, vault.config.agents), ""]
     return "\n".join(lines)

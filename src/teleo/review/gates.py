@@ -33,9 +33,10 @@ from teleo.extract.propose import new_errors
 from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note
+from teleo.repo.agents import AUTO_FIX, PENTAGON_AGENT, commit_agent
 from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import ClaimFinding
-from teleo.review.context import AUTO_FIX_AGENT, ProposalView, commit_agent
+from teleo.review.context import ProposalView
 
 UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion", "merge-conflict"})
 DUPLICATE_TITLE_SCORE = 95.0
@@ -103,16 +104,16 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
         if len(commit.parents) > 1:
             out.append(blocking("commit-convention", f"{short}: a merge commit inside a proposal"))
             continue
-        agent = commit_agent(view.vault, message)
+        agent = commit_agent(message, view.vault.config.agents)
         if _AUTO_FIX_SUBJECT.match(subject):
-            if agent != AUTO_FIX_AGENT:
+            if agent != AUTO_FIX:
                 out.append(blocking("commit-convention", f"{short}: an auto-fix commit without 'Pentagon-Agent: Auto-Fix <…>'"))
             continue
         match = _AGENT_SUBJECT.match(subject)
         if match is None:
             out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not '<agent>: <what>'"))
             continue
-        if agent is None or trailer(message, "Pentagon-Agent") is None:
+        if agent is None or trailer(message, PENTAGON_AGENT) is None:
             out.append(blocking("commit-convention", f"{short}: no 'Pentagon-Agent: <Name> <id>' trailer"))
         elif agent != match.group(1):
             out.append(blocking("commit-convention", f"{short}: subject names '{match.group(1)}' but the trailer names '{agent}'"))

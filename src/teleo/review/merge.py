@@ -39,8 +39,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from teleo.extract.propose import agent_id, display_name
 from teleo.notes import Kind
+from teleo.repo.agents import agent_trailer
 from teleo.repo.branches import (
     EXTRACT_PREFIX,
     BranchError,
@@ -264,7 +264,7 @@ def run_cascade(
             return outcome
         summary = plans[-1].summary()
         text = (f"cascade: {summary}\n\n- After {branch} ({merge[:12]})\n\n{TRAILER_CASCADE}: {merge}\n"
-                f"Pentagon-Agent: {display_name(evaluator)} <{agent_id(vault, evaluator)}>\n")
+                f"{agent_trailer(evaluator, vault.config.agents)}\n")
         done = commit_onto(repo, ref, build, text)
     except Exception as exc:  # noqa: BLE001 - a failed cascade must not undo or hide the merge
         outcome.error = f"{type(exc).__name__}: {exc}"

@@ -19,6 +19,7 @@ from teleo.index.report import note_report
 from teleo.cascade import Flag, flag_from_note, select_flags
 from teleo.notes import read_note
 from teleo.notes.beliefs import belief_sections, grounding_lines
+from teleo.repo.agents import commit_agent
 from teleo.repo.history import Commit
 from teleo.web.evidence import evidence_of
 from teleo.web.markdown import LinkTarget, note_href, render_markdown
@@ -85,7 +86,7 @@ def commit_row(commit: Commit, known: set[str], history: History | None = None) 
     """A commit as the pages show it; with `history`, a merge naming no agent gets the agent of the
     proposal it merged (the author of a merge is whoever ran it: the machine's git identity)."""
     trailer = commit.pentagon_agent
-    agent = commit.agent(known) or (trailer[0].lower() if trailer else None)
+    agent = commit_agent(commit.message, known)
     if agent is None and history is not None and commit.is_merge:
         agent = history.merged_agent(commit, known)
     return CommitRow(
