@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from teleo.cascade import Change, plan_cascade
 from teleo.cli.app import app
 from teleo.notes import note_from_text, set_field
-from teleo.repo.branches import TreeVault
+from teleo.vault.tree import TreeVault
 from teleo.vault import Vault
 
 SAMPLE_CLAIM = ("domains/ai-alignment/model-level alignment is insufficient for beneficial outcomes because "
@@ -127,7 +127,7 @@ def test_plan_from_a_git_tree_reads_the_change_from_the_parent_commit(make_vault
     append(vault.root, CLAIM_PATH, EXTEND_BLOCK.replace("2026-03-10", "2026-01-01"))  # the date says nothing
     commit = commit_all(vault.root)
     repo = pygit2.Repository(str(vault.root))
-    tree_vault = TreeVault(vault, repo, repo.revparse_single(commit).peel(pygit2.Commit).tree)
+    tree_vault = TreeVault.at(vault, commit)
     plan = plan_cascade(tree_vault, [CLAIM_PATH], commit=commit, when="2026-03-10T09:30:00Z", why="merge")
     flag = next(f for f in plan.flags if f.target == BELIEF_PATH)
     assert flag.changed[0].change is Change.EXTEND and flag.when == "2026-03-10T09:30:00Z"

@@ -129,9 +129,9 @@ class RecordingExtract:
 
         from teleo.extract.job import extract_source
         from teleo.index.embed import model_loaded
-        from teleo.repo import branches as branches_module
+        from teleo.vault import tree as tree_module
 
-        kept = branches_module._SHARED.get("last")
+        kept = tree_module._SHARED.get("last")
         outcome = extract_source(vault, source, **options)
         with open(self.log, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({

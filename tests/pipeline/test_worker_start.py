@@ -8,7 +8,7 @@ import threading
 from pipeline_helpers import FakeFactory, RecordingExtract, make_sources_vault, recorded
 
 from teleo.pipeline import JobStore, PipelineSettings, extract_all, queue_path
-from teleo.repo import branches as branches_module
+from teleo.vault import tree as tree_module
 
 
 def fast(**kw) -> PipelineSettings:
@@ -31,7 +31,7 @@ def test_forked_workers_reuse_the_base_tip_the_supervisor_read(tmp_path):
     report = extract_all(vault, provider_factory=FakeFactory(), settings=fast(start_method="fork"),
                          extract=RecordingExtract(str(log)))
     assert report.ok and done(vault)["done"] == 6
-    prepared = branches_module._SHARED["last"][2]  # made here, by the supervisor, before the fork
+    prepared = tree_module._SHARED["last"][2]  # made here, by the supervisor, before the fork
     jobs = recorded(log)
     assert {j["process"] for j in jobs} == {"ForkProcess"}
     assert len({j["pid"] for j in jobs}) == 2

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from teleo.gates import Severity, check
-from teleo.repo.branches import TreeVault, tip
+from teleo.repo.branches import tip
+from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository
 from teleo.repo.mainline import commit_onto
 from teleo.repo.trailers import trailer
@@ -119,7 +120,7 @@ class RaceStats:
 
 
 def errors_at(vault: Vault, commit) -> set[tuple[str, str, str]]:
-    tree = TreeVault(vault, open_repository(vault.root), commit.tree)
+    tree = TreeVault.at(vault, commit)
     return {(f.file, f.rule, f.message) for f in check(tree).findings if f.severity is Severity.ERROR}
 
 
@@ -198,6 +199,5 @@ def lost_merges(root: Path, merged: set[str | None]) -> list[str]:
 
 def source_statuses(vault: Vault) -> dict[str, str]:
     """Source path → status on main's tip."""
-    repo = open_repository(vault.root)
-    tree = TreeVault(vault, repo, tip(repo, "refs/heads/main").tree)
+    tree = TreeVault.at(vault, "main")
     return {p: str(tree.note(p).data.get("status")) for p in tree.markdown_paths() if p.startswith("inbox/archive/")}

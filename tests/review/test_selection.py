@@ -200,7 +200,7 @@ def test_peer_counts_per_domain_and_agent_in_json(tmp_path, monkeypatch):
 
 def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(tmp_path, monkeypatch):
     """The proposals of one run share main's parsed notes, walk and resolver (issue 12, point 6)."""
-    import teleo.repo.branches as branches
+    import teleo.vault.tree as tree_module
     from teleo.review import review_all
 
     vault = make_review_vault(tmp_path / "v")
@@ -209,14 +209,14 @@ def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(t
         make_proposal(vault, f"extract/audit-{number}", {f"domains/ai-alignment/{title}.md": claim_text(title),
                                                         SOURCE: processed_source([title])})
     parsed: list[str] = []
-    real = branches.note_from_bytes
+    real = tree_module.note_from_bytes
 
     def counting(path, data):
         parsed.append(path)
         return real(path, data)
 
-    monkeypatch.setattr(branches, "note_from_bytes", counting)
-    branches._PARSED.clear()
+    monkeypatch.setattr(tree_module, "note_from_bytes", counting)
+    tree_module._PARSED.clear()
     outcomes = review_all(vault)
     assert [o.status for o in outcomes] == ["approved"] * 3
     assert parsed and max(parsed.count(path) for path in parsed) == 1

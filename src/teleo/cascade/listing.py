@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from teleo.cascade.flags import read_flags, select_flags
 from teleo.cascade.models import Flag
 from teleo.cascade.resolve import short_ids
-from teleo.repo.branches import DEFAULT_BASE, TreeVault, tip
+from teleo.repo.branches import DEFAULT_BASE
+from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.vault import Vault
 
@@ -51,8 +52,7 @@ def flags_source(vault: Vault, *, worktree: bool = False) -> tuple[Vault, str]:
     repo = flags_repository(vault, worktree=worktree)
     if repo is None:
         return vault, WORKTREE
-    commit = tip(repo, MAIN)
-    return TreeVault(vault, repo, commit.tree, prefix=vault_prefix(repo, vault.root)), DEFAULT_BASE
+    return TreeVault.at(vault, MAIN, repo=repo), DEFAULT_BASE
 
 
 def flags_repository(vault: Vault, *, worktree: bool = False):

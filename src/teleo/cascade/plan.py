@@ -184,19 +184,15 @@ def parent_vault(vault: Vault, commit: str) -> Vault | None:
     try:
         import pygit2
 
-        from teleo.repo.branches import TreeVault
-        from teleo.repo.discover import open_repository, vault_prefix
+        from teleo.repo.discover import open_repository
+        from teleo.vault.tree import TreeVault
 
-        if isinstance(vault, TreeVault):
-            repo, prefix, disk = vault.repo, vault.prefix, vault.disk_vault
-        else:
-            repo = open_repository(vault.root)
-            if repo is None:
-                return None
-            prefix, disk = vault_prefix(repo, vault.root), vault
+        repo = vault.repo if isinstance(vault, TreeVault) else open_repository(vault.root)
+        if repo is None:
+            return None
         parents = repo.revparse_single(commit.strip()).peel(pygit2.Commit).parents
         if not parents:
             return None
-        return TreeVault(disk, repo, parents[0].tree, prefix=prefix)
+        return TreeVault.at(vault, parents[0], repo=repo)
     except Exception:  # not a repository, an unknown commit: judge from the text alone
         return None

@@ -40,7 +40,7 @@ def demo(
     proposal branch extract/<source>, review and merge the proposals into main (cascade flags
     included), and list the branches made. The sample itself is never changed."""
     from teleo.pipeline.demo import DemoError, locate_sample, prepare_demo, run_prepared
-    from teleo.pipeline.jobs import NotARepository
+    from teleo.repo.discover import NotARepository
     from teleo.pipeline.run import stages_until
 
     try:

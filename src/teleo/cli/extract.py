@@ -98,7 +98,7 @@ def print_preview(vault, source: Path, *, provider, model, output: OutputFormat)
 
 def run_extract(vault, sources, *, live: bool, **options):
     from teleo.pipeline import extract_all
-    from teleo.pipeline.jobs import NotARepository
+    from teleo.repo.discover import NotARepository
 
     chosen = [str(s) for s in sources] if sources else None
     display = _LiveProgress() if live else None

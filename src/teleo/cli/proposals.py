@@ -30,7 +30,7 @@ def proposals(
     """List the open extraction proposals (branches extract/<source> not merged into the base):
     their agent, source, files and when they were made. A source with an open proposal is not
     extracted again unless asked."""
-    from teleo.pipeline.jobs import NotARepository
+    from teleo.repo.discover import NotARepository
     from teleo.pipeline.proposals import is_null_result, vault_proposals
     from teleo.repo.branches import BranchError
 

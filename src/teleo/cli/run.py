@@ -45,7 +45,7 @@ def run(
     approved ones into main and run their cascade. Ends with a summary: sources, claims merged,
     enrichments, rejected, flags raised, tokens, cost."""
     from teleo.pipeline import run as run_pipeline
-    from teleo.pipeline.jobs import NotARepository
+    from teleo.repo.discover import NotARepository
     from teleo.pipeline.run import stages_until
 
     try:

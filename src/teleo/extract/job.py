@@ -68,8 +68,9 @@ from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
 from teleo.llm.ledger import add_usage
 from teleo.notes import Kind, Note
-from teleo.repo.branches import BranchConflict, BranchError, base_ref, find_proposal, shared_tree_vault, tip
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.branches import BranchConflict, BranchError, base_ref, find_proposal, tip
+from teleo.vault.tree import TreeVault
+from teleo.repo.discover import open_repository
 from teleo.vault import UnsafePath, Vault
 
 JOBS_FILE = "extract-jobs.jsonl"
@@ -196,10 +197,10 @@ def _run(
     repo = open_repository(vault.root)
     if repo is None:
         return _fail(outcome, f"{vault.root} is not inside a git repository with a working tree")
-    prefix = vault_prefix(repo, vault.root)
     ref = base_ref(repo, base)
     parent = tip(repo, ref)
-    tree = shared_tree_vault(vault, repo, parent.tree, prefix=prefix)
+    tree = TreeVault.at(vault, parent, repo=repo)
+    prefix = tree.prefix
     short = ref.removeprefix("refs/heads/")
     if not tree.exists(rel):
         return _fail(outcome, f"{rel} is not committed on {short} (proposals are built from {short}'s tip)")
@@ -269,7 +270,7 @@ def _run(
 def warm_up(vault: Vault, base: str | None = None) -> None:
     """Do, before the first job, the one-off work a first job would do: import the writer, the
     gates and the grounding code, walk the base tip and build its resolver (kept for the jobs
-    that follow by `shared_tree_vault`), and lint one note. Workers call it before leasing, so
+    that follow: `TreeVault.at` shares it), and lint one note. Workers call it before leasing, so
     that their first jobs do not all pay it at once. Never raises."""
     try:
         from teleo.extract import dedupe, grounding, writer  # noqa: F401 - imports are the point
@@ -281,8 +282,7 @@ def warm_up(vault: Vault, base: str | None = None) -> None:
         repo = open_repository(vault.root)
         if repo is None:
             return
-        prefix = vault_prefix(repo, vault.root)
-        tree = shared_tree_vault(vault, repo, tip(repo, base_ref(repo, base)).tree, prefix=prefix)
+        tree = TreeVault.at(vault, base, repo=repo)
         paths = tree.markdown_paths()
         tree.resolver  # noqa: B018 - built now, reused by every job on this tip
         if paths:

@@ -71,15 +71,16 @@ def preview(vault: Vault, source: str | Path, *, provider: str | None = None, mo
 
 def _base_tree(vault: Vault):
     """The base branch's tip as a `TreeVault` (what a job reads), else the working tree."""
-    from teleo.repo.branches import base_ref, shared_tree_vault, tip
-    from teleo.repo.discover import open_repository, vault_prefix
+    from teleo.repo.branches import base_ref
+    from teleo.repo.discover import open_repository
+    from teleo.vault.tree import TreeVault
 
     repo = open_repository(vault.root)
     if repo is None:
         return vault, "the working tree (not a git repository)"
     try:
         ref = base_ref(repo)
-        tree = shared_tree_vault(vault, repo, tip(repo, ref).tree, prefix=vault_prefix(repo, vault.root))
+        tree = TreeVault.at(vault, ref, repo=repo)
     except Exception:  # noqa: BLE001 - an empty repository: the working tree
         return vault, "the working tree (no base branch)"
     return tree, ref.removeprefix("refs/heads/")

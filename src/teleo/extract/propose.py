@@ -41,7 +41,8 @@ from teleo.gates import Finding, Severity, check
 from teleo.gates.registry import RULES
 from teleo.notes.untrusted import one_line
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import TreeVault, propose
+from teleo.repo.branches import propose
+from teleo.vault.tree import TreeVault
 from teleo.vault import Vault
 
 EXTRACTED_BY = "headless extraction cron (worker {worker})"

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from teleo.extract.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
 from teleo.notes import Kind
-from teleo.repo.branches import TreeVault, base_ref, open_proposals, tip
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.branches import base_ref, open_proposals, tip
+from teleo.vault.tree import TreeVault
+from teleo.repo.discover import require_repository, vault_prefix
 from teleo.vault import Vault
 
 SOURCE_FOLDERS = ("inbox/archive/", "inbox/")
@@ -31,19 +32,13 @@ class Candidate:
     """An open proposal already made for this source (the job is done)."""
 
 
-class NotARepository(Exception):
-    pass
-
-
 def find_sources(vault: Vault, only: list[str] | None = None, *, base: str | None = None) -> list[Candidate]:
     """Unprocessed sources on the base tip (all, or those in `only`), with their blob hash and open proposal."""
-    repo = open_repository(vault.root)
-    if repo is None:
-        raise NotARepository(f"{vault.root} is not inside a git repository with a working tree")
+    repo = require_repository(vault.root)
     prefix = vault_prefix(repo, vault.root)
     ref = base_ref(repo, base)
     commit = tip(repo, ref)
-    tree = TreeVault(vault, repo, commit.tree, prefix=prefix)
+    tree = TreeVault.at(vault, commit, repo=repo)
     opened = {p.source: p.branch for p in open_proposals(repo, base=ref) if p.source}
     paths = only if only is not None else [
         p for p in tree.markdown_paths() if p.startswith(SOURCE_FOLDERS) and not p.startswith(DROP_PREFIX)]

@@ -7,18 +7,15 @@ base, with repository paths; here they are given vault-relative paths like every
 
 from __future__ import annotations
 
-from teleo.pipeline.jobs import NotARepository
 from teleo.repo.branches import Proposal, open_proposals
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.discover import require_repository, vault_prefix
 from teleo.vault import Vault
 
 
 def vault_proposals(vault: Vault, *, base: str | None = None) -> list[Proposal]:
     """The open proposals into `base` (default: main), oldest first, their files vault-relative.
     Raises `NotARepository`, and `BranchError` when the base cannot be read."""
-    repo = open_repository(vault.root)
-    if repo is None:
-        raise NotARepository(f"{vault.root} is not inside a git repository")
+    repo = require_repository(vault.root)
     found = open_proposals(repo, base=base)
     prefix = vault_prefix(repo, vault.root)
     for proposal in found:

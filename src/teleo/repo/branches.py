@@ -17,10 +17,7 @@ A process killed anywhere leaves at most unreferenced objects, which
 `git fsck` reports as dangling, never as errors, and `git gc` prunes. The
 working tree, `HEAD` and `.git/index` are never touched.
 
-`TreeVault` is a `Vault` whose files are the blobs of a git tree plus an
-optional overlay of new texts: the extraction job reads the source and the
-notes it enriches from the base tip through it, and lints the proposal's files
-in the tree they will live in (see `teleo.extract.propose`).
+A vault read from a git tree is `teleo.vault.tree.TreeVault`.
 
 `open_proposals(repo)` lists the `extract/*` branches not merged into the
 base; a branch counts as merged when its head is an ancestor of the base tip,
@@ -34,27 +31,19 @@ import datetime as dt
 import hashlib
 import re
 import time
-from collections.abc import Callable
-from functools import cached_property
-from typing import Any
 from pathlib import Path, PurePosixPath
 
 import pygit2
 from pydantic import BaseModel, Field
 
 from teleo.repo.identity import signature
-from teleo.notes import Kind, Note, note_from_bytes, note_from_text
-from teleo.notes.document import MAX_NOTE_BYTES, Document, Problem
-from teleo.vault import Vault
-from teleo.vault.vault import PathProblem
 
 EXTRACT_PREFIX = "extract/"
 DEFAULT_BASE = "main"
 ZERO = "0" * 40
 MAX_SLUG_CHARS = 120
 
-_SKIPPED_DIRS = {"node_modules", "__pycache__"}
-_BLOB_MODES = {pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE}
+BLOB_MODES = {pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE}
 _SOURCE_LINE = re.compile(r"^- Source: (.+)$", re.MULTILINE)
 _DOMAIN_LINE = re.compile(r"^- Domain: (.+)$", re.MULTILINE)
 _SUBJECT = re.compile(r"^([^:\s]+): extract from ")
@@ -216,7 +205,7 @@ def _blob_entry(tree: pygit2.Tree, path: str):
         entry = tree[path]
     except (KeyError, ValueError):
         return None
-    return entry if entry.filemode in _BLOB_MODES or entry.filemode == pygit2.enums.FileMode.LINK else None
+    return entry if entry.filemode in BLOB_MODES or entry.filemode == pygit2.enums.FileMode.LINK else None
 
 
 def _patched_tree(
@@ -233,7 +222,7 @@ def _patched_tree(
         existing = builder.get(name)
         if existing is not None and existing.filemode == pygit2.enums.FileMode.TREE:
             raise BranchError(f"refusing to replace the folder {folder + name!r} with a file")
-        keep = existing is not None and existing.filemode in _BLOB_MODES
+        keep = existing is not None and existing.filemode in BLOB_MODES
         builder.insert(name, blob, existing.filemode if keep else pygit2.enums.FileMode.BLOB)
     for name, below in inner.items():
         existing = builder.get(name)
@@ -465,194 +454,5 @@ def has_open_proposal(repo: pygit2.Repository, source_path: str, *, base: str | 
     return find_proposal(repo, source_path, base=base)[2]
 
 
-# -- a vault read from a git tree ---------------------------------------------------
-
-
-class TreeVault(Vault):
-    """The vault as it is in a git tree (e.g. `main`'s tip), plus an overlay of new texts.
-
-    Paths are vault-relative, like everywhere else; `prefix` is the vault's
-    folder inside the repository. The config is the disk vault's. Notes are
-    parsed from blobs on first use; nothing is read from the working tree.
-    """
-
-    def __init__(
-        self,
-        disk: Vault,
-        repo: pygit2.Repository,
-        tree: pygit2.Tree,
-        *,
-        prefix: str = "",
-        overlay: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(disk.root, disk.config)
-        self.disk_vault = disk
-        self.repo = repo
-        self.tree = tree
-        self.prefix = prefix
-        self.overlay = dict(overlay or {})
-        self._tree_notes: dict[str, Note] = {}
-        """Notes parsed from the tree's blobs — shared with every overlay of the same tree (`with_overlay`),
-        since a git tree never changes; `_notes` holds the overlay's own."""
-        self._tree_entries: dict[str, pygit2.Oid | None] = {}
-        """Blob ids by path in the tree (None: no such file), shared with the overlays like `_tree_notes`."""
-        self._derived: dict[str, Any] = {}
-
-    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
-        """`compute()`, made once per vault and kept under `key` — for values derived from a tree
-        that many readers ask for (a shared base's claim titles)."""
-        if key not in self._derived:
-            self._derived[key] = compute()
-        return self._derived[key]
-
-    def with_overlay(self, files: dict[str, str]) -> TreeVault:
-        """The same tree with `files` (vault-relative path → text) added or replaced.
-
-        The new vault shares this one's notes parsed from the tree (and its walk and resolver,
-        extended): overlays of one base — the proposals of one review run — parse each note of
-        the tree once between them."""
-        other = TreeVault(self.disk_vault, self.repo, self.tree, prefix=self.prefix, overlay={**self.overlay, **files})
-        other._tree_notes = self._tree_notes
-        other._tree_entries = self._tree_entries
-        other._notes = {p: n for p, n in self._notes.items() if p not in files}
-        added = [p for p in files if p.endswith(".md")]
-        if "_walk" in self.__dict__:  # the tree was walked already: add the new paths only
-            paths = set(self._walk[0]) | set(added)
-            other.__dict__["_walk"] = (sorted(paths), [])
-        if "resolver" in self.__dict__:  # likewise the resolver: extended, not rebuilt
-            other.__dict__["resolver"] = self.resolver.extended(added)
-        return other
-
-    @cached_property
-    def _walk(self) -> tuple[list[str], list[PathProblem]]:
-        paths: set[str] = set()
-        root = self._subtree()
-        if root is not None:
-            self._collect(root, "", paths)
-        paths.update(p for p in self.overlay if p.endswith(".md"))
-        return sorted(paths), []
-
-    def _subtree(self) -> pygit2.Tree | None:
-        if not self.prefix:
-            return self.tree
-        try:
-            obj = self.repo[self.tree[self.prefix.rstrip("/")].id]
-        except (KeyError, ValueError):
-            return None
-        return obj if isinstance(obj, pygit2.Tree) else None
-
-    def _collect(self, tree: pygit2.Tree, folder: str, out: set[str]) -> None:
-        for entry in tree:
-            name = entry.name
-            if entry.type_str == "tree":
-                if name.startswith(".") or name in _SKIPPED_DIRS:
-                    continue
-                self._collect(self.repo[entry.id], folder + name + "/", out)
-            elif (
-                entry.type_str == "blob" and entry.filemode in _BLOB_MODES
-                and name.endswith(".md") and not name.startswith(".")
-            ):
-                out.add(folder + name)
-
-    def exists(self, relative: str) -> bool:
-        return relative in self.overlay or self._blob_id(relative) is not None
-
-    def _blob(self, relative: str) -> pygit2.Blob | None:
-        found = self._blob_id(relative)
-        return None if found is None else self.repo[found]
-
-    def _blob_id(self, relative: str) -> pygit2.Oid | None:
-        """The id of the file's blob in the tree, or None — looked up once per tree and path (a lookup
-        by path parses every tree on the way, and a review asks about the same paths many times)."""
-        if relative in self._tree_entries:
-            return self._tree_entries[relative]
-        try:
-            entry = self.tree[self.prefix + relative]
-        except (KeyError, ValueError):
-            entry = None
-        found = entry.id if entry is not None and entry.type_str == "blob" and entry.filemode in _BLOB_MODES else None
-        self._tree_entries[relative] = found
-        return found
-
-    def read_bytes(self, relative: str) -> bytes | None:
-        """The file's bytes in the tree (overlay first), or None."""
-        if relative in self.overlay:
-            return self.overlay[relative].encode("utf-8")
-        blob = self._blob(relative)
-        return None if blob is None else blob.data
-
-    def note(self, relative: str) -> Note:
-        if relative in self.overlay:
-            note = self._notes.get(relative)
-            if note is None:
-                note = self._notes[relative] = note_from_text(relative, self.overlay[relative])
-            return note
-        note = self._tree_notes.get(relative)
-        if note is None:
-            note = self._tree_notes[relative] = _blob_note(self.repo, relative, self._blob_id(relative))
-        return note
-
-    def absolute(self, relative: str) -> Path:  # the tree has no files on disk
-        raise NotImplementedError("a TreeVault has no files on disk")
-
-    def forget(self, relative: str | None = None) -> None:
-        """Drop the overlay's parsed notes (the tree's stay true: a git tree never changes)."""
-        if relative is None:
-            self._notes.clear()
-        else:
-            self._notes.pop(relative, None)
-
-
-_PARSED: dict[tuple[str, str], Note] = {}
-_PARSED_KEPT = 100_000
-
-
-def _blob_note(repo: pygit2.Repository, relative: str, blob_id: pygit2.Oid | None) -> Note:
-    """The note at `relative` whose bytes are the blob `blob_id`, parsed once per process and (path, blob).
-
-    A note is a function of its path and its bytes, and a blob id names the bytes: the trees of
-    successive tips of main (a merge run judges each proposal on a new tip) share almost every
-    blob, so each is parsed once, not once per tip.
-    """
-    if blob_id is None:
-        return _unreadable(relative, "unreadable", f"{relative}: not in the tree")
-    key = (relative, str(blob_id))
-    note = _PARSED.get(key)
-    if note is None:
-        blob = repo[blob_id]
-        if blob.size > MAX_NOTE_BYTES:
-            note = _unreadable(relative, "too-large", f"file is {blob.size / 1e6:.1f} MB; not read")
-        else:
-            note = note_from_bytes(relative, blob.data)
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.clear()
-        _PARSED[key] = note
-    return note
-
-
-def _unreadable(path: str, code: str, message: str) -> Note:
-    return Note(path=path, doc=Document(text=""), kind=Kind.DOCUMENT, problems=[Problem(code, 1, message)])
-
-
 def _one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
-
-
-_SHARED: dict[str, tuple[tuple, Vault, TreeVault]] = {}
-
-
-def shared_tree_vault(disk: Vault, repo: pygit2.Repository, tree: pygit2.Tree, *, prefix: str = "") -> TreeVault:
-    """A `TreeVault` of `tree`, reused by the calls that follow in this process while the tree is the same.
-
-    A git tree never changes, so its walk, its resolver and the notes parsed from it stay
-    true: a worker extracting source after source from one base tip reads and parses each
-    note once. The last tree asked for is kept (one entry; a new base tip replaces it). The
-    returned vault must not be changed by the caller — `with_overlay` makes a separate one.
-    """
-    key = (repo.path, str(tree.id), prefix, id(disk))
-    kept = _SHARED.get("last")
-    if kept is not None and kept[0] == key and kept[1] is disk:
-        return kept[2]
-    fresh = TreeVault(disk, repo, tree, prefix=prefix)
-    _SHARED["last"] = (key, disk, fresh)
-    return fresh

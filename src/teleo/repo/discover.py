@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     import pygit2
 
 
+class NotARepository(Exception):
+    """The folder is in no git repository with a working tree."""
+
+
 def open_repository(path: Path | str) -> pygit2.Repository | None:
     """The non-bare repository containing `path`, or None."""
     import pygit2  # imported by the first caller, not by every command that may open a repository
@@ -32,6 +36,14 @@ def open_repository(path: Path | str) -> pygit2.Repository | None:
         return None
     if repo.is_bare or not repo.workdir:
         return None
+    return repo
+
+
+def require_repository(path: Path | str) -> pygit2.Repository:
+    """`open_repository(path)`, or `NotARepository` saying so."""
+    repo = open_repository(path)
+    if repo is None:
+        raise NotARepository(f"{path} is not inside a git repository with a working tree")
     return repo
 
 

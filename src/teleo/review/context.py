@@ -7,7 +7,7 @@
   the head (`None` for a deleted file); `outside`: repository paths it changes
   outside the vault's folder;
 - `base`: `main`'s current tip as a `TreeVault` — shared by the views that follow
-  while main's tip stays the same (`shared_tree_vault`: its walk, resolver and
+  while main's tip stays the same (`TreeVault.at`: its walk, resolver and
   parsed notes are made once per run, not once per proposal) — and `after`: the
   same tree with the proposal's files laid over it — what `main` would hold
   after a merge;
@@ -28,7 +28,8 @@ from typing import Any
 import pygit2
 
 from teleo.notes import Kind, Note
-from teleo.repo.branches import BranchError, Proposal, TreeVault, base_ref, read_proposal, shared_tree_vault, tip
+from teleo.repo.branches import BranchError, Proposal, base_ref, read_proposal, tip
+from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.agents import AUTO_FIX, commit_agent
 from teleo.vault import Vault
@@ -139,7 +140,7 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
             continue
         rel = path[len(prefix):]
         files[rel] = _text_at(repo, head.tree, path)
-    base_vault = shared_tree_vault(vault, repo, main.tree, prefix=prefix)
+    base_vault = TreeVault.at(vault, main, repo=repo)
     base_vault.markdown_paths()  # walked and resolved once per tip: every overlay below extends them
     base_vault.resolver  # noqa: B018
     overlay = {p: t for p, t in files.items() if t is not None}

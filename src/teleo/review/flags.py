@@ -20,7 +20,8 @@ from teleo.cascade.listing import MAIN, flags_repository
 from teleo.cascade.resolve import RECASCADE, ResolutionPlan, plan_resolution
 from teleo.notes import atomic_write
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import TreeVault, tip
+from teleo.repo.branches import tip
+from teleo.vault.tree import TreeVault
 from teleo.repo.discover import vault_prefix
 from teleo.repo.mainline import TRAILER_RESOLUTION, WorktreeSync, commit_onto, sync_worktree
 from teleo.review.merge import CascadeOutcome, run_cascade
@@ -56,7 +57,7 @@ def resolve_flags(
     plans: list[ResolutionPlan] = []
 
     def build(base) -> dict[str, bytes]:
-        plan = plan_resolution(TreeVault(vault, repo, base.tree, prefix=prefix), wanted, when=when,
+        plan = plan_resolution(TreeVault.at(vault, base, repo=repo), wanted, when=when,
                                resolution=resolution, target_status=target_status)
         plans.append(plan)
         return {prefix + path: text.encode("utf-8") for path, text in plan.files.items()} if plan.writable else {}

@@ -41,16 +41,8 @@ from pydantic import BaseModel, Field
 
 from teleo.notes import Kind
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import (
-    EXTRACT_PREFIX,
-    BranchError,
-    TreeVault,
-    base_ref,
-    changed_paths,
-    is_merged,
-    open_proposals,
-    tip,
-)
+from teleo.repo.branches import EXTRACT_PREFIX, BranchError, base_ref, changed_paths, is_merged, open_proposals, tip
+from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.mainline import (
     TRAILER_CASCADE,
@@ -250,7 +242,7 @@ def run_cascade(
     def build(base):
         if _cascaded(base, merge):
             return {}
-        tree = TreeVault(vault, repo, base.tree, prefix=prefix)
+        tree = TreeVault.at(vault, base, repo=repo)
         plan = plan_cascade(tree, changed, commit=merge, when=when, why=what or f"merged {branch}")
         plans.append(plan)
         return {prefix + path: text.encode("utf-8") for path, text in plan.files.items()}
@@ -284,8 +276,8 @@ def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) 
     from teleo.cascade.plan import UNDER_REVIEW
     from teleo.cascade.resolve import RECASCADE, note_status
 
-    before = TreeVault(vault, repo, commit.parents[0].tree, prefix=prefix)
-    after = TreeVault(vault, repo, commit.tree, prefix=prefix)
+    before = TreeVault.at(vault, commit.parents[0], repo=repo)
+    after = TreeVault.at(vault, commit, repo=repo)
     found = []
     for path in paths:
         if not path.endswith(".md") or not before.exists(path) or not after.exists(path):
