@@ -17,6 +17,7 @@ from teleo.gates.cache import Entry, LintCache, file_stamp, run_key, world_key
 from teleo.gates.context import GateContext
 from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
+from teleo.gates.sequential import check_paths
 from teleo.notes import Note
 from teleo.vault import UnsafePath, Vault
 
@@ -121,19 +122,6 @@ def _gc_paused():
             gc.enable()
 
 
-def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterator[tuple[str, str | None, list[Finding]]]:
-    """(path, kind value, findings) of each path in turn, in this process (kind None: not read)."""
-    for path in paths:
-        try:
-            note = ctx.note(path)
-        except UnsafePath as exc:
-            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)]
-            continue
-        found = _check_note(ctx, note, note_rules)
-        ctx.done(note)
-        yield path, note.kind.value, found
-
-
 def _checked(
     ctx: GateContext, paths: list[str], note_rules: list, progress: Callable[[int, int], None] | None,
 ) -> Iterator[tuple[str, str | None, list[Finding]]]:
@@ -200,17 +188,6 @@ def _check_notes_cached(
     if progress is not None:
         progress(len(targets), len(targets))
     return findings
-
-
-def _check_note(ctx: GateContext, note: Note, note_rules: list) -> list[Finding]:
-    found: list[Finding] = []
-    for rule in note_rules:
-        if rule.kinds is not None and note.kind not in rule.kinds:
-            continue
-        if not note.readable and rule.id != "parse":
-            continue
-        found.extend(rule.note_check(ctx, note))
-    return found
 
 
 def summarise(findings: list[Finding], files: int) -> Summary:

@@ -26,6 +26,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Iterator
 
 from teleo.gates.findings import Finding
+from teleo.gates.sequential import check_note, check_paths
 
 if TYPE_CHECKING:
     from teleo.gates.context import GateContext
@@ -58,8 +59,6 @@ def can_fork() -> bool:
 
 def check_chunk(paths: list[str]) -> list[Row]:
     """The rows of `paths`, checked with the inherited context (runs in a worker)."""
-    from teleo.gates.check import check_paths
-
     assert _JOB is not None
     ctx, note_rules = _JOB
     return [(path, kind, [f.as_row() for f in found]) for path, kind, found in check_paths(ctx, paths, note_rules)]
@@ -70,8 +69,6 @@ def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> It
     this process and `worker_count() - 1` forked workers (this one takes every `worker_count()`-th)."""
     global _JOB
     from concurrent.futures import ProcessPoolExecutor
-
-    from teleo.gates.check import check_paths
 
     warm_up(ctx, paths, note_rules)  # made once here, inherited by every worker
     chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
@@ -109,8 +106,6 @@ def warm_up(ctx: "GateContext", paths: list[str], note_rules: list, reads: int =
     """Before the fork: the resolver made, and the rules run once on a note of each kind among the
     first `reads` notes of a spread sample (their findings dropped), so that what a rule loads on
     first use (a lexicon, say) is loaded once, here, and shared by every worker."""
-    from teleo.gates.check import _check_note
-
     ctx.resolver  # noqa: B018
     step = max(1, len(paths) // reads)
     seen = set()
@@ -121,7 +116,7 @@ def warm_up(ctx: "GateContext", paths: list[str], note_rules: list, reads: int =
             continue
         if note.kind not in seen:
             seen.add(note.kind)
-            _check_note(ctx, note, note_rules)
+            check_note(ctx, note, note_rules)
         ctx.done(note)
 
 

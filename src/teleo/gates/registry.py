@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from teleo.gates.findings import Finding, Severity
-from teleo.notes import Kind, Note
+from teleo.notes import Kind
 
-if TYPE_CHECKING:
-    from teleo.gates.context import GateContext
-
-NoteCheck = Callable[["GateContext", Note], Iterable[Finding]]
-VaultCheck = Callable[["GateContext"], Iterable[Finding]]
+NoteCheck = Callable[..., Iterable[Finding]]
+"""`(ctx: GateContext, note: Note) -> findings`. The registry only keeps rules, so it does not import the
+context they run in (`gates.context` reads the registry for a rule's severity: one direction)."""
+VaultCheck = Callable[..., Iterable[Finding]]
+"""`(ctx: GateContext) -> findings`."""
 
 
 @dataclass(frozen=True)

@@ -303,12 +303,3 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def __getattr__(name: str) -> Any:
-    # `teleo.llm.ledger.provider_from_config` is an alias of `teleo.llm.provider_from_config`.
-    if name == "provider_from_config":
-        from teleo.llm.factory import provider_from_config
-
-        return provider_from_config
-    raise AttributeError(name)
