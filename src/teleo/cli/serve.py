@@ -53,10 +53,12 @@ def serve(
 
     import uvicorn
 
+    from teleo.mcp.http import mount_in_web_app
     from teleo.web import create_app
 
     hosts = sorted(LOOPBACK | {"[::1]", host}) if host in LOOPBACK else None  # beyond loopback: any name
-    app = create_app(vault, write_token=write_token, watch=watch, warm=True, allowed_hosts=hosts, host=host)
+    app = create_app(vault, write_token=write_token, watch=watch, warm=True, allowed_hosts=hosts,
+                     endpoints=lambda state: mount_in_web_app(state, host=host))
     shown = f"[{host}]" if ":" in host else host
     console.print(f"[bold]Teleo[/] serving [cyan]{escape(str(vault.root))}[/] ({stats.notes} notes) at "
                   f"[bold]http://{shown}:{port}/[/]  (Ctrl-C to stop)")

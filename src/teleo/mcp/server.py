@@ -23,6 +23,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from teleo import __version__
+from teleo.mcp.errors import refusals_as_tool_errors
 from teleo.mcp.tools import Refusal, VaultTools
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,19 +46,6 @@ def _log_level() -> Any:
     """The SDK's log level (stderr): TELEO_LOG_LEVEL, WARNING by default (a refusal is not news)."""
     wanted = os.environ.get("TELEO_LOG_LEVEL", "warning").upper()
     return wanted if wanted in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING"
-
-
-def refusals_as_tool_errors(fn: F) -> F:
-    """A `Refusal` (or a bad value a library rejected) reaches the model as a tool error, not a crash."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Refusal as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 Filter = Annotated[list[str] | None, Field(description="Only these values (any of them); omit for any.")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import re
 import threading
 from pathlib import Path
@@ -42,33 +42,37 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+Endpoints = Callable[[WebState], tuple[list[Any], AbstractAsyncContextManager[Any] | None]]
+"""Extra routes over the app's state, and what must run while they serve (see `create_app`)."""
 SEARCH_MODES = ("hybrid", "text", "semantic")
 
 
 def create_app(
     vault: Vault | Path | str, *, write_token: str | None = None, watch: bool = True, sync_interval: float = 1.0,
-    warm: bool = False, allowed_hosts: list[str] | None = None, mcp: bool = True, host: str = "127.0.0.1",
+    warm: bool = False, allowed_hosts: list[str] | None = None, endpoints: Endpoints | None = None,
 ) -> FastAPI:
     """The web app of `vault`. `write_token`: the secret any write action must present;
     `watch`: follow file changes with a watcher (else re-check every `sync_interval` s);
     `warm`: at start, read git history and lay out the graph on a background thread, so the
     first claim page and the first graph view do not wait for them. `allowed_hosts`: the
     `Host` headers answered (others get 400) — for a server on loopback, its own names, so a
-    web page elsewhere cannot read the vault through DNS rebinding. `mcp`: serve the MCP tools at
-    `/mcp` (`teleo.mcp.http`; write tools there need `write_token`); `host`: the interface served."""
+    web page elsewhere cannot read the vault through DNS rebinding. `endpoints(state)`: more routes
+    over the app's own state and the context manager they need running while they serve — `teleo
+    serve` mounts the MCP tools at `/mcp` this way (`teleo.mcp.http.mount_in_web_app`): the web app
+    knows nothing of MCP, and `teleo.mcp` reads through the web app's `WebState`."""
     if not isinstance(vault, Vault):
         vault = Vault.open(vault)
     state = WebState(vault, write_token=write_token, watch=watch, sync_interval=sync_interval)
-    mcp_routes, mcp_running = _mcp_endpoint(state, host) if mcp else ([], None)
+    extra_routes, extra_running = endpoints(state) if endpoints is not None else ([], None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm:
             threading.Thread(target=_warm_up, args=(state,), name="teleo-web-warm", daemon=True).start()
-        if mcp_running is None:
+        if extra_running is None:
             yield
         else:
-            async with mcp_running:
+            async with extra_running:
                 yield
         state.stop()
 
@@ -77,7 +81,7 @@ def create_app(
         description="Read-only JSON API of a Teleo vault: the data of every page of `teleo serve`.",
     )
     app.state.teleo = state
-    app.router.routes.extend(mcp_routes)
+    app.router.routes.extend(extra_routes)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -248,12 +252,6 @@ def create_app(
         return state.sync_now().model_dump(mode="json")
 
     return app
-
-
-def _mcp_endpoint(state: WebState, host: str):
-    from teleo.mcp.http import mount_in_web_app
-
-    return mount_in_web_app(state, host=host)
 
 
 def _warm_up(state: WebState) -> None:
