@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from teleo.extract.contract import ClaimDraft, ExtractionResult, Quote, SourceUpdate
+from teleo.contract.extraction import ClaimDraft, ExtractionResult, Quote, SourceUpdate
 from teleo.llm.base import LLMCall, Provider, ProviderResult
 from teleo.pipeline import JobStore, PipelineSettings, extract_all, queue_path
 from teleo.vault import Vault

@@ -55,7 +55,7 @@ from teleo.extract.context import ContextError, placement
 from teleo.extract.context import source_text as job_source_text
 from teleo.extract.dedupe import embedding_text
 from teleo.extract.offline import MIN_WORDS, clean_title, extract_offline, extract_offline_detailed
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.request import ExtractionRequest
 from teleo.extract.sentences import embed, embedder, split_sentences
 from teleo.extract.writer import WriteRefused, build_proposal
 from teleo.gates.quality import judge_description, judge_evidence, judge_title

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from teleo.extract.context import source_text
 from teleo.extract.prompt import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, render_prompts
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.request import ExtractionRequest
 from teleo.notes import Kind
 from teleo.vault import Vault
 

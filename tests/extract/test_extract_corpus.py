@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import teleo.extract.offline as offline_module
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.extract.grounding import ground
 from teleo.extract.offline import extract_offline
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.request import ExtractionRequest
 from teleo.ingest.dedupe import content_section
 from teleo.vault import Vault
 

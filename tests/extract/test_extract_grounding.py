@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import teleo.gates.grounding as matcher_module
-from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote
+from teleo.contract.extraction import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote
 from teleo.extract.grounding import ground, ground_all, ground_result
 from teleo.gates.grounding import WINDOW_CHARS
 

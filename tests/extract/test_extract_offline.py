@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.extract.dedupe import DUPLICATE_THRESHOLD, nearest
 from teleo.extract.grounding import ground, ground_result
 from teleo.extract.offline import MACHINE_NOTE, clean_title, enrichment_type, extract_offline, extract_offline_detailed
-from teleo.extract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.request import ExtractionRequest, SimilarClaim
 from teleo.extract.sentences import split_sentences
 from teleo.gates.quality import is_mergeable, judge_claim
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from teleo.extract.dedupe import Matcher, embedding_text, nearest
-from teleo.extract.request import SimilarClaim
+from teleo.contract.request import SimilarClaim
 from teleo.extract.sentences import embed, embedder, split_sentences
 
 MARKDOWN = """\

@@ -15,7 +15,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.llm import (
     LLMCall,
     OfflineProvider,

@@ -25,7 +25,7 @@ from e2e_helpers import (
 )
 from fake_llm import fake_provider
 
-from teleo.extract.job import extract_source
+from teleo.pipeline.job import extract_source
 from teleo.extract.writer import inside, safe_title
 from teleo.notes import note_from_text
 from teleo.vault import default_config
@@ -147,7 +147,7 @@ def check_branch(vault, branch, tmp_path, agent="astra"):
     before = lint(root, "main", tmp_path / "main")
     after = lint(root, branch, tmp_path / "branch")
     new = after - before
-    # claim-quality errors are judged in review (extract.propose.JUDGED_IN_REVIEW): a weak claim becomes review findings
+    # claim-quality errors are judged in review (gates.proposal.JUDGED_IN_REVIEW): a weak claim becomes review findings
     assert not [f for f in new if f[2] == "error" and f[1] != "claim-quality"], new
     assert not [f for f in new if f[1] in ("link-unresolved", "source-trace", "title-h1", "link-unsafe")], new
     assert git(root, "status", "--porcelain") == ""

@@ -21,7 +21,7 @@ from e2e_helpers import (
 )
 from fake_llm import fake_provider
 
-from teleo.extract.job import extract_source
+from teleo.pipeline.job import extract_source
 
 BRANCH = "extract/2026-01-02-orbitalreport-launch-costs"
 NEW = "booster reuse explains most of the twentyfold fall in the price of reaching low Earth orbit since the Shuttle"

@@ -27,8 +27,8 @@ from fake_llm import fake_provider
 from typer.testing import CliRunner
 
 from teleo.cli import proposals as proposals_cli
-from teleo.extract import job as job_module
-from teleo.extract.job import extract_source
+from teleo.pipeline import job as job_module
+from teleo.pipeline.job import extract_source
 from teleo.repo.branches import has_open_proposal, open_proposals, source_slug
 from teleo.repo.discover import open_repository
 

@@ -9,7 +9,7 @@ from fake_llm import fake_provider
 
 from teleo.extract import offline
 from teleo.extract.context import build_request, source_text
-from teleo.extract.job import extract_source
+from teleo.pipeline.job import extract_source
 from teleo.llm import OfflineProvider
 from teleo.notes import note_from_text
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from teleo.extract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.request import ExtractionRequest, SimilarClaim
 
 SOURCE_TEXT = (
     "Launch costs to low Earth orbit fell from about 54,500 dollars per kilogram on the Space Shuttle "

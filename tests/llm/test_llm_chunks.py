@@ -12,7 +12,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
 from teleo.extract.chunks import count_tokens, split_source
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.extract.merge import merge_results
 from teleo.llm import LLMSettings, ModelProvider, ProviderError
 from teleo.llm.ledger import Ledger, read_ledger

@@ -18,7 +18,7 @@ from llm_helpers import (  # noqa: F401
     vault_dir,
 )
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.llm import (
     AnthropicProvider,
     LLMSettings,

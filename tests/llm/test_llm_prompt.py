@@ -7,7 +7,7 @@ import re
 
 from llm_helpers import make_request, no_real_model_requests  # noqa: F401 (fixtures)
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.extract.chunks import count_tokens
 from teleo.extract.prompt import (
     DEFAULT_CLAIM_SCHEMA,

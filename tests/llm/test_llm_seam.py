@@ -19,7 +19,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.usage import RequestUsage
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.extract.prompt import render_prompt
 from teleo.llm import (
     LLMSettings,

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the root conftes
 
 from conftest import git_init, write_files  # noqa: E402
 
-from teleo.extract.contract import ClaimDraft, ExtractionResult, Quote, SourceUpdate  # noqa: E402
+from teleo.contract.extraction import ClaimDraft, ExtractionResult, Quote, SourceUpdate  # noqa: E402
 from teleo.llm.base import LLMCall, Provider, ProviderError, ProviderResult  # noqa: E402
 from teleo.vault import Vault  # noqa: E402
 
@@ -127,7 +127,7 @@ class RecordingExtract:
         import multiprocessing
         import os
 
-        from teleo.extract.job import extract_source
+        from teleo.pipeline.job import extract_source
         from teleo.index.embed import model_loaded
         from teleo.vault import tree as tree_module
 

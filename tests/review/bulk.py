@@ -18,7 +18,7 @@ from pathlib import Path
 
 from review_helpers import SOURCE_TEXT, claim_text, make_review_vault
 
-from teleo.extract.propose import commit_message
+from teleo.pipeline.propose import commit_message
 from teleo.repo.verdicts import Verdict, verdict_ref
 from teleo.review.context import load_view
 from teleo.review.selection import select_reviewers

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from teleo.extract.propose import commit_message
+from teleo.pipeline.propose import commit_message
 from teleo.repo.branches import tip, update_branch, write_commit
 from teleo.repo.discover import open_repository
 from teleo.vault import Vault

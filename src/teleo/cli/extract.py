@@ -65,7 +65,7 @@ def print_preview(vault, source: Path, *, provider, model, output: OutputFormat)
     """The messages of every chunk, exactly as a job would send them, then their sizes; nothing is sent."""
     from teleo.extract.chunks import TOKENIZER_LABEL
     from teleo.extract.context import ContextError
-    from teleo.extract.preview import preview
+    from teleo.pipeline.preview import preview
     from teleo.vault import UnsafePath
     from teleo.vault.config import ConfigError
 

@@ -35,7 +35,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from teleo.extract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.request import ExtractionRequest, SimilarClaim
 from teleo.notes import Note
 from teleo.notes.sections import source_span
 from teleo.vault import Vault

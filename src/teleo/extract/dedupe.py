@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from teleo.extract.request import SimilarClaim
+from teleo.contract.request import SimilarClaim
 from teleo.extract.sentences import embed
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from teleo.extract.contract import ExtractionResult
+from teleo.contract.extraction import ExtractionResult
 from teleo.gates.grounding import (  # noqa: F401 - the pure matcher lives below extract, shared with the rubric
     FUZZY_MIN_CHARS,
     FUZZY_THRESHOLD,

@@ -11,7 +11,7 @@ The notes of every chunk are kept, each marked with its part. What the contract 
 
 from __future__ import annotations
 
-from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, SourceUpdate
+from teleo.contract.extraction import ClaimDraft, EnrichmentDraft, ExtractionResult, SourceUpdate
 from teleo.extract.dedupe import earlier_duplicates
 
 MAX_CLAIMS = 25

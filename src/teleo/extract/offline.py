@@ -66,7 +66,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from teleo.extract.contract import (
+from teleo.contract.extraction import (
     ClaimDraft,
     EnrichmentDraft,
     ExtractionResult,
@@ -85,7 +85,7 @@ from teleo.extract.normalise import (
     make_title,
     rest_as_sentence,
 )
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.request import ExtractionRequest
 from teleo.extract.sentences import Segmented, Sentence, embed, split_sentences
 from teleo.gates.quality import finite_verb, words_of
 from teleo.gates.rules.claims import content_words

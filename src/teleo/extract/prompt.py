@@ -34,8 +34,8 @@ from functools import lru_cache
 
 from teleo.extract.chunks import Chunk, split_source
 from teleo.extract.condense import condense
-from teleo.extract.contract import ExtractionResult
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.extraction import ExtractionResult
+from teleo.contract.request import ExtractionRequest
 from teleo.notes.untrusted import one_line, strip_controls
 
 IDENTITY_CHAR_BUDGET = 6_000

@@ -78,7 +78,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from teleo.extract.context import SourceText
-from teleo.extract.contract import ClaimDraft, DropKind, Dropped, EnrichmentDraft, ExtractionResult
+from teleo.contract.extraction import ClaimDraft, DropKind, Dropped, EnrichmentDraft, ExtractionResult
 from teleo.extract.grounding import Grounding, ground
 from teleo.notes import Kind, Note, parse_document, set_field
 from teleo.notes.document import dump_value

@@ -7,8 +7,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from teleo.extract.contract import Dropped, ExtractionResult
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.extraction import Dropped, ExtractionResult
+from teleo.contract.request import ExtractionRequest
 
 T = TypeVar("T")
 

@@ -91,7 +91,7 @@ class ClaudeCodeProvider(ModelProvider):
 
     def _schema(self, purpose: str) -> dict[str, Any]:
         if _ROLE_SCHEMA.get(purpose) == "review":
-            from teleo.review.reviewer import ReviewAnswer
+            from teleo.contract.review import ReviewAnswer
 
             return ReviewAnswer.model_json_schema()
         from teleo.extract.prompt import contract_schema

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from teleo.extract.contract import ExtractionResult
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.extraction import ExtractionResult
+from teleo.contract.request import ExtractionRequest
 
 MAX_ERRORS_SHOWN = 15
 

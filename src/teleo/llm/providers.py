@@ -33,10 +33,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from teleo.extract.contract import Dropped, ExtractionResult, SourceUpdate
+from teleo.contract.extraction import Dropped, ExtractionResult, SourceUpdate
 from teleo.extract.merge import merge_results
 from teleo.extract.prompt import clean_source, render_prompts
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.request import ExtractionRequest
 from teleo.llm.base import LLMCall, Provider, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, cost_of, utc_now_iso
 from teleo.llm.output import InvalidOutput, parse_result

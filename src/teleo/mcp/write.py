@@ -3,7 +3,7 @@
 Every write goes through the library entry point the command line uses, so the same gates apply:
 
 - `propose_claim`, `enrich_claim`, `challenge_claim` hand the agent's draft (the extraction
-  contract: `ClaimDraft`, `EnrichmentDraft`) to `extract.job.extract_source` as the output of a
+  contract: `ClaimDraft`, `EnrichmentDraft`) to `pipeline.job.extract_source` as the output of a
   provider — exactly where `teleo extract` puts a model's answer. The job grounds every quote in the
   named source, keeps titles safe, checks territory, runs the lint gate on the proposal's files in
   the tree they will live in, and commits one proposal branch `extract/<source>` by
@@ -36,10 +36,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field, ValidationError
 
-from teleo.extract.contract import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, SourceUpdate
+from teleo.contract.extraction import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, SourceUpdate
 from teleo.llm.base import Provider, ProviderResult
+from teleo.mcp.errors import refusals_as_tool_errors
 from teleo.notes.edit import atomic_write_bytes
-from teleo.mcp.server import refusals_as_tool_errors
 from teleo.mcp.tools import Refusal, VaultTools
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.reviewer import Reviewer, ReviewAnswer, ReviewRequest
@@ -98,7 +98,7 @@ def authorize(tools: VaultTools, headers: Mapping[str, str] | None) -> None:
 
 def propose(tools: VaultTools, agent: str, source: str, draft: ExtractionResult) -> dict[str, Any]:
     """Run `extract_source` with `draft` as the extraction, as `agent` (module doc)."""
-    from teleo.extract.job import extract_source
+    from teleo.pipeline.job import extract_source
 
     problems = draft.problems()
     if problems:

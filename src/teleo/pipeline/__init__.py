@@ -17,7 +17,7 @@ Design
   lease_expires, attempts, last_error, last_attempted, next_attempt_at)`. A lease is one
   conditional UPDATE inside `BEGIN IMMEDIATE`; a heartbeat extends it; expired leases and those
   of dead workers are reaped and the job is redone from scratch.
-- **Commit point**: the proposal branch. `teleo.extract.job.extract_source` writes objects only
+- **Commit point**: the proposal branch. `teleo.pipeline.job.extract_source` writes objects only
   and publishes `extract/<slug>` with a compare-and-swap ref update, so a killed worker leaves at
   most unreferenced objects; a retry after a crash that follows the ref update sees the open
   proposal ("skipped") and the job is marked done. Hence exactly one commit per source.

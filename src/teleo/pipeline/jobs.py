@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from teleo.extract.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
+from teleo.pipeline.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
 from teleo.notes import Kind
 from teleo.repo.branches import base_ref, open_proposals, tip
 from teleo.vault.tree import TreeVault

@@ -138,7 +138,7 @@ def extract_all(
         provider_from_config(vault, provider, model, ledger=False)
     chosen = None
     if sources is not None:
-        from teleo.extract.job import relative_source
+        from teleo.pipeline.job import relative_source
 
         chosen = [relative_source(vault, s) for s in sources]
     batch, queued, already = prepare(vault, chosen, limit=limit)

@@ -157,7 +157,7 @@ def run_one(vault: Vault, store: JobStore, job: Job, owner: str, number: int, pr
             settings: PipelineSettings, extract: Callable | None = None, heartbeat: Heartbeat | None = None) -> str:
     """Do one leased job; returns the job's new state ('done', 'pending', 'failed', or 'lost')."""
     if extract is None:
-        from teleo.extract.job import extract_source as extract
+        from teleo.pipeline.job import extract_source as extract
     own = heartbeat is None
     heartbeat = heartbeat or Heartbeat(store.path, settings)
     heartbeat.hold(job.source, owner)
@@ -191,7 +191,7 @@ def warm_up(vault: Vault | None = None) -> None:
     if vault is not None:
         try:
             from teleo.extract.context import warm_index
-            from teleo.extract.job import warm_up as warm_extraction
+            from teleo.pipeline.job import warm_up as warm_extraction
 
             warm_index(vault)
             warm_extraction(vault)
@@ -219,7 +219,7 @@ def worker_main(root: str, number: int, spec: ProviderSpec, settings: PipelineSe
     owner = owner_id(os.getpid(), number)
     provider = spec.build(vault)
     if extract is None:
-        from teleo.extract.job import extract_source as extract  # warm: the imports are the slow part
+        from teleo.pipeline.job import extract_source as extract  # warm: the imports are the slow part
     if prepared is None:
         warm_up(vault)
     if ready is not None:
@@ -327,7 +327,7 @@ class Supervisor:
         """Make here, once, what every worker needs before its first job (forked workers inherit it),
         then close this process's index connections: no SQLite connection may cross a fork."""
         if self.extract is None:
-            from teleo.extract.job import extract_source  # noqa: F401 - the imports are the point
+            from teleo.pipeline.job import extract_source  # noqa: F401 - the imports are the point
         warm_up(self.vault)
         from teleo.index import close_shared
 

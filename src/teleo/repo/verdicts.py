@@ -39,6 +39,7 @@ from typing import Literal
 import pygit2
 from pydantic import BaseModel, Field, ValidationError
 
+from teleo.contract.review import ClaimFinding
 from teleo.repo.branches import BranchError
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
@@ -48,18 +49,6 @@ GATES_REVIEWER = "gates"
 VerdictValue = Literal["approve", "request_changes", "reject"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-class ClaimFinding(BaseModel):
-    """One remark about one file of the proposal."""
-
-    path: str
-    """Vault-relative path of the file the finding is about (`""` for the proposal as a whole)."""
-    criterion: str
-    """The checklist item or gate rule (`schema-required`, `grounding`, `confidence`, …)."""
-    severity: Literal["blocking", "advice"] = "advice"
-    message: str
-    line: int | None = None
 
 
 class Verdict(BaseModel):

@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from teleo.extract.context import source_text
 from teleo.extract.grounding import ground
-from teleo.extract.propose import new_errors
+from teleo.gates.proposal import new_errors
 from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note

@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from teleo.llm.base import LLMCall, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, utc_now_iso
-from teleo.repo.verdicts import ClaimFinding
+from teleo.contract.review import ClaimFinding, ReviewAnswer, ReviewRequest
 
 CHECKLIST = """\
 Judge every claim the proposal adds or changes against these criteria (reference §5):
@@ -80,41 +80,6 @@ Answer with ONE JSON object and nothing else:
   "text": "<your review, a few sentences>"}}
 approve: every claim meets the checklist. request_changes: fixable problems (name each, blocking). \
 reject: the proposal should not enter the knowledge base at all."""
-
-
-class ReviewRequest(BaseModel):
-    reviewer: str
-    role: Literal["evaluator", "peer"]
-    branch: str
-    head: str
-    identity: str = ""
-    diff: str = ""
-    claims: dict[str, str] = Field(default_factory=dict)
-    """Path → text (as it would be on main) of each claim the proposal adds or changes."""
-    similar: dict[str, list[str]] = Field(default_factory=dict)
-    """Claim path → titles of the most similar existing claims."""
-    advice: list[ClaimFinding] = Field(default_factory=list)
-    """What code could judge of the checklist (lint warnings and heuristics), for the reviewer to weigh."""
-    new_claims: list[str] = Field(default_factory=list)
-    """Paths among `claims` that are new files (the rest are enriched)."""
-    sources: dict[str, str] = Field(default_factory=dict)
-    """Claim path → the text of the source its evidence quotes (the proposal's source), for grounding."""
-    errors: list[ClaimFinding] = Field(default_factory=list)
-    """Blocking findings code already made (schema errors …): the offline reviewer requests changes on each."""
-
-    @property
-    def job_id(self) -> str:
-        return f"review:{self.branch}:{self.reviewer}:{self.head[:12]}"
-
-    @property
-    def source_path(self) -> str:  # read by ModelProvider's error messages
-        return self.branch
-
-
-class ReviewAnswer(BaseModel):
-    verdict: Literal["approve", "request_changes", "reject"]
-    findings: list[ClaimFinding] = Field(default_factory=list)
-    text: str = Field(default="", max_length=20_000)
 
 
 class Reviewer(ABC):

@@ -1,18 +1,4 @@
-"""The proposal: the commit message, the lint gate over the proposal's tree, the commit.
-
-**Message** (reference §4.13, deployed extractor)::
-
-    <agent>: extract from <file>.md
-
-    - Source: <vault-relative source path>
-    - Domain: <domain>
-    - Extracted by: headless extraction cron (worker N)
-
-    Pentagon-Agent: <Agent> <id>
-
-`<id>` is the agent's `id` in `teleo.toml` (`HEADLESS` by default). Names
-from the vault are written on one line with control characters removed, so
-a hostile file name cannot add lines or trailers to the message.
+"""The lint gate of a proposal: the errors its files add to the tree they will live in.
 
 **Lint gate.** The files of a proposal exist only as texts, so they are
 checked where they will live: a `TreeVault` of the base tip with the
@@ -28,6 +14,9 @@ problem of the note it enriches). New files must be free of errors.
 The alternative — writing the files into a scratch copy of the vault — would
 copy or link the whole vault for every job; the overlay reads only what the
 rules ask for, from git objects, and cannot leak into the working tree.
+
+Used by the extraction job (`teleo.pipeline.job`, which lets `JUDGED_IN_REVIEW` errors through)
+and by review's schema gate (`teleo.review.gates`).
 """
 
 from __future__ import annotations
@@ -35,39 +24,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import pygit2
-
-from teleo.gates import Finding, Severity, check
+from teleo.gates.check import check
+from teleo.gates.findings import Finding, Severity
 from teleo.gates.registry import RULES
-from teleo.notes.untrusted import one_line
-from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import propose
 from teleo.vault.tree import TreeVault
-from teleo.vault import Vault
-
-EXTRACTED_BY = "headless extraction cron (worker {worker})"
-
-
-def _line(text: str, limit: int = 300) -> str:
-    """One line for a commit message (`teleo.notes.untrusted.one_line`), cut at `limit` characters."""
-    return one_line(text)[:limit]
-
-
-def commit_message(vault: Vault, *, agent: str, source_path: str, domain: str, worker: int = 1) -> str:
-    """The proposal commit's message (see the module doc)."""
-    name = _line(source_path.rsplit("/", 1)[-1], 250)
-    if not name.endswith(".md"):
-        name += ".md"
-    lines = [
-        f"{_line(agent, 60)}: extract from {name}",
-        "",
-        f"- Source: {_line(source_path, 500)}",
-        f"- Domain: {_line(domain, 100)}",
-        f"- Extracted by: {EXTRACTED_BY.format(worker=int(worker))}",
-        "",
-        agent_trailer(agent, vault.config.agents),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def lint_rules() -> list[str]:
@@ -110,18 +70,3 @@ def new_errors(base: TreeVault, files: dict[str, str], *, today: dt.date | None 
             continue
         found.append(finding)
     return found
-
-
-def commit_proposal(
-    repo: pygit2.Repository,
-    parent: pygit2.Commit,
-    branch: str,
-    files: dict[str, str],
-    message: str,
-    *,
-    prefix: str = "",
-    expected: str | None = None,
-) -> str:
-    """Commit `files` (vault-relative) on top of `parent` and set `branch` to it (compare-and-swap)."""
-    changes = {prefix + path: text.encode("utf-8") for path, text in files.items()}
-    return propose(repo, branch, parent, changes, message, expected=expected)

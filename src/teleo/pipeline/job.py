@@ -33,7 +33,7 @@
    source whose extraction is genuinely null (no claims, with notes) gets a
    source-only proposal (`status: null-result`), as the reference does.
 7. **Territory** is checked again on every path (defence in depth), then the
-   **lint gate** (`teleo.extract.propose.new_errors`): any new error fails the
+   **lint gate** (`teleo.gates.proposal.new_errors`): any new error fails the
    job with the findings in `error` — except `claim-quality` errors, which the
    review gates and reviewers judge (the proposal is made and rejected there,
    with the findings; the offline extractor proposes only what passes).
@@ -61,9 +61,10 @@ from teleo.extract.context import (
     new_job_id,
     source_text,
 )
-from teleo.extract.contract import Dropped, ExtractionResult
-from teleo.extract.propose import JUDGED_IN_REVIEW, commit_message, commit_proposal, new_errors
-from teleo.extract.request import ExtractionRequest
+from teleo.contract.extraction import Dropped, ExtractionResult
+from teleo.pipeline.propose import commit_message, commit_proposal
+from teleo.gates.proposal import JUDGED_IN_REVIEW, new_errors
+from teleo.contract.request import ExtractionRequest
 from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
 from teleo.llm.ledger import add_usage

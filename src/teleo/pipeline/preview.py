@@ -2,7 +2,7 @@
 
 `preview(vault, source, provider=…, model=…)` does what a job does up to the call: reads the
 source and its context from the base branch's tip (`build_request` on the `TreeVault`, as
-`extract.job` does), applies the provider's settings (`[llm]` plus the flags; no API key is
+`pipeline.job` does), applies the provider's settings (`[llm]` plus the flags; no API key is
 needed, no provider is built) and renders the prompts of every chunk with `render_prompts`,
 the function `ModelProvider.extract` calls. Only the fence tags differ from a real run: they
 are drawn anew for every job.
@@ -55,7 +55,7 @@ class PromptPreview:
 def preview(vault: Vault, source: str | Path, *, provider: str | None = None, model: str | None = None) -> PromptPreview:
     """The prompts a job would send for `source` (see the module doc). Raises `ContextError`,
     `ConfigError`, `UnsafePath` or `ValueError` for bad input."""
-    from teleo.extract.job import relative_source
+    from teleo.pipeline.job import relative_source
 
     rel = relative_source(vault, source)
     settings = resolve_settings(vault, provider, model)

@@ -1,0 +1,23 @@
+"""The contracts between stages, imported by both sides and importing nothing of Teleo: what an
+extractor is asked (`ExtractionRequest`) and must answer (`ExtractionResult`), what a reviewer is
+asked (`ReviewRequest`) and must answer (`ReviewAnswer`). `extract`, `llm`, `review`, `pipeline`
+and `mcp` meet here instead of importing one another for their vocabulary.
+"""
+
+from teleo.contract.extraction import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, RelatedNote, SourceUpdate
+from teleo.contract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.review import ClaimFinding, ReviewAnswer, ReviewRequest
+
+__all__ = [
+    "ClaimDraft",
+    "ClaimFinding",
+    "EnrichmentDraft",
+    "ExtractionRequest",
+    "ExtractionResult",
+    "Quote",
+    "RelatedNote",
+    "ReviewAnswer",
+    "ReviewRequest",
+    "SimilarClaim",
+    "SourceUpdate",
+]
