@@ -17,7 +17,7 @@ from teleo.cascade.models import Flag
 from teleo.cascade.resolve import short_ids
 from teleo.repo.branches import DEFAULT_BASE
 from teleo.vault.tree import TreeVault
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.discover import open_repository
 from teleo.vault import Vault
 
 MAIN = f"refs/heads/{DEFAULT_BASE}"

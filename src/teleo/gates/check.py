@@ -18,8 +18,7 @@ from teleo.gates.context import GateContext
 from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
 from teleo.gates.sequential import check_paths
-from teleo.notes import Note
-from teleo.vault import UnsafePath, Vault
+from teleo.vault import Vault
 
 
 class Summary(BaseModel):

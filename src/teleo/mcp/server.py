@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Annotated, Any, Callable, Literal, TypeVar
+from typing import Annotated, Any, Callable, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -26,7 +26,6 @@ from teleo import __version__
 from teleo.mcp.errors import refusals_as_tool_errors
 from teleo.mcp.tools import Refusal, VaultTools
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 

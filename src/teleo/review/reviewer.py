@@ -41,9 +41,8 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from types import SimpleNamespace
-from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from teleo.llm.base import LLMCall, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, utc_now_iso
