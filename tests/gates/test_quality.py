@@ -58,6 +58,8 @@ PAST_TENSE_CLAIMS = [
     "gender-balanced juries outperformed on complex cases (in the 2019 mock-trial study)",
     "older people often distrust automated triage at hospital front desks",
     "40 Democrats voted against the farm bill in committee",
+    # a base form that is also a noun, after a plural subject and its prepositional modifier
+    "doses in the first hour after admission matter more than the total number of doses given",
 ]
 
 

@@ -115,3 +115,27 @@ def test_stdin_junk_is_not_merged_and_lint_reports_it(tmp_path):
     linted = _teleo("lint", "--format", "json", cwd=root)
     assert linted.returncode == 1
     assert "claim-quality" in linted.stdout and "title-no-finite-verb" in linted.stdout
+
+
+def test_teleo_review_totals_the_statuses_and_says_why(tmp_path, monkeypatch):
+    """`teleo review` ends with approved / changes requested counts and the blocking findings by criterion."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from teleo.cli.app import app
+
+    vault = make_review_vault(tmp_path / "v")
+    make_proposal(vault, "extract/good", {f"domains/ai-alignment/{NEW_TITLE}.md": claim_text(),
+                                          SOURCE: processed_source([NEW_TITLE])})
+    make_proposal(vault, "extract/junk", {f"domains/ai-alignment/{JUNK}.md": claim_text(JUNK),
+                                          SOURCE: processed_source([JUNK])})
+    monkeypatch.chdir(vault.root)
+    monkeypatch.setenv("COLUMNS", "200")
+    text = CliRunner().invoke(app, ["review"])
+    assert text.exit_code == 0, text.output
+    assert "2 proposals: 1 approved, 1 changes requested" in text.output
+    assert "claim-quality" in text.output.split("2 proposals:")[1]  # why, by criterion
+    payload = json.loads(CliRunner().invoke(app, ["review", "--format", "json"]).output)
+    assert payload["totals"] == {"approved": 1, "changes_requested": 1}
+    assert payload["findings_by_criterion"][0]["reason"] == "claim-quality"

@@ -50,7 +50,15 @@ def review(
     through the provider. Each verdict is stored in git (refs/teleo/verdicts/<head>/<reviewer>),
     bound to the head commit. On 'request changes' a guarded fixer may commit repairs and the
     proposal is reviewed again."""
-    from teleo.review import ReviewError, SelfReview, peer_counts, review_all, reviewer_from_config
+    from teleo.review import (
+        ReviewError,
+        SelfReview,
+        findings_by_criterion,
+        peer_counts,
+        review_all,
+        reviewer_from_config,
+        status_counts,
+    )
     from teleo.vault import ConfigError
 
     vault = vault_from(ctx)
@@ -72,11 +80,14 @@ def review(
         fail(str(exc))
     if output is OutputFormat.json:
         typer.echo(json.dumps({"reviews": [o.model_dump(mode="json") for o in outcomes],
-                               "peers": [row.model_dump(mode="json") for row in peer_counts(outcomes)]},
+                               "peers": [row.model_dump(mode="json") for row in peer_counts(outcomes)],
+                               "totals": status_counts(outcomes),
+                               "findings_by_criterion": findings_by_criterion(outcomes)},
                               ensure_ascii=False, indent=1))
     else:
         print_reviews(outcomes)
         print_peers(outcomes, peer_counts(outcomes))
+        print_totals(outcomes, status_counts(outcomes), findings_by_criterion(outcomes))
     raise typer.Exit(FAILED if any(o.status == "failed" for o in outcomes) else 0)
 
 
@@ -120,6 +131,23 @@ def print_reviews(outcomes) -> None:
     for outcome in outcomes:
         if outcome.message and outcome.status != "approved":
             console.print(f"[bold]{escape(outcome.branch)}[/]: {escape(outcome.message)}")
+
+
+def print_totals(outcomes, totals: dict[str, int], reasons: list[dict]) -> None:
+    """One line of counts by status, then why the proposals that were not approved were stopped."""
+    if not outcomes:
+        return
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in totals.items())
+    noun = "proposal" if len(outcomes) == 1 else "proposals"
+    console.print(f"{len(outcomes)} {noun}: {counts}")
+    if reasons:
+        console.print("blocking findings, by criterion: " + "; ".join(
+            f"{escape(r['reason'])} {r['count']} (e.g. {escape(_clip(r['example']))})" for r in reasons))
+
+
+def _clip(text: str, width: int = 90) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def print_peers(outcomes, rows) -> None:

@@ -320,7 +320,35 @@ def finite_verbs(words: list[str]) -> list[int]:
             nounish = bool(prev_tags & {"NOUN", "UNK", "PROPN"}) and not tags & {"NOUN", "ADJ"}
             if prev in _SUBJECT_PRONOUNS or plural or adverb or nounish:
                 found.append(index)
-    return [] if _participle_only(words, found) else found
+    if _participle_only(words, found):
+        found = []
+    return found or _verb_after_plural_subject(words)
+
+
+_AFTER_BASE_VERB = frozenset("more less most least much far twice the a an their its".split())
+
+
+def _verb_after_plural_subject(words: list[str]) -> list[int]:
+    """A base form that is also a noun, after a plural subject and its modifiers: "visits in the first week
+    after discharge matter more than …". Read only when nothing else reads as a finite verb.
+
+    The sentence must open with a plural noun (its subject) that a preposition modifies ("visits in
+    …", not "makes futarchy …"); the word must follow a noun (the end of that modifier) and come
+    before a word that cannot continue a compound noun (a determiner, a comparative adverb).
+    """
+    start = 1 if words and words[0] in _DETERMINERS_AND_PREPOSITIONS else 0
+    if len(words) < start + 4:
+        return []
+    head = words[start]
+    if not (head.endswith("s") and "'" not in head and readings(head) & {"NOUN", "UNK"}
+            and words[start + 1] in _DETERMINERS_AND_PREPOSITIONS):
+        return []
+    for index in range(start + 2, len(words) - 1):
+        word, prev, after = words[index], words[index - 1], words[index + 1]
+        if "VB" in readings(word) and prev not in _FUNCTION_WORDS and readings(prev) & {"NOUN", "UNK", "PROPN"} \
+                and after in _AFTER_BASE_VERB:
+            return [index]
+    return []
 
 
 _INTRANSITIVE_PAST = frozenset(

@@ -196,18 +196,9 @@ class RunReport:
 
     def review_findings_by_reason(self) -> list[dict[str, Any]]:
         """The blocking findings of proposals not approved, grouped by criterion, most frequent first."""
-        groups: dict[str, dict[str, Any]] = {}
-        for outcome in self.reviews or []:
-            if outcome.status == "approved":
-                continue
-            for verdict in outcome.verdicts:
-                for finding in verdict.findings:
-                    if finding.severity != "blocking":
-                        continue
-                    group = groups.setdefault(finding.criterion, {"reason": finding.criterion, "count": 0,
-                                                                  "example": finding.message})
-                    group["count"] += 1
-        return sorted(groups.values(), key=lambda g: (-g["count"], g["reason"]))
+        from teleo.review.engine import findings_by_criterion
+
+        return findings_by_criterion(list(self.reviews or []))
 
 
 STAGES = ("ingest", "extract", "review", "merge")

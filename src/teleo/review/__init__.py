@@ -8,7 +8,16 @@ go through `teleo.repo.mainline`.
 """
 
 from teleo.review.context import ProposalView, ReviewError, load_view
-from teleo.review.engine import PeerCount, ReviewOutcome, SelfReview, peer_counts, review, review_all
+from teleo.review.engine import (
+    PeerCount,
+    ReviewOutcome,
+    SelfReview,
+    findings_by_criterion,
+    peer_counts,
+    review,
+    review_all,
+    status_counts,
+)
 from teleo.review.flags import ResolveOutcome, resolve_flags
 from teleo.review.merge import (
     MergeDecision,
@@ -28,7 +37,7 @@ from teleo.review.reviewer import (
 from teleo.review.selection import Selection, select_reviewers
 
 __all__ = [
-    "MergeDecision", "MergeOutcome", "PeerCount", "peer_counts", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
+    "MergeDecision", "MergeOutcome", "PeerCount", "peer_counts", "status_counts", "findings_by_criterion", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
     "ResolveOutcome", "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all",
     "merge_decisions", "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]

@@ -17,7 +17,7 @@ own proposal raises `SelfReview`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -244,6 +244,30 @@ def peer_counts(outcomes: list[ReviewOutcome]) -> list[PeerCount]:
             if slot.basis and slot.basis not in row.bases:
                 row.bases.append(slot.basis)
     return [rows[key] for key in sorted(rows)]
+
+
+def status_counts(outcomes: list[ReviewOutcome]) -> dict[str, int]:
+    """How many outcomes have each status (approved, changes_requested, rejected, blocked, failed), in that order."""
+    order = ("approved", "changes_requested", "rejected", "blocked", "failed")
+    found = {status: sum(1 for o in outcomes if o.status == status) for status in order}
+    extra = sorted({o.status for o in outcomes} - set(order))
+    return {status: n for status, n in found.items() if n} | {s: sum(1 for o in outcomes if o.status == s) for s in extra}
+
+
+def findings_by_criterion(outcomes: list[ReviewOutcome]) -> list[dict[str, Any]]:
+    """The blocking findings of the proposals not approved, grouped by criterion, most frequent first (with an example)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        if outcome.status == "approved":
+            continue
+        for verdict in outcome.verdicts:
+            for finding in verdict.findings:
+                if finding.severity != "blocking":
+                    continue
+                group = groups.setdefault(finding.criterion, {"reason": finding.criterion, "count": 0,
+                                                              "example": finding.message})
+                group["count"] += 1
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["reason"]))
 
 
 def review_all(
