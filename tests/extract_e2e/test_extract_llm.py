@@ -219,3 +219,22 @@ def test_restating_another_domains_claim_is_neither_duplicated_nor_enriched(vaul
     reasons = {d.subject: d.reason for d in outcome.dropped}
     assert "outside astra's territory" in reasons[near] and "outside astra's territory" in reasons[HEALTH]
     assert changed_files(vault.root, BRANCH) == sorted([f"{DOMAIN}/{NEW}.md", SOURCE])
+
+
+def test_a_model_claim_that_breaks_the_rubric_becomes_review_findings_never_a_crash_or_a_merge(vault):
+    """Issue 19, bad input: the job proposes it (no crash); review requests changes naming the rule; nothing merges."""
+    from teleo.review import merge_all, review
+
+    junk = "these results show the booster is the most expensive part of the vehicle"  # an anaphor opener
+    claim = dict(answer()["claims"][0], title=junk, related=[],
+                 evidence=[{"text": "the booster is the most expensive part of the vehicle"}])
+    provider, _ = fake_provider(answer(claims=[claim], enrichments=[]))
+    outcome = extract_source(vault, SOURCE, provider=provider)
+    assert outcome.status == "proposed", outcome.error
+    reviewed = review(vault, BRANCH)
+    assert reviewed.status == "changes_requested", reviewed.message
+    findings = [f for v in reviewed.verdicts for f in v.findings if f.severity == "blocking"]
+    assert any(f.criterion == "claim-quality" and f.message.startswith("title-anaphor") for f in findings), findings
+    merged = merge_all(vault)
+    assert merged.merged == []
+    assert junk not in git(vault.root, "ls-tree", "-r", "--name-only", "main")
