@@ -247,11 +247,16 @@ def peer_counts(outcomes: list[ReviewOutcome]) -> list[PeerCount]:
 
 
 def status_counts(outcomes: list[ReviewOutcome]) -> dict[str, int]:
-    """How many outcomes have each status (approved, changes_requested, rejected, blocked, failed), in that order."""
+    """How many outcomes have each status, in the order approved, changes_requested, rejected, blocked, failed.
+
+    Approved and changes_requested are always there (the two figures a reader asks for), the others when
+    they occur.
+    """
     order = ("approved", "changes_requested", "rejected", "blocked", "failed")
     found = {status: sum(1 for o in outcomes if o.status == status) for status in order}
     extra = sorted({o.status for o in outcomes} - set(order))
-    return {status: n for status, n in found.items() if n} | {s: sum(1 for o in outcomes if o.status == s) for s in extra}
+    kept = {status: n for status, n in found.items() if n or status in ("approved", "changes_requested")}
+    return kept | {status: sum(1 for o in outcomes if o.status == status) for status in extra}
 
 
 def findings_by_criterion(outcomes: list[ReviewOutcome]) -> list[dict[str, Any]]:
