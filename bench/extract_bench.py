@@ -12,6 +12,8 @@ result or one grounded claim.
   start-up are included (shown apart as "startup", up to the first lease); **share of ideal** =
   throughput ÷ (workers ÷ latency). PASS when ≥ 85 % at 8 workers. The share of the steady part
   alone (first lease to last job) is printed beside it, for scale.
+- every run is a fresh interpreter (`measure_fresh`): the imports and the model's load of one run
+  never help the next.
 - `--claims N` puts N claims on main besides the sources: a job then compares its source with
   them, so the embedding model is needed (a vault without claims never loads it).
 - **engine overhead per source**: one worker, a zero-latency provider: steady time / sources
@@ -179,6 +181,21 @@ def measure(workers: int, n: int, latency: float, claims: int = 0, start_method:
     }
 
 
+def measure_fresh(workers: int, n: int, latency: float, claims: int = 0, start_method: str | None = None) -> dict:
+    """`measure` in a fresh interpreter: nothing (imports, the embedding model) carried over from an
+    earlier run, so "from launch" includes what a new `teleo extract` process pays once the
+    pipeline is imported (the harness's own imports, `import_s`, are shown apart)."""
+    child = ("import json, sys, time; started = time.perf_counter(); sys.path.insert(0, sys.argv[1]); "
+             "import extract_bench as b; imported = time.perf_counter() - started; "
+             "row = b.measure(*json.loads(sys.argv[2])); row['import_s'] = round(imported, 3); print(json.dumps(row))")
+    done = subprocess.run([sys.executable, "-c", child, str(Path(__file__).resolve().parent),
+                           json.dumps([workers, n, latency, claims, start_method])],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench run failed: {done.stderr.strip()[-800:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median share of ideal."""
     return sorted(runs, key=lambda r: r["share_of_ideal"])[len(runs) // 2]
@@ -201,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 
     repeat = max(1, args.repeat)
     load_before = os.getloadavg()[0]  # the machine is shared: other work slows every figure below
-    runs = {w: [measure(w, max(24, args.per_worker * w), args.latency, args.claims, args.start_method) for _ in range(repeat)]
+    runs = {w: [measure_fresh(w, max(24, args.per_worker * w), args.latency, args.claims, args.start_method)
+                for _ in range(repeat)]
             for w in args.workers}
     rows = [median_run(runs[w]) for w in args.workers]
     overheads = [measure(1, args.overhead_sources, 0.0) for _ in range(repeat)]

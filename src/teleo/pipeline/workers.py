@@ -28,6 +28,7 @@ own) and opens the queue again after.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -304,10 +305,15 @@ class Supervisor:
         forked = self.forking and fork_is_safe(self.settings.start_method == "fork")
         if forked:
             self.store.close()  # no SQLite connection may cross a fork
+            # What the workers inherit stays shared: frozen objects are never visited by their cyclic
+            # collector, whose bookkeeping writes would otherwise copy every inherited page into each.
+            gc.collect()
+            gc.freeze()
         try:
             slots = [self._start(number, forked) for number in numbers]
         finally:
             if forked:
+                gc.unfreeze()
                 self.store = JobStore(queue_path(self.vault.root))
         return slots
 
