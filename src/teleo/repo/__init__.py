@@ -1,7 +1,13 @@
-"""Git: the commits that record every change to a vault.
+"""Git, and nothing of vaults: one module for each thing every caller needs.
 
-Entry point: `Repo.open(path)`. This first version shells out to `git`; the
-extraction stage moves branch work to worktree-free plumbing.
+`discover` opens a repository, `command` runs git with one environment, `identity`
+is the fallback author, `trailers` reads and writes commit trailers, and `agents`
+names the agent a commit speaks for. Above them: `git.Repo` (commits through the
+command line), `history` (one `git log` read), `branches` (worktree-free proposal
+branches built from git objects), `verdicts` (the verdict refs), `mainline`
+(compare-and-swap writes to main, owed cascades) and `worktree` (a checked-out
+main's working tree catching up). Entry point: `Repo.open(path)`; the rest is
+imported from its module (pygit2 loads only when a repository is opened).
 """
 
 from teleo.repo.command import GitError
