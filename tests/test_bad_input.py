@@ -266,3 +266,18 @@ def test_cli_usage_errors_exit_2(bad_vault, tmp_path):
     result = run_teleo("lint", cwd=bad_config)
     assert result.returncode == 2
     assert "teleo.toml" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["extract", "run", "review", "merge", "proposals"])
+def test_a_repository_with_no_commit_is_a_one_line_error(tmp_path, command):
+    """A vault whose git repository has no commit yet: each command that reads branches says so, no traceback."""
+    write_files(tmp_path, {
+        "teleo.toml": "",
+        "domains/health/.keep": "",
+        "inbox/archive/a source.md": "---\ntype: source\ntitle: A source\nstatus: unprocessed\n---\nText.\n",
+    })
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    done = run_teleo(command, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "no commit yet" in done.stderr

@@ -75,7 +75,7 @@ def friendly_errors() -> Iterator[None]:
         _console("err_console").print("interrupted")
         sys.exit(130)
     except Exception as exc:
-        if not _is_vault_error(exc):
+        if not _is_expected_error(exc):
             raise
         try:
             fail(str(exc))
@@ -83,10 +83,21 @@ def friendly_errors() -> Iterator[None]:
             sys.exit(done.exit_code)
 
 
-def _is_vault_error(exc: Exception) -> bool:
-    """A missing vault or a bad config, without importing the vault for commands that never opened one."""
+def _is_expected_error(exc: Exception) -> bool:
+    """A missing vault, a bad config, or a git repository Teleo cannot use yet (no commit, no main branch).
+
+    Checked without importing the modules, for commands that never opened a vault or a repository."""
+    expected: list[type] = []
     vault = sys.modules.get("teleo.vault")
-    return vault is not None and isinstance(exc, (vault.ConfigError, vault.VaultNotFound))
+    if vault is not None:
+        expected += [vault.ConfigError, vault.VaultNotFound]
+    branches = sys.modules.get("teleo.repo.branches")
+    if branches is not None:
+        expected.append(branches.BranchError)
+    discover = sys.modules.get("teleo.repo.discover")
+    if discover is not None:
+        expected.append(discover.NotARepository)
+    return isinstance(exc, tuple(expected))
 
 
 def example(*lines: str) -> str:

@@ -98,6 +98,11 @@ def tip(repo: pygit2.Repository, ref: str) -> pygit2.Commit:
     try:
         return repo.references[ref].peel(pygit2.Commit)
     except (KeyError, pygit2.GitError, ValueError):
+        if repo.head_is_unborn:
+            raise BranchError(
+                f"{ref} does not exist: the repository has no commit yet "
+                "(commit the vault first: git add -A && git commit -m 'first commit')"
+            ) from None
         raise BranchError(f"{ref} does not exist (is there a commit yet?)") from None
 
 

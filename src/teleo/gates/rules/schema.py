@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from teleo.gates.findings import Severity
@@ -74,9 +75,12 @@ def valid_date(text: str) -> bool:
     match = DATE_FORM.match(text.strip())
     if not match:
         return False
-    month = int(match.group(2))
-    day = int(match.group(3) or 0)
-    return 0 <= month <= 12 and 0 <= day <= 31
+    year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    if not 0 <= month <= 12:
+        return False
+    # A 00 month or day is the placeholder for "unknown"; otherwise the day must exist in that month.
+    last_day = calendar.monthrange(year, month)[1] if month else 31
+    return 0 <= day <= last_day
 
 
 @note_rule("schema-type", Severity.WARNING, "the note's type is one Teleo knows", [Kind.UNKNOWN])
