@@ -61,6 +61,12 @@ class PipelineSettings:
     """How often an idle worker looks for a ready job."""
     tick_s: float = 0.1
     """How often the supervisor checks its workers, timeouts and expired leases."""
+    remote: str = ""
+    """The git remote the hosts share (`teleo.pipeline.remote`); empty: one host, nothing pushed."""
+    remote_attempts: int = 4
+    """Tries of a fetch or push that does not reach the remote before the job fails with git's message."""
+    remote_backoff_s: float = 0.5
+    """Pause after the first failed try of the remote, doubled after each next one."""
     start_method: str = "auto"
     """"auto": fork the workers from this process once it holds what every job needs, when that is
     safe (Linux, no other thread running), else "spawn"; "spawn", "fork" or "forkserver" force one."""

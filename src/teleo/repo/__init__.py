@@ -5,8 +5,9 @@ is the fallback author, `trailers` reads and writes commit trailers, and `agents
 names the agent a commit speaks for. Above them: `git.Repo` (commits through the
 command line), `history` (one `git log` read), `branches` (worktree-free proposal
 branches built from git objects), `verdicts` (the verdict refs), `mainline`
-(compare-and-swap writes to main, owed cascades) and `worktree` (a checked-out
-main's working tree catching up). Entry point: `Repo.open(path)`; the rest is
+(compare-and-swap writes to main, owed cascades), `worktree` (a checked-out
+main's working tree catching up) and `remote` (a git remote shared by several hosts'
+clones: leased atomic pushes, fetch, following main). Entry point: `Repo.open(path)`; the rest is
 imported from its module (pygit2 loads only when a repository is opened).
 """
 

@@ -399,20 +399,26 @@ def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> 
     fork = repo.merge_base(head.id, base.id)
     message = head.message or ""
     subject = message.splitlines()[0] if message else ""
-    source = _SOURCE_LINE.search(message)
+    source = source_of(message)
     domain = _DOMAIN_LINE.search(message)
     agent = _SUBJECT.match(subject)
     when = dt.datetime.fromtimestamp(head.commit_time, dt.timezone(dt.timedelta(minutes=head.commit_time_offset)))
     return Proposal(
         branch=branch,
         head=str(head.id),
-        source=source.group(1).strip() if source else None,
+        source=source,
         agent=agent.group(1) if agent else None,
         domain=domain.group(1).strip() if domain else None,
         files=changed_paths(repo, repo[fork] if fork is not None else None, head),
         created=when.isoformat(),
         subject=subject,
     )
+
+
+def source_of(message: str) -> str | None:
+    """The vault-relative source a proposal commit's message names on its `- Source:` line, if any."""
+    found = _SOURCE_LINE.search(message)
+    return found.group(1).strip() if found else None
 
 
 def open_proposals(repo: pygit2.Repository, *, base: str | None = None, prefix: str = EXTRACT_PREFIX) -> list[Proposal]:

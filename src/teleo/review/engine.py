@@ -74,10 +74,11 @@ def review(
     reviewers: list[str] | None = None,
     max_fixes: int = MAX_FIXES,
     again: bool = False,
+    base: str | None = None,
 ) -> ReviewOutcome:
-    """Review the proposal on `branch` (see the module doc)."""
+    """Review the proposal on `branch` (see the module doc) against `base` (default: main's tip)."""
     reviewer = reviewer or OfflineReviewer()
-    view = load_view(vault, branch)
+    view = load_view(vault, branch, base=base)
     if reviewers:
         own = sorted(set(reviewers) & set(view.proposers))
         if own:
@@ -98,7 +99,7 @@ def review(
                 f" ({'; '.join(fixed.refused[:3])})" if fixed.refused else "")
             break
         outcome.fixes.append(fixed.commit)
-        view = load_view(vault, branch)
+        view = load_view(vault, branch, base=base)
     return outcome
 
 

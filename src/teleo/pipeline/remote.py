@@ -1,0 +1,223 @@
+"""The jobs of a worker on one of several hosts sharing a git remote (`[pipeline] remote = "origin"`).
+
+Each host has its own clone; the remote holds the truth (`teleo.repo.remote`). The three jobs a
+queue runs call these, and each is safe to run again — after a crash, a lost race or a retry:
+
+- `extract_on_remote(vault, source)`: fetch; a source already done on the remote (its proposal
+  branch is there, or the remote's main names it) is *already done* and nothing is written;
+  a proposal this clone made and never published (a worker killed before its push) is pushed
+  as it is; else the source is extracted from the remote main's tip (`extract_source` with that
+  base) and the branch pushed with the lease "absent". A push that loses to another worker's
+  raises `RemoteConflict` (retry: the next run finds the winner's branch and is done).
+- `review_on_remote(vault, branch)`: fetch (verdicts too); the clone's branch is set to the
+  remote's; `review` judges it against the remote main's tip, storing verdicts on the head
+  commit and maybe fix commits; then one atomic push: the branch leased on the head it started
+  from (when a fix moved it) and the verdict refs of the heads judged.
+- `merge_on_remote(vault, branch)`: under the clone's merge lock, fetch, set the clone's main to
+  the remote's tip, merge the proposal there with the usual gate, merge commit and cascade
+  (`merge_proposal`), then one atomic push: main leased on the tip it was merged onto, the
+  branch deleted leased on the head merged. A lost lease (another host moved main, or the
+  branch moved) undoes nothing remote: the clone's main goes back and the whole round is redone
+  on the new tip, `merge_rounds` times at most. Two hosts can therefore never both move main
+  from the same tip, and a merge is judged on the tip it lands on.
+
+`remote_of(vault)` is the configured remote (None when `[pipeline] remote` is unset: the jobs of
+the single-host pipeline are then unchanged).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from teleo.pipeline.job import JobOutcome, extract_source, relative_source
+from teleo.pipeline.workers import PipelineSettings
+from teleo.repo.branches import EXTRACT_PREFIX, branch_head, find_proposal, is_merged, proposal_branches
+from teleo.repo.discover import open_repository
+from teleo.repo.mainline import OWED_PREFIX
+from teleo.repo.remote import (
+    RefUpdate,
+    Remote,
+    RemoteConflict,
+    RemoteError,
+    drop_local,
+    follow,
+    host_lock,
+    set_local,
+)
+from teleo.repo.verdicts import VERDICT_PREFIX
+from teleo.vault import UnsafePath, Vault
+
+MAIN = "main"
+ALREADY_DONE = "already done"
+"""How an outcome says the remote already holds the source's work (nothing was written)."""
+MERGE_ROUNDS = 20
+
+
+def remote_of(vault: Vault, settings: PipelineSettings | None = None) -> Remote | None:
+    """The shared remote `[pipeline] remote` names, or None when unset; `RemoteError` when the clone lacks it."""
+    settings = settings or PipelineSettings.from_vault(vault)
+    if not settings.remote:
+        return None
+    repo = open_repository(vault.root)
+    if repo is None:
+        raise RemoteError(f"{vault.root} is not inside a git repository with a working tree")
+    return Remote.open(repo, settings.remote, attempts=int(settings.remote_attempts),
+                       backoff_s=float(settings.remote_backoff_s))
+
+
+def _required(vault: Vault, remote: Remote | None) -> Remote:
+    found = remote or remote_of(vault)
+    if found is None:
+        raise RemoteError("teleo.toml: field 'pipeline.remote': no shared remote configured")
+    return found
+
+
+# -- extraction --------------------------------------------------------------------------
+
+
+def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote | None = None,
+                      **options) -> JobOutcome:
+    """Extract one source into a proposal branch on the shared remote (module doc); `options` go to `extract_source`.
+
+    Raises `RemoteConflict` (retryable) when another worker's push won, `RemoteError` when the
+    remote cannot be reached after its retries; bad input is a failed outcome, as with `extract_source`."""
+    remote = _required(vault, remote)
+    try:
+        rel = relative_source(vault, source_path)
+    except (UnsafePath, ValueError) as exc:
+        return JobOutcome(source=str(source_path), status="failed", error=str(exc))
+    remote.fetch()
+    done = remote.source_record(rel, MAIN)
+    if done is not None:
+        return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
+                          commit=done.commit, error=f"{ALREADY_DONE}: {done}")
+    base = remote.tracking(MAIN)
+    repo = remote.repo
+    for branch, head in ((b, remote.head(b)) for b in proposal_branches(rel)):
+        if head is not None:
+            set_local(repo, branch, head)  # another source's proposal holds that name on the remote
+    branch, existing, is_open = find_proposal(repo, rel, base=base)
+    if existing is not None and is_open:  # made here, never pushed (its worker died before the push)
+        _publish(remote, branch, existing.head)
+        return JobOutcome(source=rel, status="proposed", branch=branch, commit=existing.head,
+                          agent=existing.agent, domain=existing.domain, files=existing.files)
+    outcome = extract_source(vault, rel, base=base, **options)
+    if outcome.status in ("proposed", "null") and outcome.branch and outcome.commit:
+        _publish(remote, outcome.branch, outcome.commit)
+    return outcome
+
+
+def _publish(remote: Remote, branch: str, commit: str) -> None:
+    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped."""
+    try:
+        remote.push([RefUpdate(f"refs/heads/{branch}", commit, expected=None)])
+    except RemoteConflict:
+        drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
+        raise
+
+
+# -- review ------------------------------------------------------------------------------
+
+
+def review_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, **options):
+    """Review the remote's proposal `branch` on this host and publish the verdicts (module doc).
+
+    `options` go to `teleo.review.review`. Raises `NoSuchBranch` when the remote has no such
+    branch (merged or removed), `RemoteConflict` when the branch moved on the remote meanwhile."""
+    from teleo.review import review
+    from teleo.review.context import NoSuchBranch
+
+    remote = _required(vault, remote)
+    branch = branch.removeprefix("refs/heads/")
+    remote.fetch(team_refs=True)
+    start = remote.head(branch)
+    if start is None:
+        raise NoSuchBranch(f"no proposal branch '{branch}' on the remote '{remote.name}' (merged or removed)")
+    set_local(remote.repo, branch, start)
+    outcome = review(vault, branch, base=remote.tracking(MAIN), **options)
+    end = branch_head(remote.repo, branch) or start
+    updates = [RefUpdate(f"refs/heads/{branch}", end, expected=start)] if end != start else []
+    updates += _verdict_updates({start, end, outcome.head})
+    remote.push(updates)
+    return outcome
+
+
+def _verdict_updates(heads: set[str]) -> list[RefUpdate]:
+    """The clone's verdict refs on `heads` (glob refspecs), forced: a reviewer's record on a commit only replaces its own."""
+    return [RefUpdate(f"{VERDICT_PREFIX}{head}/*", f"{VERDICT_PREFIX}{head}/*", force=True) for head in sorted(heads)]
+
+
+# -- merge -------------------------------------------------------------------------------
+
+
+def merge_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, cascade: bool = True,
+                    rounds: int = MERGE_ROUNDS):
+    """Merge the remote's proposal `branch` into the remote's main by compare-and-swap (module doc).
+
+    Returns the `MergeOutcome` of the round that landed (or found it already merged, or not
+    ready); `RemoteError` when the remote cannot be reached after its retries."""
+    from teleo.review.merge import MergeOutcome, merge_proposal
+
+    remote = _required(vault, remote)
+    repo = remote.repo
+    branch = branch.removeprefix("refs/heads/")
+    with host_lock(repo):
+        for attempt in range(1, rounds + 1):
+            remote.fetch(team_refs=True)
+            tip, head = remote.head(MAIN), remote.head(branch)
+            if tip is None:
+                raise RemoteError(f"the remote '{remote.name}' has no {MAIN} branch")
+            follow(repo, MAIN, tip)
+            if head is None:
+                return MergeOutcome(branch=branch, status="already",
+                                    reasons=[f"not on the remote '{remote.name}': merged or removed"])
+            set_local(repo, branch, head)
+            outcome = merge_proposal(vault, branch, cascade=cascade)
+            if outcome.status == "already":
+                _delete_merged(remote, branch, head)
+                return outcome
+            if outcome.status != "merged" or outcome.commit is None:
+                return outcome
+            new = outcome.cascade.commit if outcome.cascade and outcome.cascade.commit else outcome.commit
+            updates = [RefUpdate(f"refs/heads/{MAIN}", new, expected=tip),
+                       RefUpdate(f"refs/heads/{branch}", None, expected=head)]
+            if outcome.cascade is None or outcome.cascade.error:  # the cascade is owed: say so on the remote
+                owed = OWED_PREFIX + outcome.commit
+                if owed in repo.references:
+                    updates.append(RefUpdate(owed, outcome.commit, force=True))
+            if repo[outcome.commit].parents[0].id != repo[tip].id:
+                follow(repo, MAIN, tip)  # merged onto something else than the remote's tip: redo
+                continue
+            try:
+                remote.push(updates)
+            except RemoteConflict:
+                follow(repo, MAIN, tip)  # our merge stays a dangling object; the next round redoes it
+                time.sleep(min(1.0, 0.05 * attempt))
+                continue
+            outcome.reasons.append(f"pushed to {remote.name}/{MAIN} in round {attempt}")
+            return outcome
+    return MergeOutcome(branch=branch, status="failed",
+                        reasons=[f"the remote '{remote.name}' main kept moving ({rounds} rounds)"])
+
+
+def _delete_merged(remote: Remote, branch: str, head: str) -> None:
+    """Delete the remote's branch of a proposal already on main (leased on its head; a lost lease is left alone)."""
+    try:
+        remote.push([RefUpdate(f"refs/heads/{branch}", None, expected=head)])
+    except RemoteConflict:
+        pass
+
+
+def open_remote_proposals(vault: Vault, *, remote: Remote | None = None) -> list[str]:
+    """The remote's `extract/*` branches not merged into its main, oldest first (what a merge round walks)."""
+    remote = _required(vault, remote)
+    remote.fetch()
+    repo = remote.repo
+    main = repo[remote.head(MAIN)] if remote.head(MAIN) else None
+    found = []
+    for branch, head in remote.branches(EXTRACT_PREFIX).items():
+        commit = repo[head]
+        if main is None or not is_merged(repo, commit, main):
+            found.append((commit.commit_time, branch))
+    return [branch for _, branch in sorted(found)]

@@ -1,0 +1,360 @@
+"""A shared git remote: hosts with their own clones, and every write to it a compare-and-swap.
+
+When workers run on several hosts (`[pipeline] remote = "origin"`), each host has its own clone
+of the vault and they share one remote repository. The remote is the truth; a clone's refs are a
+cache of it plus the work a job has not published yet. Git itself is the arbiter: `git push`
+sends, for every ref it updates, the value it expects the ref to hold, and the receiving side
+updates the ref under its lock only if it still holds that value (a ref transaction). So:
+
+- **Pushes are leased** (`Remote.push`): each `RefUpdate` names the value it expects on the
+  remote — a commit, or *absent* for a new branch — as `--force-with-lease=<ref>:<expected>`,
+  and several updates go in one `--atomic` push (all or none). A lease that no longer holds,
+  or a ref another push holds locked at that moment, is `RemoteConflict`: the compare-and-swap
+  was lost, nothing was written, and the job may be retried (it will see the winner's work).
+- **Reaching the remote is retried**: a fetch or a push that did not reach the remote (no such
+  path, connection refused, a lock held by a concurrent fetch in the same clone) is retried
+  `attempts` times with doubling pauses, then `RemoteUnreachable` carries git's own message.
+  A push the remote refused for another reason (a hook, permissions) is `RemoteRefused`.
+- **Fetch** (`Remote.fetch`) mirrors the remote's branches into `refs/remotes/<name>/*`
+  (pruned, so a merged and deleted proposal disappears) and, when asked, its `refs/teleo/*`
+  (verdicts, owed cascades) into the clone's own — never pruned, so a verdict written here and
+  not pushed yet survives.
+- **What a source left on the remote** (`Remote.source_record`): a proposal branch whose commits
+  name the source (`- Source: <path>`, the extraction's message), else a commit of the remote's
+  main naming it (a merged proposal's head is in main's history). Either way the source is done.
+- **Following the remote's main** (`follow`): the clone's `main` is moved to the remote's tip by
+  a local compare-and-swap, recording a checked-out working tree's base first (as every move of
+  main does, `teleo.repo.worktree`). Local commits the remote lacks are Teleo's own merges and
+  cascades of a lost or killed job (redone from the remote's state) and are dropped; anything
+  else is kept under `refs/teleo/unpushed/<commit>` before main moves, so nothing is lost.
+- **One merger per clone** (`host_lock`): the processes of one host take a file lock around
+  follow → merge → push, so they never move the clone's main under each other; hosts exclude
+  each other through the leased push of main alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pygit2
+
+from teleo.repo.branches import (
+    BranchConflict,
+    BranchError,
+    proposal_branches,
+    source_of,
+    update_branch,
+)
+from teleo.repo.command import run_git
+from teleo.repo.trailers import trailers
+from teleo.repo.worktree import main_writer, remember_base
+
+UNPUSHED_PREFIX = "refs/teleo/unpushed/"
+"""Where `follow` keeps local commits of main that are neither on the remote nor Teleo's own merges."""
+TEAM_REFS = "refs/teleo/"
+"""Verdicts and owed cascades: fetched into the clone's own namespace (never pruned)."""
+HOST_LOCK = "teleo-remote.lock"
+TELEO_OWN = ("Teleo-Proposal", "Cascade-Of")
+"""Trailers of the merges and cascades Teleo redoes from the remote's state (safe to drop when unpushed)."""
+_PORCELAIN = re.compile(r"^([ +\-*!=])\t(\S*):(\S+)\t(.*)$")
+_LOST = ("stale info", "fetch first", "non-fast-forward", "already exists", "cannot lock", "failed to update",
+         "incorrect old value", "is at ", "transaction failed", "failed to lock", "unable to lock")
+"""Words of a rejection that means the compare-and-swap was lost (another writer got there first)."""
+
+
+class RemoteError(BranchError):
+    """The shared remote could not be used; the message carries git's own words."""
+
+    retryable = False
+
+
+class RemoteUnreachable(RemoteError):
+    """The remote did not answer after every attempt (no such path, connection refused, …)."""
+
+
+class RemoteRefused(RemoteError):
+    """The remote answered and refused the push for a reason that a retry does not cure (a hook, permissions)."""
+
+
+class RemoteConflict(BranchConflict):
+    """A leased push lost its compare-and-swap: the remote ref holds another writer's value. Retry the job."""
+
+    retryable = True
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref of a push: set `ref` to `new` (None: delete it) iff the remote holds `expected` (None: absent).
+
+    `force=True` writes whatever the remote holds (for records that only ever replace themselves,
+    such as a verdict of the same reviewer on the same commit)."""
+
+    ref: str
+    new: str | None
+    expected: str | None = None
+    force: bool = False
+
+    def refspec(self) -> str:
+        return f"{'+' if self.force else ''}{self.new or ''}:{self.ref}"
+
+    def lease(self) -> str | None:
+        return None if self.force else f"--force-with-lease={self.ref}:{self.expected or ''}"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What a source left on the remote: its proposal branch, or the commit of main that names it."""
+
+    state: str
+    """"proposed" (a branch on the remote) or "merged" (in the remote main's history)."""
+    where: str
+    """The remote branch, or `main`."""
+    commit: str
+
+    def __str__(self) -> str:
+        return f"{self.state} on {self.where} ({self.commit[:12]})"
+
+
+@dataclass
+class Remote:
+    """A clone's view of the shared remote `name` (a `git remote` of the repository)."""
+
+    repo: pygit2.Repository
+    name: str
+    attempts: int = 4
+    """Tries of a fetch or push that does not reach the remote, before `RemoteUnreachable`."""
+    backoff_s: float = 0.5
+    """Pause after the first failed try; doubled after each next one (capped at 8 s)."""
+
+    @classmethod
+    def open(cls, repo: pygit2.Repository, name: str, **options) -> "Remote":
+        """The remote `name` of `repo`; `RemoteError` naming the fix when the clone has no such remote."""
+        try:
+            repo.remotes[name]
+        except (KeyError, ValueError, pygit2.GitError):
+            raise RemoteError(f"no git remote named '{name}' in {repo.workdir or repo.path} "
+                              f"(add it with: git remote add {name} <url>)") from None
+        return cls(repo, name, **options)
+
+    # -- reading --------------------------------------------------------------------
+
+    def tracking(self, branch: str) -> str:
+        """The clone's copy of the remote's `branch`, as the last fetch left it."""
+        return f"refs/remotes/{self.name}/{branch.removeprefix('refs/heads/')}"
+
+    def head(self, branch: str) -> str | None:
+        """The commit the remote's `branch` was at when last fetched (None: it had no such branch)."""
+        try:
+            return str(self.repo.references[self.tracking(branch)].peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+
+    def branches(self, prefix: str) -> dict[str, str]:
+        """The remote's branches under `prefix` (e.g. `extract/`), branch → head, as last fetched."""
+        root = self.tracking("")
+        found = {}
+        for name in self.repo.references:
+            if name.startswith(root + prefix):
+                head = self.head(name[len(root):])
+                if head is not None:
+                    found[name[len(root):]] = head
+        return found
+
+    def source_record(self, source_path: str, base: str = "main") -> SourceRecord | None:
+        """Whether `source_path` is done on the remote: its proposal branch, else a commit of `base` naming it."""
+        main = self.head(base)
+        for branch in proposal_branches(source_path):
+            head = self.head(branch)
+            if head is not None and proposed_source(self.repo, head, main) in (None, source_path):
+                return SourceRecord("proposed", branch, head)
+        if main is None:
+            return None
+        found = commit_naming_source(self.repo, self.tracking(base), source_path)
+        return SourceRecord("merged", base, found) if found else None
+
+    # -- talking to the remote -------------------------------------------------------
+
+    def fetch(self, *, team_refs: bool = False) -> None:
+        """Bring the remote's branches (and with `team_refs` its `refs/teleo/*`) into the clone (module doc)."""
+        quiet = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
+                 "--no-write-fetch-head")
+        self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*")
+        if team_refs:
+            self._run(*quiet, self.name, f"+{TEAM_REFS}*:{TEAM_REFS}*")
+
+    def push(self, updates: list[RefUpdate]) -> None:
+        """Write `updates` on the remote in one atomic, leased push (see the module doc for what it raises)."""
+        if not updates:
+            return
+        leases = [lease for lease in (u.lease() for u in updates) if lease]
+        args = ("push", "--porcelain", "--atomic", "--no-verify", *leases, self.name, *(u.refspec() for u in updates))
+        self._run(*args, push=True)
+
+    def _run(self, *args: str, push: bool = False) -> None:
+        pause = self.backoff_s
+        for attempt in range(1, self.attempts + 1):
+            result = run_git(None, f"--git-dir={self.repo.path}", *args, start_new_session=True)
+            if result.returncode == 0:
+                return
+            rejected = [line for line in result.stdout.splitlines() if line.startswith("!\t")] if push else []
+            if rejected:
+                _raise_rejection(self.name, rejected, result.stderr)
+            message = _git_words(result.stderr or result.stdout)
+            if attempt == self.attempts:
+                raise RemoteUnreachable(f"remote '{self.name}' unreachable after {attempt} attempts: {message}")
+            time.sleep(pause)
+            pause = min(pause * 2, 8.0)
+
+
+def _raise_rejection(name: str, rejected: list[str], stderr: str) -> None:
+    reasons = []
+    for line in rejected:
+        found = _PORCELAIN.match(line)
+        reasons.append(f"{found.group(3)} {found.group(4)}" if found else line.strip())
+    text = "; ".join(reasons)
+    words = (text + " " + stderr).lower()
+    if any(word in words for word in _LOST):
+        raise RemoteConflict(f"the remote '{name}' moved first: {text}")
+    raise RemoteRefused(f"the remote '{name}' refused the push: {text} {_git_words(stderr)}".rstrip())
+
+
+def _git_words(text: str) -> str:
+    return " ".join(line.strip() for line in (text or "").splitlines() if line.strip()) or "no message from git"
+
+
+# -- sources on a ref ----------------------------------------------------------------
+
+
+def proposed_source(repo: pygit2.Repository, head: str, base: str | None, limit: int = 50) -> str | None:
+    """The source a proposal branch's commits name (`- Source:`), newest first back to `base`; None if none does.
+
+    The head alone may be an auto-fix commit, which names no source."""
+    commit = repo.get(head)
+    stop = repo.merge_base(commit.id, pygit2.Oid(hex=base)) if base and commit is not None else None
+    for _ in range(limit):
+        if commit is None or (stop is not None and commit.id == stop):
+            return None
+        found = source_of(commit.message or "")
+        if found is not None:
+            return found
+        commit = commit.parents[0] if commit.parents else None
+    return None
+
+
+def commit_naming_source(repo: pygit2.Repository, ref: str, source_path: str) -> str | None:
+    """The newest commit reachable from `ref` whose message names `source_path` on a `- Source:` line."""
+    result = run_git(None, f"--git-dir={repo.path}", "log", "--format=%H%x00%B%x1e", "--fixed-strings",
+                     f"--grep=- Source: {source_path}", ref, "--")
+    if result.returncode != 0:
+        return None
+    for record in result.stdout.split("\x1e"):
+        commit, _, message = record.strip("\n").partition("\x00")
+        if commit and source_of(message) == source_path:
+            return commit
+    return None
+
+
+# -- the clone's own refs --------------------------------------------------------------
+
+
+def set_local(repo: pygit2.Repository, branch: str, commit: str) -> None:
+    """Point the clone's `refs/heads/<branch>` at `commit` (the remote's value wins), by compare-and-swap."""
+    for _ in range(20):
+        current = _local_head(repo, branch)
+        if current == commit:
+            return
+        try:
+            update_branch(repo, branch, commit, current, reason="teleo: follow the shared remote")
+            return
+        except BranchConflict:
+            continue
+    raise BranchError(f"{branch} kept moving in this clone while following the remote")
+
+
+def drop_local(repo: pygit2.Repository, branch: str, expected: str) -> bool:
+    """Delete the clone's `branch` iff it still points at `expected` (a proposal whose push was lost)."""
+    result = run_git(None, f"--git-dir={repo.path}", "update-ref", "-d", f"refs/heads/{branch}", expected,
+                     start_new_session=True)
+    return result.returncode == 0
+
+
+def follow(repo: pygit2.Repository, branch: str, commit: str) -> str | None:
+    """Move the clone's `branch` (main) to the remote's `commit` (see the module doc).
+
+    Returns the ref under `refs/teleo/unpushed/` that now keeps local commits the remote lacked, if any."""
+    ref = f"refs/heads/{branch}"
+    for _ in range(20):
+        current = _local_head(repo, branch)
+        if current == commit:
+            return None
+        kept = None
+        if current is not None and not _dropped_safely(repo, current, commit):
+            kept = UNPUSHED_PREFIX + current
+            repo.references.create(kept, pygit2.Oid(hex=current), force=True)
+        try:
+            with main_writer(repo, ref) as worktree:
+                if worktree and current is not None:
+                    remember_base(repo, current)
+                update_branch(repo, branch, commit, current, reason="teleo: follow the shared remote")
+        except BranchConflict:
+            continue
+        return kept
+    raise BranchError(f"{branch} kept moving in this clone while following the remote")
+
+
+def _dropped_safely(repo: pygit2.Repository, local: str, remote: str) -> bool:
+    """Every commit of `local`'s first-parent line the remote's `remote` lacks is a Teleo merge or cascade.
+
+    Those are redone from the remote's state; the proposals' own commits they merged stay on
+    the remote's branches. A first-parent line running 200 commits past the remote is kept."""
+    target = pygit2.Oid(hex=remote)
+    step: pygit2.Commit | None = repo[local]
+    for _ in range(200):
+        if step is None:
+            return False
+        if step.id == target or repo.descendant_of(target, step.id):
+            return True
+        if not any(key in trailers(step.message or "") for key in TELEO_OWN):
+            return False
+        step = step.parents[0] if step.parents else None
+    return False
+
+
+def _local_head(repo: pygit2.Repository, branch: str) -> str | None:
+    try:
+        return str(repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit).id)
+    except (KeyError, ValueError, pygit2.GitError):
+        return None
+
+
+@contextmanager
+def host_lock(repo: pygit2.Repository) -> Iterator[None]:
+    """One process of this clone at a time follows, merges into and pushes main (released by the OS on death)."""
+    fd = os.open(os.path.join(repo.path, HOST_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+__all__ = [
+    "RefUpdate",
+    "Remote",
+    "RemoteConflict",
+    "RemoteError",
+    "RemoteRefused",
+    "RemoteUnreachable",
+    "SourceRecord",
+    "drop_local",
+    "follow",
+    "host_lock",
+    "set_local",
+]

@@ -1,0 +1,200 @@
+"""Workers on several hosts sharing one git remote (issue 18.2): extraction, review and merge as jobs.
+
+A bare repository is the remote; each host is a clone of it (tests/pipeline/remote_hosts.py).
+Races are run by real processes (that file as a script), and each ends with `git fsck --full`
+in the remote and every clone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from remote_hosts import fsck, make_hosts, remote_refs, results, run_host
+
+from teleo.pipeline.remote import (
+    ALREADY_DONE,
+    extract_on_remote,
+    merge_on_remote,
+    open_remote_proposals,
+    remote_of,
+    review_on_remote,
+)
+from teleo.pipeline.workers import PipelineSettings
+from teleo.repo.branches import branch_head
+from teleo.repo.discover import open_repository
+from teleo.repo.remote import Remote, RemoteConflict, RemoteError, RemoteUnreachable
+from teleo.repo.trailers import trailer
+from teleo.vault.tree import TreeVault
+
+
+def all_clean(hosts) -> None:
+    for path in (hosts.remote, *hosts.clones):
+        result = fsck(path)
+        assert result.returncode == 0, (path, result.stderr)
+
+
+def first_parent_merges(remote) -> list[str]:
+    """The `Teleo-Proposal` of each merge on the remote's main, along its first-parent line, oldest first."""
+    out = subprocess.run(["git", "-C", str(remote), "log", "--first-parent", "--format=%B%x1e", "main"],
+                         capture_output=True, text=True, check=True).stdout
+    found = [trailer(message.strip(), "Teleo-Proposal") for message in out.split("\x1e")]
+    return [branch for branch in reversed(found) if branch]
+
+
+def status_on_remote_main(hosts, clone: int, source: str) -> str:
+    vault = hosts.vault(clone)
+    Remote.open(open_repository(vault.root), "origin").fetch()
+    tree = TreeVault.at(vault, "refs/remotes/origin/main")
+    return str(tree.note(source).data.get("status"))
+
+
+def test_the_configured_remote_is_read_from_teleo_toml(tmp_path):
+    hosts = make_hosts(tmp_path, 1, sources=1)
+    vault = hosts.vault(0)
+    remote = remote_of(vault)
+    assert remote is not None and remote.name == "origin" and remote.attempts == 2
+    vault.config.pipeline["remote"] = ""
+    assert remote_of(vault) is None  # unset: the single-host pipeline, nothing pushed
+    vault.config.pipeline["remote"] = "shared"
+    with pytest.raises(RemoteError, match="no git remote named 'shared'"):
+        remote_of(vault)
+    vault.config.pipeline["remote"] = 7
+    with pytest.raises(ValueError, match="pipeline.remote"):
+        PipelineSettings.from_vault(vault)
+
+
+def test_a_source_done_on_the_remote_is_already_done_and_a_rerun_changes_nothing(tmp_path):
+    hosts = make_hosts(tmp_path, 3, sources=2)
+    source = hosts.sources[0]
+    first = extract_on_remote(hosts.vault(0), source)
+    assert first.status == "proposed", first.error
+    before = remote_refs(hosts.remote)
+    assert before[f"refs/heads/{first.branch}"] == first.commit
+
+    for clone in (0, 1):  # the same host again, and another host
+        again = extract_on_remote(hosts.vault(clone), source)
+        assert again.status == "skipped" and again.error.startswith(ALREADY_DONE), again
+        assert "proposed on " + first.branch in again.error
+    assert remote_refs(hosts.remote) == before
+
+    # reviewed on one host, merged on another: the verdicts travel with the remote
+    review = review_on_remote(hosts.vault(1), first.branch)
+    assert review.status == "approved", review
+    merged = merge_on_remote(hosts.vault(0), first.branch)
+    assert merged.status == "merged", merged.reasons
+    after_merge = remote_refs(hosts.remote)
+    assert f"refs/heads/{first.branch}" not in after_merge  # deleted with the push that moved main
+    assert first_parent_merges(hosts.remote) == [first.branch]
+    assert status_on_remote_main(hosts, 2, source) == "processed"
+
+    # a third host that never saw the branch: the remote's main names the source
+    third = extract_on_remote(hosts.vault(2), source)
+    assert third.status == "skipped" and "merged on main" in third.error
+    assert merge_on_remote(hosts.vault(1), first.branch).status == "already"
+    assert remote_refs(hosts.remote) == after_merge
+    all_clean(hosts)
+
+
+def test_one_source_extracted_on_two_hosts_at_once_lands_once(tmp_path):
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    source = hosts.sources[0]
+    barrier = tmp_path / "barrier"
+    # worker numbers differ, so do the commits (the same commit twice would be the same work: git says up to date)
+    processes = [run_host("extract", str(clone), source, str(number + 1), str(barrier), "2")
+                 for number, clone in enumerate(hosts.clones)]
+    outcomes = [results(process)[0] for process in processes]
+    winners = [o for o in outcomes if o["ok"] and o["status"] == "proposed"]
+    losers = [o for o in outcomes if not o["ok"]]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert losers[0]["error"] == RemoteConflict.__name__ and losers[0]["retryable"] is True
+    refs = remote_refs(hosts.remote)
+    assert refs[f"refs/heads/{winners[0]['branch']}"] == winners[0]["commit"]
+
+    # the retry of the losing job: already done, nothing written; its clone no longer holds its own losing commit
+    loser_clone = hosts.clones[outcomes.index(losers[0])]
+    retry = extract_on_remote(hosts.vault(hosts.clones.index(loser_clone)), source)
+    assert retry.status == "skipped" and retry.error.startswith(ALREADY_DONE)
+    assert remote_refs(hosts.remote) == refs
+    assert branch_head(open_repository(loser_clone), winners[0]["branch"]) in (None, winners[0]["commit"])
+    all_clean(hosts)
+
+
+def test_a_proposal_made_but_never_pushed_is_published_by_the_next_run(tmp_path):
+    hosts = make_hosts(tmp_path, 1, sources=1)
+    vault, source = hosts.vault(0), hosts.sources[0]
+    from teleo.pipeline.job import extract_source
+
+    made = extract_source(vault, source, base="refs/remotes/origin/main")  # a worker killed before its push
+    assert made.status == "proposed"
+    assert f"refs/heads/{made.branch}" not in remote_refs(hosts.remote)
+    again = extract_on_remote(vault, source)
+    assert (again.status, again.commit) == ("proposed", made.commit)
+    assert remote_refs(hosts.remote)[f"refs/heads/{made.branch}"] == made.commit
+
+
+def _prepare(hosts, count: int) -> list[str]:
+    branches = []
+    for source in hosts.sources[:count]:
+        outcome = extract_on_remote(hosts.vault(0), source)
+        assert outcome.status == "proposed", outcome.error
+        branches.append(outcome.branch)
+    assert sorted(open_remote_proposals(hosts.vault(1))) == sorted(branches)
+    for branch in branches:
+        assert review_on_remote(hosts.vault(1), branch).status == "approved"
+    return branches
+
+
+def test_two_hosts_merging_different_proposals_at_once_both_land(tmp_path):
+    hosts = make_hosts(tmp_path, 2, sources=6)
+    branches = _prepare(hosts, 6)
+    processes = [run_host("merge", str(hosts.clones[0]), *branches[0::2]),
+                 run_host("merge", str(hosts.clones[1]), *branches[1::2])]
+    outcomes = [o for process in processes for o in results(process)]
+    assert all(o["ok"] and o["status"] == "merged" for o in outcomes), outcomes
+    print("\nrounds:", [o["reasons"][-1] for o in outcomes])
+    merges = first_parent_merges(hosts.remote)
+    assert sorted(merges) == sorted(branches)  # each proposal merged once: nothing lost, nothing twice
+    refs = remote_refs(hosts.remote)
+    assert not [ref for ref in refs if ref.startswith("refs/heads/extract/")]
+    for source in hosts.sources:
+        assert status_on_remote_main(hosts, 0, source) in ("processed", "null-result")
+    all_clean(hosts)
+
+
+def test_a_merge_that_loses_the_race_for_main_is_redone_on_the_new_tip(tmp_path, monkeypatch):
+    hosts = make_hosts(tmp_path, 2, sources=2)
+    mine, theirs = _prepare(hosts, 2)
+    vault = hosts.vault(0)
+    remote = remote_of(vault)
+    real_push, calls = Remote.push, []
+
+    def push_after_the_other_host(self, updates):
+        calls.append([u.ref for u in updates])
+        if len(calls) == 1:  # between our fetch and our push, the other host moves main
+            assert merge_on_remote(hosts.vault(1), theirs).status == "merged"
+        return real_push(self, updates)
+
+    monkeypatch.setattr(Remote, "push", push_after_the_other_host)
+    outcome = merge_on_remote(vault, mine, remote=remote)
+    assert outcome.status == "merged", outcome.reasons
+    assert "in round 2" in outcome.reasons[-1]
+    assert first_parent_merges(hosts.remote) == [theirs, mine]
+    parent = subprocess.run(["git", "-C", str(hosts.remote), "rev-parse", "main^1"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    their_merge = subprocess.run(["git", "-C", str(hosts.remote), "log", "--first-parent", "--format=%H",
+                                  "--grep", f"Teleo-Proposal: {theirs}", "main"],
+                                 capture_output=True, text=True, check=True).stdout.split()[0]
+    assert parent == their_merge  # merged onto the new tip, never from the tip it had lost
+    all_clean(hosts)
+
+
+def test_an_unreachable_remote_fails_the_job_with_gits_message_and_writes_nothing(tmp_path):
+    hosts = make_hosts(tmp_path, 1, sources=1)
+    clone = hosts.clones[0]
+    subprocess.run(["git", "-C", str(clone), "remote", "set-url", "origin", str(tmp_path / "gone.git")], check=True)
+    with pytest.raises(RemoteUnreachable, match="unreachable after 2 attempts.*does not appear to be a git repository"):
+        extract_on_remote(hosts.vault(0), hosts.sources[0])
+    branches = subprocess.run(["git", "-C", str(clone), "branch", "--list", "extract/*"], capture_output=True,
+                              text=True, check=True).stdout
+    assert branches == ""
