@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from teleo.gates import Severity, check
-from teleo.gates.quality import QualityIssue, is_mergeable, judge_claim, judge_title
+from teleo.gates.quality import QualityIssue, is_mergeable, judge_claim, judge_evidence, judge_title
 
 GOOD_TITLES = [
     "prediction markets aggregate dispersed information better than expert panels",
@@ -199,6 +199,21 @@ def test_evidence_must_be_in_the_source():
 def test_empty_body_is_an_error():
     issues = judge_claim(TITLE, DESCRIPTION, "# t\n\n---\n\nRelevant Notes:\n- [[x]]\n")
     assert "body-empty" in {i.code for i in issues if i.severity == "error"}
+
+
+@pytest.mark.parametrize(("argument", "empty"), [
+    ("x" * 39, True),
+    ("x" * 40, False),
+    (" \n\t ".join("word") + "\n" * 300 + "y" * 32, False),  # "w o r d" + " " + 32 = 40 characters
+    (" \n\t ".join("word") + "\n" * 300 + "y" * 31, True),  # 39
+    ("a" + "\u3000 \n" * 200 + "b " * 20, False),  # Unicode spaces collapse too: "a" + 20 × " b" = 41
+    ("a" + "\u3000 \n" * 200 + "b " * 19, True),  # 39
+])
+def test_an_argument_is_counted_with_its_spaces_collapsed(argument, empty):
+    """The body's argument needs 40 characters with every run of whitespace read as one space, however
+    much whitespace stands between its words (a long run must not hide the words after it)."""
+    issues = judge_evidence(f"# t\n\n{argument}\n")
+    assert ("body-empty" in {i.code for i in issues}) is empty
 
 
 def test_issue_is_frozen():
