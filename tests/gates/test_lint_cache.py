@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from teleo.gates import check
 from teleo.vault import Vault
@@ -93,3 +98,39 @@ def test_another_day_recomputes_staleness(make_vault):
     later = check(Vault.open(vault.root), today=later_day, cache=True)
     assert [(f.file, f.rule) for f in later.findings if f.rule == "stale"] == [(ENTITY, "stale")]
     assert later.findings == check(Vault.open(vault.root), today=later_day).findings
+
+
+RUN_CLI = "import sys; from teleo.cli.app import main; sys.argv = ['teleo', *sys.argv[1:]]; sys.exit(main())"
+
+
+def _lint_json(package_parent, root) -> list[tuple[str, str]]:
+    """`teleo lint ROOT --format json` (cache on) run from the copy of the package in `package_parent`."""
+    env = {**os.environ, "PYTHONPATH": str(package_parent), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", RUN_CLI, "lint", str(root), "--format", "json"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    return [(f["rule"], f["message"]) for f in json.loads(done.stdout)["findings"]]
+
+
+def test_a_changed_rule_drops_the_cached_findings(make_vault, tmp_path):
+    """The cache is keyed on the rules' code, not only on the package version: editing a rule (here the
+    message of link-unresolved) in an installed copy of the package, version unchanged, makes the next
+    cached lint report what the edited rule says; an unchanged copy reuses the cache without rewriting it."""
+    import teleo
+
+    vault = make_vault(files())
+    copy = tmp_path / "pkg"
+    shutil.copytree(Path(teleo.__file__).parent, copy / "teleo", ignore=shutil.ignore_patterns("__pycache__"))
+    cache_file = vault.root / ".teleo" / "lint-cache.pickle"
+
+    first = _lint_json(copy, vault.root)
+    assert ("link-unresolved", "[[missing claim title here]] does not resolve to any note") in first
+    written = cache_file.stat().st_mtime_ns
+    assert _lint_json(copy, vault.root) == first
+    assert cache_file.stat().st_mtime_ns == written  # reused, not rewritten
+
+    rule = copy / "teleo" / "gates" / "rules" / "links.py"
+    rule.write_text(rule.read_text().replace("does not resolve to any note", "leads to no note"))
+    after = _lint_json(copy, vault.root)
+    assert ("link-unresolved", "[[missing claim title here]] leads to no note") in after
+    assert not any("does not resolve" in message for _, message in after)

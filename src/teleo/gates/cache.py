@@ -5,8 +5,10 @@ Like every cache in Teleo it is rebuildable and never the truth: it lives in
 findings are reused when
 
 * the note's size and modification time are unchanged, and
-* the run's key is unchanged: Teleo's version, the selected rules, the config
-  and today's date (staleness depends on it), and
+* the run's key is unchanged: the code that decides findings (a hash of the
+  source of `teleo.gates`, `teleo.notes` and `teleo.vault`, so editing a rule
+  within one version drops the old findings), Teleo's version, the selected
+  rules, the config and today's date (staleness depends on it), and
 * the *world* is unchanged: the set of (path, kind) of every note. Note rules
   look at other notes only through link resolution (paths) and their kinds,
   so this is exactly what a note's findings can depend on besides itself.
@@ -16,6 +18,7 @@ Vault rules (duplicate titles, position counts) are never cached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -27,6 +30,11 @@ from teleo import __version__
 from teleo.gates.findings import Finding
 
 CACHE_FILE = "lint-cache.pickle"
+PACKAGE = Path(__file__).resolve().parents[1]
+"""The installed `teleo` package (its sources are hashed into the run's key)."""
+FINGERPRINTED = ("gates", "notes", "vault")
+"""Subpackages whose code decides a note's findings: the rules (and the rubric), the note parser, the resolver.
+(A dependency's upgrade — the rubric's lexicon, say — is not seen: `teleo lint --no-cache` after one.)"""
 _FORMAT = 2  # 2: findings kept as rows (`Finding.as_row`), not models
 
 
@@ -89,9 +97,25 @@ def _atomic_pickle(path: Path, payload: object) -> None:
         raise
 
 
+@functools.cache
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A hash of the source of the subpackages in `FINGERPRINTED` under `package` (~1 ms once the
+    files are in the page cache): any edit of a rule, the parser or the resolver changes it, where
+    the package version stays the same until a release."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in FINGERPRINTED:
+        for path in sorted((package / name).rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"\1unreadable")
+    return digest.hexdigest()
+
+
 def run_key(rule_ids: list[str], config_json: str, today: str) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    for part in (__version__, ",".join(sorted(rule_ids)), config_json, today):
+    for part in (code_fingerprint(), __version__, ",".join(sorted(rule_ids)), config_json, today):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
