@@ -15,6 +15,7 @@ from remote_hosts import fsck, make_hosts, remote_refs, results, run_host
 from teleo.pipeline.remote import (
     ALREADY_DONE,
     extract_on_remote,
+    merge_all_on_remote,
     merge_on_remote,
     open_remote_proposals,
     remote_of,
@@ -91,6 +92,8 @@ def test_a_source_done_on_the_remote_is_already_done_and_a_rerun_changes_nothing
     # a third host that never saw the branch: the remote's main names the source
     third = extract_on_remote(hosts.vault(2), source)
     assert third.status == "skipped" and "merged on main" in third.error
+    # its clone's main and working tree followed the remote (the similar claims come from the working tree)
+    assert "status: processed" in (hosts.clones[2] / source).read_text(encoding="utf-8")
     assert merge_on_remote(hosts.vault(1), first.branch).status == "already"
     assert remote_refs(hosts.remote) == after_merge
     all_clean(hosts)
@@ -198,3 +201,15 @@ def test_an_unreachable_remote_fails_the_job_with_gits_message_and_writes_nothin
     branches = subprocess.run(["git", "-C", str(clone), "branch", "--list", "extract/*"], capture_output=True,
                               text=True, check=True).stdout
     assert branches == ""
+
+
+def test_the_merge_job_merges_what_is_ready_and_leaves_the_rest_open(tmp_path):
+    hosts = make_hosts(tmp_path, 2, sources=2)
+    branches = [extract_on_remote(hosts.vault(0), source).branch for source in hosts.sources]
+    assert review_on_remote(hosts.vault(0), branches[1]).status == "approved"
+    outcomes = {o.branch: o for o in merge_all_on_remote(hosts.vault(1))}
+    assert outcomes[branches[1]].status == "merged"
+    assert outcomes[branches[0]].status == "not_ready"
+    assert any("no verdict" in reason for reason in outcomes[branches[0]].reasons)
+    assert open_remote_proposals(hosts.vault(0)) == [branches[0]]
+    all_clean(hosts)

@@ -219,3 +219,18 @@ def test_following_main_drops_teleo_merges_and_keeps_any_other_local_commit(tmp_
     assert str(one.references[kept].target) == mine
     assert str(tip(one, "refs/heads/main").id) == newer
     fsck_clean(bare, Path(one.workdir), Path(two.workdir))
+
+
+def test_following_main_clears_a_lock_a_killed_writer_left(tmp_path):
+    bare, (one, two) = make_hosts(tmp_path)
+    old = str(tip(one, "refs/heads/main").id)
+    moved = commit_on(two, old, "elsewhere.md")
+    Remote.open(two, "origin").push([RefUpdate("refs/heads/main", moved, expected=old)])
+    lock = Path(one.path) / "refs" / "heads" / "main.lock"
+    lock.write_text(old + "\n", encoding="ascii")
+    os.utime(lock, (1, 1))  # long ago: its writer is gone
+    first = Remote.open(one, "origin")
+    first.fetch()
+    follow(one, "main", first.head("main"))
+    assert str(tip(one, "refs/heads/main").id) == moved
+    assert not lock.exists()

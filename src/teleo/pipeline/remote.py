@@ -21,6 +21,10 @@ queue runs call these, and each is safe to run again — after a crash, a lost r
   on the new tip, `merge_rounds` times at most. Two hosts can therefore never both move main
   from the same tip, and a merge is judged on the tip it lands on.
 
+`merge_all_on_remote(vault)` merges every open proposal of the remote that is ready (a queue's
+merge job). Extraction and merge leave the clone's main, and a checked-out working tree, at the
+remote's tip (`catch_up`): the similar claims shown to the model come from the working tree's index.
+
 `remote_of(vault)` is the configured remote (None when `[pipeline] remote` is unset: the jobs of
 the single-host pipeline are then unchanged).
 """
@@ -88,6 +92,7 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     except (UnsafePath, ValueError) as exc:
         return JobOutcome(source=str(source_path), status="failed", error=str(exc))
     remote.fetch()
+    catch_up(remote)
     done = remote.source_record(rel, MAIN)
     if done is not None:
         return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
@@ -196,9 +201,52 @@ def merge_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, 
                 time.sleep(min(1.0, 0.05 * attempt))
                 continue
             outcome.reasons.append(f"pushed to {remote.name}/{MAIN} in round {attempt}")
+            _sync_worktree(repo)
             return outcome
     return MergeOutcome(branch=branch, status="failed",
                         reasons=[f"the remote '{remote.name}' main kept moving ({rounds} rounds)"])
+
+
+def merge_all_on_remote(vault: Vault, *, remote: Remote | None = None, cascade: bool = True) -> list:
+    """`merge_on_remote` for every open proposal on the remote, oldest first: what a queue's merge job runs.
+
+    A proposal not ready (no approval on its head yet, a gate failing) comes back `not_ready` with
+    its reasons and stays open; one proposal's failure does not stop the others."""
+    from teleo.review.merge import MergeOutcome
+
+    remote = _required(vault, remote)
+    outcomes = []
+    for branch in open_remote_proposals(vault, remote=remote):
+        try:
+            outcomes.append(merge_on_remote(vault, branch, remote=remote, cascade=cascade))
+        except RemoteError:
+            raise  # the remote is gone for every proposal alike
+        except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
+            outcomes.append(MergeOutcome(branch=branch, status="failed", reasons=[f"{type(exc).__name__}: {exc}"]))
+    return outcomes
+
+
+def catch_up(remote: Remote) -> None:
+    """The clone's main follows the remote's (as last fetched) and a checked-out working tree with it.
+
+    Extraction reads the remote's tip from git objects whatever the clone holds; but the similar
+    claims it shows the model come from the index of the working tree, which therefore follows."""
+    tip = remote.head(MAIN)
+    if tip is None:
+        return
+    with host_lock(remote.repo):
+        follow(remote.repo, MAIN, tip)
+        _sync_worktree(remote.repo)
+
+
+def _sync_worktree(repo) -> None:
+    """A checked-out main's files catch up (best effort: a refusal — changes in the way — waits for `teleo merge`)."""
+    from teleo.repo.worktree import sync_worktree
+
+    try:
+        sync_worktree(repo, f"refs/heads/{MAIN}")
+    except Exception:  # noqa: BLE001 - the record stays; the next sync resumes from it
+        pass
 
 
 def _delete_merged(remote: Remote, branch: str, head: str) -> None:

@@ -41,12 +41,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pygit2
 
 from teleo.repo.branches import (
     BranchConflict,
     BranchError,
+    clear_stale_lock,
     proposal_branches,
     source_of,
     update_branch,
@@ -60,6 +62,11 @@ UNPUSHED_PREFIX = "refs/teleo/unpushed/"
 TEAM_REFS = "refs/teleo/"
 """Verdicts and owed cascades: fetched into the clone's own namespace (never pruned)."""
 HOST_LOCK = "teleo-remote.lock"
+"""In the clone's git folder: held while a process follows, merges into and pushes main."""
+FETCH_LOCK = "teleo-fetch.lock"
+"""In the clone's git folder: held during a fetch."""
+MAIN_LOCK_STALE_S = 5.0
+"""The clone's `refs/heads/main.lock` older than this was left by a killed process (as in `mainline`)."""
 TELEO_OWN = ("Teleo-Proposal", "Cascade-Of")
 """Trailers of the merges and cascades Teleo redoes from the remote's state (safe to drop when unpushed)."""
 _PORCELAIN = re.compile(r"^([ +\-*!=])\t(\S*):(\S+)\t(.*)$")
@@ -181,12 +188,16 @@ class Remote:
     # -- talking to the remote -------------------------------------------------------
 
     def fetch(self, *, team_refs: bool = False) -> None:
-        """Bring the remote's branches (and with `team_refs` its `refs/teleo/*`) into the clone (module doc)."""
+        """Bring the remote's branches (and with `team_refs` its `refs/teleo/*`) into the clone (module doc).
+
+        The processes of one clone fetch one at a time (`FETCH_LOCK`): two fetches updating the
+        same remote-tracking refs would fail on each other's ref locks."""
         quiet = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
                  "--no-write-fetch-head")
-        self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*")
-        if team_refs:
-            self._run(*quiet, self.name, f"+{TEAM_REFS}*:{TEAM_REFS}*")
+        with clone_lock(self.repo, FETCH_LOCK):
+            self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*")
+            if team_refs:
+                self._run(*quiet, self.name, f"+{TEAM_REFS}*:{TEAM_REFS}*")
 
     def push(self, updates: list[RefUpdate]) -> None:
         """Write `updates` on the remote in one atomic, leased push (see the module doc for what it raises)."""
@@ -289,7 +300,7 @@ def follow(repo: pygit2.Repository, branch: str, commit: str) -> str | None:
 
     Returns the ref under `refs/teleo/unpushed/` that now keeps local commits the remote lacked, if any."""
     ref = f"refs/heads/{branch}"
-    for _ in range(20):
+    for _ in range(200):
         current = _local_head(repo, branch)
         if current == commit:
             return None
@@ -303,6 +314,13 @@ def follow(repo: pygit2.Repository, branch: str, commit: str) -> str | None:
                     remember_base(repo, current)
                 update_branch(repo, branch, commit, current, reason="teleo: follow the shared remote")
         except BranchConflict:
+            continue
+        except BranchError:
+            lock = Path(repo.path) / f"{ref}.lock"
+            if not lock.exists():
+                raise
+            clear_stale_lock(lock, MAIN_LOCK_STALE_S)  # a writer killed under the lock; a live one is done in µs
+            time.sleep(0.05)
             continue
         return kept
     raise BranchError(f"{branch} kept moving in this clone while following the remote")
@@ -333,10 +351,15 @@ def _local_head(repo: pygit2.Repository, branch: str) -> str | None:
         return None
 
 
-@contextmanager
-def host_lock(repo: pygit2.Repository) -> Iterator[None]:
+def host_lock(repo: pygit2.Repository):
     """One process of this clone at a time follows, merges into and pushes main (released by the OS on death)."""
-    fd = os.open(os.path.join(repo.path, HOST_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    return clone_lock(repo, HOST_LOCK)
+
+
+@contextmanager
+def clone_lock(repo: pygit2.Repository, name: str) -> Iterator[None]:
+    """An exclusive file lock `name` in the clone's git folder, for the processes of this host."""
+    fd = os.open(os.path.join(repo.path, name), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -354,6 +377,7 @@ __all__ = [
     "RemoteUnreachable",
     "SourceRecord",
     "drop_local",
+    "clone_lock",
     "follow",
     "host_lock",
     "set_local",
