@@ -17,6 +17,21 @@ A process killed anywhere leaves at most unreferenced objects, which
 `git fsck` reports as dangling, never as errors, and `git gc` prunes. The
 working tree, `HEAD` and `.git/index` are never touched.
 
+**Durability.** A ref never points at an object that is not on disk. libgit2
+can fsync every object file and its folder as it writes it (`durable_writes`
+turns that on), but one after the other: ~15 fsyncs, each a journal commit,
+for a proposal's 6–8 objects. `write_commit` instead writes them with that
+switch off, reads each back (its inflated bytes must hash to its id: a loose
+file left empty by an OS crash, which libgit2 would take as present, is
+removed and the commit written again the slow way), then fsyncs all the files
+and their folders at once, in threads (the filesystem commits concurrent
+fsyncs together) — before it returns, so before any ref can name them. Refs
+are always written with the switch on. The switch is one per process, so the
+window is exclusive: every in-process writer of objects or refs holds
+`durable_writes()` (this module's functions do). After an OS crash (not a
+process kill) during that window an *unreferenced* loose object may be left
+empty, which `git fsck` reports as an error until it is written again or pruned.
+
 A vault read from a git tree is `teleo.vault.tree.TreeVault`.
 
 `open_proposals(repo)` lists the `extract/*` branches not merged into the
@@ -29,9 +44,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import threading
 import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
 
 import pygit2
 from pydantic import BaseModel, Field
@@ -182,27 +203,129 @@ def write_commit(
 
     Only the trees along the changed paths are rebuilt (`TreeBuilder` per folder), so the cost
     does not grow with the size of the vault. A file may not replace a folder, nor a folder a file.
+    Every object is on disk when it returns (fsynced together, see the module doc).
     """
     base = parent.tree
     for path in changes:
         # a new path must be plain; an odd name already in the tree (a newline, say) may be updated
         if not safe_repo_path(path) and not (_blob_entry(base, path) is not None and _tolerable(path)):
             raise BranchError(f"refusing to write the path {path!r}")
-    _enable_fsync()
-    blobs = {tuple(path.split("/")): repo.create_blob(data) for path, data in sorted(changes.items())}
-    tree = _patched_tree(repo, base, blobs)
     who = author or signature(repo)
+    objects = objects_folder(repo)
+    for _attempt in range(3):
+        written: list[pygit2.Oid] = []
+        try:
+            with _objects_window(unsynced=objects is not None):
+                commit = _write_objects(repo, parent, changes, message, who, written)
+        except pygit2.GitError:  # libgit2 read back an object it took as present and found it damaged
+            if objects is None or sync_objects(objects, written):
+                raise
+            continue  # the damaged files are removed: written again
+        if objects is None or sync_objects(objects, written):
+            return commit
+    raise BranchError("could not write the proposal's objects intact (damaged object files keep appearing)")
+
+
+def _write_objects(repo: pygit2.Repository, parent: pygit2.Commit, changes: dict[str, bytes], message: str,
+                   who: pygit2.Signature, written: list[pygit2.Oid]) -> str:
+    """The blobs, trees and commit of `write_commit`; the id of every object written is added to `written`."""
+    blobs = {tuple(path.split("/")): repo.create_blob(data) for path, data in sorted(changes.items())}
+    written.extend(blobs.values())
+    tree = _patched_tree(repo, parent.tree, blobs, written=written)
     now = pygit2.Signature(who.name, who.email)  # the current time
     commit = repo.create_commit(None, now, now, message, tree, [parent.id])
+    written.append(commit)
     return str(commit)
 
 
-def _enable_fsync() -> None:
-    """Objects and refs are fsynced before the ref that makes them reachable moves (durable proposals)."""
+_FSYNC_SWITCH = threading.RLock()
+"""Held while libgit2's fsync switch (one per process) must not change: by `durable_writes` and by
+the window in which `write_commit` writes objects with it off."""
+
+
+def _set_fsync(on: bool) -> None:
     try:
-        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, 1)
+        pygit2.option(pygit2.enums.Option.ENABLE_FSYNC_GITDIR, 1 if on else 0)
     except (AttributeError, pygit2.GitError, ValueError):  # pragma: no cover - older pygit2
         pass
+
+
+@contextmanager
+def durable_writes() -> Iterator[None]:
+    """Hold while writing git objects or refs in process: libgit2 then fsyncs each file (and its
+    folder) before it is renamed into place, and no `write_commit` turns that off meanwhile."""
+    with _FSYNC_SWITCH:
+        _set_fsync(True)
+        yield
+
+
+@contextmanager
+def _objects_window(*, unsynced: bool) -> Iterator[None]:
+    """`write_commit`'s objects are written in here: with libgit2's fsync off when `unsynced` (the
+    caller then makes them durable itself, see `sync_objects`), else as `durable_writes`."""
+    if not unsynced:
+        with durable_writes():
+            yield
+        return
+    with _FSYNC_SWITCH:
+        _set_fsync(False)
+        try:
+            yield
+        finally:
+            _set_fsync(True)
+
+
+def objects_folder(repo: pygit2.Repository) -> Path | None:
+    """The folder of the repository's loose objects (a linked worktree's is its common git folder's)."""
+    git = Path(repo.path)
+    try:
+        common = (git / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        common = ""
+    folder = (git / common if common else git) / "objects"
+    return folder if folder.is_dir() else None
+
+
+def sync_objects(objects: Path, oids: Iterable[pygit2.Oid | str]) -> bool:
+    """Make the loose objects `oids` durable: each read back and checked against its id, then every
+    file, its folder and `objects` fsynced at once (objects only in a pack are left alone).
+
+    False when some were damaged (an empty or truncated file an OS crash left, which libgit2 takes
+    for the object and does not write again): those are removed, so the caller writes them again."""
+    files, damaged = [], False
+    for oid in dict.fromkeys(str(o) for o in oids):
+        path = objects / oid[:2] / oid[2:]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue  # packed: not written by us
+        if _intact(data, oid):
+            files.append(path)
+        else:
+            path.unlink(missing_ok=True)
+            damaged = True
+    targets = [*files, *sorted({p.parent for p in files}), objects]
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        list(pool.map(_fsync, targets))
+    return not damaged
+
+
+def _intact(data: bytes, oid: str) -> bool:
+    """A loose object's file inflates to bytes whose hash is its id."""
+    try:
+        raw = zlib.decompress(data)
+    except zlib.error:
+        return False
+    digest = hashlib.sha256 if len(oid) == 64 else hashlib.sha1
+    return digest(raw).hexdigest() == oid
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _blob_entry(tree: pygit2.Tree, path: str):
@@ -214,9 +337,11 @@ def _blob_entry(tree: pygit2.Tree, path: str):
 
 
 def _patched_tree(
-    repo: pygit2.Repository, tree: pygit2.Tree | None, changes: dict[tuple[str, ...], pygit2.Oid], folder: str = ""
+    repo: pygit2.Repository, tree: pygit2.Tree | None, changes: dict[tuple[str, ...], pygit2.Oid], folder: str = "",
+    *, written: list[pygit2.Oid],
 ) -> pygit2.Oid:
-    """`tree` (None: an empty one) with the blobs of `changes` (path parts → blob id) put in; the new tree's id."""
+    """`tree` (None: an empty one) with the blobs of `changes` (path parts → blob id) put in; the new
+    tree's id (it and every subtree written are added to `written`)."""
     builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
     inner: dict[str, dict[tuple[str, ...], pygit2.Oid]] = {}
     for parts, blob in sorted(changes.items()):
@@ -234,8 +359,10 @@ def _patched_tree(
         if existing is not None and existing.filemode != pygit2.enums.FileMode.TREE:
             raise BranchError(f"refusing to write under {folder + name!r}: it is a file")
         subtree = repo[existing.id] if existing is not None else None
-        builder.insert(name, _patched_tree(repo, subtree, below, folder + name + "/"), pygit2.enums.FileMode.TREE)
-    return builder.write()
+        builder.insert(name, _patched_tree(repo, subtree, below, folder + name + "/", written=written),
+                       pygit2.enums.FileMode.TREE)
+    written.append(builder.write())
+    return written[-1]
 
 
 def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str | None, *, reason: str = "") -> None:
@@ -251,12 +378,13 @@ def update_branch(repo: pygit2.Repository, branch: str, new: str, expected: str 
     """
     if not valid_branch(branch):
         raise BranchError(f"invalid branch name {branch!r}")
-    try:
-        _swap(repo, branch, new, expected, reason)
-    except BranchError as exc:
-        if isinstance(exc, BranchConflict) or not _clear_stale_lock(repo, branch):
-            raise
-        _swap(repo, branch, new, expected, reason)  # once more, the dead worker's lock gone
+    with durable_writes():
+        try:
+            _swap(repo, branch, new, expected, reason)
+        except BranchError as exc:
+            if isinstance(exc, BranchConflict) or not _clear_stale_lock(repo, branch):
+                raise
+            _swap(repo, branch, new, expected, reason)  # once more, the dead worker's lock gone
 
 
 PROPOSAL_LOCK_STALE_S = 2.0

@@ -42,6 +42,7 @@ from teleo.repo.branches import (
     BranchError,
     changed_paths,
     clear_stale_lock,
+    durable_writes,
     tip,
     update_branch,
     write_commit,
@@ -142,10 +143,11 @@ def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, ju
         if index.conflicts is not None:
             paths = sorted({(entry.path) for triple in index.conflicts for entry in triple if entry is not None})
             raise MergeConflict(f"the proposal conflicts with main in {', '.join(paths[:5])}", paths)
-        tree = index.write_tree(repo)
         who = signature(repo)
         now = pygit2.Signature(who.name, who.email)
-        commit = str(repo.create_commit(None, now, now, message, tree, [base.id, head_commit.id]))
+        with durable_writes():
+            tree = index.write_tree(repo)
+            commit = str(repo.create_commit(None, now, now, message, tree, [base.id, head_commit.id]))
         try:
             _move(repo, ref, commit, str(base.id), message.splitlines()[0])
         except BranchConflict:
@@ -206,7 +208,8 @@ def owes_cascade(commit: pygit2.Commit) -> bool:
 
 
 def _owe(repo: pygit2.Repository, commit: str) -> None:
-    repo.references.create(OWED_PREFIX + commit, pygit2.Oid(hex=commit), force=True)
+    with durable_writes():
+        repo.references.create(OWED_PREFIX + commit, pygit2.Oid(hex=commit), force=True)
 
 
 def cascade_done(repo: pygit2.Repository, commit: str) -> None:

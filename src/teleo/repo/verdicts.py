@@ -40,7 +40,7 @@ import pygit2
 from pydantic import BaseModel, Field, ValidationError
 
 from teleo.contract.review import ClaimFinding
-from teleo.repo.branches import BranchError
+from teleo.repo.branches import BranchError, durable_writes
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
 GATES_REVIEWER = "gates"
@@ -87,11 +87,12 @@ def store_verdict(repo: pygit2.Repository, verdict: Verdict) -> str:
     review itself on a few hundred proposals.
     """
     ref = verdict_ref(verdict.head, verdict.reviewer)
-    blob = repo.create_blob(verdict.model_dump_json(indent=2).encode("utf-8"))
-    try:
-        repo.create_reference_direct(ref, blob, True, message=f"teleo: {verdict.reviewer} {verdict.verdict}")
-    except (pygit2.GitError, ValueError, OSError) as exc:
-        raise VerdictError(f"could not store the verdict ({ref}): {exc}") from None
+    with durable_writes():
+        blob = repo.create_blob(verdict.model_dump_json(indent=2).encode("utf-8"))
+        try:
+            repo.create_reference_direct(ref, blob, True, message=f"teleo: {verdict.reviewer} {verdict.verdict}")
+        except (pygit2.GitError, ValueError, OSError) as exc:
+            raise VerdictError(f"could not store the verdict ({ref}): {exc}") from None
     return ref
 
 
