@@ -116,3 +116,21 @@ def corpus_untouched():
     after = corpus_state(CORPUS)
     changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
     assert not changed, f"the test suite changed the corpus at {CORPUS}: {changed[:20]}"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the queue's tests (tests/pg_harness.py: CI's, or a private cluster, or a skip)."""
+    from pg_harness import Server
+
+    server = Server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_server) -> str:
+    """A fresh, empty database on `pg_server` for one test (dropped after it); its keyword DSN."""
+    dsn = pg_server.create_database()
+    yield dsn
+    pg_server.drop_database(dsn)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("fastapi", "uvicorn", "pydantic_ai", "wordllama", "numpy", "pygit2", "trafilatura", "pypdf",
-         "lemminflect", "regex", "bpe_openai", "semantic_text_splitter", "mcp")
+         "lemminflect", "regex", "bpe_openai", "semantic_text_splitter", "mcp", "procrastinate", "psycopg")
 """Third-party modules that cost tens to hundreds of milliseconds to import."""
 
 ENGINE = ("teleo.gates", "teleo.index", "teleo.vault", "teleo.notes", "teleo.cascade", "teleo.repo",
@@ -77,11 +77,12 @@ def test_text_search_loads_no_model_server_or_git(sample_vault, tmp_path):
     assert loaded(modules, ("teleo.gates", "teleo.cascade", "teleo.repo", "teleo.web", "teleo.extract")) == []
 
 
-@pytest.mark.parametrize("command", ["serve", "mcp", "ingest", "extract", "review"])
+@pytest.mark.parametrize("command", ["serve", "mcp", "ingest", "extract", "review", "worker", "queue"])
 def test_a_command_help_loads_no_model_or_server(tmp_path, command):
     modules = modules_after(tmp_path, command, "--help")
     assert f"teleo.cli.{command}" in modules
-    assert loaded(modules, ("fastapi", "uvicorn", "pydantic_ai", "wordllama", "numpy", "trafilatura", "pypdf")) == []
+    assert loaded(modules, ("fastapi", "uvicorn", "pydantic_ai", "wordllama", "numpy", "trafilatura", "pypdf",
+                            "procrastinate", "psycopg")) == []
 
 
 def test_a_mistyped_command_still_gets_the_nearest_names(tmp_path):

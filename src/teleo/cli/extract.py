@@ -98,6 +98,7 @@ def print_preview(vault, source: Path, *, provider, model, output: OutputFormat)
 
 def run_extract(vault, sources, *, live: bool, **options):
     from teleo.pipeline import extract_all
+    from teleo.pipeline.queue import QueueError
     from teleo.repo.discover import NotARepository
 
     chosen = [str(s) for s in sources] if sources else None
@@ -109,6 +110,8 @@ def run_extract(vault, sources, *, live: bool, **options):
             return extract_all(vault, chosen, on_progress=display.update, **options)
     except (NotARepository, ValueError) as exc:
         fail(str(exc))
+    except QueueError as exc:
+        fail(str(exc), FAILED)
 
 
 class _LiveProgress:
@@ -137,6 +140,9 @@ class _LiveProgress:
 
 
 def print_report(report) -> None:
+    if report.enqueued is not None:
+        print_enqueued(report.enqueued)
+        return
     t = report.totals()
     if report.error:
         err_console.print(f"[bold red]error:[/] {escape(report.error)}")
@@ -203,3 +209,18 @@ def print_dropped(report, examples: bool = True) -> None:
             row.append(escape(f"\u201c{example}\u201d"))
         table.add_row(*row)
     console.print(table)
+
+
+def print_enqueued(done) -> None:
+    """What went into the shared queue: `teleo worker`s do it."""
+    by_kind: dict[str, int] = {}
+    for kind, _ in done.queued:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    parts = [f"{n} {kind} job{'s' if n != 1 else ''}" for kind, n in by_kind.items()] or ["no job"]
+    line = f"queued {', '.join(parts)} on {done.backend} ({escape(done.queue)})"
+    if done.duplicates:
+        line += f" · {len(done.duplicates)} already waiting or running (not queued twice)"
+    if done.already:
+        line += f" · {len(done.already)} already proposed"
+    console.print(line)
+    console.print("[dim]teleo worker does them; teleo queue status shows them[/]")

@@ -45,6 +45,7 @@ def run(
     approved ones into main and run their cascade. Ends with a summary: sources, claims merged,
     enrichments, rejected, flags raised, tokens, cost."""
     from teleo.pipeline import run as run_pipeline
+    from teleo.pipeline.queue import QueueError
     from teleo.repo.discover import NotARepository
     from teleo.pipeline.run import stages_until
 
@@ -61,9 +62,12 @@ def run(
                               limit=limit, provider=provider, model=model)
     except (NotARepository, ValueError) as exc:
         fail(str(exc))
+    except QueueError as exc:
+        fail(str(exc), FAILED)
     if output is OutputFormat.json:
         console.print_json(json.dumps({
             "ok": report.ok, "ingested": report.ingested,
+            **({"enqueued": report.enqueued.as_json()} if report.enqueued is not None else {}),
             "extract": report.extract.as_json() if report.extract else None,
             "reviews": [r.model_dump(mode="json") for r in report.reviews or []],
             "merge": report.merge.model_dump(mode="json") if report.merge is not None else None,
@@ -72,6 +76,11 @@ def run(
     else:
         for item in report.ingested:
             print_ingested(item)
+        if report.enqueued is not None:
+            from teleo.cli.extract import print_enqueued
+
+            print_enqueued(report.enqueued)
+            raise typer.Exit(0 if report.ok else FAILED)
         if report.extract is not None:
             print_report(report.extract)
         print_run_summary(report)

@@ -23,6 +23,9 @@ class ExtractReport:
     restarts: int = 0
     timeouts: int = 0
     error: str | None = None
+    enqueued: Any = None
+    """On a shared queue (`[pipeline] backend = "postgres"`): the `enqueue.Enqueued` jobs, which
+    `teleo worker`s do; `jobs` is then empty."""
 
     def totals(self) -> dict[str, Any]:
         done = [j for j in self.jobs if j.state == "done"]
@@ -72,6 +75,7 @@ class ExtractReport:
         return {
             "ok": self.ok,
             "error": self.error,
+            **({"enqueued": self.enqueued.as_json()} if self.enqueued is not None else {}),
             "totals": self.totals(),
             "dropped_by_reason": self.dropped_by_reason(),
             "jobs": [
@@ -130,6 +134,16 @@ def extract_all(
     settings = settings or PipelineSettings.from_vault(vault)
     if workers is not None:
         settings.workers = max(1, workers)
+    if settings.backend != "sqlite":  # a shared queue: enqueue, `teleo worker`s extract
+        from teleo.pipeline.enqueue import enqueue_stages
+
+        chosen = list(sources) if sources is not None else None
+        if chosen is not None:
+            from teleo.pipeline.job import relative_source
+
+            chosen = [relative_source(vault, s) for s in chosen]
+        done = enqueue_stages(vault, settings, ("extract",), sources=chosen, limit=limit)
+        return ExtractReport(already=done.already, enqueued=done, elapsed_s=time.perf_counter() - started)
     if provider_factory is None and extract is None:
         # A provider that cannot be made (a missing key or extra, an unknown name) is said once, here,
         # as a ConfigError naming the fix — not as every worker dying on it with nothing to show.
@@ -164,6 +178,8 @@ class RunReport:
     merge: Any | None = None
     """The `teleo.review.MergeReport` of the merge stage."""
     worktree: str = ""
+    enqueued: Any = None
+    """On a shared queue: the `enqueue.Enqueued` jobs of the stages after ingest (workers do them)."""
 
     @property
     def ok(self) -> bool:
@@ -225,6 +241,12 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
             report.ingested.append(_ingest_one(vault, path, domain))
         if inbox:
             report.ingested.extend(ingest_drop_folder(vault, domain))
+    settings = extract_options.get("settings") or PipelineSettings.from_vault(vault)
+    if settings.backend != "sqlite":  # a shared queue: the stages are jobs for `teleo worker`s
+        from teleo.pipeline.enqueue import enqueue_stages
+
+        report.enqueued = enqueue_stages(vault, settings, stages, limit=extract_options.get("limit"))
+        return report
     if "extract" in stages:
         report.extract = extract_all(vault, workers=workers, **extract_options)
     if "review" in stages or "merge" in stages:

@@ -70,6 +70,14 @@ class PipelineSettings:
     start_method: str = "auto"
     """"auto": fork the workers from this process once it holds what every job needs, when that is
     safe (Linux, no other thread running), else "spawn"; "spawn", "fork" or "forkserver" force one."""
+    backend: str = "sqlite"
+    """Where the jobs live: "sqlite" (`.teleo/queue.sqlite`, workers run by the command that
+    enqueued) or "postgres" (Procrastinate; `teleo worker`s on any host take them). See `queue.py`."""
+    dsn: str = field(default="", repr=False)
+    """The PostgreSQL DSN (`TELEO_PG_DSN` overrides it). Never printed: see `queue.redact_dsn`."""
+    stall_seconds: float = 60.0
+    """PostgreSQL: a job whose worker sent no heartbeat for this long is retried by the periodic
+    stall task (workers beat every `min(10, stall_seconds / 3)` s)."""
 
     @classmethod
     def from_vault(cls, vault: Vault, **overrides: Any) -> "PipelineSettings":
@@ -85,8 +93,18 @@ class PipelineSettings:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                     raise ValueError(f"teleo.toml: field 'pipeline.{key}': expected a positive number, got {value!r}")
             elif not isinstance(value, type(default)):
-                raise ValueError(f"teleo.toml: field 'pipeline.{key}': expected {type(default).__name__}, got {value!r}")
+                shown = f"a {type(value).__name__}" if key == "dsn" else repr(value)  # a DSN is never echoed
+                raise ValueError(f"teleo.toml: field 'pipeline.{key}': expected {type(default).__name__}, got {shown}")
         table.update({k: v for k, v in overrides.items() if v is not None})
+        from teleo.pipeline.queue import BACKENDS, dsn_from
+
+        if table.get("backend", "sqlite") not in BACKENDS:
+            raise ValueError(f"teleo.toml: field 'pipeline.backend': expected one of {', '.join(BACKENDS)}, "
+                             f"got {table['backend']!r}")
+        table["dsn"] = dsn_from(str(table.get("dsn", "")))
+        if table.get("backend") == "postgres" and not table["dsn"]:
+            raise ValueError("teleo.toml: field 'pipeline.dsn': the postgres backend needs a DSN "
+                             "(set [pipeline] dsn, or TELEO_PG_DSN for one with a password)")
         return cls(**table)
 
 

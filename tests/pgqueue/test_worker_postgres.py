@@ -1,0 +1,165 @@
+"""`teleo worker` on PostgreSQL (issue 18.1, 18.3): a worker SIGKILLed mid-job has its job retried by
+the stall task; SIGTERM stops a worker cleanly; the database down at start is one line naming the
+DSN without its password; three sources go through `teleo extract` → `teleo worker`."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pg_workers import Hang, worker_entry
+from pipeline_helpers import FakeFactory, branches, fsck_clean, make_sources_vault, source_path
+
+from teleo.pipeline import PipelineSettings
+
+SECRET = "s3cret-pw-7781"
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_worker_killed_mid_job_has_its_job_retried_by_the_stall_task(tmp_path, pg_dsn):
+    from teleo.pipeline.pg import PostgresQueue, init_schema
+
+    init_schema(pg_dsn)
+    root = tmp_path / "vault"
+    make_sources_vault(root, 1)
+    settings = PipelineSettings(backend="postgres", dsn=pg_dsn, stall_seconds=2, max_attempts=3, backoff_s=0.1)
+    queue = PostgresQueue(pg_dsn, settings=settings)
+    assert queue.enqueue("extract", source_path(0))
+    started = tmp_path / "started"
+    ctx = mp.get_context("spawn")
+    first = ctx.Process(target=worker_entry, args=(str(root), settings, Hang(str(started)), FakeFactory()))
+    first.start()
+    try:
+        wait_for(started.exists, 120, "the first worker to start the job")
+        [job] = queue.jobs("extract")
+        assert job.state == "running"
+        os.kill(first.pid, signal.SIGKILL)
+        first.join()
+        time.sleep(1)
+        assert queue.jobs("extract")[0].state == "running"  # nobody beats for it, nobody has noticed yet
+        second = ctx.Process(target=worker_entry, args=(str(root), settings, None, FakeFactory()))
+        second.start()
+        try:
+            done = wait_for(lambda: [j for j in queue.jobs("extract") if j.state == "done"], 120, "the retried job")
+            assert done[0].result["status"] == "null"  # the fake provider: nothing arguable in source 0
+            assert done[0].attempts == 2  # the killed attempt, then the retry
+            os.kill(second.pid, signal.SIGTERM)  # a graceful stop: exit 0
+            second.join(60)
+            assert second.exitcode == 0
+        finally:
+            if second.is_alive():
+                second.kill()
+    finally:
+        if first.is_alive():
+            first.kill()
+        queue.close()
+    assert branches(root) == ["extract/2026-01-04-report-000", "main"]
+    assert fsck_clean(root)[0]
+
+
+def _teleo(root: Path, env: dict, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    from conftest import teleo_command
+
+    return subprocess.run([*teleo_command(), *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _env(dsn: str) -> dict:
+    return {**os.environ, "TELEO_PG_DSN": dsn, "NO_COLOR": "1", "COLUMNS": "200"}
+
+
+@pytest.mark.slow
+def test_teleo_worker_extracts_three_sources_enqueued_by_teleo_extract(tmp_path, pg_dsn):
+    root = tmp_path / "vault"
+    make_sources_vault(root, 3, extra={"teleo.toml": '[pipeline]\nbackend = "postgres"\nstall_seconds = 6\n'})
+    env = _env(f"{pg_dsn} password={SECRET}")  # the test cluster trusts its socket: the password is only carried
+    said = []
+    said.append(_teleo(root, env, "queue", "init"))
+    assert said[-1].returncode == 0, said[-1].stderr
+    said.append(_teleo(root, env, "extract"))
+    assert said[-1].returncode == 0, said[-1].stderr
+    assert "queued 3 extract jobs on postgres" in said[-1].stdout
+    said.append(_teleo(root, env, "extract"))
+    assert "3 already waiting or running" in said[-1].stdout
+    from conftest import teleo_command
+
+    worker = subprocess.Popen([*teleo_command(), "worker"], cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        def finished():
+            status = _teleo(root, env, "queue", "status", "--format", "json")
+            said.append(status)
+            counts = json.loads(status.stdout)["counts"]
+            return counts["done"] == 3 and counts
+        wait_for(finished, 240, "three extractions")
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, err[-2000:]
+    assert err.count("teleo.extract[") >= 3 and "Traceback" not in err
+    assert branches(root) == [f"extract/2026-01-04-report-{i:03d}" for i in range(3)] + ["main"]
+    assert fsck_clean(root)[0]
+    for done in said:
+        assert SECRET not in done.stdout + done.stderr
+    assert SECRET not in out + err
+    assert "password=***" in said[0].stdout  # where the queue is, said without its password
+
+
+@pytest.mark.slow
+def test_teleo_run_chains_extract_review_and_merge_jobs(tmp_path, pg_dsn):
+    root = tmp_path / "vault"
+    make_sources_vault(root, 2, extra={"teleo.toml": '[pipeline]\nbackend = "postgres"\n'})
+    env = _env(pg_dsn)
+    assert _teleo(root, env, "queue", "init").returncode == 0
+    ran = _teleo(root, env, "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "queued 2 extract jobs, 1 merge job" in ran.stdout
+    worker = _teleo(root, env, "worker", "--drain", "--concurrency", "2", timeout=300)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    status = json.loads(_teleo(root, env, "queue", "status", "--format", "json").stdout)
+    kinds = sorted((j["kind"], j["state"]) for j in status["jobs"])
+    assert kinds.count(("extract", "done")) == 2
+    assert kinds.count(("review", "done")) == 2  # each proposal's review, enqueued by its extraction
+    assert ("merge", "done") in kinds
+    assert status["counts"]["pending"] == status["counts"]["running"] == 0
+
+
+@pytest.mark.parametrize("command", [["worker"], ["extract"], ["run"], ["queue", "status"], ["queue", "init"]])
+def test_the_database_down_at_start_is_one_line_naming_the_dsn_without_its_password(tmp_path, command):
+    from pg_harness import driver
+
+    driver()
+    root = tmp_path / "vault"
+    make_sources_vault(root, 1, extra={"teleo.toml": '[pipeline]\nbackend = "postgres"\n'})
+    done = _teleo(root, _env(f"postgresql://teleo:{SECRET}@127.0.0.1:1/teleo"), *command, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: cannot reach the PostgreSQL queue at postgresql://teleo:***@127.0.0.1:1/teleo: ")
+    assert SECRET not in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_database_without_the_queue_says_to_run_queue_init(tmp_path, pg_dsn):
+    root = tmp_path / "vault"
+    make_sources_vault(root, 1, extra={"teleo.toml": '[pipeline]\nbackend = "postgres"\n'})
+    done = _teleo(root, _env(pg_dsn), "worker", timeout=60)
+    assert done.returncode == 1
+    assert "no Teleo queue in the database" in done.stderr and "teleo queue init" in done.stderr
