@@ -131,15 +131,19 @@ def test_teleo_run_chains_extract_review_and_merge_jobs(tmp_path, pg_dsn):
     assert _teleo(root, env, "queue", "init").returncode == 0
     ran = _teleo(root, env, "run")
     assert ran.returncode == 0, ran.stderr
-    assert "queued 2 extract jobs, 1 merge job" in ran.stdout
+    assert "queued 2 extract jobs" in ran.stdout
     worker = _teleo(root, env, "worker", "--drain", "--concurrency", "2", timeout=300)
     assert worker.returncode == 0, worker.stderr[-2000:]
     status = json.loads(_teleo(root, env, "queue", "status", "--format", "json").stdout)
     kinds = sorted((j["kind"], j["state"]) for j in status["jobs"])
     assert kinds.count(("extract", "done")) == 2
     assert kinds.count(("review", "done")) == 2  # each proposal's review, enqueued by its extraction
-    assert ("merge", "done") in kinds
-    assert status["counts"]["pending"] == status["counts"]["running"] == 0
+    merges = [j for j in status["jobs"] if j["kind"] == "merge"]
+    assert len(merges) == sum(1 for j in status["jobs"] if j["kind"] == "review" and j["status"] == "approved")
+    assert all(j["state"] == "done" for j in merges) and "merged" in {j["status"] for j in merges}
+    assert status["counts"]["pending"] == status["counts"]["running"] == status["counts"]["failed"] == 0
+    log = subprocess.run(["git", "-C", str(root), "log", "--format=%s", "main"], capture_output=True, text=True).stdout
+    assert "Merge pull request" in log
 
 
 @pytest.mark.parametrize("command", [["worker"], ["extract"], ["run"], ["queue", "status"], ["queue", "init"]])

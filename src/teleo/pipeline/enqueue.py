@@ -3,7 +3,7 @@
 The jobs go through `JobQueue` (`queue.open_queue`), one per source (a source already waiting or
 running is counted as a duplicate, not queued twice). `then` chains the later stages: an
 extraction enqueued with `("review", "merge")` enqueues its proposal's review when it succeeds,
-and an approved review the merge (`perform.py`). `teleo worker`s do the work.
+and an approved review that proposal's merge (`perform.py`). `teleo worker`s do the work.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def enqueue_stages(vault: Vault, settings: PipelineSettings, stages: Iterable[st
                    sources: list[str] | None = None, limit: int | None = None,
                    queue: JobQueue | None = None) -> Enqueued:
     """Enqueue `stages` (extract, review, merge): every unprocessed source (or `sources`), every open
-    proposal, one merge; each job carrying the stages after it."""
+    proposal's review (or merge); each job carrying the stages after it."""
     stages = tuple(s for s in stages if s in ("extract", "review", "merge"))
     own = queue is None
     queue = queue or open_queue(vault, settings)
@@ -48,17 +48,11 @@ def enqueue_stages(vault: Vault, settings: PipelineSettings, stages: Iterable[st
     try:
         if "extract" in stages:
             _extractions(vault, queue, report, sources, limit, _after(stages, "extract"))
-        if "review" in stages:
-            from teleo.repo.branches import open_proposals
-            from teleo.repo.discover import require_repository
-
-            for proposal in open_proposals(require_repository(vault.root)):
-                _add(queue, report, "review", proposal.branch, _after(stages, "review"))
-        if "merge" in stages:
-            from teleo.repo.branches import base_ref
-            from teleo.repo.discover import require_repository
-
-            _add(queue, report, "merge", base_ref(require_repository(vault.root)), ())
+        if "review" in stages or "merge" in stages:
+            # every open proposal: reviewed (then merged when approved), or only merged when review is not asked
+            kind = "review" if "review" in stages else "merge"
+            for branch in open_branches(vault, settings):
+                _add(queue, report, kind, branch, _after(stages, kind))
     finally:
         if own:
             queue.close()
@@ -87,3 +81,15 @@ def _add(queue: JobQueue, report: Enqueued, kind: str, target: str, then: tuple[
         report.queued.append((kind, target))
     else:
         report.duplicates.append((kind, target))
+
+
+def open_branches(vault: Vault, settings: PipelineSettings) -> list[str]:
+    """The open proposals: the shared remote's when hosts share one (`[pipeline] remote`), else this clone's."""
+    if settings.remote:
+        from teleo.pipeline.remote import open_remote_proposals
+
+        return open_remote_proposals(vault)
+    from teleo.repo.branches import open_proposals
+    from teleo.repo.discover import require_repository
+
+    return [p.branch for p in open_proposals(require_repository(vault.root))]

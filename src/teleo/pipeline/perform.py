@@ -1,19 +1,20 @@
 """What one queued job does, whichever backend queued it: extract a source, review a proposal,
-merge the approved proposals — each through the entry point the commands use.
+merge a proposal — through the entry points the commands use.
 
 `perform(vault, kind, target, runtime)` → `Performed(ok, result, error, follow)`: `ok` False means
 the attempt failed and should be retried (the queue decides how often); `follow` lists the jobs to
-enqueue next (an extraction that made a proposal → its review; an approved review → the merge)
+enqueue next (an extraction that made a proposal → its review; an approved review → its merge)
 when the job was enqueued with those stages in `then`.
 
-Every job is idempotent, so a retry after a crash changes nothing that was done: an extraction
-whose `extract/<slug>` branch exists is *skipped* (done), a review of a head that has verdicts
-records none again, a merge never merges a head twice (`teleo.review`, `teleo.repo.mainline`).
+**Hosts sharing a git remote** (`[pipeline] remote`, `teleo.pipeline.remote`): the jobs are then
+`extract_on_remote` (the branch pushed leased on its absence), `review_on_remote` (verdicts pushed)
+and `merge_on_remote` (main moved by a leased push, redone on a lost race); a lost compare-and-swap
+(`RemoteConflict`) or an unreachable remote fails the attempt, and the retry finds the winner's
+work. Without a remote: `extract_source`, `review`, `merge_all(vault, [branch])` on this clone.
 
-**The shared remote (issue 18.2) plugs in here**: `before_job` (bring the clone's main and the
-proposal refs up to the remote's) and `publish_proposal` (push the branch with compare-and-swap;
-raising makes the attempt fail and be retried) are the seam. Until the remote module exists they
-do nothing: a single host, or hosts sharing one repository, need nothing more.
+Every job is idempotent, so a retry after a crash changes nothing that was done: an extraction
+whose proposal exists (here or on the remote) is *skipped*, a review of a head with verdicts
+records none again, a head is never merged twice.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from teleo.vault import Vault
 
 @dataclass
 class Runtime:
-    """What a worker process keeps between jobs: its vault, how it builds a provider, a stub for tests."""
+    """What a worker process keeps between jobs: its vault, settings, how it builds a provider, a stub for tests."""
 
     vault: Vault
     provider_factory: Callable[[Vault], Any] | None = None
@@ -34,8 +35,10 @@ class Runtime:
     model: str | None = None
     number: int = 1
     extract: Callable | None = None
-    """Replaces `pipeline.job.extract_source` (tests and benches); same signature."""
+    """Replaces `pipeline.job.extract_source` on a single host (tests and benches); same signature."""
+    settings: Any = None
     _provider: Any = None
+    _remote: Any = False
 
     def provider(self) -> Any:
         if self._provider is None:
@@ -47,6 +50,14 @@ class Runtime:
                 self._provider = provider_from_config(self.vault, self.provider_name, self.model)
         return self._provider
 
+    def remote(self) -> Any:
+        """The shared git remote (`[pipeline] remote`), or None on a single host."""
+        if self._remote is False:
+            from teleo.pipeline.remote import remote_of
+
+            self._remote = remote_of(self.vault, self.settings)
+        return self._remote
+
 
 @dataclass
 class Performed:
@@ -57,69 +68,80 @@ class Performed:
     """(kind, target) of the jobs to enqueue now."""
 
 
-def before_job(vault: Vault) -> None:
-    """SEAM for the shared remote: refresh the clone from the remote before a job reads main."""
-
-
-def publish_proposal(vault: Vault, branch: str) -> None:
-    """SEAM for the shared remote: push `branch` with compare-and-swap (raise to retry the job)."""
-
-
 def perform(vault: Vault, kind: str, target: str, runtime: Runtime, *, then: tuple[str, ...] = ()) -> Performed:
-    before_job(vault)
-    if kind == "extract":
-        return _extract(vault, target, runtime, then)
-    if kind == "review":
-        return _review(vault, target, runtime, then)
-    if kind == "merge":
-        return _merge(vault)
+    try:
+        if kind == "extract":
+            return _extract(vault, target, runtime, then)
+        if kind == "review":
+            return _review(vault, target, runtime, then)
+        if kind == "merge":
+            return _merge(vault, target, runtime)
+    except Exception as exc:  # noqa: BLE001 - a lost compare-and-swap, an unreachable remote, a bug: one line, retried
+        return Performed(False, {"status": "failed"}, f"{type(exc).__name__}: {exc}")
     return Performed(False, error=f"unknown job kind {kind!r}")
 
 
 def _extract(vault: Vault, source: str, runtime: Runtime, then: tuple[str, ...]) -> Performed:
     from teleo.pipeline.workers import outcome_result
 
-    extract = runtime.extract
-    if extract is None:
-        from teleo.pipeline.job import extract_source as extract
-    try:
-        outcome = extract(vault, source, provider=runtime.provider(), worker=runtime.number)
-        result = outcome_result(outcome)
-    except Exception as exc:  # noqa: BLE001 - extract_source never raises; a stub or a provider's constructor may
-        return Performed(False, {"status": "failed"}, f"{type(exc).__name__}: {exc}")
+    remote = runtime.remote()
+    options = {"provider": runtime.provider(), "worker": runtime.number}
+    if remote is not None:
+        from teleo.pipeline.remote import extract_on_remote
+
+        outcome = extract_on_remote(vault, source, remote=remote, **options)
+    else:
+        extract = runtime.extract
+        if extract is None:
+            from teleo.pipeline.job import extract_source as extract
+        outcome = extract(vault, source, **options)
+    result = outcome_result(outcome)
     if result["status"] not in ("proposed", "null", "skipped"):
         return Performed(False, result, result.get("error") or "failed")
-    if result.get("branch"):  # skipped too: an earlier attempt may have committed, then died before pushing
-        publish_proposal(vault, result["branch"])
-    follow = [("review", result["branch"])] if "review" in then and result.get("branch") else []
+    made = result["status"] in ("proposed", "null") and result.get("branch")
+    follow = [("review", result["branch"])] if "review" in then and made else []
     return Performed(True, result, follow=follow)
 
 
 def _review(vault: Vault, branch: str, runtime: Runtime, then: tuple[str, ...]) -> Performed:
     from teleo.review import review, reviewer_from_config
+    from teleo.review.context import NoSuchBranch
 
+    reviewer = reviewer_from_config(vault, runtime.provider_name, runtime.model)
+    remote = runtime.remote()
     try:
-        outcome = review(vault, branch, reviewer=reviewer_from_config(vault, runtime.provider_name, runtime.model))
-    except Exception as exc:  # noqa: BLE001 - one line in the job's record, retried
-        return Performed(False, {"status": "failed"}, f"{type(exc).__name__}: {exc}")
-    result = {"status": outcome.status, "branch": branch, "tokens": outcome.tokens, "cost": outcome.cost}
+        if remote is not None:
+            from teleo.pipeline.remote import review_on_remote
+
+            outcome = review_on_remote(vault, branch, remote=remote, reviewer=reviewer)
+        else:
+            outcome = review(vault, branch, reviewer=reviewer)
+    except NoSuchBranch as exc:  # merged or removed meanwhile: nothing left to review
+        return Performed(True, {"status": "gone", "branch": branch, "reason": str(exc)})
+    result = {"status": outcome.status, "branch": branch, "head": outcome.head, "tokens": outcome.tokens,
+              "cost": outcome.cost}
     if outcome.status == "failed":
         return Performed(False, result, outcome.message or "review failed")
-    follow = [("merge", "main")] if "merge" in then and outcome.status == "approved" else []
+    follow = [("merge", branch)] if "merge" in then and outcome.status == "approved" else []
     return Performed(True, result, follow=follow)
 
 
-def _merge(vault: Vault) -> Performed:
-    from teleo.review import merge_all
+def _merge(vault: Vault, branch: str, runtime: Runtime) -> Performed:
+    remote = runtime.remote()
+    if remote is not None:
+        from teleo.pipeline.remote import merge_on_remote
 
-    try:
-        report = merge_all(vault)
-    except Exception as exc:  # noqa: BLE001
-        return Performed(False, {"status": "failed"}, f"{type(exc).__name__}: {exc}")
-    merged = [m.branch for m in report.merged]
-    failed = [m.branch for m in report.merges if m.status == "failed"]
-    result = {"status": "merged" if merged else "nothing", "merged": merged, "failed": failed,
-              "worktree": report.worktree}
+        outcomes = [merge_on_remote(vault, branch, remote=remote)]
+        worktree = ""
+    else:
+        from teleo.review import merge_all
+
+        report = merge_all(vault, [branch])
+        outcomes, worktree = report.merges, report.worktree
+    result = {"status": outcomes[0].status if outcomes else "nothing", "branch": branch,
+              "commit": outcomes[0].commit if outcomes else None,
+              "reasons": [r for m in outcomes for r in m.reasons][:10], "worktree": worktree}
+    failed = [m for m in outcomes if m.status == "failed"]
     if failed:
-        return Performed(False, result, f"merge failed for {', '.join(failed)}")
+        return Performed(False, result, "; ".join(failed[0].reasons) or "merge failed")
     return Performed(True, result)

@@ -6,8 +6,8 @@ gives, and how Teleo uses it:
 - **One job per source.** An extraction is deferred with the *queueing lock* `extract:<source>`
   (a second one while it waits is refused: `enqueue` returns False) and the *lock*
   `source:<source>` (two jobs holding one lock never run at once — the database's unique index on
-  running jobs says so, not a worker's good manners). Reviews lock their branch, merges the base
-  branch.
+  running jobs says so, not a worker's good manners). Reviews lock their branch; merges (one job
+  per proposal) share one lock, so one merge runs at a time across the hosts.
 - **Heartbeats.** Each worker registers in `procrastinate_workers` and beats every
   `min(10, stall_seconds / 3)` s (`worker.py`'s side task).
 - **Stalled jobs.** The periodic task `teleo.retry_stalled` (every few seconds, deferred once per
@@ -72,7 +72,9 @@ def locks(kind: str, target: str) -> tuple[str, str]:
     """(lock, queueing lock) of a job: no two jobs of one lock run at once, no two of one queueing lock wait."""
     if kind not in KINDS:
         raise QueueError(f"unknown job kind {kind!r} (known: {', '.join(KINDS)})")
-    held = {"extract": "source", "review": "branch", "merge": "merge"}[kind]
+    if kind == "merge":
+        return "merge", f"merge:{target}"  # one merge at a time across the hosts: no round lost to a race
+    held = {"extract": "source", "review": "branch"}[kind]
     return f"{held}:{target}", f"{kind}:{target}"
 
 

@@ -75,7 +75,7 @@ def run_worker(vault: Vault, settings: PipelineSettings, number: int, drain: boo
     """One worker process: Procrastinate's worker, started again after the database comes back."""
     from teleo.pipeline.perform import Runtime
 
-    runtime = Runtime(vault, spec.provider_factory, spec.provider, spec.model, number, spec.extract)
+    runtime = Runtime(vault, spec.provider_factory, spec.provider, spec.model, number, spec.extract, settings)
     return asyncio.run(_worker_loop(settings, runtime, drain))
 
 
