@@ -136,6 +136,25 @@ def test_a_proposal_made_but_never_pushed_is_published_by_the_next_run(tmp_path)
     assert remote_refs(hosts.remote)[f"refs/heads/{made.branch}"] == made.commit
 
 
+def test_a_proposal_another_process_of_the_clone_committed_first_is_published(tmp_path, monkeypatch):
+    hosts = make_hosts(tmp_path, 1, sources=1)
+    vault, source = hosts.vault(0), hosts.sources[0]
+    from teleo.pipeline import remote as remote_jobs
+
+    real, first = remote_jobs.extract_source, {}
+
+    def other_process_first(vault, rel, **options):
+        first["outcome"] = real(vault, rel, **{**options, "worker": 7})  # committed, not pushed yet
+        return real(vault, rel, **options)
+
+    monkeypatch.setattr(remote_jobs, "extract_source", other_process_first)
+    outcome = extract_on_remote(vault, source)
+    assert first["outcome"].status == "proposed"
+    assert (outcome.status, outcome.commit) == ("proposed", first["outcome"].commit)
+    assert source in outcome.files
+    assert remote_refs(hosts.remote)[f"refs/heads/{outcome.branch}"] == outcome.commit
+
+
 def _prepare(hosts, count: int) -> list[str]:
     branches = []
     for source in hosts.sources[:count]:
@@ -207,9 +226,32 @@ def test_the_merge_job_merges_what_is_ready_and_leaves_the_rest_open(tmp_path):
     hosts = make_hosts(tmp_path, 2, sources=2)
     branches = [extract_on_remote(hosts.vault(0), source).branch for source in hosts.sources]
     assert review_on_remote(hosts.vault(0), branches[1]).status == "approved"
-    outcomes = {o.branch: o for o in merge_all_on_remote(hosts.vault(1))}
+    outcomes = {o.branch: o for o in merge_all_on_remote(hosts.vault(1)).merges}
     assert outcomes[branches[1]].status == "merged"
     assert outcomes[branches[0]].status == "not_ready"
     assert any("no verdict" in reason for reason in outcomes[branches[0]].reasons)
     assert open_remote_proposals(hosts.vault(0)) == [branches[0]]
+    all_clean(hosts)
+
+
+def test_a_cascade_that_failed_is_owed_on_the_remote_and_done_by_the_next_merge_job(tmp_path, monkeypatch):
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    (branch,) = _prepare(hosts, 1)
+    import teleo.cascade
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the cascade broke")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(teleo.cascade, "plan_cascade", broken)
+        merged = merge_on_remote(hosts.vault(0), branch)
+    assert merged.status == "merged" and "the cascade broke" in merged.cascade.error
+    owed = f"refs/teleo/cascade-owed/{merged.commit}"
+    assert remote_refs(hosts.remote)[owed] == merged.commit  # the debt travels with main
+
+    report = merge_all_on_remote(hosts.vault(1))
+    assert [c.merge for c in report.cascades] == [merged.commit]
+    assert report.cascades[0].error is None
+    assert owed not in remote_refs(hosts.remote)
+    assert merge_all_on_remote(hosts.vault(0)).cascades == []  # done once, on one host
     all_clean(hosts)

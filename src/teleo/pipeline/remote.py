@@ -16,13 +16,14 @@ queue runs call these, and each is safe to run again — after a crash, a lost r
 - `merge_on_remote(vault, branch)`: under the clone's merge lock, fetch, set the clone's main to
   the remote's tip, merge the proposal there with the usual gate, merge commit and cascade
   (`merge_proposal`), then one atomic push: main leased on the tip it was merged onto, the
-  branch deleted leased on the head merged. A lost lease (another host moved main, or the
-  branch moved) undoes nothing remote: the clone's main goes back and the whole round is redone
-  on the new tip, `merge_rounds` times at most. Two hosts can therefore never both move main
-  from the same tip, and a merge is judged on the tip it lands on.
+  branch deleted leased on the head merged (and, when the cascade failed or was not run, its
+  owed-cascade record). A lost lease (another host moved main, or the branch moved) undoes
+  nothing remote: the clone's main goes back and the whole round is redone on the new tip,
+  `rounds` (20) times at most. Two hosts can therefore never both move main from the same tip,
+  and a merge is judged on the tip it lands on.
 
-`merge_all_on_remote(vault)` merges every open proposal of the remote that is ready (a queue's
-merge job). Extraction and merge leave the clone's main, and a checked-out working tree, at the
+`merge_all_on_remote(vault)` (a queue's merge job) first does the cascades the remote owes
+(`cascades_on_remote`), then merges every open proposal of the remote that is ready. Extraction and merge leave the clone's main, and a checked-out working tree, at the
 remote's tip (`catch_up`): the similar claims shown to the model come from the working tree's index.
 
 `remote_of(vault)` is the configured remote (None when `[pipeline] remote` is unset: the jobs of
@@ -37,7 +38,7 @@ from pathlib import Path
 from teleo.pipeline.job import JobOutcome, extract_source, relative_source
 from teleo.pipeline.workers import PipelineSettings
 from teleo.repo.branches import EXTRACT_PREFIX, branch_head, find_proposal, is_merged, proposal_branches
-from teleo.repo.discover import open_repository
+from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.mainline import OWED_PREFIX
 from teleo.repo.remote import (
     RefUpdate,
@@ -102,15 +103,27 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     for branch, head in ((b, remote.head(b)) for b in proposal_branches(rel)):
         if head is not None:
             set_local(repo, branch, head)  # another source's proposal holds that name on the remote
-    branch, existing, is_open = find_proposal(repo, rel, base=base)
-    if existing is not None and is_open:  # made here, never pushed (its worker died before the push)
-        _publish(remote, branch, existing.head)
-        return JobOutcome(source=rel, status="proposed", branch=branch, commit=existing.head,
-                          agent=existing.agent, domain=existing.domain, files=existing.files)
+    left = _publish_unpushed(vault, remote, rel)
+    if left is not None:
+        return left
     outcome = extract_source(vault, rel, base=base, **options)
     if outcome.status in ("proposed", "null") and outcome.branch and outcome.commit:
         _publish(remote, outcome.branch, outcome.commit)
+    elif outcome.status == "skipped":  # another process of this clone committed it first: publish theirs
+        return _publish_unpushed(vault, remote, rel) or outcome
     return outcome
+
+
+def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | None:
+    """Push the clone's open proposal of `rel` the remote lacks (made here, its worker killed before the push)."""
+    branch, existing, is_open = find_proposal(remote.repo, rel, base=remote.tracking(MAIN))
+    if existing is None or not is_open or remote.head(branch) == existing.head:
+        return None
+    _publish(remote, branch, existing.head)
+    prefix = vault_prefix(remote.repo, vault.root)
+    files = sorted(path[len(prefix):] for path in existing.files if path.startswith(prefix))
+    return JobOutcome(source=rel, status="null" if files == [rel] else "proposed", branch=branch,
+                      commit=existing.head, agent=existing.agent, domain=existing.domain, files=files)
 
 
 def _publish(remote: Remote, branch: str, commit: str) -> None:
@@ -135,7 +148,7 @@ def review_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None,
 
     remote = _required(vault, remote)
     branch = branch.removeprefix("refs/heads/")
-    remote.fetch(team_refs=True)
+    remote.fetch(verdicts=True)
     start = remote.head(branch)
     if start is None:
         raise NoSuchBranch(f"no proposal branch '{branch}' on the remote '{remote.name}' (merged or removed)")
@@ -169,7 +182,7 @@ def merge_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, 
     branch = branch.removeprefix("refs/heads/")
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
-            remote.fetch(team_refs=True)
+            remote.fetch(verdicts=True)
             tip, head = remote.head(MAIN), remote.head(branch)
             if tip is None:
                 raise RemoteError(f"the remote '{remote.name}' has no {MAIN} branch")
@@ -207,15 +220,17 @@ def merge_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, 
                         reasons=[f"the remote '{remote.name}' main kept moving ({rounds} rounds)"])
 
 
-def merge_all_on_remote(vault: Vault, *, remote: Remote | None = None, cascade: bool = True) -> list:
+def merge_all_on_remote(vault: Vault, *, remote: Remote | None = None, cascade: bool = True):
     """`merge_on_remote` for every open proposal on the remote, oldest first: what a queue's merge job runs.
 
-    A proposal not ready (no approval on its head yet, a gate failing) comes back `not_ready` with
-    its reasons and stays open; one proposal's failure does not stop the others."""
-    from teleo.review.merge import MergeOutcome
+    First the cascades the remote still owes (`cascades_on_remote`). A proposal not ready (no
+    approval on its head yet, a gate failing) comes back `not_ready` with its reasons and stays
+    open; one proposal's failure does not stop the others. Returns a `MergeReport` (merges, cascades)."""
+    from teleo.review.merge import MergeOutcome, MergeReport
 
     remote = _required(vault, remote)
-    outcomes = []
+    report = MergeReport(cascades=cascades_on_remote(vault, remote=remote))
+    outcomes = report.merges
     for branch in open_remote_proposals(vault, remote=remote):
         try:
             outcomes.append(merge_on_remote(vault, branch, remote=remote, cascade=cascade))
@@ -223,7 +238,48 @@ def merge_all_on_remote(vault: Vault, *, remote: Remote | None = None, cascade: 
             raise  # the remote is gone for every proposal alike
         except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
             outcomes.append(MergeOutcome(branch=branch, status="failed", reasons=[f"{type(exc).__name__}: {exc}"]))
-    return outcomes
+    return report
+
+
+def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: int = MERGE_ROUNDS) -> list:
+    """Do the cascades the remote's main still owes and push them; returns their `CascadeOutcome`s.
+
+    A merge whose cascade failed pushed its record (`refs/teleo/cascade-owed/<merge>`) with main.
+    Here, under the clone's merge lock: fetch, follow, `run_cascade` for each merge on the remote's
+    main that has a record (a cascade already there, or one that changes nothing, commits nothing),
+    then one atomic push — main leased on the fetched tip when a cascade commit was made, each
+    record deleted leased on its value — redone from a new fetch after a lost lease. A cascade
+    that fails again keeps its record."""
+    from teleo.review.merge import run_cascade
+
+    remote = _required(vault, remote)
+    repo = remote.repo
+    ref = f"refs/heads/{MAIN}"
+    with host_lock(repo):
+        for attempt in range(1, rounds + 1):
+            remote.fetch()
+            tip = remote.head(MAIN)
+            owed = [m for m in remote.owed() if tip and repo.get(m) is not None
+                    and (m == tip or repo.descendant_of(repo[tip].id, repo[m].id))]
+            if not owed:
+                return []
+            follow(repo, MAIN, tip)
+            prefix = vault_prefix(repo, vault.root)
+            done = [run_cascade(vault, repo, ref, prefix, merge) for merge in owed]
+            new = branch_head(repo, MAIN)
+            updates = [RefUpdate(ref, new, expected=tip)] if new and new != tip else []
+            updates += [RefUpdate(OWED_PREFIX + c.merge, None, expected=c.merge) for c in done if not c.error]
+            if not updates:
+                return done
+            try:
+                remote.push(updates)
+            except RemoteConflict:
+                follow(repo, MAIN, tip)
+                time.sleep(min(1.0, 0.05 * attempt))
+                continue
+            _sync_worktree(repo)
+            return done
+    raise RemoteConflict(f"the remote '{remote.name}' main kept moving ({rounds} rounds) while cascading")
 
 
 def catch_up(remote: Remote) -> None:

@@ -15,10 +15,10 @@ updates the ref under its lock only if it still holds that value (a ref transact
   path, connection refused, a lock held by a concurrent fetch in the same clone) is retried
   `attempts` times with doubling pauses, then `RemoteUnreachable` carries git's own message.
   A push the remote refused for another reason (a hook, permissions) is `RemoteRefused`.
-- **Fetch** (`Remote.fetch`) mirrors the remote's branches into `refs/remotes/<name>/*`
-  (pruned, so a merged and deleted proposal disappears) and, when asked, its `refs/teleo/*`
-  (verdicts, owed cascades) into the clone's own — never pruned, so a verdict written here and
-  not pushed yet survives.
+- **Fetch** (`Remote.fetch`) mirrors the remote's branches into `refs/remotes/<name>/*` and its
+  owed-cascade records into `refs/remotes/<name>-teleo/cascade-owed/*` (pruned, so a merged and
+  deleted proposal, a cascade done, disappear) and, when asked, its verdicts into the clone's own
+  `refs/teleo/verdicts/*` — never pruned, so a verdict written here and not pushed yet survives.
 - **What a source left on the remote** (`Remote.source_record`): a proposal branch whose commits
   name the source (`- Source: <path>`, the extraction's message), else a commit of the remote's
   main naming it (a merged proposal's head is in main's history). Either way the source is done.
@@ -54,13 +54,14 @@ from teleo.repo.branches import (
     update_branch,
 )
 from teleo.repo.command import run_git
+from teleo.repo.mainline import OWED_PREFIX
 from teleo.repo.trailers import trailers
 from teleo.repo.worktree import main_writer, remember_base
 
 UNPUSHED_PREFIX = "refs/teleo/unpushed/"
 """Where `follow` keeps local commits of main that are neither on the remote nor Teleo's own merges."""
-TEAM_REFS = "refs/teleo/"
-"""Verdicts and owed cascades: fetched into the clone's own namespace (never pruned)."""
+VERDICT_REFS = "refs/teleo/verdicts/"
+"""Fetched into the clone's own namespace, never pruned (a verdict written here and not pushed yet stays)."""
 HOST_LOCK = "teleo-remote.lock"
 """In the clone's git folder: held while a process follows, merges into and pushes main."""
 FETCH_LOCK = "teleo-fetch.lock"
@@ -162,6 +163,15 @@ class Remote:
         except (KeyError, ValueError, pygit2.GitError):
             return None
 
+    def owed_tracking(self, commit: str) -> str:
+        """The clone's copy of the remote's owed-cascade record of `commit` (pruned with the branches)."""
+        return f"refs/remotes/{self.name}-teleo/cascade-owed/{commit}"
+
+    def owed(self) -> list[str]:
+        """The commits whose cascade the remote still owes (records pushed by a merge whose cascade failed)."""
+        start = self.owed_tracking("")
+        return sorted(name[len(start):] for name in self.repo.references if name.startswith(start))
+
     def branches(self, prefix: str) -> dict[str, str]:
         """The remote's branches under `prefix` (e.g. `extract/`), branch → head, as last fetched."""
         root = self.tracking("")
@@ -187,17 +197,18 @@ class Remote:
 
     # -- talking to the remote -------------------------------------------------------
 
-    def fetch(self, *, team_refs: bool = False) -> None:
-        """Bring the remote's branches (and with `team_refs` its `refs/teleo/*`) into the clone (module doc).
+    def fetch(self, *, verdicts: bool = False) -> None:
+        """Bring the remote's branches and owed-cascade records (and with `verdicts` its verdicts) into the clone (module doc).
 
         The processes of one clone fetch one at a time (`FETCH_LOCK`): two fetches updating the
         same remote-tracking refs would fail on each other's ref locks."""
         quiet = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
                  "--no-write-fetch-head")
         with clone_lock(self.repo, FETCH_LOCK):
-            self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*")
-            if team_refs:
-                self._run(*quiet, self.name, f"+{TEAM_REFS}*:{TEAM_REFS}*")
+            self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*",
+                      f"+{OWED_PREFIX}*:{self.owed_tracking('')}*")
+            if verdicts:
+                self._run(*quiet, self.name, f"+{VERDICT_REFS}*:{VERDICT_REFS}*")
 
     def push(self, updates: list[RefUpdate]) -> None:
         """Write `updates` on the remote in one atomic, leased push (see the module doc for what it raises)."""
