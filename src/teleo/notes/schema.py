@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from teleo.notes.lifecycle import STATUSES as LIFECYCLE_STATUSES
+
 
 class Kind(str, Enum):
     """What a note is, decided from its `type` field and its folder."""
@@ -39,7 +41,8 @@ CLAIM_DOMAINS = (
     "critical-systems", "collective-intelligence", "teleological-economics", "cultural-dynamics",
 )
 CONFIDENCE = ("proven", "likely", "experimental", "speculative")
-SOURCE_STATUS = ("unprocessed", "processing", "processed", "null-result", "enrichment", "entity-data")
+SOURCE_STATUS = LIFECYCLE_STATUSES
+"""The source lifecycle's states; its moves are `notes.lifecycle.LIFECYCLE`."""
 SOURCE_FORMAT = (
     "essay", "newsletter", "tweet", "thread", "whitepaper", "paper", "report", "news", "transcript", "data",
 )

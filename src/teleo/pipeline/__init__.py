@@ -44,7 +44,8 @@ TODO (unfinished)
    with Huey/RedisHuey for dispatch and a Lua CAS for leases); the owner id already carries the host.
 2. `[pipeline]` in `teleo.toml` sets the queue's knobs (`PipelineSettings`: workers, timeout_s,
    max_attempts, backoff_s, lease_ttl_s, …); flags override it (done).
-3. Null results: re-queue them (`last_attempted` age) when their domain has grown (§4.3).
+3. Null results: re-queued when their domain has grown (§4.3) by `teleo sources requeue-null`
+   (`teleo.triage.requeue`; done).
 4. `teleo run` ingests the drop folder `inbox/queue/[<domain>/]` (done); schedules (the "cron" of
    ARCHITECTURE) — a `--every` loop or a systemd timer recipe — are not.
 5. Branch cleanup after merge/close (§8.14) belongs with review; not done here.

@@ -9,7 +9,8 @@
 2. **Idempotency.** A source with an open proposal (`extract/<slug>` not
    merged into the base) is skipped, and so is a source whose status is not
    `unprocessed` (`processing` means an agent is extracting it by hand;
-   `processed`/`null-result` are done). `force=True` extracts anyway and
+   `processed`/`null-result` are done; `notes.lifecycle`). `force=True` extracts anyway —
+   except a parked source (`entity-data`), which only `teleo sources unpark` returns — and
    replaces an open proposal's branch only if its head is still the one read
    at the start (compare-and-swap); a merged proposal's branch is replaced
    the same way.
@@ -69,14 +70,13 @@ from teleo.extract.writer import WriteRefused, build_proposal, inside
 from teleo.llm.base import Provider, ProviderError
 from teleo.llm.ledger import add_usage
 from teleo.notes import Kind, Note
+from teleo.notes.lifecycle import EXTRACTABLE, PARKED, is_parked
 from teleo.repo.branches import BranchConflict, BranchError, base_ref, find_proposal, tip
 from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository
 from teleo.vault import UnsafePath, Vault
 
 JOBS_FILE = "extract-jobs.jsonl"
-EXTRACTABLE = (None, "", "unprocessed")
-"""Source statuses a job extracts without `force` (compare `source_status`)."""
 
 
 def source_status(source: Note) -> object:
@@ -216,6 +216,9 @@ def _run(
         return _fail(outcome, f"an open proposal exists on {branch} ({existing.head[:12]}); use force to redo it", "skipped")
     expected = existing.head if existing is not None else None
     status = source_status(source)
+    if is_parked(status):  # kept out of extraction, forced or not
+        return _fail(outcome, f"{rel} is parked (status {PARKED}: data kept out of extraction); "
+                              "`teleo sources unpark` puts it back in the queue", "skipped")
     if status not in EXTRACTABLE and not force:
         return _fail(outcome, f"{rel} has status '{status}' (only unprocessed sources are extracted without force)", "skipped")
 

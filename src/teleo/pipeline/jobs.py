@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from teleo.pipeline.job import EXTRACTABLE, source_status  # one definition of "ready for extraction"
+from teleo.notes.lifecycle import DROP_PREFIX, EXTRACTABLE, is_source_path
+from teleo.pipeline.job import source_status  # one definition of "ready for extraction"
 from teleo.notes import Kind
 from teleo.repo.branches import base_ref, open_proposals, tip
 from teleo.vault.tree import TreeVault
 from teleo.repo.discover import require_repository, vault_prefix
 from teleo.vault import Vault
 
-SOURCE_FOLDERS = ("inbox/archive/", "inbox/")
-DROP_PREFIX = "inbox/queue/"
-"""Raw files waiting for `teleo run` to archive them: never sources themselves."""
+__all__ = ["DROP_PREFIX", "Candidate", "find_sources"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,7 @@ def find_sources(vault: Vault, only: list[str] | None = None, *, base: str | Non
     commit = tip(repo, ref)
     tree = TreeVault.at(vault, commit, repo=repo)
     opened = {p.source: p.branch for p in open_proposals(repo, base=ref) if p.source}
-    paths = only if only is not None else [
-        p for p in tree.markdown_paths() if p.startswith(SOURCE_FOLDERS) and not p.startswith(DROP_PREFIX)]
+    paths = only if only is not None else [p for p in tree.markdown_paths() if is_source_path(p)]
     found = []
     for rel in sorted(set(paths)):
         if not tree.exists(rel):
