@@ -7,13 +7,16 @@ extracted by `teleo.pipeline.extract_all` (real `extract_source`: context, groun
 gate, commit and CAS branch update). The provider sleeps `latency` seconds and returns a null
 result or one grounded claim.
 
-- **throughput** = sources / time from launch, which runs from the call of `extract_all` to the
-  last job finishing (from the job table): the supervisor's preparation and the workers'
-  start-up are included (shown apart as "startup", up to the first lease); **share of ideal** =
-  throughput ÷ (workers ÷ latency). PASS when ≥ 85 % at 8 workers. The share of the steady part
-  alone (first lease to last job) is printed beside it, for scale.
-- every run is a fresh interpreter (`measure_fresh`): the imports and the model's load of one run
-  never help the next.
+- **share of ideal** = ideal time ÷ time from launch. The ideal is the provider's alone:
+  sources × latency ÷ workers (printed). From launch runs from the call of `extract_all` to its
+  return: the supervisor's preparation, the workers' start-up (shown apart as "startup", up to
+  the first lease) and their exit ("tail", from the last job's end) are included. PASS when
+  ≥ 85 % at 8 workers. Beside it: the share of the steady part alone (first lease to last job),
+  and the share from the *process* start (the fresh interpreter launched, its imports of the
+  pipeline included), with the CPU seconds of the run (supervisor and workers).
+- every run is a fresh interpreter (`measure_fresh`) on a vault made beforehand: the imports and
+  the model's load of one run never help the next. The pipeline runs with its default settings
+  (poll and tick intervals included). Each run's load average is printed beside it.
 - `--claims N` puts N claims on main besides the sources: a job then compares its source with
   them, so the embedding model is needed (a vault without claims never loads it).
 - **engine overhead per source**: one worker, a zero-latency provider: steady time / sources
@@ -153,47 +156,79 @@ def corpus_overhead(corpus: Path, n: int) -> dict:
             "failed": totals["failed"], "per_source_ms": round(1000 * (rows[1] - rows[0]) / max(1, done), 2)}
 
 
-def measure(workers: int, n: int, latency: float, claims: int = 0, start_method: str | None = None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="extract-bench-") as tmp:
-        vault = make_vault(Path(tmp) / "v", n, claims)
-        settings = PipelineSettings(workers=workers, poll_s=0.01, heartbeat_s=5, lease_ttl_s=60)
-        if start_method:
-            settings.start_method = start_method
-        started = time.time()
-        report = extract_all(vault, provider_factory=Factory(latency), settings=settings)
-        wall = time.time() - started
-        store = JobStore(queue_path(vault.root))
-        rows = store.conn.execute("SELECT MIN(leased_at), MAX(updated_at) FROM jobs").fetchone()
-        store.close()
-        if not report.ok:
-            raise SystemExit(f"bench run failed: {json.dumps(report.totals())}")
-    steady = rows[1] - rows[0]
-    from_launch = rows[1] - started
-    throughput = n / from_launch
-    ideal = workers / latency if latency else None
-    return {
-        "workers": workers, "sources": n, "wall_s": round(wall, 3), "startup_s": round(rows[0] - started, 3),
-        "steady_s": round(steady, 3), "from_launch_s": round(from_launch, 3), "throughput_per_s": round(throughput, 2),
-        "ideal_per_s": round(ideal, 2) if ideal else None,
-        "share_of_ideal": round(throughput / ideal, 3) if ideal else None,
-        "steady_share": round(n / steady / ideal, 3) if ideal else None,
+def extract_timed(root: Path, workers: int, latency: float, start_method: str | None = None) -> dict:
+    """`extract_all` on the vault at `root`, with the pipeline's default settings: the epoch times
+    it was called and returned, the first lease and the last job's end (from the job table), and
+    the CPU seconds of this process and of its workers meanwhile."""
+    import resource
+
+    vault = Vault.open(root)
+    settings = PipelineSettings(workers=workers)
+    if start_method:
+        settings.start_method = start_method
+    cpu = lambda who: sum(resource.getrusage(who)[:2])  # noqa: E731 - user + system seconds
+    own, children = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    called = time.time()
+    report = extract_all(vault, provider_factory=Factory(latency), settings=settings)
+    returned = time.time()
+    own, children = cpu(resource.RUSAGE_SELF) - own, cpu(resource.RUSAGE_CHILDREN) - children
+    if not report.ok:
+        raise SystemExit(f"bench run failed: {json.dumps(report.totals())}")
+    store = JobStore(queue_path(vault.root))
+    first, last = store.conn.execute("SELECT MIN(leased_at), MAX(updated_at) FROM jobs").fetchone()
+    store.close()
+    return {"called": called, "returned": returned, "first_lease": first, "last_job": last,
+            "cpu_s": round(own + children, 3)}
+
+
+def row_of(times: dict, workers: int, n: int, latency: float, launched: float | None = None) -> dict:
+    """The figures of one run. From launch = `extract_all` called → returned (the supervisor's
+    preparation, the workers' start-up and their exit included); from process start = the fresh
+    interpreter launched → returned (its imports of the pipeline too)."""
+    from_launch = times["returned"] - times["called"]
+    steady = times["last_job"] - times["first_lease"]
+    ideal_s = n * latency / workers if latency else None
+    row = {
+        "workers": workers, "sources": n, "load": round(os.getloadavg()[0], 2),
+        "startup_s": round(times["first_lease"] - times["called"], 3), "steady_s": round(steady, 3),
+        "tail_s": round(times["returned"] - times["last_job"], 3), "from_launch_s": round(from_launch, 3),
+        "cpu_s": times["cpu_s"], "throughput_per_s": round(n / from_launch, 2),
+        "ideal_per_s": round(workers / latency, 2) if latency else None, "ideal_s": round(ideal_s, 3) if ideal_s else None,
+        "share_of_ideal": round(ideal_s / from_launch, 3) if ideal_s else None,
+        "steady_share": round(ideal_s / steady, 3) if ideal_s else None,
         "per_source_ms": round(1000 * steady / n, 2),
     }
+    if launched is not None:
+        row["from_process_s"] = round(times["returned"] - launched, 3)
+        row["process_share"] = round(ideal_s / row["from_process_s"], 3) if ideal_s else None
+    return row
+
+
+def measure(workers: int, n: int, latency: float, claims: int = 0, start_method: str | None = None) -> dict:
+    """One run in this process (its imports and loads already made: used for the engine's cost per source)."""
+    with tempfile.TemporaryDirectory(prefix="extract-bench-") as tmp:
+        make_vault(Path(tmp) / "v", n, claims)
+        times = extract_timed(Path(tmp) / "v", workers, latency, start_method)
+    return row_of(times, workers, n, latency)
 
 
 def measure_fresh(workers: int, n: int, latency: float, claims: int = 0, start_method: str | None = None) -> dict:
-    """`measure` in a fresh interpreter: nothing (imports, the embedding model) carried over from an
-    earlier run, so "from launch" includes what a new `teleo extract` process pays once the
-    pipeline is imported (the harness's own imports, `import_s`, are shown apart)."""
-    child = ("import json, sys, time; started = time.perf_counter(); sys.path.insert(0, sys.argv[1]); "
-             "import extract_bench as b; imported = time.perf_counter() - started; "
-             "row = b.measure(*json.loads(sys.argv[2])); row['import_s'] = round(imported, 3); print(json.dumps(row))")
-    done = subprocess.run([sys.executable, "-c", child, str(Path(__file__).resolve().parent),
-                           json.dumps([workers, n, latency, claims, start_method])],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    """One run in a fresh interpreter, on a vault made beforehand: nothing (imports, the embedding
+    model) carried over from an earlier run, so it pays what a new `teleo extract` process pays."""
+    child = ("import json, sys; sys.path.insert(0, sys.argv[1]); import extract_bench as b; "
+             "print(json.dumps(b.extract_timed(*json.loads(sys.argv[2]))))")
+    with tempfile.TemporaryDirectory(prefix="extract-bench-") as tmp:
+        make_vault(Path(tmp) / "v", n, claims)
+        load = os.getloadavg()[0]
+        launched = time.time()
+        done = subprocess.run([sys.executable, "-c", child, str(Path(__file__).resolve().parent),
+                               json.dumps([str(Path(tmp) / "v"), workers, latency, start_method])],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench run failed: {done.stderr.strip()[-800:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    row = row_of(json.loads(done.stdout.strip().splitlines()[-1]), workers, n, latency, launched)
+    row["load"] = round(load, 2)  # at the run's start
+    return row
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -239,14 +274,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"simulated provider latency {args.latency * 1000:.0f} ms (cpus: {os.cpu_count()}; load average "
               f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after); {args.claims} claims on main; "
-              f"median of {repeat} run(s) per row; times from launch (extract_all called)")
-        print(f"{'workers':>7} {'sources':>7} {'startup s':>9} {'steady s':>8} {'total s':>7} {'src/s':>7} {'ideal':>6} "
-              f"{'share':>6} {'steady':>6}  every run (share from launch)")
+              f"median of {repeat} run(s) per row, each a fresh interpreter")
+        print("ideal = sources × latency ÷ workers (the provider's time alone, the baseline of every share); "
+              "from launch = extract_all called → returned; process = the fresh interpreter launched → returned")
+        print(f"{'workers':>7} {'sources':>7} {'ideal s':>7} {'startup':>7} {'steady':>6} {'tail':>5} {'total s':>7} "
+              f"{'share':>6} {'steady':>6} {'process':>7} {'cpu s':>5}  every run: share from launch (load average)")
         for r in rows:
-            every = " ".join(f"{x['share_of_ideal'] * 100:.1f}%" for x in runs[r["workers"]])
-            print(f"{r['workers']:>7} {r['sources']:>7} {r['startup_s']:>9.2f} {r['steady_s']:>8.2f} {r['from_launch_s']:>7.2f} "
-                  f"{r['throughput_per_s']:>7.2f} {r['ideal_per_s']:>6.1f} {r['share_of_ideal'] * 100:>5.1f}% "
-                  f"{r['steady_share'] * 100:>5.1f}%  {every}")
+            every = " ".join(f"{x['share_of_ideal'] * 100:.1f}% ({x['load']:.1f})" for x in runs[r["workers"]])
+            print(f"{r['workers']:>7} {r['sources']:>7} {r['ideal_s']:>7.2f} {r['startup_s']:>7.2f} {r['steady_s']:>6.2f} "
+                  f"{r['tail_s']:>5.2f} {r['from_launch_s']:>7.2f} {r['share_of_ideal'] * 100:>5.1f}% "
+                  f"{r['steady_share'] * 100:>5.1f}% {r['process_share'] * 100:>6.1f}% {r['cpu_s']:>5.2f}  {every}")
         each = ", ".join(f"{r['per_source_ms']:.1f}" for r in overheads)
         print(f"engine overhead per source (1 worker, zero latency, {overhead['sources']} sources): "
               f"{overhead['per_source_ms']:.1f} ms (runs: {each})")

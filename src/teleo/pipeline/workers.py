@@ -398,7 +398,7 @@ class Supervisor:
                 self._tick()
                 if not self.slots:
                     break
-                time.sleep(self.settings.tick_s)
+                self._wait()
         finally:
             for slot in list(self.slots.values()):
                 if slot.process.is_alive():
@@ -408,6 +408,12 @@ class Supervisor:
                 self.store.reap(dead_owners=[s.owner for s in self.slots.values()], max_attempts=self.settings.max_attempts)
             self._report()
         return self.store.all(self.batch)
+
+    def _wait(self) -> None:
+        """Until the next tick, or sooner when a worker exits (the last one's exit ends the run at once)."""
+        from multiprocessing.connection import wait
+
+        wait([slot.process.sentinel for slot in self.slots.values()], timeout=self.settings.tick_s)
 
     def _tick(self) -> None:
         now = time.time()
