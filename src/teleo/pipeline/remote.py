@@ -174,12 +174,21 @@ def merge_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None, 
     """Merge the remote's proposal `branch` into the remote's main by compare-and-swap (module doc).
 
     Returns the `MergeOutcome` of the round that landed (or found it already merged, or not
-    ready); `RemoteError` when the remote cannot be reached after its retries."""
-    from teleo.review.merge import MergeOutcome, merge_proposal
+    ready); `RemoteError` when the remote cannot be reached after its retries. The cascades the
+    remote owes (a record another merge pushed) are done after it (`cascades_on_remote`)."""
 
     remote = _required(vault, remote)
+    outcome = _merge_rounds(vault, remote, branch.removeprefix("refs/heads/"), cascade, rounds)
+    if remote.owed():  # as the job's last fetch saw them: a cascade another merge could not do
+        for done in cascades_on_remote(vault, remote=remote):
+            outcome.reasons.append(f"owed cascade of {done.merge[:12]}: {done.error or done.summary}")
+    return outcome
+
+
+def _merge_rounds(vault: Vault, remote: Remote, branch: str, cascade: bool, rounds: int):
+    from teleo.review.merge import MergeOutcome, merge_proposal
+
     repo = remote.repo
-    branch = branch.removeprefix("refs/heads/")
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
             remote.fetch(verdicts=True)
