@@ -143,6 +143,8 @@ def test_parked_sources_are_skipped_by_extraction_until_unparked(tmp_path):
     assert "someone-nostatus" in made and "someone-queued" not in made
     again = teleo(root, "extract", path_of("queued"), "--provider", "offline", "--format", "json")  # named: still not taken
     assert "someone-queued" not in git(root, "branch", "--list", "extract/*"), again.stdout
+    assert (f"not extracted: {path_of('queued')} is parked (status entity-data on main): `teleo sources unpark` puts "
+            "it back in the queue") in " ".join(again.stderr.split())
 
     result = teleo(root, "sources", "unpark", path_of("queued"), "--reason", "entity extraction reads it now")
     assert result.returncode == 0, result.stderr

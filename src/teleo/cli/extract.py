@@ -54,11 +54,29 @@ def extract(
         raise typer.Exit(0)
     report = run_extract(vault, sources, workers=workers, limit=limit, provider=provider, model=model,
                          live=output is OutputFormat.text)
+    if sources:
+        explain_unqueued(vault, sources, report)
     if output is OutputFormat.json:
         console.print_json(json.dumps(report.as_json()))
     else:
         print_report(report)
     raise typer.Exit(0 if report.ok else FAILED)
+
+
+def explain_unqueued(vault, sources: list[Path], report) -> None:
+    """Say why a named source was not extracted because of its status (parked, processed, …)."""
+    from teleo.triage.sources import not_queued
+    from teleo.vault import UnsafePath
+
+    taken = {job.source for job in report.jobs} | set(report.already)
+    named = []
+    for source in sources:
+        try:
+            named.append(vault.relative(source) if Path(source).exists() else str(source))
+        except UnsafePath:
+            continue
+    for reason in not_queued(vault, [rel for rel in named if rel not in taken]):
+        err_console.print(f"[yellow]not extracted:[/] {escape(reason)}")
 
 
 def print_preview(vault, source: Path, *, provider, model, output: OutputFormat) -> None:

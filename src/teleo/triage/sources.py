@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 from pydantic import BaseModel, Field, field_validator
 
 from teleo.notes import Kind, Note
-from teleo.notes.lifecycle import STATUSES, is_source_path, lifecycle_state
+from teleo.notes.lifecycle import PARKED, STATUSES, UNPROCESSED, describe_moves, is_source_path, lifecycle_state
 from teleo.repo.branches import base_ref
 from teleo.repo.discover import open_repository
 from teleo.vault import Vault
@@ -172,6 +172,26 @@ def source_record(vault: Vault, note: Note) -> SourceRecord:
         date=_text(data.get("date") or data.get("date_published") or data.get("date_archived")),
         judged=judged[0] if judged else None, judged_from=judged[1] if judged else None,
     )
+
+
+def not_queued(vault: Vault, paths: list[str]) -> list[str]:
+    """Why each of `paths` (vault-relative) that extraction would not take is not queued, read where
+    extraction reads sources: its status and the way back to the queue (for `teleo extract SOURCE`)."""
+    tree, where = source_vault(vault)
+    reasons = []
+    for rel in paths:
+        if not tree.exists(rel) or tree.note(rel).kind is not Kind.SOURCE:
+            continue
+        record = source_record(tree, tree.note(rel))
+        if record.status == UNPROCESSED:
+            continue
+        if record.status == PARKED:
+            reasons.append(f"{rel} is parked (status {PARKED} on {where}): `teleo sources unpark` puts it back in the queue")
+        elif record.status is None:
+            reasons.append(f"{rel}: status {record.written_status!r} on {where} is no state of the source lifecycle")
+        else:
+            reasons.append(f"{rel} is {record.status} on {where} (moves from there: {describe_moves(record.status)})")
+    return reasons
 
 
 def judged_date(data: dict) -> tuple[str, str] | None:
