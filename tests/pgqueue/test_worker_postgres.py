@@ -167,3 +167,53 @@ def test_a_database_without_the_queue_says_to_run_queue_init(tmp_path, pg_dsn):
     done = _teleo(root, _env(pg_dsn), "worker", timeout=60)
     assert done.returncode == 1
     assert "no Teleo queue in the database" in done.stderr and "teleo queue init" in done.stderr
+
+
+def test_workers_on_two_hosts_sharing_a_git_remote_take_the_queued_jobs(tmp_path, pg_dsn):
+    """Two clones of a bare remote, a worker on each: every source extracted once, on the remote,
+    reviewed and merged there by compare-and-swap; nothing failed; fsck clean everywhere."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
+    from remote_hosts import fsck, make_hosts, remote_refs
+
+    from teleo.pipeline.pg import PostgresQueue, init_schema
+
+    init_schema(pg_dsn)
+    hosts = make_hosts(tmp_path, count=2, sources=4)
+    settings = PipelineSettings.from_vault(hosts.vault(0))
+    settings.backend, settings.dsn, settings.stall_seconds = "postgres", pg_dsn, 10
+    queue = PostgresQueue(pg_dsn, settings=settings)
+    for source in hosts.sources:
+        assert queue.enqueue("extract", source, then=("review", "merge"))
+    ctx = mp.get_context("spawn")
+    workers = [ctx.Process(target=worker_entry, args=(str(clone), settings, None, None)) for clone in hosts.clones]
+    for worker in workers:
+        worker.start()
+    try:
+        def settled():
+            jobs = queue.jobs()
+            extracted = [j for j in jobs if j.kind == "extract" and j.state == "done"]
+            return len(extracted) == len(hosts.sources) and not [j for j in jobs if j.state in ("pending", "running")]
+        wait_for(settled, 300, "every job of the four sources")
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.join(60)
+            assert worker.exitcode == 0
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+    jobs = queue.jobs()
+    queue.close()
+    assert [j for j in jobs if j.state == "failed"] == []
+    made = {j.target: j.result.get("branch") for j in jobs if j.kind == "extract"}
+    assert sorted(made) == hosts.sources and all(made.values())
+    refs = remote_refs(hosts.remote)
+    log = subprocess.run(["git", "-C", str(hosts.remote), "log", "--format=%B", "main"], capture_output=True,
+                         text=True).stdout
+    for source, branch in made.items():  # each source once on the remote: its branch open, or merged into main
+        assert (f"refs/heads/{branch}" in refs) != (f"Merge pull request" in log and branch in log), source
+    for where in [hosts.remote, *hosts.clones]:
+        assert fsck(where).returncode == 0, where
