@@ -82,3 +82,35 @@ def test_the_model_is_loaded_only_when_the_vault_has_claims_to_compare_with(tmp_
     assert extract_all(with_claims, provider_factory=FakeFactory(), settings=fast(start_method="spawn"),
                        extract=RecordingExtract(str(log))).ok
     assert [j["model"] for j in recorded(log)] == [True, True]
+
+
+WARM_THEN_JOBS = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from pipeline_helpers import FakeProvider, make_sources_vault
+from teleo.pipeline.workers import warm_up
+vault = make_sources_vault(Path(sys.argv[2]), 2, extra=json.loads(sys.argv[3]))
+warm_up(vault)  # what the supervisor does before forking its workers
+before = set(sys.modules)
+from teleo.pipeline.job import extract_source
+outcomes = [extract_source(vault, f"inbox/archive/2026-01-04-report-{i:03d}.md", provider=FakeProvider()).status
+            for i in (1, 0)]  # a claim (restating the vault's claim: an enrichment), then a null result
+print(json.dumps({"outcomes": outcomes, "imported": sorted(set(sys.modules) - before)}))
+"""
+
+
+def test_a_workers_first_jobs_import_nothing_the_supervisors_warm_up_did_not(tmp_path):
+    """What a first job imports or compiles on the way (the untrusted-text classes, the claim
+    normaliser) would be paid by every forked worker at once: the warm-up rehearses a job instead."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    extra = {"domains/space-development/reusable boosters make launches cheaper.md": CLAIM}
+    done = subprocess.run([sys.executable, "-c", WARM_THEN_JOBS, str(Path(__file__).parent), str(tmp_path / "v"),
+                           json.dumps(extra)], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["outcomes"] == ["proposed", "null"]
+    assert found["imported"] == []

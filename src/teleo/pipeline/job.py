@@ -274,8 +274,9 @@ def _run(
 def warm_up(vault: Vault, base: str | None = None) -> None:
     """Do, before the first job, the one-off work a first job would do: import the writer, the
     gates and the grounding code, walk the base tip and build its resolver (kept for the jobs
-    that follow: `TreeVault.at` shares it), and lint one note. Workers call it before leasing, so
-    that their first jobs do not all pay it at once. Never raises."""
+    that follow: `TreeVault.at` shares it), lint one note, and rehearse a job on one source
+    (`rehearse`). Workers call it before leasing, so that their first jobs do not all pay it at
+    once — or the supervisor, once, before forking them. Never raises."""
     try:
         from teleo.extract import dedupe, grounding, writer  # noqa: F401 - imports are the point
         from teleo.extract.prompt import contract_schema
@@ -291,8 +292,45 @@ def warm_up(vault: Vault, base: str | None = None) -> None:
         tree.resolver  # noqa: B018 - built now, reused by every job on this tip
         if paths:
             check(tree, paths[:1])
+        source = next((p for p in paths if p.startswith("inbox/") and tree.note(p).kind is Kind.SOURCE), None)
+        if source is not None:
+            rehearse(tree, source)
     except Exception:  # noqa: BLE001 - the first job will do it itself
         pass
+
+
+REHEARSED_CLAIM = "a rehearsed claim is written the way a real one is because the writer runs once before any job"
+
+
+def rehearse(tree: TreeVault, rel: str) -> None:
+    """A job's own work on the source `rel`, without a provider and without a commit: its request and
+    prompt, and the proposal of a made-up claim quoting it, linted. Every pattern compiled and module
+    imported on that path (the untrusted-text classes, the claim normaliser, …: ~90 ms of CPU) is then
+    paid once here instead of by every forked worker's first job. Nothing is written."""
+    from teleo.contract.extraction import ClaimDraft, Quote
+
+    note = tree.note(rel)
+    request = build_request(tree, rel, job_id="rehearsal")
+    prompt_size(_Unchunked(), request)
+    text = source_text(note)
+    quote = next((line.strip() for line in text.text.splitlines() if len(line.strip()) >= 20), "")[:200]
+    if not quote:
+        return
+    about = "A claim made up to run the writer once before the workers start."
+    claims = [ClaimDraft(title=REHEARSED_CLAIM, description=about, evidence=[Quote(text=quote)])]
+    if request.similar:  # and one restating an existing claim: the path that turns it into an enrichment
+        claims.append(ClaimDraft(title=request.similar[0].title, description=about, evidence=[Quote(text=quote)]))
+    result = ExtractionResult(claims=claims)
+    files = build_proposal(tree, note, result, text=text, agent=request.agent, domain=request.domain,
+                           provider="rehearsal", model="", today=dt.date.today(),
+                           duplicates=find_duplicates(request, result))
+    new_errors(tree, files.files, today=dt.date.today(), skip=JUDGED_IN_REVIEW)
+
+
+class _Unchunked:
+    """A stand-in provider for `prompt_size`: no chunking settings (the whole source, one prompt)."""
+
+    settings = None
 
 
 def prompt_size(provider: Provider, request: ExtractionRequest) -> int:
