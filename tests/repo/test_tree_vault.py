@@ -49,3 +49,34 @@ def test_at_says_what_is_missing(tmp_path):
     vault = committed(tmp_path / "v", {"teleo.toml": "", "a.md": "# A\n"})
     with pytest.raises(BranchError, match="no-such-branch"):
         TreeVault.at(vault, "no-such-branch")
+
+
+class CountingTree:
+    """A pygit2 tree that records every lookup by path (iteration is free, as in the walk)."""
+
+    def __init__(self, tree) -> None:
+        self.tree, self.lookups = tree, []
+
+    def __iter__(self):
+        return iter(self.tree)
+
+    def __getitem__(self, path):
+        self.lookups.append(path)
+        return self.tree[path]
+
+
+def test_the_walk_keeps_every_blob_id_so_reading_the_notes_looks_nothing_up_by_path(tmp_path):
+    # a lookup by path loads every tree on the way; a folder of thousands of notes made reading
+    # all of them quadratic (bench/scale_bench.py: a review at 24k notes spent most of its time there)
+    files = {"teleo.toml": "", **{f"domains/health/claim {n}.md": f"# claim {n}\n" for n in range(30)},
+             "notes/a.md": "# A\n", ".drafts/hidden.md": "# hidden\n"}
+    vault = committed(tmp_path / "v", files)
+    repo = open_repository(vault.root)
+    counting = CountingTree(repo.references["refs/heads/main"].peel().tree)
+    tree = TreeVault(vault, repo, counting)
+    notes = tree.notes()
+    assert len(notes) == 31 and counting.lookups == []
+    assert tree.read_bytes("domains/health/claim 7.md") == b"# claim 7\n" and counting.lookups == []
+    assert tree.read_bytes(".drafts/hidden.md") == b"# hidden\n"  # not walked: looked up by path
+    assert counting.lookups == [".drafts/hidden.md"]
+    assert not tree.exists("domains/health/no such claim.md")

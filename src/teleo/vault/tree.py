@@ -120,6 +120,9 @@ class TreeVault(Vault):
         return obj if isinstance(obj, pygit2.Tree) else None
 
     def _collect(self, tree: pygit2.Tree, folder: str, out: set[str]) -> None:
+        """The walk; it also keeps each note's blob id, which a lookup by path would find only by
+        loading every tree on the way (libgit2 caches no tree over 4 KiB): reading every note of a
+        folder of thousands was quadratic."""
         for entry in tree:
             name = entry.name
             if entry.type_str == "tree":
@@ -131,6 +134,7 @@ class TreeVault(Vault):
                 and name.endswith(".md") and not name.startswith(".")
             ):
                 out.add(folder + name)
+                self._tree_entries.setdefault(folder + name, entry.id)
 
     def exists(self, relative: str) -> bool:
         return relative in self.overlay or self._blob_id(relative) is not None
