@@ -114,3 +114,37 @@ def test_a_workers_first_jobs_import_nothing_the_supervisors_warm_up_did_not(tmp
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["outcomes"] == ["proposed", "null"]
     assert found["imported"] == []
+
+
+FORKED_RUN = """
+import json, os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from pipeline_helpers import FakeFactory, make_sources_vault
+from teleo.pipeline import PipelineSettings, extract_all
+vault = make_sources_vault(Path(sys.argv[2]), 2)
+report = extract_all(vault, provider_factory=FakeFactory(), settings=PipelineSettings(workers=2, start_method="fork"))
+children = []
+for task in os.listdir("/proc/self/task"):
+    for pid in open(f"/proc/self/task/{task}/children").read().split():
+        try:
+            children.append(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+        except OSError:
+            pass
+print(json.dumps({"ok": report.ok, "children": children}))
+"""
+
+
+def test_forked_workers_start_no_other_process_beside_them(tmp_path):
+    """A spawn context's start barrier needs a named semaphore, and with it multiprocessing's
+    resource tracker: one more interpreter started (and left running) on a busy machine."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", FORKED_RUN, str(Path(__file__).parent), str(tmp_path / "v")],
+                          capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["ok"]
+    assert [c for c in found["children"] if "resource_tracker" in c] == []

@@ -314,9 +314,9 @@ class Supervisor:
         self.store = JobStore(queue_path(self.vault.root))
         self.slots: dict[int, _Slot] = {}
         self._stop = threading.Event()
-        # a spawn context's counter also works in forked workers (they inherit it), not the reverse:
-        # a worker may be spawned after all when a thread started meanwhile
-        self._ready = (mp.get_context("spawn") if self.forking else self.ctx).Value("i", 0)
+        # the start barrier's counter, of the workers' own context: a fork context's needs no named
+        # semaphore, hence no resource-tracker process started beside the run (a spawn context's does)
+        self._ready = self.ctx.Value("i", 0)
         self._barren = 0  # consecutive worker deaths with no job finished in between
         self._finished = -1
 
@@ -331,7 +331,8 @@ class Supervisor:
             self.store.close()  # no SQLite connection may cross a fork
             # What the workers inherit stays shared: frozen objects are never visited by their cyclic
             # collector, whose bookkeeping writes would otherwise copy every inherited page into each.
-            gc.collect()
+            # (No collection first: it costs 20-35 ms of CPU before any worker starts, and the freed
+            # holes it leaves are what the fork should not copy either — the gc module's own advice.)
             gc.freeze()
         try:
             slots = [self._start(number, forked) for number in numbers]
@@ -343,10 +344,13 @@ class Supervisor:
 
     def _start(self, number: int, forked: bool) -> _Slot:
         context = self.ctx if forked or not self.forking else mp.get_context("spawn")
+        # a worker spawned after all (a thread started meanwhile) cannot share the fork context's
+        # counter: it skips the start barrier, which only lines up the first workers anyway
+        ready = self._ready if context is self.ctx else None
         process = context.Process(
             target=worker_main, name=f"teleo-worker-{number}", daemon=True,
             args=(str(self.vault.root), number, self.spec, self.settings, self.batch, self.extract,
-                  self._ready, self.settings.workers, self.vault if forked else None),
+                  ready, self.settings.workers, self.vault if forked else None),
         )
         process.start()
         slot = _Slot(number, process, owner_id(process.pid, number))
