@@ -1,7 +1,7 @@
 """`teleo mcp` write tools in process: proposals through the library's gates, verdicts, flags, sources.
 
-Every write must leave `main` where it was (except a flag resolution, as on the command line;
-ingest_source only drops the source in inbox/queue/), respect territory, refuse self-review and name what it refused.
+Every write must leave `main` where it was (a flag resolution is a proposal branch too; ingest_source only
+drops the source in inbox/queue/), respect territory, refuse self-review and name what it refused.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import teleo_command
-from mcp_helpers import THESEUS_BELIEF, call, error_text, flag_note, git_sample
+from mcp_helpers import MARKETS_PATH, THESEUS_BELIEF, call, error_text, flag_note, git_sample
 from teleo.mcp.server import build_server
 from teleo.mcp.tools import VaultTools
 from teleo.vault import Vault
@@ -213,18 +213,93 @@ def test_ingest_source_refuses_a_file_outside_the_vault_and_needs_one_input(vaul
     assert "domain" in error_text(call(server, "ingest_source", {"text": "some text here", "domain": "astrology"}))
 
 
-def test_resolve_flag_closes_the_agents_own_flag_only(vault_root):
+def under_review(root) -> None:
+    """The flag's belief as the cascade leaves it: `status: under_review`, committed on main."""
+    path = root / THESEUS_BELIEF
+    path.write_text(path.read_text(encoding="utf-8").replace("status: active", "status: under_review"), encoding="utf-8")
+    git(root, "commit", "-qam", "cascade: theseus belief under review")
+
+
+def flag_status(root, flag: str = FLAG) -> str:
+    flags = call(server_for(root), "list_flags", {"include_resolved": True}).structured_content["flags"]
+    return next(f["status"] for f in flags if f["id"] == flag)
+
+
+def test_resolve_flag_makes_a_proposal_branch_and_leaves_main_and_the_files_alone(vault_root):
+    under_review(vault_root)
+    main_before, status_before = git(vault_root, "rev-parse", "main"), git(vault_root, "status", "--porcelain")
+    server = server_for(vault_root, agent="theseus")
+    result = call(server, "resolve_flag", {"flag": FLAG, "note": "re-read: the belief still holds"})
+    assert not result.is_error, result.content
+    made = result.structured_content
+    assert made["status"] == "proposed" and made["branch"] == f"flags/theseus/{FLAG}"
+    assert git(vault_root, "rev-parse", "main") == main_before  # main's tip unchanged
+    assert git(vault_root, "status", "--porcelain") == status_before
+    assert git(vault_root, "rev-parse", made["branch"]) == made["commit"]
+    assert sorted(made["files"]) == sorted([f"agents/theseus/flags/{FLAG}.md", THESEUS_BELIEF])
+    message = git(vault_root, "log", "-1", "--format=%B", made["branch"])
+    assert message.startswith(f"theseus: resolve flag {FLAG}\n") and "Pentagon-Agent: Theseus" in message
+    assert f"Teleo-Flag: {FLAG}" in message
+    flag_text = git(vault_root, "show", f"{made['commit']}:agents/theseus/flags/{FLAG}.md")
+    assert "status: resolved" in flag_text and "resolution: 're-read: the belief still holds'" in flag_text
+    assert "status: active" in git(vault_root, "show", f"{made['commit']}:{THESEUS_BELIEF}")
+    assert flag_status(vault_root) == "open"  # open until the resolution is merged
+    listed = call(server, "list_proposals", {"agent": "theseus"}).structured_content["proposals"]
+    assert [(p["branch"], p["kind"]) for p in listed] == [(made["branch"], "flags")]
+    again = call(server, "resolve_flag", {"flag": FLAG})  # a retry: the same branch, nothing new
+    assert not again.is_error and again.structured_content["branch"] == made["branch"]
+    assert again.structured_content["status"] == "already proposed"
+    assert git(vault_root, "rev-parse", made["branch"]) == made["commit"]
+    assert git(vault_root, "rev-parse", "main") == main_before
+    other = error_text(call(server, "resolve_flag", {"flag": FLAG, "status": "abandoned"}))
+    assert made["branch"] in other and "active" in other
+
+
+def test_a_flag_resolution_merges_after_the_evaluators_review_and_the_flag_is_resolved(vault_root):
+    under_review(vault_root)
+    made = call(server_for(vault_root, agent="theseus"), "resolve_flag",
+                {"flag": FLAG, "note": "still holds"}).structured_content
+    branch, head = made["branch"], made["commit"]
+    own = error_text(call(server_for(vault_root, agent="theseus"), "review_proposal",
+                          {"proposal": branch, "verdict": "approve", "text": "mine"}))
+    assert "self-review" in own and "theseus proposed" in own
+    reviewed = call(server_for(vault_root, agent="leo"), "review_proposal",
+                    {"proposal": branch, "head": head, "verdict": "approve", "text": "The re-reading is recorded."})
+    assert not reviewed.is_error, reviewed.content
+    assert reviewed.structured_content["status"] == "approved" and reviewed.structured_content["required"] == ["leo"]
+    merged = subprocess.run([*teleo_command(), "--vault", str(vault_root), "merge", "--format", "json"],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert [m["branch"] for m in json.loads(merged.stdout)["merges"] if m["status"] == "merged"] == [branch]
+    tip = git(vault_root, "log", "-1", "--format=%B", "main")  # the merge, and no cascade after it (nothing revised)
+    assert tip.startswith(f"Merge pull request 'theseus: resolve flag {FLAG}' from {branch}") and \
+        f"Teleo-Proposal: {branch}" in tip
+    assert git(vault_root, "branch", "--list", branch) == ""  # merged branches are deleted
+    assert flag_status(vault_root) == "resolved"
+    cli = subprocess.run([*teleo_command(), "--vault", str(vault_root), "flags", "--all", "--format", "json"],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    shown = next(f for f in json.loads(cli.stdout)["flags"] if f["id"] == FLAG)
+    assert shown["status"] == "resolved" and shown["resolution"] == "still holds"
+    assert "status: active" in git(vault_root, "show", f"main:{THESEUS_BELIEF}")
+    done = call(server_for(vault_root, agent="theseus"), "resolve_flag", {"flag": FLAG})
+    assert done.structured_content["status"] == "already resolved" and done.structured_content["branch"] is None
+
+
+def test_resolve_flag_refuses_an_unknown_flag_someone_elses_and_one_outside_the_territory(vault_root):
+    outside = "2026-03-11-markets-aggregate"
+    (vault_root / f"agents/theseus/flags/{outside}.md").write_text(
+        flag_note(outside, "theseus", MARKETS_PATH, f"domains/ai-alignment/{EXISTING}.md"), encoding="utf-8")
+    git(vault_root, "add", "-A")
+    git(vault_root, "commit", "-qm", "a flag pointing into rio's domain")
+    main_before = git(vault_root, "rev-parse", "main")
+    theseus = server_for(vault_root, agent="theseus")
+    assert "names no flag" in error_text(call(theseus, "resolve_flag", {"flag": "1999-"}))
     other = error_text(call(server_for(vault_root, agent="rio"), "resolve_flag", {"flag": FLAG}))
     assert "theseus's" in other and "only theseus resolves it" in other
-    main_before = git(vault_root, "rev-parse", "main")
-    result = call(server_for(vault_root, agent="theseus"), "resolve_flag",
-                  {"flag": FLAG, "note": "re-read: the belief still holds"})
-    assert not result.is_error, result.content
-    assert result.structured_content["status"] == "resolved" and result.structured_content["commit"]
-    assert git(vault_root, "rev-parse", "main") != main_before
-    flags = call(server_for(vault_root), "list_flags", {"include_resolved": True}).structured_content["flags"]
-    assert [f["status"] for f in flags] == ["resolved"]
-    assert "names no flag" in error_text(call(server_for(vault_root, agent="theseus"), "resolve_flag", {"flag": "1999-"}))
+    territory = error_text(call(theseus, "resolve_flag", {"flag": outside}))
+    assert MARKETS_PATH in territory and "territory" in territory
+    assert git(vault_root, "branch", "--list", "flags/*") == ""  # no branch made
+    assert git(vault_root, "rev-parse", "main") == main_before
 
 
 def test_the_session_agent_is_checked_against_the_vaults_agents(vault_root):

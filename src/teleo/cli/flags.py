@@ -55,6 +55,7 @@ RESOLVE_EPILOG = example(
     "teleo flags resolve <id> --note 're-read: unchanged'",
     "teleo flags resolve <id> <another-id> --status revised --as theseus",
     "teleo flags resolve <id> --format json | jq .commit",
+    "teleo flags resolve <id> --propose --note 're-read: unchanged'",
 ) + (
     "\n\n  <id>: a flag's id or a unique start of it, as `teleo flags` prints under each target — the day of the "
     "cascade and the target's first words (2026-03-10-alignment: a flag raised on 10 March 2026 on the belief "
@@ -151,9 +152,11 @@ def resolve(
     status: TargetStatus = typer.Option(TargetStatus.active, "--status", help="What an under_review belief becomes once no open flag points at it."),
     agent: str | None = typer.Option(None, "--as", help="Who resolves (the commit's Pentagon-Agent trailer); default: the flags' agent."),
     worktree: bool = typer.Option(False, "--worktree", help="Edit the files on disk, no commit, instead of committing on main."),
+    propose: bool = typer.Option(False, "--propose", help="Make a proposal branch flags/<agent>/<id> per flag for the evaluator to review and teleo merge to land, instead of committing on main."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
-    """Resolve flags after re-reading what they point at: one commit on main.
+    """Resolve flags after re-reading what they point at: one commit on main (with --propose: a
+    reviewed proposal branch per flag, main untouched).
 
     Each flag note gets `status: resolved` and `resolved: <today>` (and `resolution:` with
     --note), its target `last_evaluated: <today>`; a belief the cascade set to `status: under_review` gets --status (default
@@ -164,6 +167,9 @@ def resolve(
     from teleo.review import resolve_flags
 
     vault = vault_from(ctx)
+    if propose:
+        _propose(vault, names, resolution, status.value, agent, output)
+        return
     try:
         outcome = resolve_flags(vault, names, resolution=resolution, target_status=status.value, agent=agent,
                                 worktree=worktree)
@@ -183,6 +189,34 @@ def resolve(
         raise typer.Exit(2)
     if plan.problems:
         raise typer.Exit(FAILED)
+
+
+def _propose(vault, names: list[str], resolution: str | None, status: str, agent: str | None,
+             output: OutputFormat) -> None:
+    """`teleo flags resolve --propose`: one `flags/<agent>/<id>` proposal per name (`review.flags.propose_resolution`)."""
+    from teleo.repo.branches import BranchError
+    from teleo.review.flags import ResolutionRefused, UnknownFlag, propose_resolution
+
+    made, refused, code = [], [], 0
+    for name in names:
+        try:
+            made.append(propose_resolution(vault, name, agent=agent, resolution=resolution, target_status=status))
+        except (ResolutionRefused, BranchError) as exc:
+            refused.append({"name": name, "reason": str(exc)})
+            code = max(code, 2 if isinstance(exc, UnknownFlag) else FAILED)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps({"proposals": [p.model_dump() for p in made], "refused": refused}, ensure_ascii=False,
+                              indent=1))
+    else:
+        for proposal in made:
+            where = f" on {escape(proposal.branch)} ({proposal.commit[:12]})" if proposal.branch and proposal.commit else ""
+            console.print(f"[green]{proposal.status}[/] {escape(proposal.flag)}{where}")
+        if any(p.status == "proposed" for p in made):
+            console.print("[dim]the evaluator reviews it (teleo review), teleo merge lands it; the flag stays open until then[/]")
+        for row in refused:
+            err_console.print(f"[bold red]error:[/] {escape(row['reason'])}; nothing written")
+    if code:
+        raise typer.Exit(code)
 
 
 def _print_resolution(outcome) -> None:

@@ -1,4 +1,5 @@
-"""`teleo proposals`: the open extraction proposals — branches `extract/*` not merged into main."""
+"""`teleo proposals`: the open proposals — branches of every proposal kind (`extract/*`, `flags/*`, …;
+`teleo.repo.kinds`) not merged into main."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def proposals(
     base: str = typer.Option(None, "--base", "-b", help="The branch proposals merge into (default: main)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text for people, json for scripts."),
 ) -> None:
-    """List the open extraction proposals (branches extract/<source> not merged into the base):
-    their agent, source, files and when they were made. A source with an open proposal is not
-    extracted again unless asked."""
+    """List the open proposals (branches not merged into the base): extractions (extract/<source>),
+    flag resolutions (flags/<agent>/<flag-id>) and every other proposal kind, with their agent,
+    source, files and when they were made. A source with an open proposal is not extracted again
+    unless asked."""
     from teleo.repo.discover import NotARepository
     from teleo.pipeline.proposals import is_null_result, vault_proposals
     from teleo.repo.branches import BranchError
@@ -46,9 +48,7 @@ def proposals(
     if not found:
         console.print("No open proposals.")
         return
-    null = sum(1 for p in found if is_null_result(p))
-    grid = Table(title=f"Open proposals ({len(found)}: {len(found) - null} with claims or enrichments, "
-                       f"{null} null result{'' if null == 1 else 's'})")
+    grid = Table(title=f"Open proposals ({len(found)}: {_counts(found, is_null_result)})")
     for name in ("branch", "agent", "source", "files", "created"):
         grid.add_column(name, overflow="fold")
     for proposal in found:
@@ -60,3 +60,17 @@ def proposals(
             proposal.created[:19].replace("T", " "),
         )
     console.print(grid)
+
+
+def _counts(found, is_null_result) -> str:
+    """`2 with claims or enrichments, 1 null result` — then `, 1 flag resolution` for each other kind present."""
+    from teleo.repo.kinds import KINDS
+
+    extractions = [p for p in found if p.kind in ("extract", None)]
+    null = sum(1 for p in extractions if is_null_result(p))
+    parts = [f"{len(extractions) - null} with claims or enrichments", f"{null} null result{'' if null == 1 else 's'}"]
+    for kind in KINDS:
+        count = sum(1 for p in found if p.kind == kind.name)
+        if kind.name != "extract" and count:
+            parts.append(f"{count} {kind.label}{'' if count == 1 else 's'}")
+    return ", ".join(parts)

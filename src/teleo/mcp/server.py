@@ -132,9 +132,10 @@ def _read_tools(server: MCPServer, tools: VaultTools) -> None:
     def list_proposals(
         agent: Annotated[str | None, Field(description="Only proposals made by this agent.")] = None,
     ) -> dict[str, Any]:
-        """The open proposals: branches extract/<source> not yet merged into main, with their agent,
-        source, files, head commit and the verdicts recorded on that head. Use it to find work to review
-        (review_proposal) or to see where your own proposals stand."""
+        """The open proposals: branches not yet merged into main — extractions (kind extract,
+        extract/<source>) and flag resolutions (kind flags, flags/<agent>/<flag-id>) — with their kind,
+        agent, source, files, head commit and the verdicts recorded on that head. Use it to find work to
+        review (review_proposal) or to see where your own proposals stand."""
         return tools.list_proposals(agent)
 
     @server.tool(annotations=READ)

@@ -254,7 +254,8 @@ class VaultTools:
                 continue
             verdicts = verdicts_for(repo, proposal.head)
             rows.append({
-                "branch": proposal.branch, "head": proposal.head, "agent": proposal.agent, "source": proposal.source,
+                "branch": proposal.branch, "kind": proposal.kind, "head": proposal.head, "agent": proposal.agent,
+                "source": proposal.source,
                 "domain": proposal.domain, "created": proposal.created, "subject": proposal.subject,
                 "files": [p[len(prefix):] if prefix and p.startswith(prefix) else p for p in proposal.files],
                 "verdicts": [{"reviewer": v.reviewer, "role": v.role, "verdict": v.verdict}

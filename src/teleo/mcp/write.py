@@ -16,10 +16,13 @@ Every write goes through the library entry point the command line uses, so the s
   a proposer reviewing its own proposal is refused, and no fix-from-feedback round runs.
 - `ingest_source` never commits: it writes the source (atomically, under a sanitised name) into the
   drop folder `inbox/queue/<domain>/` of a domain the agent owns; `teleo run` archives it there with
-  its own `ingest: archive` commit and extracts it, as any dropped file. So the only write that
-  reaches the checked-out branch is a flag resolution.
-- `resolve_flag` is `review.flags.resolve_flags`, as `teleo flags resolve`, for the agent's own
-  flags only (one commit on main recording the re-review, as the command line does).
+  its own `ingest: archive` commit and extracts it, as any dropped file. So no write tool
+  commits to `main` or touches the working tree but that drop folder.
+- `resolve_flag` proposes the agent's resolution of one of its own flags
+  (`review.flags.propose_resolution`): one commit on `flags/<agent>/<flag-id>` (proposal kind
+  `flags`, `teleo.repo.kinds`), main untouched; the evaluator reviews it (`review_proposal`) and
+  `teleo merge` lands it, after which the flag is resolved on main. A retry returns the open
+  proposal; a flag pointing at a note outside the agent's territory is refused.
 
 Over HTTP (`teleo mcp --http`, `/mcp` in `teleo serve`) every write tool needs the write token;
 over stdio the person who started the server is the one writing, as with the command line.
@@ -276,27 +279,23 @@ def _free_name(folder: Path, name: str, suffix: str) -> Path:
 
 
 def resolve_as(tools: VaultTools, agent: str, flag: str, note: str | None, status: str) -> dict[str, Any]:
-    from teleo.cascade.listing import list_flags
-    from teleo.cascade.resolve import find_flag
-    from teleo.review.flags import resolve_flags
+    """Propose `agent`'s resolution of `flag` on `flags/<agent>/<id>` (`review.flags.propose_resolution`)."""
+    from teleo.repo.branches import BranchError
+    from teleo.review.flags import ResolutionRefused, propose_resolution
 
     with tools._write_lock:
-        listing = list_flags(tools.vault, include_resolved=True)
-        found = find_flag(listing.flags, flag)
-        if found is None:
-            raise Refusal(f"flag '{flag}' names no flag, or several (list_flags shows each flag's id)")
-        if found.agent.lower() != agent.lower():
-            raise Refusal(f"flag {found.id} is {found.agent}'s: only {found.agent} resolves it, after re-reading "
-                          f"{found.target}")
-        if found.status != "open":
-            return {"flag": found.id, "status": found.status, "commit": None, "message": "already resolved"}
-        outcome = resolve_flags(tools.vault, [found.id], resolution=note, target_status=status, agent=agent)
-    plan = outcome.plan
-    if not plan.writable:
-        raise Refusal("not resolved: " + "; ".join(plan.problems + [f"unknown flag {u}" for u in plan.unknown]))
-    return {"flag": found.id, "status": "resolved", "commit": outcome.commit, "written_to": outcome.written_to,
-            "files": outcome.files, "restored": plan.restored,
-            "cascade": outcome.cascade.summary if outcome.cascade else None}
+        try:
+            made = propose_resolution(tools.vault, flag, agent=agent, resolution=note, target_status=status)
+        except (ResolutionRefused, BranchError) as exc:
+            raise Refusal(str(exc)) from None
+    following = {
+        "proposed": "the resolution waits for the evaluator's review (review_proposal), then teleo merge; the flag "
+                    "stays open until it is merged",
+        "already proposed": "this flag's resolution was proposed before and waits for the evaluator's review "
+                            "(review_proposal), then teleo merge; nothing new was written",
+        "already resolved": "nothing to do: the flag is resolved on main",
+    }[made.status]
+    return {**made.model_dump(), "agent": agent, "next": following}
 
 
 def _source_path(tools: VaultTools, source: str) -> str:
@@ -452,7 +451,8 @@ def register_write_tools(server: MCPServer, tools: VaultTools) -> None:
     @server.tool(annotations=WRITE)
     @refusals_as_tool_errors
     def review_proposal(
-        proposal: Annotated[str, Field(description="The proposal's branch, e.g. extract/2026-01-02-some-source.")],
+        proposal: Annotated[str, Field(description="The proposal's branch, e.g. extract/2026-01-02-some-source "
+                                                   "or flags/theseus/2026-03-10-some-belief (list_proposals).")],
         verdict: Annotated[Literal["approve", "request_changes", "reject"], Field(
             description="approve: every claim meets the checklist; request_changes: fixable problems (list them); "
                         "reject: it should not enter the knowledge base.")],
@@ -480,7 +480,11 @@ def register_write_tools(server: MCPServer, tools: VaultTools) -> None:
             description="What the belief becomes: active (still holds), revised, abandoned.")] = "active",
         agent: AgentArg = None,
     ) -> dict[str, Any]:
-        """Close one of your cascade flags after re-reading the belief or position it points at (as `teleo
-        flags resolve`): the flag is marked resolved with your note, the belief leaves under_review with the
-        status you give; a revised or abandoned belief cascades in turn. Only the flag's own agent resolves it."""
+        """Propose closing one of your cascade flags after re-reading the belief or position it points at:
+        makes a proposal branch flags/<agent>/<flag-id> (never a commit to main) marking the flag resolved with
+        your note and giving the belief the status you choose (it leaves under_review). The evaluator reviews it
+        (review_proposal) and teleo merge lands it; only then does list_flags show it resolved, and a revised or
+        abandoned belief cascades in turn. Only the flag's own agent resolves it, and only for notes in its
+        territory. Calling it again for the same flag returns the waiting proposal. Returns the branch and its
+        head commit."""
         return _writing(tools, lambda who: resolve_as(tools, who, flag, note, status))(ctx=ctx, agent=agent)

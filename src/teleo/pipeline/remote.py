@@ -37,8 +37,9 @@ from pathlib import Path
 
 from teleo.pipeline.job import JobOutcome, extract_source, relative_source
 from teleo.pipeline.workers import PipelineSettings
-from teleo.repo.branches import EXTRACT_PREFIX, branch_head, find_proposal, is_merged, proposal_branches
+from teleo.repo.branches import branch_head, find_proposal, is_merged, proposal_branches
 from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.kinds import kind_of
 from teleo.repo.mainline import OWED_PREFIX
 from teleo.repo.remote import (
     RefUpdate,
@@ -323,13 +324,16 @@ def _delete_merged(remote: Remote, branch: str, head: str) -> None:
 
 
 def open_remote_proposals(vault: Vault, *, remote: Remote | None = None) -> list[str]:
-    """The remote's `extract/*` branches not merged into its main, oldest first (what a merge round walks)."""
+    """The remote's proposal branches (every kind, `teleo.repo.kinds`) not merged into its main, oldest first
+    (what a merge round walks)."""
     remote = _required(vault, remote)
     remote.fetch()
     repo = remote.repo
     main = repo[remote.head(MAIN)] if remote.head(MAIN) else None
     found = []
-    for branch, head in remote.branches(EXTRACT_PREFIX).items():
+    for branch, head in remote.branches("").items():
+        if kind_of(branch) is None:
+            continue
         commit = repo[head]
         if main is None or not is_merged(repo, commit, main):
             found.append((commit.commit_time, branch))

@@ -3,7 +3,8 @@
 `discover` opens a repository, `command` runs git with one environment, `identity`
 is the fallback author, `trailers` reads and writes commit trailers, and `agents`
 names the agent a commit speaks for. Above them: `git.Repo` (commits through the
-command line), `history` (one `git log` read), `branches` (worktree-free proposal
+command line), `history` (one `git log` read), `kinds` (the registry of proposal
+kinds: branch names, commit forms, reviewers, cascade), `branches` (worktree-free proposal
 branches built from git objects), `verdicts` (the verdict refs), `mainline`
 (compare-and-swap writes to main, owed cascades), `worktree` (a checked-out
 main's working tree catching up) and `remote` (a git remote shared by several hosts'

@@ -1,7 +1,8 @@
 """Proposal branches, written without touching any working tree.
 
-A proposal is one commit on top of the base branch's tip (`main`), on a branch
-`extract/<source-slug>`. It is built from objects only:
+A proposal is one commit on top of the base branch's tip (`main`), on a branch of one of the
+proposal kinds (`teleo.repo.kinds`: `extract/<source-slug>`, `flags/<agent>/<flag-id>`, …). It is
+built from objects only:
 
 1. the files are read from the base tip's tree (never from the working tree,
    which may hold someone's uncommitted edits or another branch);
@@ -34,7 +35,7 @@ empty, which `git fsck` reports as an error until it is written again or pruned.
 
 A vault read from a git tree is `teleo.vault.tree.TreeVault`.
 
-`open_proposals(repo)` lists the `extract/*` branches not merged into the
+`open_proposals(repo)` lists the branches of every proposal kind not merged into the
 base; a branch counts as merged when its head is an ancestor of the base tip,
 or when every file its commits changed has the same content on the base (a
 squash merge).
@@ -58,16 +59,16 @@ import pygit2
 from pydantic import BaseModel, Field
 
 from teleo.repo.identity import signature
+from teleo.repo.kinds import EXTRACT, KINDS, MAX_PART_CHARS, ProposalKind, kind_of, ref_slug
 
-EXTRACT_PREFIX = "extract/"
+EXTRACT_PREFIX = EXTRACT.prefix
 DEFAULT_BASE = "main"
 ZERO = "0" * 40
-MAX_SLUG_CHARS = 120
+MAX_SLUG_CHARS = MAX_PART_CHARS
 
 BLOB_MODES = {pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE}
 _SOURCE_LINE = re.compile(r"^- Source: (.+)$", re.MULTILINE)
 _DOMAIN_LINE = re.compile(r"^- Domain: (.+)$", re.MULTILINE)
-_SUBJECT = re.compile(r"^([^:\s]+): extract from ")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -80,14 +81,16 @@ class BranchConflict(BranchError):
 
 
 class Proposal(BaseModel):
-    """An open extraction proposal: a branch not yet merged into the base."""
+    """An open proposal: a branch not yet merged into the base."""
 
     branch: str
     head: str
+    kind: str | None = None
+    """Its proposal kind (`teleo.repo.kinds`: `extract`, `flags`, …); None for a branch of no kind."""
     source: str | None = None
     """The vault-relative source path, from the commit's `- Source:` line."""
     agent: str | None = None
-    """The agent named in the commit subject (`<agent>: extract from …`)."""
+    """The agent named in the commit subject as its kind writes it (`<agent>: extract from …`)."""
     domain: str | None = None
     files: list[str] = Field(default_factory=list)
     """Repository paths the proposal changes (relative to the base)."""
@@ -137,21 +140,12 @@ def branch_head(repo: pygit2.Repository, branch: str) -> str | None:
 
 # -- names ----------------------------------------------------------------------
 
-_REF_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
 def source_slug(source_path: str) -> str:
     """The branch-safe slug of a source: its file stem, anything git refuses in a ref replaced by `-`."""
     stem = PurePosixPath(source_path).name
     if stem.lower().endswith(".md"):
         stem = stem[:-3]
-    slug = _REF_UNSAFE.sub("-", stem)
-    slug = re.sub(r"\.{2,}", ".", slug)
-    slug = re.sub(r"-{2,}", "-", slug).strip(".-")
-    while slug.lower().endswith(".lock"):
-        slug = slug[:-5].rstrip(".-")
-    slug = slug[:MAX_SLUG_CHARS].rstrip(".-")
-    return slug or "source"
+    return ref_slug(stem, fallback="source")
 
 
 def proposal_branches(source_path: str) -> list[str]:
@@ -161,7 +155,7 @@ def proposal_branches(source_path: str) -> list[str]:
     """
     slug = source_slug(source_path)
     digest = hashlib.sha1(source_path.encode("utf-8")).hexdigest()[:8]
-    return [f"{EXTRACT_PREFIX}{slug}", f"{EXTRACT_PREFIX}{slug}-{digest}"]
+    return [EXTRACT.branch_name(slug=slug), EXTRACT.branch_name(slug=f"{slug}-{digest}")]
 
 
 def valid_branch(name: str) -> bool:
@@ -393,13 +387,14 @@ microseconds, and the job's lease means no other worker updates that ref meanwhi
 
 
 def _clear_stale_lock(repo: pygit2.Repository, branch: str) -> bool:
-    """Remove `refs/heads/<branch>.lock` when it is an `extract/*` ref's and a stale one.
+    """Remove `refs/heads/<branch>.lock` when it is a proposal branch's (`kinds.kind_of`) and a stale one.
 
     A worker SIGKILLed between creating the lock and renaming it into place leaves the lock
-    behind, and every later update of that ref would fail; only proposal refs, which a job
-    updates under its lease, are cleared this way (`mainline` clears main's, more cautiously).
+    behind, and every later update of that ref would fail; only proposal refs, which one writer
+    updates at a time (a job under its lease, the MCP server under its write lock), are cleared
+    this way (`mainline` clears main's, more cautiously).
     """
-    if not branch.startswith(EXTRACT_PREFIX):
+    if kind_of(branch) is None:
         return False
     return clear_stale_lock(Path(repo.path) / "refs" / "heads" / f"{branch}.lock", PROPOSAL_LOCK_STALE_S)
 
@@ -529,13 +524,14 @@ def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> 
     subject = message.splitlines()[0] if message else ""
     source = source_of(message)
     domain = _DOMAIN_LINE.search(message)
-    agent = _SUBJECT.match(subject)
+    kind = kind_of(branch)
     when = dt.datetime.fromtimestamp(head.commit_time, dt.timezone(dt.timedelta(minutes=head.commit_time_offset)))
     return Proposal(
         branch=branch,
         head=str(head.id),
+        kind=kind.name if kind else None,
         source=source,
-        agent=agent.group(1) if agent else None,
+        agent=(kind or EXTRACT).agent_of(subject),
         domain=domain.group(1).strip() if domain else None,
         files=changed_paths(repo, repo[fork] if fork is not None else None, head),
         created=when.isoformat(),
@@ -549,12 +545,16 @@ def source_of(message: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
-def open_proposals(repo: pygit2.Repository, *, base: str | None = None, prefix: str = EXTRACT_PREFIX) -> list[Proposal]:
-    """Every `extract/*` branch not merged into the base, oldest first."""
+def open_proposals(
+    repo: pygit2.Repository, *, base: str | None = None, kinds: tuple[ProposalKind, ...] = KINDS,
+    prefix: str | None = None,
+) -> list[Proposal]:
+    """Every branch of one of `kinds` (default: every proposal kind; `prefix`: only names starting
+    with it) not merged into the base, oldest first."""
     base_commit = tip(repo, base_ref(repo, base))
     found = []
     for name in repo.branches.local:
-        if not name.startswith(prefix):
+        if (prefix is not None and not name.startswith(prefix)) or not any(kind.matches(name) for kind in kinds):
             continue
         try:
             head = repo.branches.local[name].peel(pygit2.Commit)

@@ -3,7 +3,8 @@
 Entry points: `review(vault, branch) -> ReviewOutcome` (gates, reviewer selection, reviewer
 agents, verdicts, the fix loop) and `merge_all(vault) -> MergeReport` (the merge gate, CAS merges
 into main, the cascade, the index); `resolve_flags(vault, ids)` closes cascade flags once their
-owner has re-read what they point at. Verdicts live in git (`teleo.repo.verdicts`); writes to main
+owner has re-read what they point at, and `propose_resolution(vault, id, agent=)` proposes that on
+a `flags/<agent>/<id>` branch instead, for review and merge like any proposal. Verdicts live in git (`teleo.repo.verdicts`); writes to main
 go through `teleo.repo.mainline`.
 """
 
@@ -18,7 +19,7 @@ from teleo.review.engine import (
     review_all,
     status_counts,
 )
-from teleo.review.flags import ResolveOutcome, resolve_flags
+from teleo.review.flags import ResolutionProposal, ResolutionRefused, ResolveOutcome, propose_resolution, resolve_flags
 from teleo.review.merge import (
     MergeDecision,
     MergeOutcome,
@@ -39,5 +40,5 @@ from teleo.review.selection import Selection, select_reviewers
 __all__ = [
     "MergeDecision", "MergeOutcome", "PeerCount", "peer_counts", "status_counts", "findings_by_criterion", "MergeReport", "ModelReviewer", "OfflineReviewer", "ProposalView", "ReviewError",
     "ResolveOutcome", "ReviewOutcome", "Reviewer", "Selection", "SelfReview", "decide", "load_view", "merge_all",
-    "merge_decisions", "merge_proposal", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
+    "merge_decisions", "merge_proposal", "propose_resolution", "ResolutionProposal", "ResolutionRefused", "resolve_flags", "review", "review_all", "reviewer_from_config", "select_reviewers",
 ]

@@ -18,12 +18,13 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
 | `merge-conflict` | the head merges cleanly into main's current tip | §8.2 |
+| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else | §4.6, §5 #17 |
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rapidfuzz import fuzz, process
 
@@ -38,7 +39,8 @@ from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import ProposalView
 
-UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion", "merge-conflict"})
+UNFIXABLE = frozenset({"territory", "grounding", "duplicate", "commit-convention", "deletion", "merge-conflict",
+                       "kind-scope"})
 DUPLICATE_TITLE_SCORE = 95.0
 """rapidfuzz token-sort ratio at or above which a new claim title is a copy of an existing one."""
 SIMILAR_TITLE_SCORE = 70.0
@@ -56,8 +58,8 @@ def blocking(criterion: str, message: str, path: str = "", line: int | None = No
 def run_gates(view: ProposalView) -> list[ClaimFinding]:
     """Every blocking finding of the deterministic gates, in gate order."""
     found: list[ClaimFinding] = []
-    for gate in (territory, deletion, commit_convention, merge_conflict, schema, links, grounding, duplicates,
-                 source_lifecycle):
+    for gate in (territory, kind_scope, deletion, commit_convention, merge_conflict, schema, links, grounding,
+                 duplicates, source_lifecycle):
         found.extend(gate(view))
     return found
 
@@ -248,3 +250,67 @@ def _as_list(value) -> list[str]:
     if not isinstance(value, list):
         return []
     return [str(v).strip().removeprefix("[[").removesuffix("]]").removesuffix(".md") for v in value if str(v).strip()]
+
+
+# -- what a proposal of a kind may change ---------------------------------------------------------
+
+FLAG_FIELDS = frozenset({"status", "resolved", "resolution"})
+"""What a flag resolution changes in a flag note (`cascade.resolve.plan_resolution`)."""
+TARGET_FIELDS = frozenset({"status", "last_evaluated"})
+"""What it changes in the note a flag points at."""
+
+
+def kind_scope(view: ProposalView) -> list[ClaimFinding]:
+    """The proposal stays inside its kind's scope (`KIND_SCOPES`; a kind without one has none)."""
+    check = KIND_SCOPES.get(view.proposal.kind or "")
+    return check(view) if check is not None else []
+
+
+def flag_resolution_scope(view: ProposalView) -> list[ClaimFinding]:
+    """A `flags/` proposal closes open flags of its proposer and edits only their targets' frontmatter fields."""
+    out: list[ClaimFinding] = []
+    targets: set[str] = set()
+    others: list[str] = []
+    for path, text in sorted(view.files.items()):
+        if text is None:
+            continue  # the deletion gate
+        if not view.base.exists(path):
+            out.append(blocking("kind-scope", f"{path}: a flag resolution adds no file", path))
+            continue
+        before, after = view.base.note(path), view.after.note(path)
+        if before.kind is not Kind.FLAG:
+            others.append(path)
+            continue
+        agent = str(before.data.get("agent") or "").strip().lower()
+        if agent not in view.proposers:
+            out.append(blocking("kind-scope", f"{path}: a flag of {agent or 'no agent'}, resolved by "
+                                              f"{', '.join(view.proposers) or 'nobody named'}", path))
+        if str(before.data.get("status")) != "open" or str(after.data.get("status")) != "resolved":
+            out.append(blocking("kind-scope", f"{path}: a flag resolution takes a flag from open to resolved", path))
+        out += _only_fields(path, before, after, FLAG_FIELDS)
+        targets.add(str(before.data.get("target") or ""))
+    if not targets:
+        out.append(blocking("kind-scope", "a flag resolution resolves no flag note"))
+    for path in others:
+        if path not in targets:
+            out.append(blocking("kind-scope", f"{path}: not the target of a flag this proposal resolves", path))
+        else:
+            out += _only_fields(path, view.base.note(path), view.after.note(path), TARGET_FIELDS)
+    return out
+
+
+def _only_fields(path: str, before: Note, after: Note, allowed: frozenset[str]) -> list[ClaimFinding]:
+    """`after` differs from `before` in the `allowed` frontmatter fields alone (body untouched)."""
+    keys = set(before.data) | set(after.data)
+    changed = sorted(k for k in keys if k not in allowed and before.data.get(k) != after.data.get(k))
+    out = []
+    if changed:
+        out.append(blocking("kind-scope", f"{path}: a flag resolution changes only {', '.join(sorted(allowed))}, "
+                                          f"not {', '.join(changed)}", path))
+    if before.doc.body != after.doc.body:
+        out.append(blocking("kind-scope", f"{path}: a flag resolution leaves the body as it is", path))
+    return out
+
+
+KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {"flags": flag_resolution_scope}
+"""Proposal kind name → what a proposal of that kind may change (`teleo.repo.kinds`)."""

@@ -41,7 +41,8 @@ from pydantic import BaseModel, Field
 
 from teleo.notes import Kind
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import EXTRACT_PREFIX, BranchError, base_ref, changed_paths, is_merged, open_proposals, tip
+from teleo.repo.branches import BranchError, base_ref, changed_paths, is_merged, open_proposals, tip
+from teleo.repo.kinds import kind_of
 from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.mainline import (
@@ -219,8 +220,10 @@ def run_cascade(
 ) -> CascadeOutcome:
     """Plan the cascade of commit `merge` on main's tip and commit it (once, by CAS).
 
-    By default the changed notes are those `merge` changed and `what` is the proposal it merged;
-    a caller whose commit changed notes that must not cascade (a flag resolution) names them."""
+    By default the changed notes are those `merge` changed and `what` is the proposal it merged —
+    for a flag resolution (a direct one, trailer `Teleo-Resolution`, or the merge of a proposal whose
+    kind cascades `revised-beliefs`) only the beliefs it revised or abandoned; a caller whose commit
+    changed notes that must not cascade names them."""
     outcome = CascadeOutcome(merge=merge)
     try:
         from teleo.cascade import plan_cascade
@@ -231,7 +234,7 @@ def run_cascade(
     if changed is None:
         changed = [p[len(prefix):] for p in changed_paths(repo, merge_commit.parents[0], merge_commit)
                    if p.startswith(prefix)]
-        if trailer(merge_commit.message or "", TRAILER_RESOLUTION) is not None:  # only the beliefs it revised cascade
+        if _cascades_revised_beliefs_only(merge_commit.message or ""):
             changed = _revised_beliefs(vault, repo, prefix, merge_commit, changed)
             what = what or "re-review: " + ", ".join(PurePosixPath(p).stem for p in changed)
     branch = what or trailer(merge_commit.message or "", TRAILER_PROPOSAL) or "a proposal"
@@ -269,6 +272,14 @@ def run_cascade(
         outcome.flags = len(plan.flags)
         outcome.under_review = list(plan.under_review)
     return outcome
+
+
+def _cascades_revised_beliefs_only(message: str) -> bool:
+    """A flag resolution's commit: a direct one (`Teleo-Resolution`) or a merge of a kind that cascades only revised beliefs."""
+    if trailer(message, TRAILER_RESOLUTION) is not None:
+        return True
+    kind = kind_of(trailer(message, TRAILER_PROPOSAL) or "")
+    return kind is not None and kind.cascade == "revised-beliefs"
 
 
 def _revised_beliefs(vault: Vault, repo, prefix: str, commit, paths: list[str]) -> list[str]:
@@ -366,11 +377,11 @@ def _sync(repo, ref: str, vault: Vault) -> WorktreeSync:
 
 
 def clean_merged(repo) -> list[str]:
-    """Delete `extract/*` branches whose head is already on main (a run killed after merging)."""
+    """Delete proposal branches (every kind) whose head is already on main (a run killed after merging)."""
     main = tip(repo, base_ref(repo))
     cleaned = []
     for name in list(repo.branches.local):
-        if not name.startswith(EXTRACT_PREFIX):
+        if kind_of(name) is None:
             continue
         try:
             head = repo.branches.local[name].peel()

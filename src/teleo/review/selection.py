@@ -34,6 +34,12 @@
   count; when fewer fit the selection has a `shortfall`, and the proposal
   cannot merge until its claims link into more territories or the vault has
   more agents.
+
+That is the selection of a proposal kind whose reviewers are `peers` (`teleo.repo.kinds`:
+extractions, and any branch of no kind). A kind whose reviewers are `evaluator` (a flag
+resolution: an agent's re-reading of its own belief, no claim in it) is reviewed by the
+evaluator alone — or, when the evaluator made it, by one other agent (nobody reviews their own
+work; reference §5 #23), chosen by the same stable hash of (branch, agent).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from pydantic import BaseModel, Field
 
 from teleo.extract.writer import inside
 from teleo.notes import find_links
+from teleo.repo.kinds import ProposalKind, kind_named
 from teleo.review.context import ProposalView
 from teleo.vault.config import Config
 
@@ -90,6 +97,9 @@ class Selection(BaseModel):
 
 def select_reviewers(view: ProposalView) -> Selection:
     """The evaluator and the fitting domain peers of the proposal on `view` (see the module doc)."""
+    kind = kind_named(view.proposal.kind)
+    if kind is not None and kind.reviewers == "evaluator":
+        return _evaluator_alone(view, kind)
     config = view.vault.config
     evaluator = config.vault.evaluator
     proposers = set(view.proposers)
@@ -139,6 +149,27 @@ def select_reviewers(view: ProposalView) -> Selection:
         selection.shortfall = _shortfall(needed, len(chosen), evaluator in proposers, bool(synthesis))
     elif not selection.peers:
         selection.notes.append(f"the evaluator ({evaluator}) reviews alone: no other agent fits")
+    return selection
+
+
+def _evaluator_alone(view: ProposalView, kind: ProposalKind) -> Selection:
+    """The evaluator; another agent when the evaluator made the proposal (see the module doc)."""
+    config = view.vault.config
+    evaluator = config.vault.evaluator
+    proposers = set(view.proposers)
+    selection = Selection(domains=touched_domains(view))
+    if evaluator not in proposers:
+        selection.slots.append(ReviewerSlot(agent=evaluator, role="evaluator"))
+        selection.notes.append(f"a {kind.label}: the evaluator ({evaluator}) reviews it alone")
+        return selection
+    selection.peers_needed = 1
+    candidates = [a for a in sorted(config.agents) if a != evaluator and a not in proposers]
+    if not candidates:
+        selection.shortfall = f"the evaluator ({evaluator}) made this {kind.label} and no other agent can review it"
+        return selection
+    agent = min(candidates, key=_ranking(view.branch, {a: 0 for a in candidates}))
+    selection.slots.append(ReviewerSlot(agent=agent, role="peer"))
+    selection.notes.append(f"a {kind.label} by the evaluator ({evaluator}), who cannot review its own: {agent} reviews it")
     return selection
 
 

@@ -238,7 +238,7 @@ def create_app(
 
     @app.get("/api/proposals", tags=["pages"])
     def api_proposals() -> ProposalsPage:
-        """Open proposals: extract/* branches not merged into main."""
+        """Open proposals: branches of every proposal kind (extract/*, flags/*, …) not merged into main."""
         return proposals_page(state)
 
     @app.get("/api/proposals/{branch:path}", tags=["pages"])

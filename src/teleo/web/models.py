@@ -109,6 +109,9 @@ class ProposalRow(BaseModel):
     branch: str
     href: str
     head: str
+    kind: str | None = None
+    """The proposal kind (`teleo.repo.kinds`): extract, flags, …"""
+    kind_label: str | None = None
     source: str | None = None
     agent: str | None = None
     domain: str | None = None

@@ -1,4 +1,4 @@
-"""Open proposals (`extract/*` branches not merged into main), their diffs and their verdicts.
+"""Open proposals (branches of every proposal kind not merged into main), their diffs and their verdicts.
 
 Verdicts come from `teleo.repo.verdicts` when that module exists (the review
 stage); without it every proposal says "no verdicts".
@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from teleo.repo.branches import Proposal, base_ref, open_proposals, read_proposal, tip, valid_branch
+from teleo.repo.kinds import kind_named
 from teleo.web.models import ProposalPage, ProposalRow, ProposalsPage, Verdict
 from teleo.web.state import WebState
 
@@ -24,6 +25,7 @@ class NoProposal(Exception):
 def _row(proposal: Proposal) -> ProposalRow:
     return ProposalRow(
         branch=proposal.branch, href="/proposals/" + quote(proposal.branch, safe="/"), head=proposal.head,
+        kind=proposal.kind, kind_label=getattr(kind_named(proposal.kind), "label", None),
         source=proposal.source, agent=proposal.agent, domain=proposal.domain, created=proposal.created,
         subject=proposal.subject, files=proposal.files,
     )

@@ -1,0 +1,136 @@
+"""Proposal kinds: which branches are proposals, how their commits read, who reviews them.
+
+A proposal is a branch off `main` that reaches `main` only through review and `teleo merge`.
+`teleo proposals`, `teleo review`, `teleo merge`, the web UI and the MCP tools list every branch
+whose name fits one of the kinds below (`open_proposals` in `teleo.repo.branches`), and review and
+merge read the kind for what differs between them. Each kind is one entry of `KINDS`:
+
+| kind | branch | commit subject | body / trailers | reviewers | cascade after the merge |
+|---|---|---|---|---|---|
+| `extract` | `extract/<source-slug>` | `<agent>: extract from <file>.md` | `- Source:`, `- Domain:`; `Pentagon-Agent` | the evaluator and the domain peers (`review.selection`) | every changed note |
+| `flags` | `flags/<agent>/<flag-id>` | `<agent>: resolve flag <id>` | `- Flag:`, `- Target:`, `- Status:`; `Teleo-Flag`, `Pentagon-Agent` | the evaluator alone (another agent when the evaluator resolves its own) | only the beliefs it revised or abandoned |
+
+**Adding a kind** is one `ProposalKind(...)` in `KINDS` (a name, a branch template whose `{fields}`
+are slugged when a branch is named and matched as one path segment each — the last may hold
+`/` — the subject template and the pattern that reads the agent back from it, the kind's trailer,
+its reviewers and its cascade), plus the code that writes its branches. Templates must not
+overlap: a branch belongs to the first kind it fits. A kind whose changes must stay inside a scope
+(a flag resolution only closes flags) adds its check to `teleo.review.gates.KIND_SCOPES`.
+
+Reviewers: `peers` is the full selection (the evaluator on every proposal it did not make, the
+fitting domain peers, two of them for the evaluator's own or a synthesis); `evaluator` is the
+evaluator alone, or — when the evaluator made the proposal, since nobody reviews their own work —
+one other agent. Cascade: `changed` plans the cascade from every note the merge changed;
+`revised-beliefs` only from the beliefs it took from `under_review` to revised or abandoned (a
+re-review's `last_evaluated` lines and closed flags change no conclusion).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from teleo.notes.untrusted import one_line
+
+Reviewers = Literal["peers", "evaluator"]
+Cascade = Literal["changed", "revised-beliefs"]
+
+_FIELD = re.compile(r"\{(\w+)\}")
+_REF_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_PART_CHARS = 120
+
+
+def ref_slug(text: str, *, fallback: str = "x") -> str:
+    """`text` as one segment of a branch name: anything git refuses in a ref replaced by `-`."""
+    slug = _REF_UNSAFE.sub("-", text)
+    slug = re.sub(r"\.{2,}", ".", slug)
+    slug = re.sub(r"-{2,}", "-", slug).strip(".-")
+    while slug.lower().endswith(".lock"):
+        slug = slug[:-5].rstrip(".-")
+    slug = slug[:MAX_PART_CHARS].rstrip(".-")
+    return slug or fallback
+
+
+@dataclass(frozen=True)
+class ProposalKind:
+    """One kind of proposal branch (module doc)."""
+
+    name: str
+    label: str
+    """What one proposal of the kind is, for people: `extraction`, `flag resolution`."""
+    branch: str
+    """The branch template, e.g. `flags/{agent}/{slug}`."""
+    subject: str
+    """The commit subject's template, e.g. `{agent}: resolve flag {flag}`."""
+    agent_subject: re.Pattern[str]
+    """Reads the proposing agent from a commit subject (group 1)."""
+    trailer: str | None
+    """The kind's own trailer key, beside `Pentagon-Agent` (None: none)."""
+    reviewers: Reviewers
+    cascade: Cascade
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = _FIELD.split(self.branch)  # literal, field, literal, …, literal
+        regex = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += re.escape(part)
+            else:
+                last = i == len(parts) - 2 and parts[-1] == ""  # the template ends with this field
+                regex += f"(?P<{part}>{'.+' if last else '[^/]+'})"
+        object.__setattr__(self, "_pattern", re.compile(regex))
+
+    @property
+    def prefix(self) -> str:
+        """The template's fixed start (`extract/`, `flags/`; empty for `{agent}/research-{date}`)."""
+        return _FIELD.split(self.branch)[0]
+
+    def matches(self, branch: str) -> bool:
+        return self._pattern.fullmatch(branch) is not None
+
+    def fields(self, branch: str) -> dict[str, str]:
+        """The template's fields read back from `branch` ({} when it does not fit)."""
+        found = self._pattern.fullmatch(branch)
+        return found.groupdict() if found else {}
+
+    def branch_name(self, **fields: str) -> str:
+        """The branch for `fields`, each slugged into one segment (`ref_slug`)."""
+        return self.branch.format(**{key: ref_slug(value) for key, value in fields.items()})
+
+    def agent_of(self, subject: str) -> str | None:
+        found = self.agent_subject.match(subject)
+        return found.group(1) if found else None
+
+    def message(self, subject: dict[str, str], body: Iterable[tuple[str, str]], trailers: Iterable[str]) -> str:
+        """A commit message of this kind: the subject template filled, `- Key: value` lines, the trailers.
+        Every value is written on one line (`notes.untrusted.one_line`), so no value adds lines or trailers."""
+        lines = [self.subject.format(**{k: one_line(v)[:250] for k, v in subject.items()}), ""]
+        lines += [f"- {key}: {one_line(value)[:500]}" for key, value in body]
+        lines += ["", *trailers]
+        return "\n".join(lines) + "\n"
+
+
+EXTRACT = ProposalKind(
+    name="extract", label="extraction", branch="extract/{slug}", subject="{agent}: extract from {source}",
+    agent_subject=re.compile(r"^([^:\s]+): extract from "), trailer=None, reviewers="peers", cascade="changed",
+)
+FLAGS = ProposalKind(
+    name="flags", label="flag resolution", branch="flags/{agent}/{slug}", subject="{agent}: resolve flag {flag}",
+    agent_subject=re.compile(r"^([^:\s]+): resolve flag "), trailer="Teleo-Flag", reviewers="evaluator",
+    cascade="revised-beliefs",
+)
+
+KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS)
+"""Every kind of proposal branch, in the order a branch is matched against them."""
+
+
+def kind_of(branch: str) -> ProposalKind | None:
+    """The kind `branch` (a name without `refs/heads/`) is a proposal of; None: not a proposal branch."""
+    return next((kind for kind in KINDS if kind.matches(branch)), None)
+
+
+def kind_named(name: str | None) -> ProposalKind | None:
+    return next((kind for kind in KINDS if kind.name == name), None)
