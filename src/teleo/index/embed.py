@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from itertools import chain
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -39,8 +40,9 @@ def load_model():  # -> wordllama WordLlamaInference
         try:
             import os
 
-            import wordllama
-            from wordllama import WordLlama
+            with _deferred("requests"):  # wordllama's, for downloads, which an offline load never makes (~90 ms CPU)
+                import wordllama
+                from wordllama import WordLlama
 
             folder = os.path.dirname(wordllama.__file__)
             model = WordLlama.load(cache_dir=folder, disable_download=True)
@@ -51,6 +53,39 @@ def load_model():  # -> wordllama WordLlamaInference
             root.handlers[:] = handlers
             root.setLevel(level)
     return model
+
+
+class _Deferred:
+    """Stands in `sys.modules` for a module while another is imported: the importer binds it, and
+    the real module is loaded on the first attribute asked of it (if ever)."""
+
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+        self.__spec__ = None  # what the import system asks of a module found in sys.modules
+
+    def __getattr__(self, attr: str):
+        import importlib
+        import sys
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+@contextmanager
+def _deferred(name: str):
+    """While inside, `import name` (not yet imported) binds a `_Deferred` stand-in instead of loading it."""
+    import sys
+
+    if name in sys.modules:
+        yield
+        return
+    stand_in = sys.modules[name] = _Deferred(name)
+    try:
+        yield
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
 
 
 def model_loaded() -> bool:
