@@ -307,11 +307,12 @@ def _print_requeue(plan, apply: bool) -> None:
         return
     table = Table(title=escape(f"Null results on {plan.branch} (requeued when the domain gained ≥ {plan.min_new_claims} claims)"),
                   title_justify="left")
-    for name in ("source", "domain", "judged", "from", "gained", "undated", ""):
+    for name in ("source", "domain", "format", "judged", "from", "gained", "undated", ""):
         table.add_column(name, overflow="fold", justify="right" if name in ("gained", "undated") else "left")
     for c in sorted(plan.candidates, key=lambda c: (not c.chosen, c.domain or "", c.path)):
         verdict = "[cyan]requeue[/]" if c.chosen else f"[dim]keep ({escape(c.held_by)})[/]"
-        table.add_row(escape(PurePosixPath(c.path).stem), escape(c.domain or "—"), escape(c.judged or "—"),
+        table.add_row(escape(PurePosixPath(c.path).stem), escape(c.domain or "—"), escape(c.format or "—"),
+                      escape(c.judged or "—"),
                       escape(c.judged_from or "—"), str(c.gained), str(c.undated), verdict)
     console.print(table)
     chosen = len(plan.chosen)
