@@ -52,14 +52,18 @@ def make_hosts(tmp: Path, count: int = 2, sources: int = 4) -> Hosts:
     git_init(seed)
     files = dict(make_source(number, seed=18) for number in range(sources))
     add_sources(Vault.open(seed), files)
-    remote = tmp / "remote.git"
-    _git(tmp, "clone", "-q", "--bare", str(seed), str(remote))
-    clones = []
-    for number in range(count):
-        clone = tmp / f"host{number}"
-        _git(tmp, "clone", "-q", str(remote), str(clone))
-        clones.append(clone)
+    remote, clones = share(seed, count)
     return Hosts(remote=remote, clones=clones, sources=sorted(files))
+
+
+def share(seed: Path, count: int) -> tuple[Path, list[Path]]:
+    """A bare repository of `seed` beside it (`remote.git`, the shared remote) and `count` clones of it (`host<N>`)."""
+    remote = seed.parent / "remote.git"
+    _git(seed.parent, "clone", "-q", "--bare", str(seed), str(remote))
+    clones = [seed.parent / f"host{number}" for number in range(count)]
+    for clone in clones:
+        _git(seed.parent, "clone", "-q", str(remote), str(clone))
+    return remote, clones
 
 
 def _git(where: Path, *args: str) -> str:

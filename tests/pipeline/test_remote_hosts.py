@@ -265,3 +265,54 @@ def test_a_cascade_that_failed_is_owed_on_the_remote_and_done_by_the_next_merge_
     assert owed not in remote_refs(hosts.remote)
     assert merge_all_on_remote(hosts.vault(0)).cascades == []  # done once, on one host
     all_clean(hosts)
+
+
+def test_a_fix_made_in_review_is_pushed_leased_and_a_branch_moved_meanwhile_is_retried(tmp_path, monkeypatch):
+    from remote_hosts import REMOTE_TABLE, share
+    from review_helpers import CONFIG, EXISTING, NEW_TITLE, SOURCE, claim_text, make_proposal, make_review_vault, \
+        processed_source
+
+    import teleo.review
+    from teleo.repo.branches import write_commit
+    from teleo.repo.remote import RefUpdate
+    from teleo.vault import Vault
+
+    seed = make_review_vault(tmp_path / "seed", {"teleo.toml": CONFIG + REMOTE_TABLE})
+    truncated = " ".join(EXISTING.split()[:7])  # a link cut short: the fixer completes it
+    text = claim_text().replace(f"[[{EXISTING}]]", f"[[{truncated}]]")
+    claim = f"domains/ai-alignment/{NEW_TITLE}.md"
+    for branch in ("extract/audit", "extract/audit-two"):
+        make_proposal(seed, branch, {claim: text, SOURCE: processed_source([NEW_TITLE])})
+    remote, clones = share(seed.root, 2)
+    one, two = Vault.open(clones[0]), Vault.open(clones[1])
+
+    # the branch moves on the remote (another host) while this host reviews and fixes it
+    real = teleo.review.review
+
+    def branch_moved_on_the_remote_meanwhile(vault, branch, **options):
+        done = real(vault, branch, **options)
+        other = Remote.open(open_repository(two.root), "origin")
+        other.fetch()
+        head = other.head(branch)
+        moved = write_commit(other.repo, other.repo[head], {"notes.md": b"# elsewhere\n"}, "rio: another change\n")
+        other.push([RefUpdate(f"refs/heads/{branch}", moved, expected=head)])
+        return done
+
+    with monkeypatch.context() as patched:
+        patched.setattr(teleo.review, "review", branch_moved_on_the_remote_meanwhile)
+        before = remote_refs(remote)
+        with pytest.raises(RemoteConflict):
+            review_on_remote(one, "extract/audit-two")
+    after = remote_refs(remote)
+    assert after["refs/heads/extract/audit-two"] != before["refs/heads/extract/audit-two"]  # the other host's move
+    assert [ref for ref in after if ref not in before and ref.startswith("refs/teleo/verdicts/")] == []  # all or nothing
+
+    start = remote_refs(remote)["refs/heads/extract/audit"]
+    outcome = review_on_remote(one, "extract/audit")
+    assert outcome.status == "approved" and len(outcome.fixes) == 1
+    refs = remote_refs(remote)
+    assert refs["refs/heads/extract/audit"] == outcome.head != start  # the fix commit, pushed
+    assert f"refs/teleo/verdicts/{outcome.head}/gates" in refs
+    assert merge_on_remote(two, "extract/audit").status == "merged"  # judged on another host, with those verdicts
+    for path in (remote, *clones):
+        assert fsck(path).returncode == 0

@@ -10,6 +10,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from teleo.repo.remote import (
     follow,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
+from remote_hosts import share  # noqa: E402
+
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org",
        "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.org"}
 
@@ -45,14 +49,8 @@ def make_hosts(tmp: Path, count: int = 2) -> tuple[Path, list[pygit2.Repository]
     git(tmp, "init", "-q", "-b", "main", str(seed))
     git(seed, "add", "-A")
     git(seed, "commit", "-qm", "initial")
-    bare = tmp / "remote.git"
-    git(tmp, "clone", "-q", "--bare", str(seed), str(bare))
-    clones = []
-    for number in range(count):
-        path = tmp / f"host{number}"
-        git(tmp, "clone", "-q", str(bare), str(path))
-        clones.append(open_repository(path))
-    return bare, clones
+    bare, clones = share(seed, count)
+    return bare, [open_repository(path) for path in clones]
 
 
 def commit_on(repo: pygit2.Repository, parent: str, name: str, message: str = "a change\n") -> str:
