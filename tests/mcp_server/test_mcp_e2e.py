@@ -1,5 +1,6 @@
 """End to end: `teleo mcp` started as a subprocess over stdio, as Claude Code starts it, driving
-propose → review → merge on a temporary git vault (the merge by `teleo merge`, as the institution does)."""
+propose → review → merge on a temporary git vault (the merge by `teleo merge`, as the institution does),
+for a claim and for a flag resolution."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 import anyio
 import pytest
 
-from mcp_helpers import git_sample
+from mcp_helpers import THESEUS_BELIEF, flag_note, git_sample
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +49,17 @@ def teleo(vault, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
+FLAG = "2026-03-10-alignment-has"
+
+
+def git(vault, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(vault), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_propose_review_merge_through_teleo_mcp_over_stdio(tmp_path):
-    vault = git_sample(tmp_path / "vault")
+    flag = flag_note(FLAG, "theseus", THESEUS_BELIEF, "domains/ai-alignment/some claim.md")
+    vault = git_sample(tmp_path / "vault", {f"agents/theseus/flags/{FLAG}.md": flag})
+    main_before = git(vault, "rev-parse", "main")
 
     async def propose(client):
         names = {t.name for t in (await client.list_tools()).tools}
@@ -57,9 +67,13 @@ def test_propose_review_merge_through_teleo_mcp_over_stdio(tmp_path):
         made = await client.call_tool("propose_claim", {"source": SOURCE, "claims": [CLAIM]})
         own = await client.call_tool("review_proposal", {"proposal": made.structured_content["branch"],
                                                          "verdict": "approve", "text": "my own"})
-        return names, found, made, own
+        resolved = await client.call_tool("resolve_flag", {"flag": FLAG, "note": "re-read: still holds"})
+        return names, found, made, own, resolved
 
-    names, found, made, own = session(vault, "theseus", propose)
+    names, found, made, own, resolved = session(vault, "theseus", propose)
+    assert not resolved.is_error, resolved.content
+    flag_branch = resolved.structured_content["branch"]
+    assert flag_branch == f"flags/theseus/{FLAG}" and git(vault, "rev-parse", "main") == main_before
     assert {"propose_claim", "review_proposal", "search", "read_note"} <= names
     assert found.structured_content["hits"][0]["path"] == SOURCE
     assert not made.is_error, made.content
@@ -70,12 +84,15 @@ def test_propose_review_merge_through_teleo_mcp_over_stdio(tmp_path):
         listed = await client.call_tool("list_proposals", {})
         verdict = await client.call_tool("review_proposal", {"proposal": branch, "head": head, "verdict": "approve",
                                                              "text": "Grounded in the field study; adds a new claim."})
-        return listed, verdict
+        closing = await client.call_tool("review_proposal", {"proposal": flag_branch, "verdict": "approve",
+                                                             "text": "The re-reading is recorded; the belief holds."})
+        return listed, verdict, closing
 
-    listed, verdict = session(vault, "leo", review)
-    assert [p["branch"] for p in listed.structured_content["proposals"]] == [branch]
+    listed, verdict, closing = session(vault, "leo", review)
+    assert sorted(p["branch"] for p in listed.structured_content["proposals"]) == sorted([branch, flag_branch])
     assert not verdict.is_error, verdict.content
     assert verdict.structured_content["status"] == "approved"
+    assert not closing.is_error and closing.structured_content["status"] == "approved", closing.content
 
     merged = teleo(vault, "merge")
     assert merged.returncode == 0, merged.stdout + merged.stderr
@@ -84,8 +101,10 @@ def test_propose_review_merge_through_teleo_mcp_over_stdio(tmp_path):
     assert f"domains/ai-alignment/{TITLE}.md" in on_main
 
     async def read_back(client):
-        return await client.call_tool("read_note", {"note": TITLE})
+        flags = await client.call_tool("list_flags", {"include_resolved": True})
+        return await client.call_tool("read_note", {"note": TITLE}), flags
 
-    note = session(vault, "rio", read_back)
+    note, flags = session(vault, "rio", read_back)
+    assert [(f["id"], f["status"]) for f in flags.structured_content["flags"]] == [(FLAG, "resolved")]
     assert not note.is_error and note.structured_content["path"] == f"domains/ai-alignment/{TITLE}.md"
     assert any("Merge" in h["subject"] or "extract" in h["subject"] for h in note.structured_content["history"])
