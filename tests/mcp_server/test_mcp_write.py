@@ -244,6 +244,8 @@ def test_resolve_flag_makes_a_proposal_branch_and_leaves_main_and_the_files_alon
     assert "status: resolved" in flag_text and "resolution: 're-read: the belief still holds'" in flag_text
     assert "status: active" in git(vault_root, "show", f"{made['commit']}:{THESEUS_BELIEF}")
     assert flag_status(vault_root) == "open"  # open until the resolution is merged
+    shown = call(server, "list_flags", {}).structured_content["flags"]
+    assert [(f["id"], f.get("proposal")) for f in shown] == [(FLAG, made["branch"])]
     listed = call(server, "list_proposals", {"agent": "theseus"}).structured_content["proposals"]
     assert [(p["branch"], p["kind"]) for p in listed] == [(made["branch"], "flags")]
     again = call(server, "resolve_flag", {"flag": FLAG})  # a retry: the same branch, nothing new

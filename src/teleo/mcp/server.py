@@ -146,8 +146,9 @@ def _read_tools(server: MCPServer, tools: VaultTools) -> None:
         include_resolved: Annotated[bool, Field(description="Resolved flags too.")] = False,
     ) -> dict[str, Any]:
         """Cascade flags: beliefs and positions an agent must re-read because a claim they rest on changed
-        in a merge (with the changed claims, the chain from them, the priority and the flag id). Use it to
-        find what you have to re-review; then read the target and close the flag with resolve_flag."""
+        in a merge (with the changed claims, the chain from them, the priority and the flag id; `proposal`
+        names the branch of a resolution already proposed and waiting for review). Use it to find what you
+        have to re-review; then read the target and close the flag with resolve_flag."""
         return tools.list_flags(agent, priority, include_resolved)
 
     @server.tool(annotations=READ)

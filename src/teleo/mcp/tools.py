@@ -268,6 +268,7 @@ class VaultTools:
         from teleo.cascade.listing import list_flags
         from teleo.cascade.models import PRIORITIES
         from teleo.repo.branches import BranchError
+        from teleo.repo.kinds import FLAGS
 
         if priority is not None and priority not in PRIORITIES:
             raise Refusal(f"priority: '{priority}' is not one of {', '.join(PRIORITIES)}")
@@ -275,10 +276,28 @@ class VaultTools:
             listing = list_flags(self.vault, agent=agent, priority=priority, include_resolved=include_resolved)
         except BranchError as exc:
             raise Refusal(str(exc)) from None
-        return {"read_from": listing.read_from,
-                "flags": [{**f.model_dump(mode="json", exclude_none=True), "short_id": listing.short_ids.get(f.id, f.id)}
-                          for f in listing.flags],
-                "not_flags": listing.problems}
+        waiting = self._resolution_proposals()
+        rows = []
+        for flag in listing.flags:
+            row = {**flag.model_dump(mode="json", exclude_none=True), "short_id": listing.short_ids.get(flag.id, flag.id)}
+            branch = FLAGS.branch_name(agent=flag.agent, slug=flag.id)
+            if flag.status == "open" and branch in waiting:
+                row["proposal"] = branch  # its resolution waits for review (resolve_flag made it)
+            rows.append(row)
+        return {"read_from": listing.read_from, "flags": rows, "not_flags": listing.problems}
+
+    def _resolution_proposals(self) -> set[str]:
+        """The open `flags/<agent>/<id>` proposal branches (none without a repository or a main branch)."""
+        from teleo.repo.branches import BranchError, open_proposals
+        from teleo.repo.kinds import FLAGS
+
+        repo = self.state.repository()
+        if repo is None:
+            return set()
+        try:
+            return {p.branch for p in open_proposals(repo, kinds=(FLAGS,))}
+        except BranchError:
+            return set()
 
     def vault_stats(self, section: str | None = None) -> dict[str, Any]:
         from teleo.stats import vault_stats
