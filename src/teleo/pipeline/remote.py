@@ -49,6 +49,8 @@ from teleo.repo.remote import (
     drop_local,
     follow,
     host_lock,
+    local_only,
+    replay,
     set_local,
 )
 from teleo.repo.verdicts import VERDICT_PREFIX
@@ -193,9 +195,10 @@ def _merge_rounds(vault: Vault, remote: Remote, branch: str, cascade: bool, roun
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
             remote.fetch(verdicts=True)
-            tip, head = remote.head(MAIN), remote.head(branch)
-            if tip is None:
+            if remote.head(MAIN) is None:
                 raise RemoteError(f"the remote '{remote.name}' has no {MAIN} branch")
+            _publish_local(remote)
+            tip, head = remote.head(MAIN), remote.head(branch)
             follow(repo, MAIN, tip)
             if head is None:
                 return MergeOutcome(branch=branch, status="already",
@@ -268,6 +271,7 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
             remote.fetch()
+            _publish_local(remote)
             tip = remote.head(MAIN)
             owed = [m for m in remote.owed() if tip and repo.get(m) is not None
                     and (m == tip or repo.descendant_of(repo[tip].id, repo[m].id))]
@@ -293,16 +297,55 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
 
 
 def catch_up(remote: Remote) -> None:
-    """The clone's main follows the remote's (as last fetched) and a checked-out working tree with it.
+    """The clone's own commits on main are published, then its main follows the remote's (as last
+    fetched), and a checked-out working tree with it.
 
     Extraction reads the remote's tip from git objects whatever the clone holds; but the similar
     claims it shows the model come from the index of the working tree, which therefore follows."""
-    tip = remote.head(MAIN)
-    if tip is None:
+    if remote.head(MAIN) is None:
         return
     with host_lock(remote.repo):
-        follow(remote.repo, MAIN, tip)
+        _publish_local(remote)
+        follow(remote.repo, MAIN, remote.head(MAIN))
         _sync_worktree(remote.repo)
+
+
+def publish_main(vault: Vault, *, remote: Remote | None = None) -> str | None:
+    """Push the clone's own commits on main — an ingest, the drop folder's archive, a hand commit —
+    to the remote's main (replayed onto its tip when it moved, leased on that tip); returns the
+    remote's new tip, or None when there was nothing to push (or it could not be replayed: then
+    the next job keeps it under `refs/teleo/unpushed/`). `teleo run` calls it after ingesting on
+    a host sharing a remote, so that the sources it enqueues are on the remote's main."""
+    remote = _required(vault, remote)
+    remote.fetch()
+    with host_lock(remote.repo):
+        pushed = _publish_local(remote)
+        if remote.head(MAIN) is not None:
+            follow(remote.repo, MAIN, remote.head(MAIN))
+            _sync_worktree(remote.repo)
+    return pushed
+
+
+def _publish_local(remote: Remote, rounds: int = MERGE_ROUNDS) -> str | None:
+    """Under the clone's merge lock: the clone's own commits on main pushed (see `publish_main`)."""
+    repo = remote.repo
+    for attempt in range(1, rounds + 1):
+        tip = remote.head(MAIN)
+        local = local_only(repo, MAIN, tip) if tip else None
+        if local is None:
+            return None
+        new = local if repo.descendant_of(repo[local].id, repo[tip].id) else replay(repo, local, tip)
+        if new is None:
+            return None
+        try:
+            remote.push([RefUpdate(f"refs/heads/{MAIN}", new, expected=tip)])
+        except RemoteConflict:
+            time.sleep(min(1.0, 0.05 * attempt))
+            remote.fetch()
+            continue
+        remote.fetch()  # the remote's main is now `new` (or later)
+        return new
+    raise RemoteConflict(f"the remote '{remote.name}' main kept moving ({rounds} rounds) while publishing")
 
 
 def _sync_worktree(repo) -> None:
