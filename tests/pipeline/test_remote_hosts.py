@@ -366,3 +366,19 @@ def test_a_local_commit_that_conflicts_with_the_remote_is_kept_aside_not_pushed(
     assert "local words" in subprocess.run(["git", "-C", str(hosts.clones[0]), "show", f"{kept[0]}:{note}"],
                                            capture_output=True, text=True, check=True).stdout
     all_clean(hosts)
+
+
+def test_teleo_run_on_a_host_publishes_what_it_ingested(tmp_path):
+    from race import make_source
+
+    from teleo.pipeline.run import run
+
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    _, text = make_source(7, seed=20)
+    dropped = tmp_path / "field-note.md"
+    dropped.write_text(text.split("---\n", 2)[2], encoding="utf-8")  # the body only, as a person would drop it
+    report = run(hosts.vault(0), stages=["ingest"], ingest_paths=[dropped], domain="health")
+    archived = [entry for entry in report.ingested if entry.get("path")]
+    assert archived, report.ingested
+    path = archived[0]["path"]
+    assert status_on_remote_main(hosts, 1, path) == "unprocessed"  # on the remote's main, seen from another host

@@ -242,6 +242,10 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
         if inbox:
             report.ingested.extend(ingest_drop_folder(vault, domain))
     settings = extract_options.get("settings") or PipelineSettings.from_vault(vault)
+    if settings.remote and "ingest" in stages:  # hosts share a remote: what was ingested here goes there
+        from teleo.pipeline.remote import publish_main
+
+        publish_main(vault)
     if settings.backend != "sqlite":  # a shared queue: the stages are jobs for `teleo worker`s
         from teleo.pipeline.enqueue import enqueue_stages
 
