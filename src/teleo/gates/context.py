@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from teleo.gates.findings import Finding, Severity, compact
+from teleo.gates.findings import Finding, Severity, make_finding
 from teleo.notes import Kind, Note, WikiLink, find_links
 from teleo.vault import Vault
 from teleo.vault.resolver import LinkResolver, Resolution
@@ -113,12 +113,4 @@ class GateContext:
         from teleo.gates.registry import RULES
 
         path = note if isinstance(note, str) else note.path
-        return compact(Finding(
-            rule=rule,
-            severity=severity or RULES[rule].severity,
-            file=path,
-            line=max(line, 1),
-            message=message,
-            field=field,
-            suggestion=suggestion,
-        ))
+        return make_finding(rule, severity or RULES[rule].severity, path, max(line, 1), message, field, suggestion)
