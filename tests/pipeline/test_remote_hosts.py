@@ -382,3 +382,28 @@ def test_teleo_run_on_a_host_publishes_what_it_ingested(tmp_path):
     assert archived, report.ingested
     path = archived[0]["path"]
     assert status_on_remote_main(hosts, 1, path) == "unprocessed"  # on the remote's main, seen from another host
+
+
+def test_a_slow_extraction_of_a_source_merged_meanwhile_leaves_no_branch_behind(tmp_path, monkeypatch):
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    source = hosts.sources[0]
+    from teleo.pipeline import remote as remote_jobs
+
+    real, calls = remote_jobs.extract_source, []
+
+    def merged_elsewhere_meanwhile(vault, rel, **options):
+        calls.append(rel)
+        if len(calls) > 1:  # the other host's own extraction
+            return real(vault, rel, **options)
+        made = extract_on_remote(hosts.vault(1), rel, worker=9)  # another host: extracted, reviewed, merged, deleted
+        assert review_on_remote(hosts.vault(1), made.branch).status == "approved"
+        assert merge_on_remote(hosts.vault(1), made.branch).status == "merged"
+        return real(vault, rel, **options)
+
+    monkeypatch.setattr(remote_jobs, "extract_source", merged_elsewhere_meanwhile)
+    slow = extract_on_remote(hosts.vault(0), source)
+    assert slow.status == "skipped" and slow.error.startswith(f"{ALREADY_DONE}: merged on main"), slow
+    refs = remote_refs(hosts.remote)
+    assert not [ref for ref in refs if ref.startswith("refs/heads/extract/")]  # its push was taken back
+    assert len(first_parent_merges(hosts.remote)) == 1
+    all_clean(hosts)

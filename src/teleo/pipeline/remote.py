@@ -46,6 +46,8 @@ from teleo.repo.remote import (
     Remote,
     RemoteConflict,
     RemoteError,
+    SourceRecord,
+    commit_naming_source,
     drop_local,
     follow,
     host_lock,
@@ -99,8 +101,7 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     catch_up(remote)
     done = remote.source_record(rel, MAIN)
     if done is not None:
-        return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
-                          commit=done.commit, error=f"{ALREADY_DONE}: {done}")
+        return _already(rel, done)
     base = remote.tracking(MAIN)
     repo = remote.repo
     for branch, head in ((b, remote.head(b)) for b in proposal_branches(rel)):
@@ -111,7 +112,9 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
         return left
     outcome = extract_source(vault, rel, base=base, **options)
     if outcome.status in ("proposed", "null") and outcome.branch and outcome.commit:
-        _publish(remote, outcome.branch, outcome.commit)
+        merged = _publish(remote, outcome.branch, outcome.commit, rel)
+        if merged is not None:
+            return _already(rel, merged)
     elif outcome.status == "skipped":  # another process of this clone committed it first: publish theirs
         return _publish_unpushed(vault, remote, rel) or outcome
     return outcome
@@ -122,20 +125,42 @@ def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | No
     branch, existing, is_open = find_proposal(remote.repo, rel, base=remote.tracking(MAIN))
     if existing is None or not is_open or remote.head(branch) == existing.head:
         return None
-    _publish(remote, branch, existing.head)
+    merged = _publish(remote, branch, existing.head, rel)
+    if merged is not None:
+        return _already(rel, merged)
     prefix = vault_prefix(remote.repo, vault.root)
     files = sorted(path[len(prefix):] for path in existing.files if path.startswith(prefix))
     return JobOutcome(source=rel, status="null" if files == [rel] else "proposed", branch=branch,
                       commit=existing.head, agent=existing.agent, domain=existing.domain, files=files)
 
 
-def _publish(remote: Remote, branch: str, commit: str) -> None:
-    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped."""
+def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord | None:
+    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped.
+
+    The lease "absent" also holds once another worker's proposal of the same source was merged
+    and its branch deleted — while this one was extracting. So after the push the remote's main
+    is read again: when it names the source, the branch just pushed is a duplicate of merged work
+    and is deleted (leased on this commit); the record of the merge is returned."""
     try:
         remote.push([RefUpdate(f"refs/heads/{branch}", commit, expected=None)])
     except RemoteConflict:
         drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
         raise
+    remote.fetch()
+    merged = commit_naming_source(remote.repo, remote.tracking(MAIN), rel)
+    if merged is None:
+        return None
+    try:
+        remote.push([RefUpdate(f"refs/heads/{branch}", None, expected=commit)])
+    except RemoteConflict:
+        pass  # moved or gone meanwhile: not this job's any more
+    drop_local(remote.repo, branch, commit)
+    return SourceRecord("merged", MAIN, merged)
+
+
+def _already(rel: str, done: SourceRecord) -> JobOutcome:
+    return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
+                      commit=done.commit, error=f"{ALREADY_DONE}: {done}")
 
 
 # -- review ------------------------------------------------------------------------------
