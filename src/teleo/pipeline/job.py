@@ -101,6 +101,10 @@ class JobOutcome(BaseModel):
     """Titles of the new claims."""
     enrichments: list[str] = Field(default_factory=list)
     """Titles of the enriched claims."""
+    entities_created: list[str] = Field(default_factory=list)
+    """Paths of the new entities."""
+    entities_updated: list[str] = Field(default_factory=list)
+    """Paths of the existing entities the proposal updates."""
     files: list[str] = Field(default_factory=list)
     """Vault-relative paths the proposal writes."""
     dropped: list[Dropped] = Field(default_factory=list)
@@ -267,6 +271,8 @@ def _run(
     outcome.status = "null" if files.status == "null-result" else "proposed"
     outcome.claims = files.claims
     outcome.enrichments = files.enrichments
+    outcome.entities_created = files.entities_created
+    outcome.entities_updated = files.entities_updated
     outcome.files = sorted(files.files)
     outcome.error = None
 
