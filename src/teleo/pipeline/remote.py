@@ -62,6 +62,8 @@ MAIN = "main"
 ALREADY_DONE = "already done"
 """How an outcome says the remote already holds the source's work (nothing was written)."""
 MERGE_ROUNDS = 20
+VERDICT_PUSHES = 5
+"""Tries of a push of verdict refs alone (forced: a conflict there is only another push holding their locks)."""
 
 
 def remote_of(vault: Vault, settings: PipelineSettings | None = None) -> Remote | None:
@@ -185,7 +187,14 @@ def review_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None,
     end = branch_head(remote.repo, branch) or start
     updates = [RefUpdate(f"refs/heads/{branch}", end, expected=start)] if end != start else []
     updates += _verdict_updates({start, end, outcome.head})
-    remote.push(updates)
+    for attempt in range(1, VERDICT_PUSHES + 1):
+        try:
+            remote.push(updates)
+            break
+        except RemoteConflict:
+            if end != start or attempt == VERDICT_PUSHES:
+                raise  # the branch moved on the remote: judged a head that is no longer the proposal's
+            time.sleep(0.05 * attempt)  # forced verdict refs only: another host's push held their locks
     return outcome
 
 
