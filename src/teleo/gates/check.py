@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +17,7 @@ from teleo.gates.context import GateContext
 from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
 from teleo.gates.sequential import check_paths
+from teleo.notes.edit import may_write
 from teleo.vault import Vault
 
 
@@ -104,7 +104,7 @@ def check(
 
 def _writable(vault: Vault) -> bool:
     target = vault.root / ".teleo"
-    return os.access(target if target.exists() else vault.root, os.W_OK)
+    return may_write(target if target.exists() else vault.root)
 
 
 @contextmanager

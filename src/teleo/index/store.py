@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 SCHEMA_VERSION = 3
@@ -97,23 +96,14 @@ TABLES = ("meta", "notes", "fields", "links", "fts_head", "fts_body", "vectors")
 
 def default_location(root: Path) -> Path:
     """`<vault>/.teleo/index.sqlite`, or a per-user cache file when the vault is read-only."""
+    from teleo.notes.edit import may_write
+
     folder = root / INDEX_DIR
-    if _writable(folder if folder.exists() else root):
+    if may_write(folder if folder.exists() else root):
         return folder / INDEX_FILE
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "teleo" / "indexes"
     digest = hashlib.blake2b(str(root).encode(), digest_size=6).hexdigest()
     return cache / f"{root.name}-{digest}" / INDEX_FILE
-
-
-def _writable(folder: Path) -> bool:
-    if not os.access(folder, os.W_OK):
-        return False
-    try:  # root ignores permission bits; a read-only mount still refuses
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".teleo-probe-"):
-            pass
-    except OSError:
-        return False
-    return True
 
 
 def connect(path: Path) -> sqlite3.Connection:
