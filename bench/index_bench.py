@@ -452,7 +452,7 @@ def print_table(rows: list[dict], meta: dict) -> None:
                 timed(text["seconds"], text["runs_s"]), f"{text['median_s'] / base:.1f}×",
                 timed(full["seconds"], full["runs_s"]),
                 f"{full['median_s'] / base:.1f}×",
-                f"1+{full['workers']}" if full["workers"] > 1 else "1",
+                f"1+{full['workers']}" if full["workers"] else "1",
             ]
         export = row.get("export")
         table.add_row(
@@ -490,7 +490,7 @@ def print_table(rows: list[dict], meta: dict) -> None:
                 f"  cold: {row['cold']['source']}; {full['notes']:,} notes; text runs s {[round(t, 3) for t in text['runs_s']]} "
                 f"({text['pending']:,} embeddings left pending); full runs s {[round(t, 3) for t in full['runs_s']]} "
                 f"({full['embedded']:,} embedded); processes: floor 1, index 1 + {full['workers']} worker(s)"
-                if full["workers"] > 1 else
+                if full["workers"] else
                 f"  cold: {row['cold']['source']}; {full['notes']:,} notes; text runs s {[round(t, 3) for t in text['runs_s']]}; "
                 f"full runs s {[round(t, 3) for t in full['runs_s']]} ({full['embedded']:,} embedded); processes: floor 1, index 1"
             )

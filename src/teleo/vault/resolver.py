@@ -140,6 +140,10 @@ class LinkResolver:
         """Titles carried by more than one file."""
         return {stem: paths for stem, paths in self._by_stem.items() if len(paths) > 1}
 
+    def forget_memo(self) -> None:
+        """Drop the memoised resolutions (a process done with a batch of notes keeps its memory flat)."""
+        self._resolve_cache.clear()
+
     def resolve(self, target: str, from_path: str = "") -> Resolution:
         """Resolve `target` as linked from the note at `from_path` (memoised per folder, at most
         `MEMO_MAX` answers: a pass over a large vault keeps a flat memory)."""
