@@ -237,3 +237,17 @@ def test_a_creation_needs_a_type_and_a_reason():
         "entity 'Lanternfish': a creation needs significance (why it is worth tracking)",
     ]
     assert not result.is_null
+
+
+def test_an_older_page_does_not_reopen_a_resolved_market_and_nothing_new_is_a_null_result(vault):
+    first = propose(vault, PROPOSAL_SOURCE)
+    market = first.entities_created[0]
+    (vault.root / market).write_text(first.files[market], encoding="utf-8")
+    older = proposal_page(status="Active", completed="")
+    (vault.root / PROPOSAL_SOURCE).write_text(older, encoding="utf-8")
+    again = propose(vault.__class__.open(vault.root), PROPOSAL_SOURCE)
+    assert market not in again.files  # still passed
+    assert any("is terminal" in d.reason for d in again.dropped)
+    assert again.status == "null-result"
+    notes = fm(again.files[PROPOSAL_SOURCE])["notes"]
+    assert "already tracked" in notes

@@ -17,7 +17,8 @@
    is `parent-proposal`), frontmatter in the schema's order, body `# name`, Overview, Timeline, the
    provenance line, `Relevant Entities:`. A decision market needs its parent to be an entity (the
    `entity-parent` gate), other types name a parent only when it exists.
-5. **Update** an existing entity: status, fields absent or different (never `type`, `name`,
+5. **Update** an existing entity: status (a decision market's `passed`/`failed` is terminal: an
+   older page saying `active` does not undo it), fields absent or different (never `type`, `name`,
    `domain`, `entity_type`, `tracked_by`, `created`; a metric already under `key_metrics` is left
    alone), handles added, website when absent, timeline lines appended (a line already there is
    not repeated), `last_updated`. Frontmatter through `set_field` (only those lines change).
@@ -303,7 +304,12 @@ def _update(ctx: EntityContext, record: EntityRecord, draft: EntityDraft, *, fou
     data = parse_document(text).data or {}
     metrics = data.get("key_metrics") if isinstance(data.get("key_metrics"), dict) else {}
     changed_status = False
-    if draft.status and str(data.get("status", "")).strip() != draft.status:
+    current_status = str(data.get("status", "")).strip()
+    if draft.status and current_status in _RESOLVED and record.entity_type == "decision_market" \
+            and draft.status != current_status:
+        ctx.drop("entity", draft.name, f"{path} resolved as {current_status}: a decision market's outcome is terminal "
+                                       f"(the source's '{draft.status}' is older news)")
+    elif draft.status and current_status != draft.status:
         text = _set(text, "status", draft.status)
         changed_status = True
     for key, value in draft.fields.items():

@@ -329,7 +329,9 @@ def build_proposal(
     _write_entities(state, result)
 
     if not state.created and not state.enriched and not state.entities_created and not state.entities_updated:
-        if not result.is_null:
+        if _entities_already_current(state, result):
+            result = _already_current(state, result)
+        elif not result.is_null:
             return ProposalFiles(source_path=source.path, status="empty", dropped=state.dropped)
         status: Literal["processed", "null-result"] = "null-result"
     else:
@@ -340,6 +342,25 @@ def build_proposal(
         claims=state.claims, enrichments=state.enrichment_titles, entities_created=state.entities_created,
         entities_updated=state.entities_updated, dropped=state.dropped,
     )
+
+
+def _entities_already_current(state: _State, result: ExtractionResult) -> bool:
+    """An answer of entities only, each already tracked with everything the source says: a null
+    result (the source is done), not a failure to retry."""
+    if result.claims or result.enrichments or not result.entities:
+        return False
+    entity_drops = [d for d in state.dropped if d.kind == "entity"]
+    return bool(entity_drops) and all("nothing to update" in d.reason or "is terminal" in d.reason
+                                      for d in entity_drops)
+
+
+def _already_current(state: _State, result: ExtractionResult) -> ExtractionResult:
+    said = "; ".join(f"{d.subject}: {d.reason}" for d in state.dropped if d.kind == "entity")
+    notes = f"every entity of this source is already tracked with what it says ({said})"
+    if result.source_update.notes.strip():
+        notes = f"{result.source_update.notes.strip()} — {notes}"
+    return result.model_copy(update={"entities": [], "source_update": result.source_update.model_copy(
+        update={"notes": notes[:2000]})})
 
 
 def _write_entities(state: _State, result: ExtractionResult) -> None:

@@ -40,6 +40,8 @@ class ExtractReport:
             "claims": sum(int(j.result.get("claims") or 0) for j in done),
             "dropped": sum(int(j.result.get("dropped_count") or 0) for j in done),
             "enrichments": sum(int(j.result.get("enrichments") or 0) for j in done),
+            "entities_created": sum(int(j.result.get("entities_created") or 0) for j in done),
+            "entities_updated": sum(int(j.result.get("entities_updated") or 0) for j in done),
             "tokens": sum(int(j.result.get("tokens") or 0) for j in self.jobs),
             "cost": sum(costs) if costs else None,
             "attempts": sum(j.attempts for j in self.jobs),

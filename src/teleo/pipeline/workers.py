@@ -157,6 +157,8 @@ def outcome_result(outcome: Any) -> dict:
     return {
         "status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
         "claims": len(outcome.claims), "enrichments": len(outcome.enrichments),
+        "entities_created": len(getattr(outcome, "entities_created", []) or []),
+        "entities_updated": len(getattr(outcome, "entities_updated", []) or []),
         "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "chunks": outcome.chunks,
         "error": outcome.error,
         "dropped_count": len(dropped),
