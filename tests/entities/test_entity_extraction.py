@@ -251,3 +251,10 @@ def test_an_older_page_does_not_reopen_a_resolved_market_and_nothing_new_is_a_nu
     assert again.status == "null-result"
     notes = fm(again.files[PROPOSAL_SOURCE])["notes"]
     assert "already tracked" in notes
+
+
+def test_a_proposal_title_repeating_its_project_is_not_named_twice(make_vault):
+    page = proposal_page(proposal="QuorumDAO Treasury Top-up", url="https://www.futard.io/proposal/TopUp444")
+    vault = make_vault(base_files(**{PROPOSAL_SOURCE: page}))
+    [market] = entities_from_data(build_request(vault, PROPOSAL_SOURCE, k=0)).entities
+    assert market.name == "QuorumDAO: Treasury Top-up"

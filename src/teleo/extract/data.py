@@ -155,6 +155,8 @@ def _proposal(request: ExtractionRequest, fields: dict[str, str]) -> tuple[list[
     resolved = _date(fields.get("completed")) or _date(fields.get("ended")) if status in ("passed", "failed") else ""
     parent = _known(request, project)
     url = fields.get("url", "")
+    if project and proposal.casefold().startswith(project.casefold() + " "):
+        proposal = proposal[len(project):].strip(" :-\u2013\u2014")  # `Drift: Drift Futarchy…` → `Drift: Futarchy…`
     name = f"{project}: {proposal}"
     if not project or insignificant_name(project):
         return [], f"the proposal's project ('{project or 'none'}') is not a named entity"
