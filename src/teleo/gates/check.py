@@ -85,6 +85,7 @@ def check(
         if problem.path in wanted and problem.problem.code == "symlink-outside":
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
+    ctx.gatherers = [r for r in selected if r.vault_check is not None and r.gather is not None]
     with _gc_paused():
         if cache and _writable(vault):
             findings.extend(_check_notes_cached(ctx, vault, targets, selected, note_rules, progress))
@@ -129,9 +130,10 @@ def _checked(
     many = (len(paths) >= parallel.PARALLEL_MIN and type(ctx.vault).note is Vault.note
             and parallel.can_fork())
     rows = parallel.check_parallel(ctx, paths, note_rules) if many else check_paths(ctx, paths, note_rules)
-    for index, (path, kind, found) in enumerate(rows, 1):
+    for index, (path, kind, found, facts) in enumerate(rows, 1):
         if kind is not None:
             ctx.learn(path, kind)
+            ctx.noted(path, facts)
         yield path, kind, found
         if progress is not None:
             progress(index, len(paths))

@@ -12,18 +12,24 @@ from teleo.notes import Kind, Note
 from teleo.vault import UnsafePath
 
 
-def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterator[tuple[str, str | None, list[Finding]]]:
-    """(path, kind value, findings) of each path in turn, in this process (kind None: not read)."""
+Checked = tuple[str, str | None, list[Finding], dict | None]
+"""(path, kind value — None when the path could not be read —, findings, the facts gathered for the vault
+rules — None when none)."""
+
+
+def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterator[Checked]:
+    """Each path checked in turn, in this process."""
     plan = RulePlan(note_rules)
     for path in paths:
         try:
             note = ctx.note(path)
         except UnsafePath as exc:
-            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)]
+            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)], None
             continue
         found = plan.check(ctx, note)
+        facts = ctx.gather(note) if ctx.gatherers else None
         ctx.done(note)
-        yield path, note.kind.value, found
+        yield path, note.kind.value, found, facts
 
 
 def check_note(ctx: GateContext, note: Note, note_rules: list) -> list[Finding]:
