@@ -65,8 +65,9 @@ def test_the_parallel_pass_reports_what_the_serial_pass_reports(sample, monkeypa
 
 
 def test_the_vault_rules_read_no_note_again(sample, monkeypatch):
-    """title-duplicate and position-active-count take what they need of each note from the note pass (its
-    H1 line; a position's status, agent, created and status line) instead of reading the notes again: a
+    """title-duplicate, position-active-count and entity-duplicate take what they need of each note from the
+    note pass (its H1 line; a position's status, agent, created and status line; an entity's record) instead
+    of reading the notes again: a
     lint reads each note once, and reports what a run that must read them (a warm cached run: no pass)
     reports."""
     from teleo.vault import vault as vault_module
@@ -74,12 +75,14 @@ def test_the_vault_rules_read_no_note_again(sample, monkeypatch):
     position = next((sample / "agents" / "theseus" / "positions").glob("*.md"))
     for n in range(6):  # more active positions than the limit, for the count rule to report
         shutil.copy(position, position.with_name(f"copy {n} of a position.md"))
+    entity = next((sample / "entities").rglob("*.md"))
+    shutil.copy(entity, entity.with_name("the same company again.md"))  # same name: entity-duplicate
     reads: list[str] = []  # the notes read while a vault rule runs
     in_vault_rule = [False]
     original = vault_module.read_note
     monkeypatch.setattr(vault_module, "read_note",
                         lambda root, path: (reads.append(path) if in_vault_rule[0] else None) or original(root, path))
-    for rule_id in ("title-duplicate", "position-active-count"):
+    for rule_id in ("title-duplicate", "position-active-count", "entity-duplicate"):
         rule = RULES[rule_id]
 
         def spied(ctx, vault_check=rule.vault_check):
@@ -92,7 +95,7 @@ def test_the_vault_rules_read_no_note_again(sample, monkeypatch):
         monkeypatch.setitem(RULES, rule_id, dataclasses.replace(rule, vault_check=spied))
     monkeypatch.setenv("TELEO_LINT_WORKERS", "1")
     cold = check(Vault.open(sample), cache=True)
-    assert {"title-duplicate", "position-active-count"} <= {f.rule for f in cold.findings}
+    assert {"title-duplicate", "position-active-count", "entity-duplicate"} <= {f.rule for f in cold.findings}
     assert reads == []
 
     warm = check(Vault.open(sample), cache=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from teleo.gates.entities import ENTITIES_FOLDER, EntityIndex, insignificant_name
+from teleo.gates.entities import ENTITIES_FOLDER, EntityIndex, EntityRecord, insignificant_name, record_of
 from teleo.gates.findings import Severity
 from teleo.gates.registry import note_rule, vault_rule
 from teleo.notes import Kind
@@ -93,18 +93,29 @@ def significant(ctx, note):
                           field="name", suggestion="keep it as a timeline line of its parent, not an entity")
 
 
-@vault_rule("entity-duplicate", Severity.ERROR, "one entity per real-world object (name, handle, website) across entities/*")
+def entity_record(ctx, note) -> EntityRecord | None:
+    """What `entity-duplicate` needs of an entity of `entities/*`: its record (gathered during the note
+    pass, so the rule reads no entity again)."""
+    if note.kind is not Kind.ENTITY or not note.path.startswith(ENTITIES_FOLDER + "/"):
+        return None
+    return record_of(note)
+
+
+@vault_rule("entity-duplicate", Severity.ERROR, "one entity per real-world object (name, handle, website) across entities/*",
+            gather=entity_record)
 def duplicate_entities(ctx):
     if ctx.kinds is not None:
         paths = [p for p, k in ctx.kinds.items() if k == Kind.ENTITY.value and p.startswith(ENTITIES_FOLDER + "/")]
     else:
         paths = [p for p in ctx.vault.markdown_paths() if p.startswith(ENTITIES_FOLDER + "/")]
-    notes = [n for n in (ctx.note(p) for p in sorted(paths)) if n.kind is Kind.ENTITY]
-    index = EntityIndex.of(ctx.vault, notes)
-    by_path = {n.path: n for n in notes}
+    index = EntityIndex()
+    for path in sorted(paths):
+        facts = ctx.gathered.get(path)
+        record = facts.get("entity-duplicate") if facts is not None else entity_record(ctx, ctx.note(path))
+        if record is not None:
+            index.add(record)
     for path, shared in sorted(index.duplicates().items()):
-        note = by_path[path]
         for key, other in shared:
-            yield ctx.finding("entity-duplicate", note, 1, f"shares its {key} with {other.path}",
+            yield ctx.finding("entity-duplicate", path, 1, f"shares its {key} with {other.path}",
                               suggestion="keep one file per real-world object: update the existing entity "
                               "(add secondary_domains for another domain) and retire the copy")
