@@ -67,6 +67,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from index_bench import percentile  # noqa: E402
 from lint_bench import floor  # noqa: E402
 from measure import floor_process, run_measured  # noqa: E402
 from synth import REPO, default_corpus, make_synthetic, markdown_files  # noqa: E402
@@ -95,16 +96,6 @@ def log(message: str) -> None:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def median_passes(passes: int, run) -> tuple[float, list[float], object]:
-    """Median seconds of `passes` runs, every run's seconds, the last result."""
-    runs, result = [], None
-    for _ in range(max(1, passes)):
-        start = time.perf_counter()
-        result = run()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs), runs, result
 
 
 def cpu_seconds() -> float:
@@ -181,19 +172,20 @@ def child_export(root: Path, params: dict) -> dict:
 def child_cascade(root: Path, params: dict) -> dict:
     """`plan_cascade` of one claim on a fresh Vault, median of the passes. Without a claim given, the
     claim with the most targets resting on it is found first (not timed) and returned."""
+    from cascade_bench import hot_claims, median_of
+
     from teleo.cascade import plan_cascade
     from teleo.vault import Vault
 
     claim = params.get("claim")
     if not claim:
-        from cascade_bench import hot_claims
 
         found = hot_claims(root)
         if not found:
             raise RuntimeError("no claim with dependents in this vault")
         claim = found[0]
     cpu = cpu_seconds()
-    median, runs, plan = median_passes(params["passes"], lambda: plan_cascade(
+    median, runs, plan = median_of(params["passes"], lambda: plan_cascade(
         Vault.open(root), [claim], commit="scale-bench", when="2026-03-10", why="scale bench"))
     return {"median_s": median, "runs_s": runs, "claim": claim, "summary": plan.summary(), "flags": len(plan.flags),
             "cpu_pass_s": (cpu_seconds() - cpu) / len(runs)}
@@ -344,6 +336,7 @@ def check_disk(folder: Path, corpus_bytes: int, copies: int) -> None:
 
 def measure_size(corpus: Path, copies: int, scratch: Path, args, state: dict) -> dict:
     """Every measure on a fresh synthetic vault of `copies` copies; failures are recorded, not raised."""
+    from cascade_bench import median_of  # imports the cascade: here, not in every measure's process
     from index_bench import cold_index
 
     row: dict = {"copies": copies, "load_before": load_average(), "failures": []}
@@ -362,9 +355,9 @@ def measure_size(corpus: Path, copies: int, scratch: Path, args, state: dict) ->
 
     log(f"[{copies}×] baselines ×{args.repeat}")
     floor(root)  # the page cache warmed for every measure alike
-    row["floor_s"], row["floor_runs"], _ = median_passes(args.repeat, lambda: floor(root))
-    row["stat_s"], _, _ = median_passes(args.repeat, lambda: stat_walk(root))
-    row["git_status_s"], _, _ = median_passes(args.repeat, lambda: git(root, "status", "--porcelain"))
+    row["floor_s"], row["floor_runs"], _ = median_of(args.repeat, lambda: floor(root))
+    row["stat_s"], _, _ = median_of(args.repeat, lambda: stat_walk(root))
+    row["git_status_s"], _, _ = median_of(args.repeat, lambda: git(root, "status", "--porcelain"))
     alone = floor_process(root, sys.executable)
     row["floor_process"] = {"seconds": alone.seconds, "memory_mib": alone.memory_mib}
 
@@ -401,12 +394,6 @@ def cold_runs(cold_index, root: Path, passes: int) -> dict:
 
 
 # -- what is fitted and projected ------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))  # nearest rank
-    return ordered[rank]
 
 
 def dig(row: dict, path: str):
