@@ -84,6 +84,34 @@ class Server:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def cluster_folder(self) -> Path | None:
+        """The folder of the cluster behind this server when it is one of `scripts/pg-cluster`'s
+        (started here, or by `.ci/run`: the DSN's socket folder holds `data/`), else None."""
+        if self.folder is not None:
+            return self.folder
+        from psycopg.conninfo import conninfo_to_dict
+
+        host = str(conninfo_to_dict(self.admin_dsn).get("host") or "")
+        folder = Path(host) if host.startswith("/") else None
+        return folder if folder is not None and (folder / "data" / "PG_VERSION").is_file() else None
+
+    def halt(self) -> None:
+        """Stop the server (a fast shutdown: sessions are cut, as a crash or a restart would cut them)."""
+        subprocess.run([str(CLUSTER), "stop", str(self.restartable())], capture_output=True, check=True)
+
+    def resume(self) -> None:
+        """Start the server again after `halt` (same data, same socket, same DSN)."""
+        started = subprocess.run([str(CLUSTER), "start", str(self.restartable())], capture_output=True, text=True)
+        if started.returncode != 0:
+            raise AssertionError(f"PostgreSQL did not start again: {started.stderr.strip()[-500:]}")
+
+    def restartable(self) -> Path:
+        folder = self.cluster_folder()
+        if folder is None:
+            unavailable("the test server cannot be restarted from here (TELEO_TEST_PG_DSN is not a scripts/pg-cluster "
+                        "socket folder): the fault test needs to restart PostgreSQL")
+        return folder
+
     def stop(self) -> None:
         if self.folder is not None:
             subprocess.run([str(CLUSTER), "stop", str(self.folder)], capture_output=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -29,3 +31,30 @@ def worker_entry(root: str, settings, extract, factory) -> None:
     from teleo.vault import Vault
 
     sys.exit(run_worker(Vault.open(root), settings, 1, False, WorkerSpec(provider_factory=factory, extract=extract)))
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """The predicate's first true value, checked every 0.2 s; AssertionError after `timeout` s."""
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.2)
+
+
+def worker_until(command: list[str], cwd: Path, env: dict, condition, timeout: float, what: str):
+    """Run `teleo worker` (`command`) until `condition()` holds, then SIGTERM it: (the condition's value,
+    exit code, stdout, stderr). Killed if it outlives the test."""
+    worker = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        value = wait_for(condition, timeout, what)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    return value, worker.returncode, out, err

@@ -14,22 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from pg_workers import Hang, worker_entry
+from pg_workers import Hang, wait_for, worker_entry, worker_until
 from pipeline_helpers import FakeFactory, branches, fsck_clean, make_sources_vault, source_path
 
 from teleo.pipeline import PipelineSettings
 
 SECRET = "s3cret-pw-7781"
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_worker_killed_mid_job_has_its_job_retried_by_the_stall_task(tmp_path, pg_dsn):
@@ -98,22 +88,13 @@ def test_teleo_worker_extracts_three_sources_enqueued_by_teleo_extract(tmp_path,
     assert "3 already waiting or running" in said[-1].stdout
     from conftest import teleo_command
 
-    worker = subprocess.Popen([*teleo_command(), "worker"], cwd=root, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        def finished():
-            status = _teleo(root, env, "queue", "status", "--format", "json")
-            said.append(status)
-            counts = json.loads(status.stdout)["counts"]
-            return counts["done"] == 3 and counts
-        wait_for(finished, 240, "three extractions")
-        worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=60)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.communicate()
-    assert worker.returncode == 0, err[-2000:]
+    def finished():
+        status = _teleo(root, env, "queue", "status", "--format", "json")
+        said.append(status)
+        counts = json.loads(status.stdout)["counts"]
+        return counts["done"] == 3 and counts
+    _, code, out, err = worker_until([*teleo_command(), "worker"], root, env, finished, 240, "three extractions")
+    assert code == 0, err[-2000:]
     assert err.count("teleo.extract[") >= 3 and "Traceback" not in err
     assert branches(root) == [f"extract/2026-01-04-report-{i:03d}" for i in range(3)] + ["main"]
     assert fsck_clean(root)[0]

@@ -4,7 +4,8 @@ merge a proposal — through the entry points the commands use.
 `perform(vault, kind, target, runtime)` → `Performed(ok, result, error, follow)`: `ok` False means
 the attempt failed and should be retried (the queue decides how often); `follow` lists the jobs to
 enqueue next (an extraction that made a proposal → its review; an approved review → its merge)
-when the job was enqueued with those stages in `then`.
+when the job was enqueued with those stages in `then` — also when a retry finds the proposal
+already made (its first attempt died before it could enqueue the review).
 
 **Hosts sharing a git remote** (`[pipeline] remote`, `teleo.pipeline.remote`): the jobs are then
 `extract_on_remote` (the branch pushed leased on its absence), `review_on_remote` (verdicts pushed)
@@ -99,8 +100,26 @@ def _extract(vault: Vault, source: str, runtime: Runtime, then: tuple[str, ...])
     if result["status"] not in ("proposed", "null", "skipped"):
         return Performed(False, result, result.get("error") or "failed")
     made = result["status"] in ("proposed", "null") and result.get("branch")
+    if result["status"] == "skipped" and result.get("branch"):
+        made = _still_open(vault, result["branch"], remote)
     follow = [("review", result["branch"])] if "review" in then and made else []
     return Performed(True, result, follow=follow)
+
+
+def _still_open(vault: Vault, branch: str, remote: Any) -> bool:
+    """Whether a skipped extraction's proposal is open (on the remote when hosts share one).
+
+    A retry after a worker died between writing the proposal and recording its job finds it made
+    and is skipped; it must still ask for the review the dead attempt never enqueued (a review
+    already done is not done again: its verdicts are stored on the head)."""
+    if remote is not None:
+        return remote.head(branch) is not None
+    from teleo.repo.branches import base_ref, branch_head, is_merged, tip
+    from teleo.repo.discover import open_repository
+
+    repo = open_repository(vault.root)
+    head = branch_head(repo, branch) if repo is not None else None
+    return head is not None and not is_merged(repo, repo[head], tip(repo, base_ref(repo, None)))
 
 
 def _review(vault: Vault, branch: str, runtime: Runtime, then: tuple[str, ...]) -> Performed:

@@ -169,8 +169,9 @@ def make_app(settings: Any, runtime: Any = None) -> "procrastinate.App":
                                  min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
     retry = AttemptsRetry(settings.max_attempts, settings.backoff_s, settings.max_backoff_s)
+    kept = _Kept(settings.dsn)
     for kind, name in TASKS.items():
-        app.task(name=name, queue=QUEUE, pass_context=True, retry=retry)(_task_body(kind, runtime, settings))
+        app.task(name=name, queue=QUEUE, pass_context=True, retry=retry)(_task_body(kind, runtime, settings, kept))
 
     async def retry_stalled(context: Any, timestamp: int) -> dict:
         return await retry_stalled_jobs(context.app.job_manager, settings)
@@ -209,8 +210,33 @@ async def retry_stalled_jobs(manager: Any, settings: Any) -> dict:
     return {"retried": retried, "failed": failed}
 
 
-def _task_body(kind: str, runtime: Any, settings: Any):
+class _Kept:
+    """One connection kept by a worker process for its jobs' outcomes and follow-ups (a new one per
+    job cost ~12 ms and a server backend each); opened again after the database went away."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn: Any = None
+
+    def use(self, write: Any) -> None:
+        """`write(conn)`, retried once on a fresh connection when the kept one is broken (the
+        writes are idempotent: an upsert, and deferrals a queueing lock refuses twice)."""
+        for attempt in (1, 2):
+            if self.conn is None or self.conn.closed:
+                self.conn = connect(self.dsn)
+            try:
+                write(self.conn)
+                return
+            except psycopg.OperationalError:
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+
+
+def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None):
     """The synchronous function Procrastinate runs (in a thread, beside the worker's heartbeat)."""
+    kept = kept or _Kept(settings.dsn)
 
     def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
         from teleo.pipeline.perform import perform
@@ -219,12 +245,15 @@ def _task_body(kind: str, runtime: Any, settings: Any):
             raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
         done = perform(runtime.vault, kind, target, runtime, then=tuple(then or ()))
         job_id = context.job.id
-        with connect(settings.dsn) as conn:
+
+        def write(conn: Any) -> None:
             record_outcome(conn, job_id, kind, target, done.result, done.error)
             rest = [stage for stage in (then or []) if stage]
             for next_kind, next_target in done.follow:
                 onward = rest[rest.index(next_kind) + 1:] if next_kind in rest else []
                 _defer(conn, next_kind, next_target, onward, "")
+
+        kept.use(write)
         if not done.ok:
             raise JobFailed(done.error or "failed")
         return done.result

@@ -298,11 +298,9 @@ def sync_objects(objects: Path, oids: Iterable[pygit2.Oid | str]) -> bool:
         else:
             path.unlink(missing_ok=True)
             damaged = True
-    folders = [*sorted({p.parent for p in files}), objects] if os.name == "posix" else []  # Windows cannot open one
-    targets = [*files, *folders]
-    if targets:
-        with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
-            list(pool.map(_fsync, targets))
+    targets = [*files, *sorted({p.parent for p in files}), objects]
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        list(pool.map(_fsync, targets))
     return not damaged
 
 
