@@ -1,7 +1,8 @@
 """Toward internet scale: the same operations on vaults of 1×, 20× and 100× the corpus, fitted and projected.
 
     python bench/scale_bench.py [--sizes 1,20,100] [--repeat 3] [--pipeline-passes 3]
-                                [--json PATH] [--corpus PATH] [--tmp DIR] [--keep]
+                                [--json PATH] [--corpus PATH] [--tmp DIR] [--keep] [--markdown]
+    python bench/scale_bench.py --report RUN.json [--markdown]     # an earlier run's tables, refitted
 
 For each size, a synthetic vault made by `bench/synth.py`'s generator (`make_synthetic`: the
 corpus N times over, every link that resolved still resolving, copy 0 byte for byte) in a
@@ -27,7 +28,8 @@ temporary folder, committed as one git commit on `main`, then:
   `main` (so every job sees a new tip, as under a stream of merges), extracted
   (`extract_source`, offline provider), reviewed (`review`, offline reviewers) and merged
   (`merge_all`: gate, merge commit, cascade, working tree, index), timed per stage (wall and
-  CPU, children included) after one untimed warm-up cycle; the merge also by phase.
+  CPU, children included) after one untimed warm-up cycle; the merge also by phase; and the KiB
+  of git objects each source adds (loose, before any repack).
 
 Every measure but the in-process baselines runs in a process of its own through
 `measure.run_measured`, which gives its CPU time and peak memory (the largest process's peak
@@ -65,6 +67,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from index_bench import percentile  # noqa: E402
 from lint_bench import floor  # noqa: E402
 from measure import floor_process, run_measured  # noqa: E402
 from synth import REPO, default_corpus, make_synthetic, markdown_files  # noqa: E402
@@ -93,16 +96,6 @@ def log(message: str) -> None:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def median_passes(passes: int, run) -> tuple[float, list[float], object]:
-    """Median seconds of `passes` runs, every run's seconds, the last result."""
-    runs, result = [], None
-    for _ in range(max(1, passes)):
-        start = time.perf_counter()
-        result = run()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs), runs, result
 
 
 def cpu_seconds() -> float:
@@ -170,27 +163,32 @@ def child_vector_floor(root: Path, params: dict) -> dict:
 def child_export(root: Path, params: dict) -> dict:
     from index_bench import export_time
 
+    cpu = cpu_seconds()
     figures = export_time(root, params["passes"])
-    return {k: figures[k] for k in ("median_s", "runs_s", "nodes", "edges", "workers")}
+    out = {k: figures[k] for k in ("median_s", "runs_s", "nodes", "edges", "workers")}
+    return {**out, "cpu_pass_s": (cpu_seconds() - cpu) / len(figures["runs_s"])}
 
 
 def child_cascade(root: Path, params: dict) -> dict:
     """`plan_cascade` of one claim on a fresh Vault, median of the passes. Without a claim given, the
     claim with the most targets resting on it is found first (not timed) and returned."""
+    from cascade_bench import hot_claims, median_of
+
     from teleo.cascade import plan_cascade
     from teleo.vault import Vault
 
     claim = params.get("claim")
     if not claim:
-        from cascade_bench import hot_claims
 
         found = hot_claims(root)
         if not found:
             raise RuntimeError("no claim with dependents in this vault")
         claim = found[0]
-    median, runs, plan = median_passes(params["passes"], lambda: plan_cascade(
+    cpu = cpu_seconds()
+    median, runs, plan = median_of(params["passes"], lambda: plan_cascade(
         Vault.open(root), [claim], commit="scale-bench", when="2026-03-10", why="scale bench"))
-    return {"median_s": median, "runs_s": runs, "claim": claim, "summary": plan.summary(), "flags": len(plan.flags)}
+    return {"median_s": median, "runs_s": runs, "claim": claim, "summary": plan.summary(), "flags": len(plan.flags),
+            "cpu_pass_s": (cpu_seconds() - cpu) / len(runs)}
 
 
 def child_pipeline(root: Path, params: dict) -> dict:
@@ -230,6 +228,7 @@ def child_pipeline(root: Path, params: dict) -> dict:
     for number in range(params["passes"] + 1):
         rel = make_source(number, seed)[0]
         row: dict = {"source": rel}
+        loose = loose_object_kib(root)
         wall, cpu = time.perf_counter(), cpu_seconds()
         outcome = extract_source(vault, rel)
         row["extract_s"], row["extract_cpu_s"] = time.perf_counter() - wall, cpu_seconds() - cpu
@@ -255,9 +254,10 @@ def child_pipeline(root: Path, params: dict) -> dict:
         row["merge_phases_cpu"]["other"] = row["merge_cpu_s"] - sum(phases_cpu.values())
         row["cascade"] = report.merges[0].cascade.summary if report.merges[0].cascade else None
         row["index"] = report.index
+        row["git_kib"] = loose_object_kib(root) - loose  # the source's commit, the proposal, verdicts, merge, cascade
         if number:  # the first cycle warms imports, lexicon, parsed notes: not counted
             rows.append(row)
-    keys = ("extract_s", "extract_cpu_s", "review_s", "review_cpu_s", "merge_s", "merge_cpu_s")
+    keys = ("extract_s", "extract_cpu_s", "review_s", "review_cpu_s", "merge_s", "merge_cpu_s", "git_kib")
     figures = {key: statistics.median(r[key] for r in rows) for key in keys}
     for kind in ("merge_phases", "merge_phases_cpu"):
         figures[kind] = {name: statistics.median(r[kind].get(name, 0.0) for r in rows) for name in (*MERGE_PHASES, "other")}
@@ -265,6 +265,12 @@ def child_pipeline(root: Path, params: dict) -> dict:
         figures[key] = statistics.median(sum(r[kind].get(name, 0.0) for name in SERIAL_PHASES) for r in rows)
     figures["runs"] = rows
     return figures
+
+
+def loose_object_kib(root: Path) -> int:
+    """KiB of git's loose objects (`git count-objects`): what a commit on main writes, before any repacking."""
+    out = subprocess.run(["git", "-C", str(root), "count-objects", "-v"], capture_output=True, text=True, check=True).stdout
+    return next(int(line.split()[1]) for line in out.splitlines() if line.startswith("size:"))
 
 
 CHILDREN = {
@@ -330,6 +336,7 @@ def check_disk(folder: Path, corpus_bytes: int, copies: int) -> None:
 
 def measure_size(corpus: Path, copies: int, scratch: Path, args, state: dict) -> dict:
     """Every measure on a fresh synthetic vault of `copies` copies; failures are recorded, not raised."""
+    from cascade_bench import median_of  # imports the cascade: here, not in every measure's process
     from index_bench import cold_index
 
     row: dict = {"copies": copies, "load_before": load_average(), "failures": []}
@@ -348,9 +355,9 @@ def measure_size(corpus: Path, copies: int, scratch: Path, args, state: dict) ->
 
     log(f"[{copies}×] baselines ×{args.repeat}")
     floor(root)  # the page cache warmed for every measure alike
-    row["floor_s"], row["floor_runs"], _ = median_passes(args.repeat, lambda: floor(root))
-    row["stat_s"], _, _ = median_passes(args.repeat, lambda: stat_walk(root))
-    row["git_status_s"], _, _ = median_passes(args.repeat, lambda: git(root, "status", "--porcelain"))
+    row["floor_s"], row["floor_runs"], _ = median_of(args.repeat, lambda: floor(root))
+    row["stat_s"], _, _ = median_of(args.repeat, lambda: stat_walk(root))
+    row["git_status_s"], _, _ = median_of(args.repeat, lambda: git(root, "status", "--porcelain"))
     alone = floor_process(root, sys.executable)
     row["floor_process"] = {"seconds": alone.seconds, "memory_mib": alone.memory_mib}
 
@@ -389,12 +396,6 @@ def cold_runs(cold_index, root: Path, passes: int) -> dict:
 # -- what is fitted and projected ------------------------------------------------------------
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))  # nearest rank
-    return ordered[rank]
-
-
 def dig(row: dict, path: str):
     """`row["a"]["b"]` for "a.b"; None when any part is missing."""
     value = row
@@ -413,6 +414,8 @@ SERIES: list[dict] = [
     {"key": "vector_p95_ms", "label": "vector floor p95 (baseline)", "unit": "ms", "path": "vector_floor.p95_ms"},
     {"key": "cold_s", "label": "cold index (full)", "unit": "s", "path": "cold.median_s", "base": "floor_s",
      "limit": (3600.0, "target", "a host joining, or a lost .teleo/, is indexed within an hour")},
+    {"key": "cold_cpu_s", "label": "  cold index CPU (build process tree)", "unit": "s", "path": "cold.cpu_s",
+     "base": "floor_s"},
     {"key": "incremental_ms", "label": "incremental index (1 edit)", "unit": "ms", "path": "incremental.median_ms",
      "base": "stat_s", "limit": (100.0, "target", "index_bench's incremental target (100 ms)")},
     {"key": "noop_ms", "label": "sync, nothing changed", "unit": "ms", "path": "incremental.noop_ms", "base": "stat_s"},
@@ -425,16 +428,20 @@ SERIES: list[dict] = [
      "limit": (50.0, "target", "index_bench's search target (p95 ≤ 50 ms)")},
     {"key": "export_s", "label": "graph export", "unit": "s", "path": "export.median_s", "base": "floor_s",
      "limit": (3600.0, "target", "the published graph refreshed at least hourly")},
+    {"key": "export_cpu_s", "label": "  graph export CPU (per pass)", "unit": "s", "path": "export.cpu_pass_s",
+     "base": "floor_s"},
     {"key": "cascade_s", "label": "cascade of one claim", "unit": "s", "path": "cascade.median_s", "base": "floor_s"},
+    {"key": "cascade_cpu_s", "label": "  cascade CPU (per pass)", "unit": "s", "path": "cascade.cpu_pass_s",
+     "base": "floor_s"},
     {"key": "extract_s", "label": "extraction job, new tip (wall)", "unit": "s", "path": "pipeline.extract_s",
      "base": "floor_s"},
-    {"key": "extract_cpu_s", "label": "  CPU", "unit": "s", "path": "pipeline.extract_cpu_s", "base": "floor_s"},
+    {"key": "extract_cpu_s", "label": "  extraction CPU", "unit": "s", "path": "pipeline.extract_cpu_s", "base": "floor_s"},
     {"key": "review_s", "label": "review of one proposal (wall)", "unit": "s", "path": "pipeline.review_s",
      "base": "floor_s"},
-    {"key": "review_cpu_s", "label": "  CPU", "unit": "s", "path": "pipeline.review_cpu_s", "base": "floor_s"},
+    {"key": "review_cpu_s", "label": "  review CPU", "unit": "s", "path": "pipeline.review_cpu_s", "base": "floor_s"},
     {"key": "merge_s", "label": "merge on main, all phases (wall)", "unit": "s", "path": "pipeline.merge_s",
      "base": "git_status_s"},
-    {"key": "merge_cpu_s", "label": "  CPU", "unit": "s", "path": "pipeline.merge_cpu_s", "base": "git_status_s"},
+    {"key": "merge_cpu_s", "label": "  merge CPU", "unit": "s", "path": "pipeline.merge_cpu_s", "base": "git_status_s"},
     {"key": "serial_s", "label": "  holding main (wall)", "unit": "s", "path": "pipeline.serial_s",
      "base": "git_status_s"},
     {"key": "serial_cpu_s", "label": "  holding main (CPU)", "unit": "s", "path": "pipeline.serial_cpu_s",
@@ -443,6 +450,7 @@ SERIES: list[dict] = [
     {"key": "job_cpu_s", "label": "worker CPU per source (extract + review)", "unit": "s", "path": "job_cpu_s",
      "limit": (WORKER_BUDGET_S, "hard", "50 workers, 1,000 sources a day: ≤ 4,320 s each, model latency included")},
     {"key": "source_cpu_s", "label": "CPU per source (all three stages)", "unit": "s", "path": "source_cpu_s"},
+    {"key": "git_kib", "label": "git objects written per source", "unit": "KiB", "path": "pipeline.git_kib"},
 ]
 """Time series. Memory series (MiB, peak of each measure's process tree) follow."""
 
@@ -599,15 +607,7 @@ def print_report(result: dict) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for series in SERIES:
         f = fitted[series["key"]]
-        cells = []
-        for r in rows:
-            value = dig(r, series["path"])
-            base = dig(r, next(s["path"] for s in SERIES if s["key"] == series["base"])) if "base" in series else None
-            if value and base:
-                base_series = next(s for s in SERIES if s["key"] == series["base"])
-                base *= SECONDS[base_series["unit"]] / SECONDS[series["unit"]]
-            ratio = f" ({value / base:.1f}×)" if value and base else ""
-            cells.append(fmt(value) + ratio)
+        cells = [with_ratio(r, series) for r in rows]
         limit = series.get("limit")
         table.add_row(series["label"], series["unit"], *cells, fmt(f.get("slope_all")), fmt(f.get("slope_last")),
                       fmt(f.get("projected")), f"{fmt(limit[0])} {limit[1]}" if limit else "",
@@ -661,7 +661,7 @@ def print_report(result: dict) -> None:
                   f"{result['load_end']} at the end; JSON: {result['json']}[/]")
 
 
-SECONDS = {"s": 1.0, "ms": 1e-3}
+SECONDS = {"s": 1.0, "ms": 1e-3, "KiB": 1.0}
 PHASE_NAMES = {"load_view": "gate: read main and the proposal", "decide": "gate: gates, selection, verdicts",
                "merge_into": "merge commit (CAS on main)", "run_cascade": "cascade (plan + commit)",
                "_sync": "working tree follows main", "_sync_index": "index sync", "other": "other"}
@@ -677,6 +677,57 @@ def crossing_text(f: dict) -> str:
 
 
 # -- main -----------------------------------------------------------------------------------------
+
+
+def conclude(result: dict, rows: list[dict]) -> None:
+    """The measured rows' derived figures, fits, limits crossed and scenario, into `result`."""
+    for row in rows:
+        derived(row)
+    result["rows"] = rows
+    result["fits"] = fits(rows, result["corpus_notes"])
+    result["breaks"] = breaks(result["fits"])
+    result["scenario"] = scenario(rows, result["fits"], result["corpus_notes"])
+
+
+def markdown(result: dict) -> str:
+    """The time and memory tables as markdown, with the fits (what docs/scale.md quotes)."""
+    rows, fitted = result["rows"], result["fits"]
+    sizes = [f"{r['copies']}× ({r['notes']:,})" for r in rows]
+    projected = f"{PROJECT_COPIES}× ({result['corpus_notes'] * PROJECT_COPIES:,}), projected"
+    head = ["measure", "unit", *sizes, "slope all", "slope last", projected, "limit", "crossed at (notes)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for series in SERIES:
+        f, limit = fitted[series["key"]], series.get("limit")
+        lines.append("| " + " | ".join([
+            series["label"].strip(), series["unit"], *[with_ratio(r, series) for r in rows], fmt(f.get("slope_all")),
+            fmt(f.get("slope_last")), fmt(f.get("projected")), f"{fmt(limit[0])} ({limit[1]})" if limit else "",
+            crossing_text(f) if limit else ""]) + " |")
+    head = ["peak memory, MiB", *sizes, "slope all", "slope last", projected, "crossed at (notes)"]
+    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for series in MEMORY_SERIES:
+        f = fitted[series["key"]]
+        lines.append("| " + " | ".join([
+            series["label"], *[fmt(dig(r, series["path"])) for r in rows], fmt(f.get("slope_all")),
+            fmt(f.get("slope_last")), fmt(f.get("projected")), crossing_text(f) if f.get("limit") else ""]) + " |")
+    head = ["merge phase, s wall / CPU", *sizes]
+    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in (*MERGE_PHASES, "other"):
+        lines.append("| " + " | ".join([PHASE_NAMES[name] + (" *" if name in SERIAL_PHASES else ""), *[
+            f"{fmt(dig(r, f'pipeline.merge_phases.{name}'))} / {fmt(dig(r, f'pipeline.merge_phases_cpu.{name}'))}"
+            for r in rows]]) + " |")
+    return "\n".join(lines)
+
+
+def with_ratio(row: dict, series: dict) -> str:
+    """The figure, and its ratio to its baseline measured on the same vault in the same run."""
+    value = dig(row, series["path"])
+    base = None
+    if "base" in series and value:
+        base_series = next(s for s in SERIES if s["key"] == series["base"])
+        base = dig(row, base_series["path"])
+        if base:
+            base *= SECONDS[base_series["unit"]] / SECONDS[series["unit"]]
+    return fmt(value) + (f" ({value / base:.1f}×)" if value and base else "")
 
 
 def inside_shared(path: Path, corpus: Path) -> bool:
@@ -701,12 +752,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", type=Path, default=None, help="where the vaults are built (default: the temp folder)")
     parser.add_argument("--json", type=Path, default=None, help="where the figures go (default: the temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic vaults (their folder is printed)")
+    parser.add_argument("--markdown", action="store_true", help="also print the tables as markdown (docs/scale.md)")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="measure nothing: print the tables of an earlier run's JSON (fits recomputed)")
     parser.add_argument("--child", nargs=3, metavar=("MEASURE", "ROOT", "PARAMS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         name, root, params = args.child
         print(json.dumps(CHILDREN[name](Path(root), json.loads(params)), default=str))
         return 0
+    if args.report:
+        result = json.loads(args.report.read_text(encoding="utf-8"))
+        conclude(result, result["rows"])
+        print_report(result)
+        if args.markdown:
+            print(markdown(result))
+        return 1 if result["failures"] else 0
 
     corpus = args.corpus.resolve()
     if not (corpus / "domains").is_dir():
@@ -733,23 +794,20 @@ def main(argv: list[str] | None = None) -> int:
             except (StepFailed, OSError, subprocess.CalledProcessError) as exc:
                 row = {"copies": copies, "failures": [f"size {copies}×: {exc}"]}
                 log(f"[{copies}×] FAILED: {exc}")
-            derived(row)
             rows.append(row)
     finally:
         if args.keep:
             log(f"vaults kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    measured = [r for r in rows if "notes" in r]
-    result["rows"] = measured
     result["failures"] = [f for r in rows for f in r["failures"]]
-    result["fits"] = fits(measured, result["corpus_notes"])
-    result["breaks"] = breaks(result["fits"])
-    result["scenario"] = scenario(measured, result["fits"], result["corpus_notes"])
     result["load_end"] = load_average()
+    conclude(result, [r for r in rows if "notes" in r])
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=1, default=str, ensure_ascii=False), encoding="utf-8")
     print_report(result)
+    if args.markdown:
+        print(markdown(result))
     if result["failures"]:
         log("FAIL: " + "; ".join(result["failures"]))
         return 1

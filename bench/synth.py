@@ -71,7 +71,22 @@ def scratch_copy(src: Path, dest: Path) -> Path:
     """`src` copied to `dest` without `.git` or `.teleo`: a bench writes (caches, indexes) only
     into such a copy, never into the corpus, and no enclosing repository's history leaks in."""
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".git", ".teleo"), symlinks=True)
+    _make_writable(dest)
     return dest
+
+
+def _make_writable(root: Path) -> None:
+    """Owner write on every folder and file of a copy: a read-only source (the shared corpus is
+    r-x) copies read-only, and Teleo then puts the index of a read-only vault in the per-user cache,
+    where deleting `<copy>/.teleo` no longer makes the next build cold."""
+    import stat
+
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
+    os.chmod(root, os.stat(root).st_mode | stat.S_IWUSR)
 
 
 def teleo_command() -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from teleo.notes import (
     Kind,
@@ -467,3 +469,22 @@ def test_atomic_write_with_a_255_byte_name(tmp_path):
     path = tmp_path / ("x" * 252 + ".md")
     atomic_write(path, "a\n")
     assert path.read_text() == "a\n"
+
+
+@given(st.lists(st.sampled_from([
+    "type: claim", "type : claim", "type:claim", "  indented: 1", "x-y_z: 2", "_under: 3", "9digit: 4",
+    "description: |", "  continued: not a key", "type: again", "", "# comment: no", "key\t: tab", "\r", "k:\r",
+    "é: accented", "a.b: dotted", "title:",
+]), max_size=12))
+def test_line_of_is_the_first_column_0_key_line(lines):
+    """`line_of` scans the frontmatter a line at a time: the same answers as the pattern over the whole text."""
+    from teleo.notes.document import _regex_keys
+
+    doc = parse_document("---\n" + "\n".join(lines) + "\n---\nbody\n")
+    if not doc.has_frontmatter or doc.fm_close_line == 0:
+        return
+    expected: dict[str, int] = {}
+    for top in _regex_keys(doc.frontmatter_text):
+        expected.setdefault(top.key, doc.fm_first_line + top.line)
+    for key in {*expected, "absent", "type", "title"}:
+        assert doc.line_of(key) == expected.get(key, max(doc.fm_first_line - 1, 1))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from teleo.gates import check
 from teleo.notes import split_link
@@ -245,3 +247,21 @@ def test_link_findings_through_check(make_vault):
         ("link-unsafe", "domains/health/a note.md", 4, None),
         ("link-ambiguous", "agents/leo/n.md", 3, "link by path to pick another: domains/health/_map.md"),
     }
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab./ _-é")), max_size=24))
+def test_path_stem_is_the_path_objects_stem(path):
+    from pathlib import PurePosixPath
+
+    from teleo.vault.resolver import path_stem
+
+    assert path_stem(path) == PurePosixPath(path).stem
+
+
+def test_path_stem_of_vault_paths():
+    from teleo.vault.resolver import path_stem
+
+    assert path_stem("domains/health/a claim.md") == "a claim"
+    assert path_stem("domains/v3 x.y z.md") == "v3 x.y z"
+    assert path_stem("notes/.md") == ".md" and path_stem("a/b.") == "b." and path_stem("x.md") == "x"

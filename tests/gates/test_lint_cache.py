@@ -55,6 +55,21 @@ def test_warm_run_equals_cold_run(make_vault):
     assert any(f.rule == "link-unresolved" for f in second.findings)
 
 
+def test_a_read_only_vault_gets_no_cache(make_vault):
+    """A vault folder without write bits (a shared snapshot) is never written to, even by root."""
+    vault = make_vault(files())
+    mode = vault.root.stat().st_mode
+    vault.root.chmod(0o555)
+    try:
+        before = vault.root.stat().st_mtime_ns
+        report = check(Vault.open(vault.root), today=TODAY, cache=True)
+        assert any(f.rule == "link-unresolved" for f in report.findings)
+        assert not (vault.root / ".teleo").exists()
+        assert vault.root.stat().st_mtime_ns == before
+    finally:
+        vault.root.chmod(mode)
+
+
 def test_an_edited_note_is_linted_again(make_vault):
     vault = make_vault(files())
     check(Vault.open(vault.root), today=TODAY, cache=True)

@@ -3,6 +3,7 @@ same findings, and writes its JSON a finding at a time, byte for byte what json.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -13,6 +14,7 @@ import pytest
 import teleo
 from teleo.cli.lint import write_json
 from teleo.gates import Finding, Severity, check, parallel
+from teleo.gates.registry import RULES
 from teleo.vault import Vault
 
 SAMPLE = Path(teleo.__file__).parent / "samples" / "sample-vault"
@@ -60,6 +62,45 @@ def test_the_parallel_pass_reports_what_the_serial_pass_reports(sample, monkeypa
     warm = check(Vault.open(sample), cache=True)
     assert cold == warm == serial
     assert calls == [len(serial_targets(sample))] * 2  # the plain run and the cold cached one; the warm read the cache
+
+
+def test_the_vault_rules_read_no_note_again(sample, monkeypatch):
+    """title-duplicate, position-active-count and entity-duplicate take what they need of each note from the
+    note pass (its H1 line; a position's status, agent, created and status line; an entity's record) instead
+    of reading the notes again: a
+    lint reads each note once, and reports what a run that must read them (a warm cached run: no pass)
+    reports."""
+    from teleo.vault import vault as vault_module
+
+    position = next((sample / "agents" / "theseus" / "positions").glob("*.md"))
+    for n in range(6):  # more active positions than the limit, for the count rule to report
+        shutil.copy(position, position.with_name(f"copy {n} of a position.md"))
+    entity = next((sample / "entities").rglob("*.md"))
+    shutil.copy(entity, entity.with_name("the same company again.md"))  # same name: entity-duplicate
+    reads: list[str] = []  # the notes read while a vault rule runs
+    in_vault_rule = [False]
+    original = vault_module.read_note
+    monkeypatch.setattr(vault_module, "read_note",
+                        lambda root, path: (reads.append(path) if in_vault_rule[0] else None) or original(root, path))
+    for rule_id in ("title-duplicate", "position-active-count", "entity-duplicate"):
+        rule = RULES[rule_id]
+
+        def spied(ctx, vault_check=rule.vault_check):
+            in_vault_rule[0] = True
+            try:
+                yield from vault_check(ctx)
+            finally:
+                in_vault_rule[0] = False
+
+        monkeypatch.setitem(RULES, rule_id, dataclasses.replace(rule, vault_check=spied))
+    monkeypatch.setenv("TELEO_LINT_WORKERS", "1")
+    cold = check(Vault.open(sample), cache=True)
+    assert {"title-duplicate", "position-active-count", "entity-duplicate"} <= {f.rule for f in cold.findings}
+    assert reads == []
+
+    warm = check(Vault.open(sample), cache=True)
+    assert reads  # no note pass ran (every note's findings came from the cache): the vault rules read notes
+    assert warm == cold
 
 
 def serial_targets(root: Path) -> list[str]:

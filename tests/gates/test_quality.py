@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from teleo.gates import Severity, check
 from teleo.gates.quality import QualityIssue, is_mergeable, judge_claim, judge_evidence, judge_title
@@ -247,3 +249,23 @@ def test_lint_reports_claim_quality_errors_with_lines(make_vault):
     assert bad["description-copies-neighbour"].line == 4 and bad["description-copies-neighbour"].field == "description"
     assert all(f.suggestion for f in bad.values())
     assert not [f for f in findings if TITLE in f.file]
+
+
+_PIECES = ["the", "this", "these", "year", "days", "ago", "so", "far", "today", "monday", "next", "week", "label",
+           ":", "\u2014", "\u2013", "-", "a-b", "x:", "now", "right", "to", "date", "as", "of", "Growth", "fell"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14), st.sampled_from(["", " "]))
+def test_the_prefilters_skip_only_texts_their_pattern_cannot_match(pieces, joiner):
+    """The title checks skip a pattern when a text lacks every piece of text the pattern needs: the
+    label (colon or dash), the deictic phrases (their cues) and the demonstratives ("this "/"these ")."""
+    from teleo.gates import quality
+
+    text = " ".join((joiner.join(pieces)).split())
+    fast, full = quality._label(text), quality._LABEL.match(text)
+    assert (fast and (fast.span(), fast.groups())) == (full and (full.span(), full.groups()))
+    lowered = text.lower()
+    if quality._DEICTIC.search(lowered):
+        assert any(cue in lowered for cue in quality._DEICTIC_CUES)
+    if quality._DEMONSTRATIVE.search(lowered):
+        assert "this " in lowered or "these " in lowered

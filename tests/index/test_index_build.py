@@ -40,7 +40,7 @@ def test_parallel_build_with_embeddings_matches_serial(vault, monkeypatch):
     monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
     with Index.open(vault) as index:
         stats = index.sync(embed=True)
-        assert stats.workers >= 2 and stats.embedded == embedded > 0 and stats.pending_embeddings == 0
+        assert stats.workers >= 1 and stats.embedded == embedded > 0 and stats.pending_embeddings == 0
         assert snapshot(index) == serial
 
 
@@ -60,3 +60,60 @@ def test_a_first_build_ends_in_wal_mode_and_a_reader_opened_during_it_works(vaul
     with Index.open(vault) as again:
         assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert again.sync().added == 0
+
+
+def test_a_build_uses_one_worker_per_core_besides_the_writer(monkeypatch):
+    """The writing process takes a core (its SQLite writes cost about what the parsing does): on
+    2 cores a build forks 1 parse worker; `TELEO_INDEX_WORKERS` counts the writer too (1: none)."""
+    monkeypatch.delenv("TELEO_INDEX_WORKERS", raising=False)
+    monkeypatch.setattr(parse_pool.os, "cpu_count", lambda: 2)
+    assert parse_pool.worker_count() == 2
+    monkeypatch.setenv("TELEO_INDEX_WORKERS", "1")
+    assert parse_pool.worker_count() == 1 and not parse_pool.can_fork()
+
+
+def test_a_parallel_build_forks_workers_besides_the_writer(vault, monkeypatch):
+    monkeypatch.setenv("TELEO_INDEX_WORKERS", "2")
+    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
+    with Index.open(vault) as index:
+        assert index.sync().workers == 1
+
+
+def test_a_build_holds_a_small_page_cache_and_gives_the_usual_one_back(vault):
+    from teleo.index import store
+
+    seen = []
+    with Index.open(vault) as index:
+        assert index.db.execute("PRAGMA cache_size").fetchone()[0] == -store.CACHE_KIB
+        index.sync(progress=lambda *_: seen.append(index.db.execute("PRAGMA cache_size").fetchone()[0]))
+        assert seen and set(seen) == {-store.BUILD_CACHE_KIB}
+        assert index.db.execute("PRAGMA cache_size").fetchone()[0] == -store.CACHE_KIB
+        vault.root.joinpath("domains", "health", "one more note.md").write_text("---\ntype: claim\n---\nText.\n")
+        seen.clear()
+        index.sync(progress=lambda *_: seen.append(index.db.execute("PRAGMA cache_size").fetchone()[0]))
+        assert set(seen) <= {-store.CACHE_KIB}  # an incremental sync keeps the usual cache
+
+
+def test_a_worker_forgets_its_caches_after_each_chunk(vault, monkeypatch):
+    """Kept, the title, link, memo and token caches grow a worker by ~20 MiB at the 20× vault."""
+    from teleo.index import embed as embed_module
+    from teleo.notes.links import split_link
+    from teleo.vault import LinkResolver
+    from teleo.vault.resolver import normalise_title
+
+    _model_or_skip()
+    paths = sorted(str(p.relative_to(vault.root)) for p in vault.root.rglob("*.md") if ".teleo" not in p.parts)
+    items = [(p, 0, 0) for p in paths]
+    resolver = LinkResolver(paths)
+    monkeypatch.setattr(parse_pool, "_CHUNK_RESOLVER", resolver)
+    monkeypatch.setattr(parse_pool, "_CHUNK_EMBED", True)
+    records = parse_pool._parse_chunk((str(vault.root), items))  # in this process: caches kept
+    assert any(r.links for r in records) and all(r.resolved is not None for r in records)
+    assert normalise_title.cache_info().currsize and split_link.cache_info().currsize and resolver._resolve_cache
+    assert any(p.cache for p in embed_module._PIECES.values())
+    monkeypatch.setattr(parse_pool, "_IN_WORKER", True)
+    again = parse_pool._parse_chunk((str(vault.root), items))
+    assert [r.resolved for r in again] == [r.resolved for r in records]
+    assert normalise_title.cache_info().currsize == 0 and split_link.cache_info().currsize == 0
+    assert not resolver._resolve_cache and not any(p.cache for p in embed_module._PIECES.values())

@@ -1,7 +1,10 @@
-"""`embed()`'s fast tokens and per-text mean equal the bundled model's own tokenizer and pooling."""
+"""`embed()`'s fast tokens and per-text mean equal the bundled model's own tokenizer and pooling;
+the model read straight from the wordllama package folder is wordllama's own."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +22,26 @@ except EmbeddingUnavailable:  # pragma: no cover - the wheel ships the model
 pytestmark = pytest.mark.skipif(MODEL is None, reason="embedding model unavailable")
 
 
+def _wordllama():
+    """The model as wordllama itself loads it (offline, from its package folder): the reference."""
+    import os
+
+    import wordllama
+    from wordllama import WordLlama
+
+    return WordLlama.load(cache_dir=os.path.dirname(wordllama.__file__), disable_download=True)
+
+
+REFERENCE = _wordllama() if MODEL is not None else None
+
+
 def _reference_ids(texts: list[str]) -> list[list[int]]:
     """The model tokenizer's ids, one text at a time (no batch, no padding)."""
     return [MODEL.tokenizer.encode(text, add_special_tokens=False).ids for text in texts]
 
 
 def _reference_vectors(texts: list[str]) -> np.ndarray:
-    vectors = np.asarray(MODEL.embed(texts, norm=False), dtype=np.float32)
+    vectors = np.asarray(REFERENCE.embed(texts, norm=False), dtype=np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
@@ -59,11 +75,24 @@ def test_vectors_equal_the_models(corpus: Path) -> None:
     assert np.allclose(got, _reference_vectors(texts), atol=1e-6)
 
 
-def test_the_models_own_tokenizer_keeps_its_padding() -> None:
-    padding = MODEL.tokenizer.padding
+def test_the_models_own_tokenizer_keeps_its_settings() -> None:
+    padding, truncation = MODEL.tokenizer.padding, MODEL.tokenizer.truncation
     embed(["one text", "another, longer text"])
-    assert MODEL.tokenizer.padding == padding
-    texts = ["one", "two words here"]
-    batch = np.asarray(MODEL.embed(texts, norm=False), dtype=np.float32)  # padded batches still work
-    alone = np.asarray([MODEL.embed([text], norm=False)[0] for text in texts], dtype=np.float32)
-    assert np.allclose(batch, alone, atol=1e-6)
+    assert (MODEL.tokenizer.padding, MODEL.tokenizer.truncation) == (padding, truncation)
+
+
+def test_the_model_is_wordllamas_own() -> None:
+    """The same table, bit for bit, and the same tokens as `WordLlama.load` gives."""
+    assert MODEL.embedding.dtype == REFERENCE.embedding.dtype == np.float32
+    assert np.array_equal(MODEL.embedding, REFERENCE.embedding)
+    texts = EDGES + ["Futarchy is manipulation-resistant because attack attempts create profitable opportunities"]
+    ours = [e.ids for e in MODEL.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    theirs = [[i for i, real in zip(e.ids, e.attention_mask) if real] for e in REFERENCE.tokenize(texts)]
+    assert ours == theirs
+
+
+def test_loading_the_model_does_not_import_wordllama() -> None:
+    """Its import pulls requests and its clustering modules; the files are all the index needs."""
+    code = "import sys; from teleo.index.embed import load_model; load_model(); print('wordllama' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

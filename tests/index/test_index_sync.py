@@ -237,12 +237,21 @@ def agent_filter(name):
 
 
 def test_read_only_vault_indexes_into_the_user_cache(vault, tmp_path, monkeypatch):
+    """A vault folder without write bits is left alone — even by root, whom the bits do not stop:
+    nothing is created in it, not even a probe file (which would change the folder's mtime)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(store, "_writable", lambda folder: False)
-    with Index.open(vault) as index:
-        assert index.sync().added == 8
-        assert str(index.location).startswith(str(tmp_path / "cache"))
-    assert not (vault.root / ".teleo").exists()
+    root = vault.root
+    mode = root.stat().st_mode
+    root.chmod(0o555)
+    try:
+        before = root.stat().st_mtime_ns
+        with Index.open(vault) as index:
+            assert index.sync().added == 8
+            assert str(index.location).startswith(str(tmp_path / "cache"))
+        assert not (root / ".teleo").exists()
+        assert root.stat().st_mtime_ns == before
+    finally:
+        root.chmod(mode)
 
 
 def test_index_file_is_wal_sqlite(vault):

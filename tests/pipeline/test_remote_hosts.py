@@ -18,6 +18,7 @@ from teleo.pipeline.remote import (
     merge_all_on_remote,
     merge_on_remote,
     open_remote_proposals,
+    publish_main,
     remote_of,
     review_on_remote,
 )
@@ -316,3 +317,93 @@ def test_a_fix_made_in_review_is_pushed_leased_and_a_branch_moved_meanwhile_is_r
     assert merge_on_remote(two, "extract/audit").status == "merged"  # judged on another host, with those verdicts
     for path in (remote, *clones):
         assert fsck(path).returncode == 0
+
+
+def test_sources_ingested_on_a_host_reach_the_remote_replayed_onto_its_tip(tmp_path):
+    from race import add_sources, make_source
+
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    (branch,) = _prepare(hosts, 1)
+    assert merge_on_remote(hosts.vault(1), branch).status == "merged"  # the remote's main moves on
+    merged_tip = remote_refs(hosts.remote)["refs/heads/main"]
+
+    new_path, new_text = make_source(5, seed=19)
+    add_sources(hosts.vault(0), {new_path: new_text})  # the drop folder's commit, on a clone behind the remote
+    pushed = publish_main(hosts.vault(0))
+    assert pushed == remote_refs(hosts.remote)["refs/heads/main"]
+    parent = subprocess.run(["git", "-C", str(hosts.remote), "rev-parse", "main^"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert parent == merged_tip  # replayed onto the remote's tip, not merged
+    assert publish_main(hosts.vault(0)) is None  # nothing left to push
+    made = extract_on_remote(hosts.vault(1), new_path)  # another host finds the source on the remote
+    assert made.status == "proposed", made.error
+
+    # a job publishes the clone's own commits first, too
+    other_path, other_text = make_source(6, seed=19)
+    add_sources(hosts.vault(1), {other_path: other_text})
+    assert extract_on_remote(hosts.vault(1), made.source).status == "skipped"
+    assert extract_on_remote(hosts.vault(0), other_path).status == "proposed"
+    all_clean(hosts)
+
+
+def test_a_local_commit_that_conflicts_with_the_remote_is_kept_aside_not_pushed(tmp_path):
+    from teleo.repo.mainline import commit_onto
+
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    note = "agents/leo/identity.md"
+    for clone, words in ((1, "remote"), (0, "local")):
+        repo = open_repository(hosts.clones[clone])
+        commit_onto(repo, "refs/heads/main", lambda base, w=words: {note: f"# Leo\n\nThe {w} words.\n".encode()},
+                    f"leo: {words} identity\n")
+        if clone == 1:
+            assert publish_main(hosts.vault(1)) is not None
+    before = remote_refs(hosts.remote)
+    assert publish_main(hosts.vault(0)) is None  # cannot be replayed: both changed the same lines
+    assert remote_refs(hosts.remote) == before
+    kept = subprocess.run(["git", "-C", str(hosts.clones[0]), "for-each-ref", "--format=%(refname)",
+                           "refs/teleo/unpushed/"], capture_output=True, text=True, check=True).stdout.split()
+    assert len(kept) == 1
+    assert "local words" in subprocess.run(["git", "-C", str(hosts.clones[0]), "show", f"{kept[0]}:{note}"],
+                                           capture_output=True, text=True, check=True).stdout
+    all_clean(hosts)
+
+
+def test_teleo_run_on_a_host_publishes_what_it_ingested(tmp_path):
+    from race import make_source
+
+    from teleo.pipeline.run import run
+
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    _, text = make_source(7, seed=20)
+    dropped = tmp_path / "field-note.md"
+    dropped.write_text(text.split("---\n", 2)[2], encoding="utf-8")  # the body only, as a person would drop it
+    report = run(hosts.vault(0), stages=["ingest"], ingest_paths=[dropped], domain="health")
+    archived = [entry for entry in report.ingested if entry.get("path")]
+    assert archived, report.ingested
+    path = archived[0]["path"]
+    assert status_on_remote_main(hosts, 1, path) == "unprocessed"  # on the remote's main, seen from another host
+
+
+def test_a_slow_extraction_of_a_source_merged_meanwhile_leaves_no_branch_behind(tmp_path, monkeypatch):
+    hosts = make_hosts(tmp_path, 2, sources=1)
+    source = hosts.sources[0]
+    from teleo.pipeline import remote as remote_jobs
+
+    real, calls = remote_jobs.extract_source, []
+
+    def merged_elsewhere_meanwhile(vault, rel, **options):
+        calls.append(rel)
+        if len(calls) > 1:  # the other host's own extraction
+            return real(vault, rel, **options)
+        made = extract_on_remote(hosts.vault(1), rel, worker=9)  # another host: extracted, reviewed, merged, deleted
+        assert review_on_remote(hosts.vault(1), made.branch).status == "approved"
+        assert merge_on_remote(hosts.vault(1), made.branch).status == "merged"
+        return real(vault, rel, **options)
+
+    monkeypatch.setattr(remote_jobs, "extract_source", merged_elsewhere_meanwhile)
+    slow = extract_on_remote(hosts.vault(0), source)
+    assert slow.status == "skipped" and slow.error.startswith(f"{ALREADY_DONE}: merged on main"), slow
+    refs = remote_refs(hosts.remote)
+    assert not [ref for ref in refs if ref.startswith("refs/heads/extract/")]  # its push was taken back
+    assert len(first_parent_merges(hosts.remote)) == 1
+    all_clean(hosts)

@@ -148,3 +148,43 @@ def test_forked_workers_start_no_other_process_beside_them(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["ok"]
     assert [c for c in found["children"] if "resource_tracker" in c] == []
+
+
+PREPARE = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from pipeline_helpers import make_sources_vault, source_text
+from teleo.pipeline import PipelineSettings, ProviderSpec, Supervisor, prepare
+config, long = json.loads(sys.argv[3])
+extra = {"teleo.toml": config}
+if long:
+    extra["inbox/archive/2026-01-04-report-009.md"] = source_text(9) + "Another sentence of the report. " * 60
+vault = make_sources_vault(Path(sys.argv[2]), 2, extra=extra)
+batch, queued, _ = prepare(vault)
+supervisor = Supervisor(vault, PipelineSettings(workers=2, start_method="fork"), ProviderSpec(), batch=batch)
+supervisor._prepare()  # what the supervisor makes before forking its workers
+print(json.dumps({"queued": len(queued), "tokenizer": "bpe_openai" in sys.modules}))
+"""
+
+MODEL_PROVIDER = '[llm]\nprovider = "openai"\nmodel = "gpt-4o-mini"\nbase_url = "http://127.0.0.1:9/v1"\nchunk_tokens = 600\n'
+
+
+def _prepared(tmp_path, name: str, config: str, long: bool) -> dict:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", PREPARE, str(Path(__file__).parent), str(tmp_path / name),
+                           json.dumps([config, long])], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_supervisor_loads_the_chunking_tokenizer_once_when_a_queued_source_needs_it(tmp_path):
+    """Its tables cost ~0.7 s of CPU: loaded before the fork, the workers share them instead of each
+    loading them on its first source longer than the provider's chunk."""
+    assert _prepared(tmp_path, "long", MODEL_PROVIDER, long=True) == {"queued": 3, "tokenizer": True}
+    assert _prepared(tmp_path, "short", MODEL_PROVIDER, long=False) == {"queued": 2, "tokenizer": False}
+    offline = '[llm]\nprovider = "offline"\nchunk_tokens = 600\n'  # the offline extractor never splits a source
+    assert _prepared(tmp_path, "offline", offline, long=True) == {"queued": 3, "tokenizer": False}

@@ -232,3 +232,17 @@ def test_following_main_clears_a_lock_a_killed_writer_left(tmp_path):
     follow(one, "main", first.head("main"))
     assert str(tip(one, "refs/heads/main").id) == moved
     assert not lock.exists()
+
+
+def test_a_verdict_whose_ref_another_writer_holds_is_stored_once_the_lock_is_gone(tmp_path, monkeypatch):
+    from teleo.repo import verdicts
+    from teleo.repo.verdicts import Verdict, store_verdict, verdicts_for
+
+    _, (repo,) = make_hosts(tmp_path, 1)
+    head = str(tip(repo, "refs/heads/main").id)
+    lock = Path(repo.path) / "refs" / "teleo" / "verdicts" / head / "gates.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("", encoding="ascii")  # a fetch of the remote's verdicts writing the same record
+    monkeypatch.setattr(verdicts.time, "sleep", lambda seconds: lock.unlink(missing_ok=True))
+    store_verdict(repo, Verdict(reviewer="gates", role="gates", head=head, branch="extract/x", verdict="approve"))
+    assert verdicts_for(repo, head, ["gates"])["gates"].verdict == "approve"

@@ -174,6 +174,8 @@ def print_report(report) -> None:
     table.add_row(str(t["sources"]), str(t["claims"]), str(t["enrichments"]), str(t["null"]), str(t["dropped"]),
                   str(t["failed"] + t["unfinished"]), str(t["tokens"]), cost)
     console.print(table)
+    if t.get("entities_created") or t.get("entities_updated"):
+        console.print(f"entities: {t['entities_created']} created, {t['entities_updated']} updated")
     print_dropped(report)
     for job in report.jobs:
         if job.state != "done":

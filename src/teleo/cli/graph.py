@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,9 @@ from rich.table import Table
 from teleo.cli.common import OutputFormat, console, example, fail, vault_from
 from teleo.export import ExportOptions, ExportSummary, export_graph
 from teleo.export.context import DEFAULT_BUDGET
+
+if TYPE_CHECKING:
+    from teleo.vault import Vault
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +26,7 @@ EPILOG = example(
     "teleo graph ../teleo-codex --out /tmp/graph",
     "teleo graph --context-budget 150000 --max-events 50",
     "teleo graph --format json > export-summary.json",
+    "teleo graph --publish ../teleo-app --out public",
 )
 
 
@@ -46,19 +50,28 @@ def graph(
     workers: Optional[int] = typer.Option(
         None, "--workers", "-j", min=1, help="Processes parsing notes (default: up to 4 on vaults of 4,000+ notes)."
     ),
+    publish: Optional[Path] = typer.Option(
+        None, "--publish", metavar="DIR",
+        help="Export into another git repository (--out then names a folder inside it) and commit there only when a file changed.",
+    ),
 ) -> None:
     """Export the claim graph for the web front end, chat prompts and contributor profiles.
 
     Writes graph-data.json, claims-context.json and contributors.json. The same
     commit gives the same bytes; a file is rewritten only when its content changed.
+    With --publish DIR the export is committed in the repository DIR, once, only when it changed.
     """
     vault = vault_from(ctx, path)
-    if out.exists() and not out.is_dir():
-        fail(f"{out}: not a folder")
+    shown = (publish / out) if publish is not None else out
+    if shown.exists() and not shown.is_dir():
+        fail(f"{shown}: not a folder")
     options = ExportOptions(
         legacy_types=not reference_types, context_budget=context_budget, max_events=max_events,
         generated=generated, history=not no_history, workers=workers,
     )
+    if publish is not None:
+        _publish(vault, publish, out, options, output)
+        return
     try:
         summary = export_graph(vault, out, options)
     except OSError as exc:
@@ -67,6 +80,25 @@ def graph(
         typer.echo(summary.model_dump_json(indent=1))
     else:
         _print_summary(summary)
+
+
+def _publish(vault: "Vault", target: Path, out: Path, options: ExportOptions, output: OutputFormat) -> None:
+    from teleo.export.publish import PublishError, publish_graph
+
+    try:
+        result = publish_graph(vault, target, out, options)
+    except PublishError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write to {target / out}: {exc.strerror or exc}")
+    if output is OutputFormat.json:
+        typer.echo(result.model_dump_json(indent=1))
+        return
+    _print_summary(result.summary)
+    if result.commit is None:
+        console.print(f"unchanged: nothing committed in {escape(result.repository)}")
+    else:
+        console.print(f"committed {result.commit[:12]} in {escape(result.repository)}: {escape(result.message or '')}")
 
 
 def _print_summary(summary: ExportSummary) -> None:

@@ -4,20 +4,32 @@ asked (`ReviewRequest`) and must answer (`ReviewAnswer`). `extract`, `llm`, `rev
 and `mcp` meet here instead of importing one another for their vocabulary.
 """
 
-from teleo.contract.extraction import ClaimDraft, EnrichmentDraft, ExtractionResult, Quote, RelatedNote, SourceUpdate
-from teleo.contract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.extraction import (
+    ClaimDraft,
+    EnrichmentDraft,
+    EntityDraft,
+    ExtractionResult,
+    Quote,
+    RelatedNote,
+    SourceUpdate,
+    TimelineEntry,
+)
+from teleo.contract.request import ExtractionRequest, KnownEntity, SimilarClaim
 from teleo.contract.review import ClaimFinding, ReviewAnswer, ReviewRequest
 
 __all__ = [
     "ClaimDraft",
     "ClaimFinding",
     "EnrichmentDraft",
+    "EntityDraft",
     "ExtractionRequest",
     "ExtractionResult",
+    "KnownEntity",
     "Quote",
     "RelatedNote",
     "ReviewAnswer",
     "ReviewRequest",
     "SimilarClaim",
     "SourceUpdate",
+    "TimelineEntry",
 ]

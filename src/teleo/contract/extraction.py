@@ -1,8 +1,8 @@
 """The extraction contract: what any extractor — offline or an LLM — must return.
 
 Reference §4.3 (deployed extractor): claims, enrichments typed
-extend/confirm/challenge, a source update with key facts, or a null result
-with notes. Every provider's output is validated against these models before
+extend/confirm/challenge, entity updates and creations (§4.10), a source update
+with key facts, or a null result with notes. Every provider's output is validated against these models before
 anything is written; text inside them is data, never instructions.
 """
 
@@ -81,7 +81,70 @@ class SourceUpdate(BaseModel):
     """Why nothing was extracted (mandatory for a null result), or remarks."""
 
 
-DropKind = Literal["candidate", "claim", "enrichment", "link", "fact"]
+EntityType = Literal[
+    "company", "person", "organization", "product", "market",
+    "protocol", "token", "decision_market", "exchange", "fund",
+    "vehicle", "mission", "facility", "program",
+    "therapy", "drug", "insurer", "provider", "policy",
+    "studio", "creator", "franchise", "platform",
+    "lab", "model", "framework", "governance_body",
+]
+"""Reference §2.5: five core types and the domain extensions; an entity takes the most specific."""
+EntityStatus = Literal["active", "inactive", "acquired", "liquidated", "emerging", "passed", "failed"]
+"""`passed`/`failed` are a decision market's terminal states; the others any entity's."""
+EntityAction = Literal["create", "update"]
+
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class TimelineEntry(BaseModel):
+    """One `- **YYYY-MM-DD** — event` line of an entity's append-only `## Timeline`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: str = Field(pattern=_DATE)
+    event: str = Field(min_length=5, max_length=300)
+
+
+class EntityDraft(BaseModel):
+    """An entity mention worth tracking (reference §2.5, §4.10): an update of an existing entity, or a creation.
+
+    Every value — status, a field, a date, a handle, the website — must be written in the
+    source (its text or its frontmatter/data fields): the writer checks each one and drops
+    what it cannot find (no invented values). A creation needs `significance` (why tracking
+    it helps evaluate claims) and is turned into an update when an entity of the same name,
+    handle or website exists in any `entities/*` folder.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: EntityAction
+    name: str = Field(min_length=2, max_length=120)
+    """The display name (for an update: the existing entity's name or file title)."""
+    entity_type: EntityType | None = None
+    """The most specific type (required to create)."""
+    status: EntityStatus | None = None
+    handles: list[str] = Field(default_factory=list, max_length=10)
+    website: str = Field(default="", max_length=300)
+    parent: str = Field(default="", max_length=120)
+    """The parent entity's name (a decision market's `parent_entity`, a launched project's platform)."""
+    fields: dict[str, str] = Field(default_factory=dict, max_length=20)
+    """Type-specific frontmatter fields and metrics, values as the source writes them
+    (`proposal_date`, `resolution_date`, `proposer`, `proposal_url`, `platform`, `category`,
+    `funding_target`, `total_committed`, `amount_raised`, `launch_date`, …)."""
+    summary: str = Field(default="", max_length=400)
+    """One sentence: what it is (a new entity's overview) or what the proposal does."""
+    timeline: list[TimelineEntry] = Field(default_factory=list, max_length=10)
+    significance: str = Field(default="", max_length=400)
+    """Why tracking it helps evaluate claims or form positions (required to create)."""
+
+    @field_validator("name", "parent")
+    @classmethod
+    def _entity_name(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+DropKind = Literal["candidate", "claim", "enrichment", "link", "fact", "entity"]
 
 
 class Dropped(BaseModel):
@@ -111,11 +174,12 @@ class ExtractionResult(BaseModel):
 
     claims: list[ClaimDraft] = Field(default_factory=list, max_length=25)
     enrichments: list[EnrichmentDraft] = Field(default_factory=list, max_length=25)
+    entities: list[EntityDraft] = Field(default_factory=list, max_length=25)
     source_update: SourceUpdate = Field(default_factory=SourceUpdate)
 
     @property
     def is_null(self) -> bool:
-        return not self.claims and not self.enrichments
+        return not self.claims and not self.enrichments and not self.entities
 
     def problems(self) -> list[str]:
         """Contract rules a JSON schema cannot express."""
@@ -125,4 +189,9 @@ class ExtractionResult(BaseModel):
         titles = [c.title.casefold() for c in self.claims]
         if len(titles) != len(set(titles)):
             found.append("two claims share a title")
+        for entity in self.entities:
+            if entity.action == "create" and entity.entity_type is None:
+                found.append(f"entity '{entity.name}': a creation needs entity_type")
+            if entity.action == "create" and not entity.significance.strip():
+                found.append(f"entity '{entity.name}': a creation needs significance (why it is worth tracking)")
         return found

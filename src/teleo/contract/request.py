@@ -19,6 +19,21 @@ class SimilarClaim(BaseModel):
     score: float = 0.0
 
 
+class KnownEntity(BaseModel):
+    """An existing entity the source names (by name, handle or website): update it rather than create it."""
+
+    title: str
+    """Its file title (the slug a wiki link uses)."""
+    name: str
+    entity_type: str = ""
+    domain: str = ""
+    status: str = ""
+    path: str
+    handles: list[str] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=list)
+    """Its website and, for a decision market, its proposal URL."""
+
+
 class ExtractionRequest(BaseModel):
     job_id: str
     agent: str
@@ -35,3 +50,10 @@ class ExtractionRequest(BaseModel):
     """The vault's `schemas/claim.md` ("" when absent): added to Teleo's claim fields, mapped onto the JSON."""
     similar: list[SimilarClaim] = Field(default_factory=list)
     max_claims: int = 8
+    source_format: str = ""
+    """The source's `format` (`data` for a structured page such as a futardio launch or proposal)."""
+    source_fields: dict[str, str] = Field(default_factory=dict)
+    """A `format: data` source's fields: its frontmatter scalars, then the `- Key: value` lines of its
+    `## Launch Details` / `## Proposal Details` / `## Raw Data` sections (keys snake_cased)."""
+    entities: list[KnownEntity] = Field(default_factory=list)
+    """Existing entities (any `entities/*` folder) the source names."""

@@ -18,6 +18,10 @@
   Facts, Raw Data); else the body up to its notes; `source_text(note)` also
   says on which file line it starts, so grounded quotes can cite their line
   in the file;
+- **entities** — a `format: data` source's fields (`extract.data.data_fields`), and the
+  existing entities of every `entities/*` folder the source names by name, handle or website
+  (`gates.entities.EntityIndex.mentioned`, plus a lookup of its project and URL): the
+  extractor updates those rather than creating duplicates (reference §4.10);
 - **similar claims** — the `k` claims of the index nearest to the source
   (title plus the start of its text), never the whole domain (reference §8.13).
   A vault whose index or embedding model is unavailable gets no similar claims
@@ -35,7 +39,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from teleo.contract.request import ExtractionRequest, SimilarClaim
+from teleo.contract.request import ExtractionRequest, KnownEntity, SimilarClaim
 from teleo.notes import Note
 from teleo.notes.sections import source_span
 from teleo.vault import Vault
@@ -199,7 +203,54 @@ def build_request(
         claim_schema=read_context_file(vault, SCHEMA_FILE),
         similar=similar,
         max_claims=max_claims,
+        **entity_context(vault, note, text.text),
     )
+
+
+MAX_KNOWN_ENTITIES = 20
+
+
+def entity_context(vault: Vault, note: Note, text: str) -> dict:
+    """`source_format`, `source_fields` and `entities` of the request (see the module doc)."""
+    from teleo.extract.data import data_fields, is_data_source
+
+    data = is_data_source(note)
+    fields = data_fields(note) if data else {}
+    index = entity_index(vault)
+    found = index.mentioned("\n".join([note.doc.body if data else text, *fields.values()]), MAX_KNOWN_ENTITIES)
+    for record in index.find(fields.get("project", ""), website=fields.get("url", "")):
+        if record not in found:
+            found.append(record)
+    form = note.data.get("format") if isinstance(note.data, dict) else None
+    return {
+        "source_format": form.strip() if isinstance(form, str) else "",
+        "source_fields": fields,
+        "entities": [
+            KnownEntity(title=r.title, name=r.name, entity_type=r.entity_type, domain=r.domain, status=r.status,
+                        path=r.path, handles=list(r.handles), urls=list(r.urls))
+            for r in found[:MAX_KNOWN_ENTITIES + 5]
+        ],
+    }
+
+
+_ENTITY_INDEXES: dict[str, object] = {}
+
+
+def entity_index(vault: Vault):
+    """The vault's `EntityIndex`, kept per git tree (a tree never changes) for the jobs of one tip."""
+    from teleo.gates.entities import EntityIndex
+
+    tree = getattr(vault, "tree", None)
+    plain = tree is not None and not getattr(vault, "overlay", None)
+    key = f"{tree.id}:{getattr(vault, 'prefix', '')}" if plain else None
+    if key is not None and key in _ENTITY_INDEXES:
+        return _ENTITY_INDEXES[key]
+    index = EntityIndex.of(vault)
+    if key is not None:
+        if len(_ENTITY_INDEXES) > 4:
+            _ENTITY_INDEXES.clear()
+        _ENTITY_INDEXES[key] = index
+    return index
 
 
 def new_job_id(source_path: str) -> str:

@@ -58,6 +58,9 @@ The weights are hand-set and were checked with `bench/extract_quality.py` on
 the same corpus (there is no held-out split): they favour recall of what
 people extracted over brevity, and they are heuristics, not a model.
 
+A `format: data` source (a futardio launch or proposal page) is no prose to mine: its fields
+become entity updates and creations (`teleo.extract.data.entities_from_data`), and no claim.
+
 Deterministic: the same request gives the same result (ties break on source order).
 """
 
@@ -586,6 +589,10 @@ def extract_offline_detailed(request: ExtractionRequest, *, quality_filter: bool
     `quality_filter=False` proposes the best-scoring sentences without judging them (the
     extractor before the rubric existed): for measurements only.
     """
+    if request.source_format.strip().casefold() == "data":  # a data page: its fields, mapped onto entities
+        from teleo.extract.data import entities_from_data
+
+        return OfflineExtraction(entities_from_data(request), [])
     text = request.source_text[:MAX_SOURCE_CHARS]
     segmented = split_sentences(text)
     if not segmented.sentences:

@@ -112,6 +112,10 @@ class ProposalFiles(BaseModel):
     """Titles of the new claims."""
     enrichments: list[str] = Field(default_factory=list)
     """Titles of the enriched claims (once each)."""
+    entities_created: list[str] = Field(default_factory=list)
+    """Paths of the new entities (`extract.entity_writer`)."""
+    entities_updated: list[str] = Field(default_factory=list)
+    """Paths of the existing entities updated (timeline, metrics, status, a new child)."""
     dropped: list[Dropped] = Field(default_factory=list)
 
 
@@ -232,6 +236,8 @@ class _State:
     created: list[str] = field(default_factory=list)
     enriched: list[str] = field(default_factory=list)
     enrichment_titles: list[str] = field(default_factory=list)
+    entities_created: list[str] = field(default_factory=list)
+    entities_updated: list[str] = field(default_factory=list)
 
     def drop(self, kind: DropKind, subject: str, reason: str) -> None:
         self.dropped.append(Dropped(kind=kind, subject=one_line(subject, 200), reason=reason))
@@ -320,9 +326,12 @@ def build_proposal(
     seen: set[tuple[str, str]] = set()
     for item in pending:
         _apply_enrichment(state, item, seen)
+    _write_entities(state, result)
 
-    if not state.created and not state.enriched:
-        if not result.is_null:
+    if not state.created and not state.enriched and not state.entities_created and not state.entities_updated:
+        if _entities_already_current(state, result):
+            result = _already_current(state, result)
+        elif not result.is_null:
             return ProposalFiles(source_path=source.path, status="empty", dropped=state.dropped)
         status: Literal["processed", "null-result"] = "null-result"
     else:
@@ -330,8 +339,45 @@ def build_proposal(
     state.files[source.path] = update_source(state, result, status)
     return ProposalFiles(
         files=state.files, source_path=source.path, status=status, created=state.created, enriched=state.enriched,
-        claims=state.claims, enrichments=state.enrichment_titles, dropped=state.dropped,
+        claims=state.claims, enrichments=state.enrichment_titles, entities_created=state.entities_created,
+        entities_updated=state.entities_updated, dropped=state.dropped,
     )
+
+
+def _entities_already_current(state: _State, result: ExtractionResult) -> bool:
+    """An answer of entities only, each already tracked with everything the source says: a null
+    result (the source is done), not a failure to retry."""
+    if result.claims or result.enrichments or not result.entities:
+        return False
+    entity_drops = [d for d in state.dropped if d.kind == "entity"]
+    return bool(entity_drops) and all("nothing to update" in d.reason or "is terminal" in d.reason
+                                      for d in entity_drops)
+
+
+def _already_current(state: _State, result: ExtractionResult) -> ExtractionResult:
+    said = "; ".join(f"{d.subject}: {d.reason}" for d in state.dropped if d.kind == "entity")
+    notes = f"every entity of this source is already tracked with what it says ({said})"
+    if result.source_update.notes.strip():
+        notes = f"{result.source_update.notes.strip()} — {notes}"
+    return result.model_copy(update={"entities": [], "source_update": result.source_update.model_copy(
+        update={"notes": notes[:2000]})})
+
+
+def _write_entities(state: _State, result: ExtractionResult) -> None:
+    """The result's entity drafts as entity files (`teleo.extract.entity_writer`)."""
+    if not result.entities:
+        return
+    from teleo.extract.data import data_fields, is_data_source
+    from teleo.extract.entity_writer import EntityContext, write_entities
+
+    ctx = EntityContext(
+        vault=state.vault, source=state.source, files=state.files, agent=state.agent, domain=state.domain,
+        territory=state.territory, today=state.today, provenance=_provenance(state),
+        source_fields=data_fields(state.source) if is_data_source(state.source) else {}, inside=inside,
+        drop=state.drop, append_block=append_block,
+    )
+    write_entities(ctx, result.entities)
+    state.entities_created, state.entities_updated = ctx.created, ctx.updated
 
 
 def _source_link(vault: Vault, source_path: str, folder: str) -> str:
@@ -599,6 +645,10 @@ def update_source(state: _State, result: ExtractionResult, status: str) -> str:
         changes.append(("claims_extracted", list(state.claims)))
     if state.enrichment_titles:
         changes.append(("enrichments", list(state.enrichment_titles)))
+    if state.entities_created:
+        changes.append(("entities_created", [PurePosixPath(p).stem for p in state.entities_created]))
+    if state.entities_updated:
+        changes.append(("entities_updated", [PurePosixPath(p).stem for p in state.entities_updated]))
     changes.append(("extraction_model", state.extractor))
     if notes:
         key = "notes" if status == "null-result" and _blank(data.get("notes")) else "extraction_notes"

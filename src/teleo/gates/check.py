@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +17,7 @@ from teleo.gates.context import GateContext
 from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
 from teleo.gates.sequential import check_paths
+from teleo.notes.edit import may_write
 from teleo.vault import Vault
 
 
@@ -85,6 +85,7 @@ def check(
         if problem.path in wanted and problem.problem.code == "symlink-outside":
             findings.append(ctx.finding("parse", problem.path, problem.problem.line, problem.problem.message))
     note_rules = [r for r in selected if r.note_check is not None]
+    ctx.gatherers = [r for r in selected if r.vault_check is not None and r.gather is not None]
     with _gc_paused():
         if cache and _writable(vault):
             findings.extend(_check_notes_cached(ctx, vault, targets, selected, note_rules, progress))
@@ -104,7 +105,7 @@ def check(
 
 def _writable(vault: Vault) -> bool:
     target = vault.root / ".teleo"
-    return os.access(target if target.exists() else vault.root, os.W_OK)
+    return may_write(target if target.exists() else vault.root)
 
 
 @contextmanager
@@ -129,9 +130,10 @@ def _checked(
     many = (len(paths) >= parallel.PARALLEL_MIN and type(ctx.vault).note is Vault.note
             and parallel.can_fork())
     rows = parallel.check_parallel(ctx, paths, note_rules) if many else check_paths(ctx, paths, note_rules)
-    for index, (path, kind, found) in enumerate(rows, 1):
+    for index, (path, kind, found, facts) in enumerate(rows, 1):
         if kind is not None:
             ctx.learn(path, kind)
+            ctx.noted(path, facts)
         yield path, kind, found
         if progress is not None:
             progress(index, len(paths))

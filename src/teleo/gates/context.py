@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from teleo.gates.findings import Finding, Severity, compact
+from teleo.gates.findings import Finding, Severity, make_finding
 from teleo.notes import Kind, Note, WikiLink, find_links
 from teleo.vault import Vault
 from teleo.vault.resolver import LinkResolver, Resolution
+
+
+_NOTHING: dict[str, Any] = {}
+"""The facts of a note nothing was noted about (one shared, never changed)."""
 
 
 @dataclass
@@ -24,6 +29,13 @@ class GateContext:
     """Every note's kind by path, when known without parsing (from the lint cache, or learned by a
     whole-vault pass)."""
     _learned: dict[str, Kind] = field(default_factory=dict)
+    gatherers: list = field(default_factory=list)
+    """The run's vault rules that gather facts during the note pass (`Rule.gather`)."""
+    gathered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Path → {rule id: fact} for every note the pass checked (an empty mapping when nothing was noted):
+    a vault rule finds here what it needs of a note instead of reading the note again."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Per-run values a rule works out once (by rule id)."""
 
     @property
     def config(self):
@@ -79,6 +91,21 @@ class GateContext:
         self._links.pop(note.path, None)
         self._resolved.pop(note.path, None)
 
+    def gather(self, note: Note) -> dict[str, Any] | None:
+        """The facts the run's vault rules note about `note` (None when none does)."""
+        facts = None
+        for rule in self.gatherers:
+            fact = rule.gather(self, note)
+            if fact is not None:
+                if facts is None:
+                    facts = {}
+                facts[rule.id] = fact
+        return facts
+
+    def noted(self, path: str, facts: dict[str, Any] | None) -> None:
+        """The pass checked the note at `path` and gathered `facts` (found here or in a worker)."""
+        self.gathered[path] = facts or _NOTHING
+
     def learn(self, path: str, kind: str) -> None:
         """The kind of the note at `path`, found elsewhere (a worker process read it)."""
         self._learned[path] = Kind(kind)
@@ -113,12 +140,4 @@ class GateContext:
         from teleo.gates.registry import RULES
 
         path = note if isinstance(note, str) else note.path
-        return compact(Finding(
-            rule=rule,
-            severity=severity or RULES[rule].severity,
-            file=path,
-            line=max(line, 1),
-            message=message,
-            field=field,
-            suggestion=suggestion,
-        ))
+        return make_finding(rule, severity or RULES[rule].severity, path, max(line, 1), message, field, suggestion)

@@ -43,13 +43,44 @@ class Finding(BaseModel):
     def from_row(cls, row: tuple) -> "Finding":
         """The finding `as_row` made (its values were validated when it was first built)."""
         rule, severity, file, line, message, field, suggestion = row
-        return cls.model_construct(_fields_set=ALL_FIELDS, rule=rule, severity=Severity(severity), file=file,
-                                   line=line, message=message, field=field, suggestion=suggestion)
+        return _assembled(rule, _SEVERITIES[severity], file, line, message, field, suggestion)
 
 
 ALL_FIELDS = frozenset(Finding.model_fields)
 """The fields set of a finding built with every value given. Findings share this one: a set of its
 own (~730 bytes) weighs more than the rest of a finding, and a large lint holds 50,000 of them."""
+
+
+_SEVERITIES = {severity.value: severity for severity in Severity}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _assembled(rule: str, severity: Severity, file: str, line: int, message: str, field: str | None,
+               suggestion: str | None) -> Finding:
+    """A `Finding` of these (already valid) values, set up as `Finding.model_construct` sets one up —
+    its fields in their order, the shared `ALL_FIELDS`, no extra, no private — without its generic
+    per-field path (~10 µs against ~2): a large lint builds 50,000 findings, and again from the
+    rows its workers send back."""
+    finding = _new(Finding)
+    _set(finding, "__dict__", {"rule": rule, "severity": severity, "file": file, "line": line, "message": message,
+                               "field": field, "suggestion": suggestion})
+    _set(finding, "__pydantic_fields_set__", ALL_FIELDS)
+    _set(finding, "__pydantic_extra__", None)
+    _set(finding, "__pydantic_private__", None)
+    return finding
+
+
+def make_finding(rule: str, severity: Severity, file: str, line: int, message: str, field: str | None = None,
+                 suggestion: str | None = None) -> Finding:
+    """`Finding(...)` with every field given: values of exactly the declared types are taken as they
+    are (validation would return them unchanged), anything else is validated as before."""
+    if (type(rule) is str and type(severity) is Severity and type(file) is str and type(line) is int
+            and type(message) is str and (field is None or type(field) is str)
+            and (suggestion is None or type(suggestion) is str)):
+        return _assembled(rule, severity, file, line, message, field, suggestion)
+    return compact(Finding(rule=rule, severity=severity, file=file, line=line, message=message, field=field,
+                           suggestion=suggestion))
 
 
 def compact(finding: Finding) -> Finding:

@@ -26,7 +26,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Iterator
 
 from teleo.gates.findings import Finding
-from teleo.gates.sequential import check_note, check_paths
+from teleo.gates.sequential import Checked, check_note, check_paths
 
 if TYPE_CHECKING:
     from teleo.gates.context import GateContext
@@ -36,8 +36,9 @@ PARALLEL_MIN = 2_000
 CHUNK = 400
 """Paths per task."""
 
-Row = tuple[str, str | None, list[tuple]]
-"""(path, kind value or None when the path could not be read, findings as `Finding.as_row`s)."""
+Row = tuple[str, str | None, list[tuple], dict | None]
+"""(path, kind value or None when the path could not be read, findings as `Finding.as_row`s, facts
+gathered for the vault rules or None)."""
 
 _JOB: tuple["GateContext", list] | None = None
 """(context, note rules) of the pass under way: set before the fork, inherited by the workers."""
@@ -61,11 +62,12 @@ def check_chunk(paths: list[str]) -> list[Row]:
     """The rows of `paths`, checked with the inherited context (runs in a worker)."""
     assert _JOB is not None
     ctx, note_rules = _JOB
-    return [(path, kind, [f.as_row() for f in found]) for path, kind, found in check_paths(ctx, paths, note_rules)]
+    return [(path, kind, [f.as_row() for f in found], facts)
+            for path, kind, found, facts in check_paths(ctx, paths, note_rules)]
 
 
-def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> Iterator[tuple[str, str | None, list[Finding]]]:
-    """(path, kind value, findings) of every path, in order: the chunks are shared round-robin between
+def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> Iterator[Checked]:
+    """Every path checked (as `check_paths` yields it), in order: the chunks are shared round-robin between
     this process and `worker_count() - 1` forked workers (this one takes every `worker_count()`-th)."""
     global _JOB
     from concurrent.futures import ProcessPoolExecutor
@@ -96,8 +98,8 @@ def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> It
                     continue
                 _, future = pending.popleft()
                 submit(1)
-                for path, kind, found in future.result():
-                    yield path, kind, [Finding.from_row(f) for f in found]
+                for path, kind, found, facts in future.result():
+                    yield path, kind, [Finding.from_row(f) for f in found], facts
     finally:
         _JOB = None
 
@@ -117,6 +119,7 @@ def warm_up(ctx: "GateContext", paths: list[str], note_rules: list, reads: int =
         if note.kind not in seen:
             seen.add(note.kind)
             check_note(ctx, note, note_rules)
+        ctx.gather(note)  # what a gatherer works out once for the run (ctx.memo) is then shared too
         ctx.done(note)
 
 

@@ -78,27 +78,16 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019]*(?:[-.][A-Za-z0-9']+)*|[$\u2
 
 def words_of(text: str) -> list[str]:
     """Words of `text` as written (case kept); a slug title ("a-b-c") is read with spaces."""
-    return list(_words(text))
-
-
-@functools.lru_cache(maxsize=1024)
-def _words(text: str) -> tuple[str, ...]:
-    """`words_of`, remembered: a claim's title is split by the title's checks and again by the
-    description's (the lint judges ~10,000 claims at 20×, each title several times)."""
     if " " not in text.strip() and text.count("-") >= 2:
         text = text.replace("-", " ")
-    return tuple(w for w in _TOKEN.findall(text.replace("_", " ")) if w[0].isalnum())
+    return [w for w in _TOKEN.findall(text.replace("_", " ")) if w[0].isalnum()]
 
 
-def _lower(words: Iterable[str]) -> list[str]:
+def _lower(words: list[str]) -> list[str]:
     """Lower-cased words, a typographic apostrophe read as a plain one."""
-    return [w.replace("\u2019", "'").lower() for w in words]
-
-
-@functools.lru_cache(maxsize=1024)
-def _lower_words(text: str) -> tuple[str, ...]:
-    """`_lower(words_of(text))`, remembered (see `_words`)."""
-    return tuple(_lower(_words(text)))
+    if any("\u2019" in w for w in words):
+        return [w.replace("\u2019", "'").lower() for w in words]
+    return [w.lower() for w in words]
 
 
 # -- finite verbs ----------------------------------------------------------------
@@ -506,6 +495,11 @@ _DEICTIC = re.compile(
     r"so far|to date|as of now|(?:\w+ )?(?:days?|weeks?|months?|years?|decades?) ago)\b"
 )
 _LABEL = re.compile(r"^([^:\u2014\u2013]{1,60}?)\s*(?::|\s[\u2014\u2013-]\s)\s*\S")
+_DEICTIC_CUES = ("day", "tomorrow", "tonight", "recently", "currently", "nowadays", "right now", "week", "month",
+                 "quarter", "year", "season", "spring", "summer", "autumn", "fall", "winter", "so far", "to date",
+                 "as of now", "ago")
+"""A piece of every phrase `_DEICTIC` matches ("day" of today, yesterday and the weekdays): a title with none
+of them is not searched."""
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022\u25aa\u25cf]|\(?\d{1,3}[.)]|\(?[a-z][.)]|step \d+\b)", re.IGNORECASE)
 _URLISH = re.compile(r"https?://|www\.|@\w{2,}|#\w{3,}")
 _FUNCTION = frozenset(
@@ -529,7 +523,7 @@ def judge_title(title: str) -> list[QualityIssue]:
     """What keeps `title` from being one standalone declarative proposition (module doc)."""
     text = " ".join((title or "").split())
     raw = words_of(text)
-    words = list(_lower_words(text))
+    words = _lower(raw)
     shown = _clip(text)
     if not words:
         return [_issue("title-empty", "error", "title", "the title has no words", REWRITE)]
@@ -551,7 +545,7 @@ def judge_title(title: str) -> list[QualityIssue]:
     out += _opening_issues(text, words, shown)
     out += _reference_issues(text, words, shown)
     if not any(i.code in ("title-question", "title-heading", "title-list-item") for i in out) \
-            and main_verb(_outside_brackets(text) or words) is None:
+            and main_verb(_outside_brackets(text, words) or words) is None:
         out.append(_issue("title-no-finite-verb", "error", "title",
                           f"'{shown}' has no finite verb: it names a topic or a fragment, it asserts nothing",
                           "rewrite as a claim: 'This note argues that <title>' must read as a sentence"))
@@ -561,9 +555,12 @@ def judge_title(title: str) -> list[QualityIssue]:
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
-def _outside_brackets(text: str) -> list[str]:
-    """Lower-cased words of `text` without its bracketed asides: "(lost only 600 holders)" holds no main verb."""
-    return list(_lower_words(_BRACKETED.sub(" ", text)))
+def _outside_brackets(text: str, words: list[str]) -> list[str]:
+    """Lower-cased words of `text` without its bracketed asides: "(lost only 600 holders)" holds no main verb.
+    (`words` are those of the whole text: what is left when it has no bracket.)"""
+    if "(" not in text and "[" not in text:
+        return words
+    return _lower(words_of(_BRACKETED.sub(" ", text)))
 
 
 def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> list[QualityIssue]:
@@ -578,8 +575,8 @@ def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> li
         out.append(_issue("title-heading", "error", "title",
                           f"'{shown}' ends with a colon: it introduces something, it asserts nothing", REWRITE))
     else:
-        label = _LABEL.match(text)
-        if label and len(words_of(label.group(1))) <= 5 and finite_verb(list(_lower_words(label.group(1)))) is None:
+        label = _label(text)
+        if label and len(words_of(label.group(1))) <= 5 and finite_verb(_lower(words_of(label.group(1)))) is None:
             out.append(_issue("title-heading", "error", "title",
                               f"'{shown}' opens with the label '{_clip(label.group(1), 40)}': a note's heading, "
                               "not a proposition", "drop the label and state the claim it introduces"))
@@ -606,6 +603,14 @@ def _shape_issues(text: str, raw: list[str], words: list[str], shown: str) -> li
 
 
 _COPULAS = frozenset("is are was were remains remain becomes become".split())
+
+
+def _label(text: str) -> re.Match | None:
+    """`_LABEL.match(text)` for a title whose whitespace is single spaces: without a colon, an em or en
+    dash or a spaced hyphen it cannot match."""
+    if ":" in text or "\u2014" in text or "\u2013" in text or " - " in text:
+        return _LABEL.match(text)
+    return None
 
 
 def _bare_list_number(raw: list[str]) -> bool:
@@ -662,7 +667,8 @@ def _opening_issues(text: str, words: list[str], shown: str) -> list[QualityIssu
         out.append(_issue("title-fragment", "error", "title",
                           f"'{shown}' has no subject: it opens with the verb '{words[0]}'",
                           "say who or what does it"))
-    demonstrative = _DEMONSTRATIVE.search(" ".join(words[1:]))
+    rest = " ".join(words[1:])
+    demonstrative = _DEMONSTRATIVE.search(rest) if "this " in rest or "these " in rest else None
     if demonstrative and not any(i.code == "title-anaphor" for i in out):
         out.append(_issue("title-anaphor", "error", "title",
                           f"'{shown}' says '{demonstrative.group()}', which points at something the claim does not name",
@@ -747,7 +753,7 @@ def _reference_issues(text: str, words: list[str], shown: str) -> list[QualityIs
         out.append(_issue("title-second-person", "error", "title",
                           f"'{shown}' addresses the reader ('you'): a claim states, it does not address",
                           "state it in the third person"))
-    deictic = _DEICTIC.search(lowered)
+    deictic = _DEICTIC.search(lowered) if any(cue in lowered for cue in _DEICTIC_CUES) else None
     if deictic:
         out.append(_issue("title-deictic", "warning", "title",
                           f"'{shown}' says '{deictic.group()}', which is true only relative to when it was written",
@@ -772,8 +778,9 @@ _STOPWORDS = frozenset(
 )
 
 
-def _content(text: str) -> list[str]:
-    return [w.rstrip("s") if len(w) > 3 else w for w in _lower_words(text) if w not in _STOPWORDS]
+def _content(words: list[str]) -> list[str]:
+    """The content words of lower-cased `words`, a plural's final s dropped."""
+    return [w.rstrip("s") if len(w) > 3 else w for w in words if w not in _STOPWORDS]
 
 
 def judge_description(title: str, description: str | None) -> list[QualityIssue]:
@@ -783,7 +790,7 @@ def judge_description(title: str, description: str | None) -> list[QualityIssue]
                        "add one sentence saying what the title does not: the mechanism, the evidence or the scope")]
     text = " ".join(str(description).split())
     shown = _clip(text)
-    words = list(_lower_words(text))
+    words = _lower(words_of(text))
     out = []
     if _META_DESCRIPTION.match(text):
         return [_issue("description-meta", "error", "description",
@@ -805,10 +812,11 @@ def judge_description(title: str, description: str | None) -> list[QualityIssue]
         out.append(_issue("description-copies-neighbour", "error", "description",
                           f"the description opens with '{said}': it is a sentence that leans on the one before it, "
                           "so it does not stand under this title", "write a sentence that stands on its own"))
-    added = _content(text)
-    title_set = set(_content(title))
+    added = _content(words)
+    title_words = _lower(words_of(title))
+    title_set = set(_content(title_words))
     new = [w for w in added if w not in title_set]
-    if " ".join(_lower_words(title)) == lowered or not new:
+    if " ".join(title_words) == lowered or not new:
         out.append(_issue("description-copies-title", "error", "description",
                           "the description repeats the title and adds nothing",
                           "add the mechanism, the evidence or the scope instead of restating the title"))
@@ -827,6 +835,8 @@ _ARGUMENT_END = re.compile(
     r"|#{1,6}\s*(?:Relevant Notes|Related Notes|Related Claims|Topics)\b)",
     re.IGNORECASE,
 )
+_ARGUMENT_END_FIRST = frozenset("-*#RrTt")
+"""The characters a line that `_ARGUMENT_END` matches can start with (no other character case-folds to r or t)."""
 _QUOTE_THEN_SOURCE = re.compile(r"((?:^>[^\n]*\n?)+)\s*\n?\(from \[\[([^\]\n]+)\]\](?:, line \d+)?\)", re.MULTILINE)
 _BLOCKQUOTE = re.compile(r"(?:^>[^\n]*(?:\n|$))+", re.MULTILINE)
 MIN_ARGUMENT_CHARS = 40
@@ -842,12 +852,13 @@ def argument(body: str) -> str:
             break
         if line.strip():
             break
-    kept = []
-    for line in lines[start:]:
-        if _ARGUMENT_END.match(line):
+    end = len(lines)
+    for index in range(start, end):
+        line = lines[index]
+        if line[:1] in _ARGUMENT_END_FIRST and _ARGUMENT_END.match(line):
+            end = index
             break
-        kept.append(line)
-    return "\n".join(kept).strip()
+    return "\n".join(lines[start:end]).strip()
 
 
 def evidence_quotes(body: str) -> list[str]:

@@ -8,6 +8,7 @@ A *note rule* looks at one note at a time; a *vault rule* looks across notes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass
 
 from teleo.gates.findings import Finding, Severity
@@ -18,6 +19,9 @@ NoteCheck = Callable[..., Iterable[Finding]]
 context they run in (`gates.context` reads the registry for a rule's severity: one direction)."""
 VaultCheck = Callable[..., Iterable[Finding]]
 """`(ctx: GateContext) -> findings`."""
+Gather = Callable[..., Any]
+"""`(ctx: GateContext, note: Note) -> a small fact or None`: what a vault rule needs of a note, noted while
+the note pass has it in hand (`GateContext.gathered`), so the rule need not read it again."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class Rule:
     """The kinds a note rule applies to; None for all kinds."""
     note_check: NoteCheck | None = None
     vault_check: VaultCheck | None = None
+    gather: Gather | None = None
+    """A vault rule's fact about each note, taken during the note pass (None: it gathers nothing)."""
 
 
 RULES: dict[str, Rule] = {}
@@ -44,11 +50,12 @@ def note_rule(rule_id: str, severity: Severity, summary: str, kinds: Iterable[Ki
     return register
 
 
-def vault_rule(rule_id: str, severity: Severity, summary: str):
-    """Register a rule that looks across the whole vault."""
+def vault_rule(rule_id: str, severity: Severity, summary: str, gather: Gather | None = None):
+    """Register a rule that looks across the whole vault (with `gather`, noting what it needs of each
+    note during the note pass)."""
 
     def register(func: VaultCheck) -> VaultCheck:
-        RULES[rule_id] = Rule(rule_id, severity, summary, None, vault_check=func)
+        RULES[rule_id] = Rule(rule_id, severity, summary, None, vault_check=func, gather=gather)
         return func
 
     return register

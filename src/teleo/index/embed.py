@@ -1,21 +1,23 @@
 """Offline sentence embeddings from the model that ships inside the `wordllama` wheel.
 
-`wordllama` 0.4.0.post1 downloads from a hub unless it is pointed at its own
-package folder with `disable_download=True`; that is what `load_model` does,
-so nothing here ever reaches the network. The model is a static token
-embedding table averaged over the tokens (256-d, float32): about 0.5 s to
-import and load, then thousands of texts per second. It is loaded once per
-process, and only when something needs a vector.
+The model is a static token embedding table averaged over the tokens (256-d): the
+table (`weights/l2_supercat_256.safetensors`, float16 on disk, float32 in memory) and
+the Llama-2 tokenizer (`tokenizers/l2_supercat_tokenizer_config.json`) in the
+`wordllama` package folder. They are read from there directly, as `WordLlama.load(...,
+disable_download=True)` reads them, without importing `wordllama` itself (its import
+pulls `requests` and its clustering and splitting modules: about half of its 0.4 s of
+CPU to load, which every cold `teleo index` and hybrid search paid). Nothing here ever
+reaches the network. Loaded once per process, and only when something needs a vector;
+then thousands of texts per second.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
 MODEL_ID = "wordllama-0.4.0.post1/l2_supercat_256"
 """Stored in the index; vectors from another model are recomputed."""
 DIM = 256
+WEIGHTS = ("weights", "l2_supercat_256.safetensors")
+TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+TENSOR = "embedding.weight"
+"""Where the bundled model lies in the `wordllama` package folder (wordllama's own `l2_supercat`
+config at dim 256), and the table's name in its safetensors file."""
 
 _lock = threading.Lock()
 
@@ -31,61 +38,44 @@ class EmbeddingUnavailable(Exception):
     """The bundled model cannot be loaded (package missing or damaged)."""
 
 
+@dataclass(frozen=True)
+class Model:
+    """The bundled model: its token table (vocabulary × `DIM`, float32) and its tokenizer."""
+
+    embedding: "np.ndarray"
+    tokenizer: Any
+    """A `tokenizers.Tokenizer`, without truncation."""
+
+
 @lru_cache(maxsize=1)
-def load_model():  # -> wordllama WordLlamaInference
-    """The bundled wordllama model, loaded offline once per process."""
+def load_model() -> Model:
+    """The bundled model, loaded offline once per process."""
     with _lock:
-        root = logging.getLogger()
-        handlers, level = list(root.handlers), root.level
         try:
-            import os
-
-            with _deferred("requests"):  # wordllama's, for downloads, which an offline load never makes (~90 ms CPU)
-                import wordllama
-                from wordllama import WordLlama
-
-            folder = os.path.dirname(wordllama.__file__)
-            model = WordLlama.load(cache_dir=folder, disable_download=True)
-        except Exception as exc:  # ImportError, missing weights, a download attempt refused
+            return _load()
+        except Exception as exc:  # the package or a file missing or damaged
             raise EmbeddingUnavailable(f"the bundled embedding model could not be loaded: {exc}") from None
-        finally:
-            # wordllama calls logging.basicConfig(level=INFO) on import; undo it for our callers.
-            root.handlers[:] = handlers
-            root.setLevel(level)
-    return model
 
 
-class _Deferred:
-    """Stands in `sys.modules` for a module while another is imported: the importer binds it, and
-    the real module is loaded on the first attribute asked of it (if ever)."""
+def _load() -> Model:
+    import importlib.util
+    import os
 
-    def __init__(self, name: str) -> None:
-        self.__name__ = name
-        self.__spec__ = None  # what the import system asks of a module found in sys.modules
+    import numpy as np
+    from safetensors import safe_open
+    from tokenizers import Tokenizer
 
-    def __getattr__(self, attr: str):
-        import importlib
-        import sys
-
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        return getattr(importlib.import_module(self.__name__), attr)
-
-
-@contextmanager
-def _deferred(name: str):
-    """While inside, `import name` (not yet imported) binds a `_Deferred` stand-in instead of loading it."""
-    import sys
-
-    if name in sys.modules:
-        yield
-        return
-    stand_in = sys.modules[name] = _Deferred(name)
-    try:
-        yield
-    finally:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
+    spec = importlib.util.find_spec("wordllama")  # its folder, without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the wordllama package is not installed")
+    folder = list(spec.submodule_search_locations)[0]
+    tokenizer = Tokenizer.from_file(os.path.join(folder, *TOKENIZER))
+    tokenizer.no_truncation()
+    with safe_open(os.path.join(folder, *WEIGHTS), framework="np", device="cpu") as weights:
+        table = weights.get_tensor(TENSOR)
+    if table.ndim != 2 or table.shape[1] != DIM:
+        raise ValueError(f"unexpected embedding table of shape {table.shape}")
+    return Model(np.ascontiguousarray(table.astype(np.float32)), tokenizer)
 
 
 def model_loaded() -> bool:
@@ -135,7 +125,7 @@ class _Pieces:
     token's text, the tokenizer itself is used). So a text splits before every
     `▁` that follows another character into pieces tokenized independently —
     the same ids — and most pieces (words) repeat, so a cache answers them.
-    The model's own tokenizer is used; its batch padding is dropped by the
+    The model's own tokenizer is used; any batch padding is dropped by the
     attention mask.
     """
 
@@ -228,6 +218,12 @@ def _joins_a_space(token: str) -> bool:
 
 
 _PIECES: dict[int, _Pieces] = {}
+
+
+def forget_pieces() -> None:
+    """Drop the tokenized pieces remembered so far (see `parse_pool.forget_caches`)."""
+    for pieces in list(_PIECES.values()):
+        pieces.cache = {}
 
 
 def _pieces(model) -> _Pieces:

@@ -120,11 +120,13 @@ class Index:
             started = time.perf_counter()
             stats = SyncStats(location=str(self.location))
             try:
-                with self._write() as db:  # the page cache stays at 64 MiB: a build's memory does not grow with the vault
+                with self._write() as db:  # a build runs with a small page cache (`store.BUILD_CACHE_KIB`)
                     plan = self._syncer.run(db, stats, progress, embed, rebuild)
             except BaseException:
                 self._syncer.forget()
                 raise
+            finally:
+                store.set_cache(self.db, store.CACHE_KIB)
             store.use_wal(self.db)
             self._checked = True
             self._ranking.patch(plan)

@@ -106,8 +106,8 @@ class SyncStats(BaseModel):
     pending_embeddings: int = 0
     """Notes waiting for an embedding (computed on the first semantic query, or by `teleo index`)."""
     notes: int = 0
-    workers: int = 1
-    """Processes that read and parsed notes (worker processes on a large build, else this one)."""
+    workers: int = 0
+    """Worker processes that read and parsed notes besides this one (a large build; 0: this one alone)."""
     rebuilt: bool = False
     """The index was (re)created from scratch: new, schema changed, or Teleo upgraded."""
     seconds: float = 0.0

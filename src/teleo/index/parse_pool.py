@@ -1,8 +1,9 @@
 """The parse pool: records of a sync's new files, read by forked worker processes when many.
 
 A first build (or an upgrade) reads, parses, resolves links and, when embeddings are
-wanted, embeds hundreds of notes; that work is split over one worker process per core
-while the syncing process writes the previous batch into SQLite. Workers are forked, so
+wanted, embeds hundreds of notes; that work goes to worker processes, one per core besides
+the one the syncing process takes writing the previous batch into SQLite (its writes cost
+about as much CPU as the parsing, so a second worker on 2 cores only adds memory). Workers are forked, so
 they inherit what the build set up before the fork: the link resolver and the loaded
 embedding model (module globals below, set for the duration of one `parse_new`).
 
@@ -22,12 +23,14 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from teleo.index.embed import EmbeddingUnavailable, embed, load_model, model_loaded
+from teleo.index.embed import EmbeddingUnavailable, embed, forget_pieces, load_model, model_loaded
 from teleo.index.models import Progress, SyncStats
 from teleo.index.records import Record, large_digest, parse_record, record_of, resolution_row
 from teleo.notes import read_note
 from teleo.notes.document import MAX_NOTE_BYTES
+from teleo.notes.links import split_link
 from teleo.vault import LinkResolver
+from teleo.vault.resolver import normalise_title
 
 PARALLEL_MIN = 600
 """Parse in worker processes when at least this many notes changed (a cold index)."""
@@ -39,6 +42,9 @@ _CHUNK_RESOLVER: LinkResolver | None = None
 
 _CHUNK_EMBED = False
 """Whether `_parse_chunk` computes embeddings too (the model is loaded; inherited by forked workers)."""
+
+_IN_WORKER = False
+"""Set in a forked worker: it forgets its caches after each chunk (`forget_caches`)."""
 
 
 def parse_new(
@@ -65,7 +71,7 @@ def parse_new(
     _CHUNK_EMBED = embed_now and model_loaded()
     try:
         if total >= PARALLEL_MIN and can_fork():
-            workers = worker_count()
+            workers = worker_count() - 1
             if stats is not None:
                 stats.workers = workers
             batches: Iterable[list[Record]] = _parse_parallel(str(root), items, workers)
@@ -94,7 +100,8 @@ def can_fork() -> bool:
 
 
 def worker_count() -> int:
-    """`TELEO_INDEX_WORKERS` if set, else one per core (at most 8)."""
+    """Processes a large build uses, the writing one included (`worker_count() - 1` parse
+    workers): `TELEO_INDEX_WORKERS` if set (1: none), else one per core (at most 8)."""
     wanted = os.environ.get("TELEO_INDEX_WORKERS", "")
     if wanted.isdigit() and int(wanted) >= 1:
         return min(int(wanted), 32)
@@ -113,6 +120,26 @@ def _load_record(root: str, path: str, size: int, mtime: int) -> Record | None:
 
 
 def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
+    records = _parse_records(args)
+    if _IN_WORKER:
+        forget_caches()
+    return records
+
+
+def forget_caches() -> None:
+    """Empty the caches a chunk filled: normalised titles and split links (lru caches of up to
+    200,000 and 65,536 entries), the resolver's memo and the tokenized pieces. A worker's next
+    chunk (the next notes in walk order) shares few entries with the last, while kept they grow
+    a worker by ~20 MiB at the 20× vault, pages it never gives back (issue 17.3); the CPU this
+    costs was not measurable."""
+    normalise_title.cache_clear()
+    split_link.cache_clear()
+    if _CHUNK_RESOLVER is not None:
+        _CHUNK_RESOLVER.forget_memo()
+    forget_pieces()
+
+
+def _parse_records(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     root, items = args
     records = [r for r in (_load_record(root, p, s, m) for p, s, m in items) if r is not None]
     resolver = _CHUNK_RESOLVER
@@ -131,8 +158,10 @@ def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
 
 
 def _worker_start() -> None:
+    global _IN_WORKER
     # The tokenizer's thread pool does not survive a fork: tokenize on one thread here (and print no warning about it).
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    _IN_WORKER = True
 
 
 def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:

@@ -12,6 +12,7 @@ to the ranking and cost the most to rank.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import re
 
 MAX_TERMS = 16
@@ -58,6 +59,7 @@ HEAD_COLUMNS = "{title description meta}"
 BODY_COLUMNS = "body"
 
 
+@lru_cache(maxsize=4096)  # a vault has a few dozen facet values; a build asks six per note
 def facet_token(facet: str, value: str | None) -> str | None:
     """The word a facet value is indexed as in the `facets` column of both FTS tables.
 

@@ -17,7 +17,7 @@ from typing import Any
 from teleo.notes import Note, find_links, note_from_bytes, split_link
 from teleo.notes.schema import Kind
 from teleo.vault.config import Config
-from teleo.vault.resolver import Resolution, normalise_title
+from teleo.vault.resolver import Resolution, normalise_title, path_stem
 
 REF_FIELDS = (
     "depends_on", "challenged_by", "challenges", "claims_extracted", "enrichments",
@@ -136,7 +136,7 @@ def link_key(target: str) -> str:
 
 def title_keys(path: str) -> set[str]:
     """The link keys a file's title answers to (for re-resolving when files come and go)."""
-    stem = PurePosixPath(path).stem
+    stem = path_stem(path)
     keys = {normalise_title(stem)}
     if stem.lower().endswith(".md"):
         keys.add(normalise_title(stem[:-3]))

@@ -152,7 +152,7 @@ class Ranking:
     def patch(self, plan: "Plan") -> None:
         """Bring the in-memory facet codes and vector matrix along with what a commit changed."""
         if plan.rebuilt:  # note ids start again from 1
-            self._vectors = None
+            self._vectors = self._facets = None
         facets, vectors = self._facets, self._vectors
         if facets is not None:
             if facets.generation != plan.generation_before or plan.dirty:

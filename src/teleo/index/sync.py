@@ -54,9 +54,10 @@ if TYPE_CHECKING:
 FULL_RESOLVER_MIN = 500
 """From this many notes to write, links are resolved against one resolver over every path; below
 it, against a small resolver over just the paths whose title can answer the links at hand."""
-DEFERRED_ROWS_MAX = 50_000
+DEFERRED_ROWS_MAX = 20_000
 """A first build writes its held table rows (`_Rows`) once this many wait, to bound memory (a
-vault's worth held to the end took 120 MiB at 24k notes; a few more full-text segments cost less)."""
+vault's worth held to the end took 120 MiB at 24k notes, 50,000 rows 12 MiB more than 20,000; a few
+more full-text segments cost less)."""
 RACY_WINDOW_NS = 100_000_000
 """A file modified this close to the walk may change again within the same mtime tick; its stat
 is stored as unknown so the next sync hashes it again (git's "racily clean" problem)."""
@@ -84,7 +85,8 @@ class Plan:
         self.made = 0
         """How many vectors this sync computed."""
         self.facets: dict[int, tuple] = {}
-        """Facet values of every note written (for the in-memory facet codes)."""
+        """Facet values of every note written (for the in-memory facet codes), unless the tables
+        were rebuilt (the codes are then dropped whole)."""
         self.dirty = False
         self.rebuilt = False
         """The tables were dropped and built again (note ids start again from 1)."""
@@ -184,6 +186,7 @@ class Syncer:
                 "generation": str(int(meta.get("generation", "0"))),
             })
             store.drop_secondary_indexes(db)
+            store.set_cache(db, store.BUILD_CACHE_KIB)  # `Index.sync` sets it back after the commit
             stats.rebuilt = plan.rebuilt = True
             self._known = None
             meta = store.read_meta(db)
@@ -329,7 +332,8 @@ class Syncer:
             for (line, field, raw, target, wiki, key), (dst, method, ambiguous) in zip(record.links, resolved):
                 rows.links.append((note_id, line, field, raw, target, key, dst, method, ambiguous, int(wiki)))
             values = (record.kind, record.type, domain, record.confidence, record.status, agent)
-            plan.facets[note_id] = values
+            if not plan.rebuilt:  # a rebuild drops the in-memory facet codes whole
+                plan.facets[note_id] = values
             coded = facet_text(dict(zip(FACETS, values)))
             rows.heads.append((note_id, *record.head, coded))
             rows.bodies.append((note_id, record.body, coded))

@@ -94,9 +94,12 @@ class Document:
         """
         if self._line_index is None:
             self._line_index = {}
-            if self.has_frontmatter:
-                for top in _regex_keys(self.frontmatter_text):
-                    self._line_index.setdefault(top.key, self.fm_first_line + top.line)
+            if self.has_frontmatter:  # `_regex_keys`' lines, a line at a time (no match spans a `\n`)
+                first, match_key = self.fm_first_line, _TOP_LEVEL_KEY.match
+                for number, line in enumerate(self.frontmatter_text.split("\n")):
+                    found = match_key(line)
+                    if found is not None:
+                        self._line_index.setdefault(found.group(1), first + number)
         return self._line_index.get(key, max(self.fm_first_line - 1, 1))
 
     def h1(self) -> tuple[str, int] | None:

@@ -121,6 +121,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def may_write(folder: Path) -> bool:
+    """Whether Teleo may write in `folder` (an index, a cache), decided without writing there.
+
+    Root ignores permission bits, so `os.access` alone says yes for a folder made read-only (a
+    shared snapshot, say): its mode bits and a read-only mount are checked too. Nothing is created
+    to find out, so asking never changes the folder, not even its modification time."""
+    try:
+        mode = folder.stat().st_mode
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and bool(mode & 0o222) and not read_only_mount
+
+
 def reparse(text: str) -> Document:
     return parse_document(text)
 

@@ -46,9 +46,13 @@ from teleo.repo.remote import (
     Remote,
     RemoteConflict,
     RemoteError,
+    SourceRecord,
+    commit_naming_source,
     drop_local,
     follow,
     host_lock,
+    local_only,
+    replay,
     set_local,
 )
 from teleo.repo.verdicts import VERDICT_PREFIX
@@ -58,6 +62,8 @@ MAIN = "main"
 ALREADY_DONE = "already done"
 """How an outcome says the remote already holds the source's work (nothing was written)."""
 MERGE_ROUNDS = 20
+VERDICT_PUSHES = 5
+"""Tries of a push of verdict refs alone (forced: a conflict there is only another push holding their locks)."""
 
 
 def remote_of(vault: Vault, settings: PipelineSettings | None = None) -> Remote | None:
@@ -97,8 +103,7 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     catch_up(remote)
     done = remote.source_record(rel, MAIN)
     if done is not None:
-        return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
-                          commit=done.commit, error=f"{ALREADY_DONE}: {done}")
+        return _already(rel, done)
     base = remote.tracking(MAIN)
     repo = remote.repo
     for branch, head in ((b, remote.head(b)) for b in proposal_branches(rel)):
@@ -109,7 +114,9 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
         return left
     outcome = extract_source(vault, rel, base=base, **options)
     if outcome.status in ("proposed", "null") and outcome.branch and outcome.commit:
-        _publish(remote, outcome.branch, outcome.commit)
+        merged = _publish(remote, outcome.branch, outcome.commit, rel)
+        if merged is not None:
+            return _already(rel, merged)
     elif outcome.status == "skipped":  # another process of this clone committed it first: publish theirs
         return _publish_unpushed(vault, remote, rel) or outcome
     return outcome
@@ -120,20 +127,42 @@ def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | No
     branch, existing, is_open = find_proposal(remote.repo, rel, base=remote.tracking(MAIN))
     if existing is None or not is_open or remote.head(branch) == existing.head:
         return None
-    _publish(remote, branch, existing.head)
+    merged = _publish(remote, branch, existing.head, rel)
+    if merged is not None:
+        return _already(rel, merged)
     prefix = vault_prefix(remote.repo, vault.root)
     files = sorted(path[len(prefix):] for path in existing.files if path.startswith(prefix))
     return JobOutcome(source=rel, status="null" if files == [rel] else "proposed", branch=branch,
                       commit=existing.head, agent=existing.agent, domain=existing.domain, files=files)
 
 
-def _publish(remote: Remote, branch: str, commit: str) -> None:
-    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped."""
+def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord | None:
+    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped.
+
+    The lease "absent" also holds once another worker's proposal of the same source was merged
+    and its branch deleted — while this one was extracting. So after the push the remote's main
+    is read again: when it names the source, the branch just pushed is a duplicate of merged work
+    and is deleted (leased on this commit); the record of the merge is returned."""
     try:
         remote.push([RefUpdate(f"refs/heads/{branch}", commit, expected=None)])
     except RemoteConflict:
         drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
         raise
+    remote.fetch()
+    merged = commit_naming_source(remote.repo, remote.tracking(MAIN), rel)
+    if merged is None:
+        return None
+    try:
+        remote.push([RefUpdate(f"refs/heads/{branch}", None, expected=commit)])
+    except RemoteConflict:
+        pass  # moved or gone meanwhile: not this job's any more
+    drop_local(remote.repo, branch, commit)
+    return SourceRecord("merged", MAIN, merged)
+
+
+def _already(rel: str, done: SourceRecord) -> JobOutcome:
+    return JobOutcome(source=rel, status="skipped", branch=done.where if done.state == "proposed" else None,
+                      commit=done.commit, error=f"{ALREADY_DONE}: {done}")
 
 
 # -- review ------------------------------------------------------------------------------
@@ -158,7 +187,14 @@ def review_on_remote(vault: Vault, branch: str, *, remote: Remote | None = None,
     end = branch_head(remote.repo, branch) or start
     updates = [RefUpdate(f"refs/heads/{branch}", end, expected=start)] if end != start else []
     updates += _verdict_updates({start, end, outcome.head})
-    remote.push(updates)
+    for attempt in range(1, VERDICT_PUSHES + 1):
+        try:
+            remote.push(updates)
+            break
+        except RemoteConflict:
+            if end != start or attempt == VERDICT_PUSHES:
+                raise  # the branch moved on the remote: judged a head that is no longer the proposal's
+            time.sleep(0.05 * attempt)  # forced verdict refs only: another host's push held their locks
     return outcome
 
 
@@ -193,9 +229,10 @@ def _merge_rounds(vault: Vault, remote: Remote, branch: str, cascade: bool, roun
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
             remote.fetch(verdicts=True)
-            tip, head = remote.head(MAIN), remote.head(branch)
-            if tip is None:
+            if remote.head(MAIN) is None:
                 raise RemoteError(f"the remote '{remote.name}' has no {MAIN} branch")
+            _publish_local(remote)
+            tip, head = remote.head(MAIN), remote.head(branch)
             follow(repo, MAIN, tip)
             if head is None:
                 return MergeOutcome(branch=branch, status="already",
@@ -268,6 +305,7 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
     with host_lock(repo):
         for attempt in range(1, rounds + 1):
             remote.fetch()
+            _publish_local(remote)
             tip = remote.head(MAIN)
             owed = [m for m in remote.owed() if tip and repo.get(m) is not None
                     and (m == tip or repo.descendant_of(repo[tip].id, repo[m].id))]
@@ -293,16 +331,55 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
 
 
 def catch_up(remote: Remote) -> None:
-    """The clone's main follows the remote's (as last fetched) and a checked-out working tree with it.
+    """The clone's own commits on main are published, then its main follows the remote's (as last
+    fetched), and a checked-out working tree with it.
 
     Extraction reads the remote's tip from git objects whatever the clone holds; but the similar
     claims it shows the model come from the index of the working tree, which therefore follows."""
-    tip = remote.head(MAIN)
-    if tip is None:
+    if remote.head(MAIN) is None:
         return
     with host_lock(remote.repo):
-        follow(remote.repo, MAIN, tip)
+        _publish_local(remote)
+        follow(remote.repo, MAIN, remote.head(MAIN))
         _sync_worktree(remote.repo)
+
+
+def publish_main(vault: Vault, *, remote: Remote | None = None) -> str | None:
+    """Push the clone's own commits on main — an ingest, the drop folder's archive, a hand commit —
+    to the remote's main (replayed onto its tip when it moved, leased on that tip); returns the
+    remote's new tip, or None when there was nothing to push (or it could not be replayed: then
+    the next job keeps it under `refs/teleo/unpushed/`). `teleo run` calls it after ingesting on
+    a host sharing a remote, so that the sources it enqueues are on the remote's main."""
+    remote = _required(vault, remote)
+    remote.fetch()
+    with host_lock(remote.repo):
+        pushed = _publish_local(remote)
+        if remote.head(MAIN) is not None:
+            follow(remote.repo, MAIN, remote.head(MAIN))
+            _sync_worktree(remote.repo)
+    return pushed
+
+
+def _publish_local(remote: Remote, rounds: int = MERGE_ROUNDS) -> str | None:
+    """Under the clone's merge lock: the clone's own commits on main pushed (see `publish_main`)."""
+    repo = remote.repo
+    for attempt in range(1, rounds + 1):
+        tip = remote.head(MAIN)
+        local = local_only(repo, MAIN, tip) if tip else None
+        if local is None:
+            return None
+        new = local if repo.descendant_of(repo[local].id, repo[tip].id) else replay(repo, local, tip)
+        if new is None:
+            return None
+        try:
+            remote.push([RefUpdate(f"refs/heads/{MAIN}", new, expected=tip)])
+        except RemoteConflict:
+            time.sleep(min(1.0, 0.05 * attempt))
+            remote.fetch()
+            continue
+        remote.fetch()  # the remote's main is now `new` (or later)
+        return new
+    raise RemoteConflict(f"the remote '{remote.name}' main kept moving ({rounds} rounds) while publishing")
 
 
 def _sync_worktree(repo) -> None:

@@ -40,6 +40,8 @@ class ExtractReport:
             "claims": sum(int(j.result.get("claims") or 0) for j in done),
             "dropped": sum(int(j.result.get("dropped_count") or 0) for j in done),
             "enrichments": sum(int(j.result.get("enrichments") or 0) for j in done),
+            "entities_created": sum(int(j.result.get("entities_created") or 0) for j in done),
+            "entities_updated": sum(int(j.result.get("entities_updated") or 0) for j in done),
             "tokens": sum(int(j.result.get("tokens") or 0) for j in self.jobs),
             "cost": sum(costs) if costs else None,
             "attempts": sum(j.attempts for j in self.jobs),
@@ -242,6 +244,10 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
         if inbox:
             report.ingested.extend(ingest_drop_folder(vault, domain))
     settings = extract_options.get("settings") or PipelineSettings.from_vault(vault)
+    if settings.remote and "ingest" in stages:  # hosts share a remote: what was ingested here goes there
+        from teleo.pipeline.remote import publish_main
+
+        publish_main(vault)
     if settings.backend != "sqlite":  # a shared queue: the stages are jobs for `teleo worker`s
         from teleo.pipeline.enqueue import enqueue_stages
 

@@ -123,6 +123,19 @@ class ProviderSpec:
 
         return provider_from_config(vault, self.name, self.model)
 
+    def chunk_tokens(self, vault: Vault) -> int | None:
+        """The source tokens per call of a model provider the vault's config names, which splits a
+        longer source with the tokenizer; None for a factory's provider or the offline one (no split)."""
+        if self.factory is not None:
+            return None
+        try:
+            from teleo.llm.factory import resolve_settings
+
+            chosen = resolve_settings(vault, self.name, self.model, role="extract")
+        except Exception:  # noqa: BLE001 - a bad config is reported when the provider is built
+            return None
+        return None if chosen.provider == "offline" else chosen.source_tokens
+
 
 def owner_id(pid: int, number: int) -> str:
     return f"{HOST}:{pid}:{number}"
@@ -144,6 +157,8 @@ def outcome_result(outcome: Any) -> dict:
     return {
         "status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
         "claims": len(outcome.claims), "enrichments": len(outcome.enrichments),
+        "entities_created": len(getattr(outcome, "entities_created", []) or []),
+        "entities_updated": len(getattr(outcome, "entities_updated", []) or []),
         "tokens": outcome.tokens, "cost": outcome.cost, "calls": outcome.calls, "chunks": outcome.chunks,
         "error": outcome.error,
         "dropped_count": len(dropped),
@@ -363,6 +378,11 @@ class Supervisor:
         if self.extract is None:
             from teleo.pipeline.job import extract_source  # noqa: F401 - the imports are the point
         warm_up(self.vault)
+        budget = self.spec.chunk_tokens(self.vault)
+        if budget is not None:
+            from teleo.pipeline.job import warm_chunking
+
+            warm_chunking(self.vault, [job.source for job in self.store.all(self.batch)], budget)
         from teleo.index import close_shared
 
         close_shared(self.vault.root)

@@ -298,9 +298,11 @@ def sync_objects(objects: Path, oids: Iterable[pygit2.Oid | str]) -> bool:
         else:
             path.unlink(missing_ok=True)
             damaged = True
-    targets = [*files, *sorted({p.parent for p in files}), objects]
-    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
-        list(pool.map(_fsync, targets))
+    folders = [*sorted({p.parent for p in files}), objects] if os.name == "posix" else []  # Windows cannot open one
+    targets = [*files, *folders]
+    if targets:
+        with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+            list(pool.map(_fsync, targets))
     return not damaged
 
 

@@ -27,6 +27,10 @@ updates the ref under its lock only if it still holds that value (a ref transact
   main does, `teleo.repo.worktree`). Local commits the remote lacks are Teleo's own merges and
   cascades of a lost or killed job (redone from the remote's state) and are dropped; anything
   else is kept under `refs/teleo/unpushed/<commit>` before main moves, so nothing is lost.
+- **Publishing the clone's own commits on main** (`local_only`, `replay`): a source ingested or
+  dropped on a host is committed on the clone's main; the jobs push such commits before following
+  — replayed onto the remote's tip when it moved (a cherry-pick in memory, refused on a conflict
+  or a merge: then the commits are kept aside as above).
 - **One merger per clone** (`host_lock`): the processes of one host take a file lock around
   follow → merge → push, so they never move the clone's main under each other; hosts exclude
   each other through the leased push of main alone.
@@ -337,6 +341,43 @@ def follow(repo: pygit2.Repository, branch: str, commit: str) -> str | None:
     raise BranchError(f"{branch} kept moving in this clone while following the remote")
 
 
+def local_only(repo: pygit2.Repository, branch: str, remote: str) -> str | None:
+    """The clone's `branch` when it holds commits the remote's `remote` lacks that are not Teleo's own
+    merges and cascades (an ingest, the drop folder, a hand commit: work to publish); else None."""
+    local = _local_head(repo, branch)
+    if local is None or _dropped_safely(repo, local, remote):
+        return None
+    return local
+
+
+def replay(repo: pygit2.Repository, local: str, onto: str) -> str | None:
+    """`local`'s own commits (first-parent line back to the fork with `onto`) made again on top of `onto`.
+
+    Each is a three-way merge in memory (a cherry-pick: its parent's tree as the ancestor), with
+    its author and message; None when one of them is a merge, conflicts with what `onto` changed,
+    or the line runs 200 commits past the fork — the caller then keeps it aside instead."""
+    fork = repo.merge_base(pygit2.Oid(hex=local), pygit2.Oid(hex=onto))
+    if fork is None:
+        return None
+    chain: list[pygit2.Commit] = []
+    step = repo[local]
+    while step.id != fork:
+        if len(step.parents) != 1 or len(chain) >= 200:
+            return None
+        chain.append(step)
+        step = step.parents[0]
+    base = repo[onto]
+    for commit in reversed(chain):
+        index = repo.merge_trees(commit.parents[0].tree, base.tree, commit.tree)
+        if index.conflicts is not None:
+            return None
+        tree = index.write_tree(repo)
+        if tree == base.tree_id:
+            continue  # already there (the remote holds the same change)
+        base = repo[repo.create_commit(None, commit.author, commit.committer, commit.message, tree, [base.id])]
+    return str(base.id)
+
+
 def _dropped_safely(repo: pygit2.Repository, local: str, remote: str) -> bool:
     """Every commit of `local`'s first-parent line the remote's `remote` lacks is a Teleo merge or cascade.
 
@@ -391,5 +432,7 @@ __all__ = [
     "clone_lock",
     "follow",
     "host_lock",
+    "local_only",
+    "replay",
     "set_local",
 ]

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterable
 from typing import Literal
 
@@ -43,6 +44,8 @@ from teleo.contract.review import ClaimFinding
 from teleo.repo.branches import BranchError, durable_writes
 
 VERDICT_PREFIX = "refs/teleo/verdicts/"
+STORE_ATTEMPTS = 5
+"""Tries of a verdict's ref write whose lock another writer holds."""
 GATES_REVIEWER = "gates"
 """The reserved reviewer name of the deterministic gates' verdicts."""
 
@@ -89,10 +92,16 @@ def store_verdict(repo: pygit2.Repository, verdict: Verdict) -> str:
     ref = verdict_ref(verdict.head, verdict.reviewer)
     with durable_writes():
         blob = repo.create_blob(verdict.model_dump_json(indent=2).encode("utf-8"))
-        try:
-            repo.create_reference_direct(ref, blob, True, message=f"teleo: {verdict.reviewer} {verdict.verdict}")
-        except (pygit2.GitError, ValueError, OSError) as exc:
-            raise VerdictError(f"could not store the verdict ({ref}): {exc}") from None
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                repo.create_reference_direct(ref, blob, True, message=f"teleo: {verdict.reviewer} {verdict.verdict}")
+                return ref
+            except (pygit2.GitError, ValueError, OSError) as exc:
+                # the ref's lock held by another writer of the same record (a fetch of the shared
+                # remote's verdicts, a second review of the head): this write replaces it, so again
+                if attempt == STORE_ATTEMPTS:
+                    raise VerdictError(f"could not store the verdict ({ref}): {exc}") from None
+                time.sleep(0.02 * attempt)
     return ref
 
 

@@ -227,11 +227,13 @@ def source_lifecycle(view: ProposalView) -> list[ClaimFinding]:
         return [blocking("source-lifecycle", f"the proposal does not update its source {source}", source)]
     note = view.after.note(source)
     status = note.data.get("status")
-    listed = [*_as_list(note.data.get("claims_extracted")), *_as_list(note.data.get("enrichments"))]
+    listed = [*_as_list(note.data.get("claims_extracted")), *_as_list(note.data.get("enrichments")),
+              *_as_list(note.data.get("entities_created")), *_as_list(note.data.get("entities_updated"))]
     out = []
     if status == "processed":
         if not listed:
-            out.append(blocking("source-lifecycle", "status processed but neither claims_extracted nor enrichments", source))
+            out.append(blocking("source-lifecycle", "status processed but no claims_extracted, enrichments or entities",
+                                source))
         for title in listed:
             if not view.after.resolver.resolve(title, source).resolved:
                 out.append(blocking("source-lifecycle", f"listed claim '{title[:80]}' is not a file on main after the merge",

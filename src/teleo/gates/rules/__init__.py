@@ -1,3 +1,3 @@
 """Every gate rule; importing this package registers them all."""
 
-from teleo.gates.rules import agents, claims, links, parse, quality, schema, sources, titles  # noqa: F401
+from teleo.gates.rules import agents, claims, entities, links, parse, quality, schema, sources, titles  # noqa: F401

@@ -206,27 +206,47 @@ def position_agent(note) -> str | None:
     return parts[1].lower() if len(parts) > 2 and parts[0] == "agents" else None
 
 
-@vault_rule("position-active-count", Severity.WARNING, "an agent holds at most max_active_positions active positions")
+def position_facts(ctx, note) -> tuple | None:
+    """What `position-active-count` needs of a position: (status, agent, created, line of its status);
+    gathered during the note pass, so the rule reads no position again."""
+    if note.kind is not Kind.POSITION:
+        return None
+    return (_text(note.data.get("status")), position_agent(note), _text(note.data.get("created")) or "",
+            note.doc.line_of("status"))
+
+
+@vault_rule(
+    "position-active-count", Severity.WARNING, "an agent holds at most max_active_positions active positions",
+    gather=position_facts,
+)
 def active_positions(ctx):
     limit = ctx.config.thresholds.max_active_positions
     by_agent: dict[str, list] = defaultdict(list)
-    for note in ctx.notes_of(Kind.POSITION):
-        status = _text(note.data.get("status"))
-        agent = position_agent(note)
+    for path, (status, agent, created, line) in _positions(ctx):
         if agent and status and status.lower() in _ACTIVE:
-            by_agent[agent].append(note)
+            by_agent[agent].append((created, path, line))
     for agent, positions in sorted(by_agent.items()):
         if len(positions) <= limit:
             continue
-        positions.sort(key=lambda n: (_text(n.data.get("created")) or "", n.path))
-        for note in positions[limit:]:
+        positions.sort()  # by created, then path (paths are unique)
+        for _, path, line in positions[limit:]:
             yield ctx.finding(
-                "position-active-count", note, note.doc.line_of("status"),
+                "position-active-count", path, line,
                 f"agent {agent} has {len(positions)} active/adopted positions, more than the {limit} allowed; "
                 "this is one of the most recently created",
                 field="status",
                 suggestion="close a position (status: closed with its outcome) or keep this one as status: proposed",
             )
+
+
+def _positions(ctx):
+    """(path, `position_facts`) of every position: as the note pass gathered them, else read."""
+    if ctx.kinds is not None:
+        paths = [path for path, kind in ctx.kinds.items() if kind == Kind.POSITION.value]
+        facts = [(ctx.gathered.get(path) or {}).get("position-active-count") for path in paths]
+        if all(fact is not None for fact in facts):
+            return list(zip(paths, facts))
+    return [(note.path, position_facts(ctx, note)) for note in ctx.notes_of(Kind.POSITION)]
 
 
 # -- stale -----------------------------------------------------------------------

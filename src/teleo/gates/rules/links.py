@@ -6,7 +6,7 @@ from teleo.gates.findings import Severity
 from teleo.gates.registry import note_rule
 from teleo.notes import Kind
 
-TRACE_FIELDS = frozenset({"claims_extracted", "enrichments", "enrichments_applied"})
+TRACE_FIELDS = frozenset({"claims_extracted", "enrichments", "enrichments_applied", "entities_created", "entities_updated"})
 """Source fields whose entries `source-trace` checks; `link-unresolved` leaves them to it."""
 
 

@@ -15,7 +15,7 @@ from teleo.gates.rules.values import non_empty
 from teleo.gates.registry import note_rule
 from teleo.notes import Kind
 
-TRACE_FIELDS = ("claims_extracted", "enrichments", "enrichments_applied")
+TRACE_FIELDS = ("claims_extracted", "enrichments", "enrichments_applied", "entities_created", "entities_updated")
 _NOTES_FIELDS = ("notes", "extraction_notes", "null_result_reason")
 _PLACEHOLDERS = frozenset({"0", "none", "null", "n/a", "na", "-", "[]", "tbd"})
 _TARGET_KEYS = ("target", "claim", "title", "file", "path", "name")
@@ -65,7 +65,7 @@ def lifecycle(ctx, note):
     if status == "processed" and not any(trace_entries(data.get(key)) for key in TRACE_FIELDS):
         yield ctx.finding(
             "source-lifecycle", note, line,
-            "status is processed but claims_extracted, enrichments and enrichments_applied are all empty",
+            "status is processed but claims_extracted, enrichments, enrichments_applied and entities_* are all empty",
             field="status",
             suggestion="list the claims written from this source in claims_extracted (or the enriched claims in "
             "enrichments_applied); if nothing was extracted, set status: null-result and say why in notes",
