@@ -200,3 +200,20 @@ def test_the_unsynced_window_never_overlaps_a_durable_write_of_another_thread(tm
     thread.join()
     assert events.index("fsync off") > events.index("durable write done")
     assert repo[events[-1]].tree["b.md"]  # the other thread's commit was written
+
+
+def test_fsync_together_waits_for_every_path_and_raises_the_first_error(tmp_path, monkeypatch):
+    import os
+
+    from teleo.repo.branches import fsync_together
+
+    paths = [tmp_path / f"f{i}" for i in range(6)]
+    for path in paths:
+        path.write_text("x")
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd)))
+    fsync_together(paths)
+    assert sorted(synced) == sorted(str(p) for p in paths)
+    with pytest.raises(FileNotFoundError):
+        fsync_together([paths[0], tmp_path / "missing", paths[1]])
