@@ -21,7 +21,13 @@ did not resolve still do not, and still cost a suggestion lookup. An H1 or a
 frontmatter `title:` that repeats the stem, and the plain entries of a
 source's trace fields (`enrichments_applied: ["title.md"]`), are retitled
 the same way, so title-h1 and source-trace find in copy k what they find in
-the source.
+the source. A slug title (`a-b-c`) is tagged `v{k}-a-b-c`, so the claim-quality rubric
+still reads it as a slug (with a space it would be a two-word title, judged
+too short and no further). An entity's identity (`entities/*`: its `name`, `handles`,
+`website` and `proposal_url`) gets a ` v{k}` / `_v{k}` / `/v{k}` mark in copy
+k, so entity-duplicate finds in copy k what it finds in the source, not every
+copy a duplicate of the others (a name the significance rule judges keeps its
+verdict, or stays as it is).
 
 The tag is a prefix, not a ` v{k}` suffix, because lint completes truncated
 links by prefix (`[[a b c d]]` → `a b c d e`): with a suffix every such
@@ -32,8 +38,10 @@ so do the findings of nearly every rule (`--findings` compares them with
 copies × the source). Known differences: names the kind detection keys on
 (`_map.md`, `agents/x/beliefs.md`, `research-journal.md`) lose that meaning
 in copies k ≥ 1, so belief-grounding finds only copy 0's; the tag is one more
-title word (claim-title-proposition finds a little less); every copy's
-positions count towards the same agent (position-active-count finds more).
+title word (claim-title-proposition finds a little less, and a dated slug
+title near the rubric's share of letters can fall under it: 29 more
+title-not-prose at 20×); every copy's positions count towards the same agent
+(position-active-count finds more).
 
 File names must stay under 255 bytes; the corpus has stems of up to 252
 bytes, so a stem (and a link's last segment) is cut to `stem_limit(copies)`
@@ -54,13 +62,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from teleo.gates.entities import insignificant_name
 from teleo.vault import normalise_title
 
 REPO = Path(__file__).resolve().parents[1]
 NAME_MAX = 255  # bytes, ext4 and most others
 WIKI_LINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")  # as teleo.notes.links.WIKI_LINK
 MARKER = ".synth.json"
-FORMAT = 3  # bump when the copy scheme changes, so stale copies are rebuilt
+FORMAT = 4  # bump when the copy scheme changes, so stale copies are rebuilt
 
 
 def default_corpus() -> Path:
@@ -137,11 +146,15 @@ def cut(text: str, limit: int) -> str:
 
 
 def retitle(title: str, k: int, limit: int) -> str:
-    """The title of copy k: cut, then tagged — after a leading date (`2026-01-02-v3-slug`), else in front."""
+    """The title of copy k: cut, then tagged — after a leading date (`2026-01-02-v3-slug`), else in front,
+    joined by a hyphen to a slug title (`v3-a-b-c`: still one slug, as the claim-quality rubric reads it),
+    by a space to any other."""
     title = cut(title, limit)
     dated = _DATED.match(title)
     if dated:
         return dated.group(1) + tag(k, dated.group(2)) + title[dated.end() :]
+    if " " not in title.strip() and title.count("-") >= 2:
+        return tag(k, "-") + title
     return tag(k) + title
 
 
@@ -175,7 +188,7 @@ def relink(raw: str, k: int, limit: int) -> str:
     return folder + slash + retitle_entry(last, k, limit) + hash_ + heading + bar + alias
 
 
-def rewrite(text: str, stem: str, k: int, limit: int) -> str:
+def rewrite(text: str, stem: str, k: int, limit: int, rel: str = "") -> str:
     """Copy k of a note whose stem is `stem`.
 
     Besides the links: an H1 or a frontmatter `title:` that repeats the stem
@@ -188,9 +201,55 @@ def rewrite(text: str, stem: str, k: int, limit: int) -> str:
     if frontmatter:
         frontmatter = _TITLE_LINE.sub(lambda m: _retitle_value(m, want, k, limit), frontmatter, count=1)
         frontmatter = _retrace(frontmatter, k, limit)
+        if rel.startswith("entities/"):
+            frontmatter = _IDENTITY_LINE.sub(lambda m: _reidentify(m, k), frontmatter)
     if "#" in body:
         body = _H1_LINE.sub(lambda m: _retitle_h1(m, want, k, limit), body)
     return WIKI_LINK.sub(lambda m: "[[" + relink(m.group(1), k, limit) + "]]", frontmatter + body)
+
+
+_IDENTITY_LINE = re.compile(r"^(name|handles|website|proposal_url)([ \t]*:[ \t]*)(.*?)([ \t]*)$", re.MULTILINE)
+
+
+def _reidentify(match: re.Match, k: int) -> str:
+    """An entity's name, handles or website line in copy k (see the module doc)."""
+    key, colon, value, trail = match.groups()
+    if key == "handles":
+        if value.startswith("["):
+            value = _QUOTED.sub(lambda q: _mark_quoted(q, f"_v{k}"), value)
+        else:
+            value = _mark_scalar(value, lambda text: text + f"_v{k}")
+    elif key == "name":
+        marked = _mark_scalar(value, lambda text: f"{text} v{k}")
+        before, after = _scalar(value), _scalar(marked)
+        if before is not None and after is not None and bool(insignificant_name(before)) == bool(insignificant_name(after)):
+            value = marked
+    else:
+        value = _mark_scalar(value, lambda text: text.rstrip("/") + f"/v{k}")
+    return key + colon + value + trail
+
+
+def _scalar(value: str) -> str | None:
+    """The text of a one-line scalar (quoted or plain), None for anything else."""
+    if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0]:
+        return value[1:-1]
+    if not value or value[0] in "[{|>&*!#%@`\"'" or " #" in value:
+        return None
+    return value
+
+
+def _mark_scalar(value: str, mark) -> str:
+    text = _scalar(value)
+    if text is None or not text.strip():
+        return value
+    quote = value[0] if value[0] in "\"'" and value[-1] == value[0] and len(value) > 1 else ""
+    return quote + mark(text) + quote
+
+
+def _mark_quoted(match: re.Match, suffix: str) -> str:
+    quote = '"' if match.group(1) is not None else "'"
+    inner = match.group(1) if match.group(1) is not None else match.group(2)
+    return quote + inner + suffix + quote if inner.strip() else match.group(0)
 
 
 def split_frontmatter(text: str) -> tuple[str, str]:
@@ -293,7 +352,7 @@ def make_synthetic(src: Path, dest: Path, copies: int) -> dict:
             if k == 0:
                 out.write_bytes(data)
             else:
-                out.write_bytes(rewrite(text, stem, k, limit).encode("utf-8", "surrogateescape"))
+                out.write_bytes(rewrite(text, stem, k, limit, rel).encode("utf-8", "surrogateescape"))
             written += 1
     marker = {
         "format": FORMAT,
