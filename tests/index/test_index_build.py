@@ -117,3 +117,34 @@ def test_a_worker_forgets_its_caches_after_each_chunk(vault, monkeypatch):
     assert [r.resolved for r in again] == [r.resolved for r in records]
     assert normalise_title.cache_info().currsize == 0 and split_link.cache_info().currsize == 0
     assert not resolver._resolve_cache and not any(p.cache for p in embed_module._PIECES.values())
+
+
+def test_the_writer_parses_while_its_workers_are_behind_and_the_build_is_the_same(vault, monkeypatch):
+    """When the next chunk in order is not ready, the writing process parses the next one not
+    handed out; the chunks keep their order, so the index (note ids included) is the serial one."""
+    from concurrent.futures import Future
+
+    _model_or_skip()
+    for i in range(30):  # enough notes for several chunks of the minimum size
+        vault.root.joinpath("domains", "health", f"extra note {i}.md").write_text(
+            f"---\ntype: claim\ndomain: health\ndescription: extra {i}\n---\n\nLinks to [[extra note {(i + 1) % 30}]].\n"
+        )
+    with Index.open(vault) as index:
+        index.sync(embed=True)
+        serial = snapshot(index)
+        ids = index.db.execute("SELECT id, path FROM notes ORDER BY id").fetchall()
+    (vault.root / ".teleo" / "index.sqlite").unlink()
+    here = []
+    real = parse_pool._parse_here
+    monkeypatch.setattr(parse_pool, "_parse_here", lambda chunk: here.append(len(chunk[1])) or real(chunk))
+    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
+    monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
+    monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
+    monkeypatch.setattr(Future, "done", lambda self: False)  # the workers always look behind
+    with Index.open(vault) as index:
+        stats = index.sync(embed=True)
+        assert stats.workers == 1 and here and sum(here) < stats.added
+        assert snapshot(index) == serial
+        assert index.db.execute("SELECT id, path FROM notes ORDER BY id").fetchall() == ids
+

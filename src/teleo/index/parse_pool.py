@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections import deque
-from itertools import islice
 import os
 import sys
 import threading
@@ -36,6 +35,8 @@ PARALLEL_MIN = 600
 """Parse in worker processes when at least this many notes changed (a cold index)."""
 SERIAL_CHUNK = 200
 """Notes per batch when parsing in this process."""
+CHUNK_MIN, CHUNK_MAX = 50, 200
+"""Notes per chunk of a parallel build: about 8 chunks per process, within these bounds."""
 
 _CHUNK_RESOLVER: LinkResolver | None = None
 """The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
@@ -166,23 +167,50 @@ def _worker_start() -> None:
 
 def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
     """The chunks' records in order, at most `2 × workers` chunks in flight: workers faster than
-    the writes never pile up a vault's worth of parsed text (and vectors) in this process."""
-    from concurrent.futures import ProcessPoolExecutor
+    the writes never pile up a vault's worth of parsed text (and vectors) in this process.
 
-    size = max(50, min(200, len(items) // (workers * 4)))
-    chunks = iter([(root, items[i : i + size]) for i in range(0, len(items), size)])
+    When the next chunk in order is not parsed yet, this process, which would only wait, parses
+    the next chunk not handed out (its records wait their turn): on a small vault the parsing is
+    the longer part (0.55 ms a note against 0.3 ms of writes at 1×) and would otherwise run on
+    the workers alone; on a large one the writes are, and the workers are seldom behind. The
+    order, and so every note id, is the chunks' order whoever parsed them."""
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    size = max(CHUNK_MIN, min(CHUNK_MAX, len(items) // ((workers + 1) * 8)))
+    chunks = [(root, items[i : i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     # What the workers inherit stays shared: frozen objects are never visited by their cyclic
     # collector, whose bookkeeping writes would otherwise copy every inherited page into each worker.
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
-            pending = deque(pool.submit(_parse_chunk, chunk) for chunk in islice(chunks, 2 * workers))
-            while pending:
-                batch = pending.popleft().result()
-                nxt = next(chunks, None)
-                if nxt is not None:
-                    pending.append(pool.submit(_parse_chunk, nxt))
+            slots: deque[Future | list[Record]] = deque()  # in chunk order: a worker's future or records parsed here
+            handed = 0
+
+            def hand_out() -> None:
+                nonlocal handed
+                while handed < len(chunks) and sum(isinstance(slot, Future) for slot in slots) < 2 * workers:
+                    slots.append(pool.submit(_parse_chunk, chunks[handed]))
+                    handed += 1
+
+            hand_out()
+            while slots:
+                head = slots[0]
+                if isinstance(head, Future) and not head.done() and handed < len(chunks):
+                    slots.append(_parse_here(chunks[handed]))
+                    handed += 1
+                    continue
+                slots.popleft()
+                batch = head.result() if isinstance(head, Future) else head
+                hand_out()
                 yield batch
     finally:
         gc.unfreeze()
+
+
+def _parse_here(chunk: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
+    """A chunk parsed by the writing process while its workers are behind (its caches then
+    forgotten as a worker's are: it writes for the rest of the build)."""
+    records = _parse_records(chunk)
+    forget_caches()
+    return records
