@@ -170,7 +170,8 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
     the writes never pile up a vault's worth of parsed text (and vectors) in this process.
 
     When the next chunk in order is not parsed yet, this process, which would only wait, parses
-    the next chunk not handed out (its records wait their turn): on a small vault the parsing is
+    the next chunk not handed out (its records wait their turn; at most 2 such chunks wait, so a
+    worker held up by the machine's load never piles records up here): on a small vault the parsing is
     the longer part (0.55 ms a note against 0.3 ms of writes at 1×) and would otherwise run on
     the workers alone; on a large one the writes are, and the workers are seldom behind. The
     order, and so every note id, is the chunks' order whoever parsed them."""
@@ -196,7 +197,8 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
             hand_out()
             while slots:
                 head = slots[0]
-                if isinstance(head, Future) and not head.done() and handed < len(chunks):
+                waiting_here = len(slots) - sum(isinstance(slot, Future) for slot in slots)
+                if isinstance(head, Future) and not head.done() and handed < len(chunks) and waiting_here < 2:
                     slots.append(_parse_here(chunks[handed]))
                     handed += 1
                     continue
