@@ -99,7 +99,7 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
         rel = relative_source(vault, source_path)
     except (UnsafePath, ValueError) as exc:
         return JobOutcome(source=str(source_path), status="failed", error=str(exc))
-    remote.fetch()
+    remote.fetch(only=_read_by_extraction(rel))
     catch_up(remote)
     done = remote.source_record(rel, MAIN)
     if done is not None:
@@ -120,6 +120,14 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     elif outcome.status == "skipped":  # another process of this clone committed it first: publish theirs
         return _publish_unpushed(vault, remote, rel) or outcome
     return outcome
+
+
+def _read_by_extraction(rel: str) -> tuple[str, ...]:
+    """The remote branches an extraction of `rel` reads: main and the names its proposal may carry
+    (`extract/<slug>`, `extract/<slug>-<hash>`: one pattern). Fetching only these keeps a job's
+    fetch from growing with every branch the remote holds (issue 18.6)."""
+    first, *_ = proposal_branches(rel)
+    return MAIN, f"{first}*"
 
 
 def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | None:
@@ -148,7 +156,7 @@ def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord
     except RemoteConflict:
         drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
         raise
-    remote.fetch()
+    remote.fetch(only=(MAIN,))
     merged = commit_naming_source(remote.repo, remote.tracking(MAIN), rel)
     if merged is None:
         return None

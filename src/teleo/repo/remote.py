@@ -42,7 +42,7 @@ import fcntl
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,16 +201,22 @@ class Remote:
 
     # -- talking to the remote -------------------------------------------------------
 
-    def fetch(self, *, verdicts: bool = False) -> None:
+    def fetch(self, *, verdicts: bool = False, only: Sequence[str] | None = None) -> None:
         """Bring the remote's branches and owed-cascade records (and with `verdicts` its verdicts) into the clone (module doc).
 
-        The processes of one clone fetch one at a time (`FETCH_LOCK`): two fetches updating the
-        same remote-tracking refs would fail on each other's ref locks."""
+        `only`: just these branches (a name, or a pattern ending in `*`), pruned within them — what
+        an extraction reads (main and its source's branch names): the remote then lists only those
+        refs, where a whole fetch grows with every branch on the remote. The processes of one clone
+        fetch one at a time (`FETCH_LOCK`): two fetches updating the same remote-tracking refs would
+        fail on each other's ref locks."""
         quiet = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
                  "--no-write-fetch-head")
+        if only is not None:
+            specs = [f"+refs/heads/{name}:refs/remotes/{self.name}/{name}" for name in only]
+        else:
+            specs = [f"+refs/heads/*:refs/remotes/{self.name}/*", f"+{OWED_PREFIX}*:{self.owed_tracking('')}*"]
         with clone_lock(self.repo, FETCH_LOCK):
-            self._run(*quiet, "--prune", self.name, f"+refs/heads/*:refs/remotes/{self.name}/*",
-                      f"+{OWED_PREFIX}*:{self.owed_tracking('')}*")
+            self._run(*quiet, "--prune", self.name, *specs)
             if verdicts:
                 self._run(*quiet, self.name, f"+{VERDICT_REFS}*:{VERDICT_REFS}*")
 
