@@ -71,8 +71,8 @@ def _run(
     total = len(targets) if targets is not None else len(vault.markdown_paths())
     # drawn from the progress reports, not by a refresh thread: a large lint forks its workers only
     # from a process running no other thread
-    with Progress(transient=True, console=console, auto_refresh=False,
-                  disable=total < 2000 or not console.is_terminal) as bar:
+    hidden = total < 2000 or not console.is_terminal
+    with Progress(transient=True, console=console, auto_refresh=False, disable=hidden) as bar:
         task = bar.add_task("linting", total=total)
         drawn = [0.0]
 
@@ -82,7 +82,7 @@ def _run(
                 bar.refresh()
                 drawn[0] = time.monotonic()
 
-        report = check(vault, targets, rules=rules, cache=use_cache, progress=progress)
+        report = check(vault, targets, rules=rules, cache=use_cache, progress=None if hidden else progress)
     return report.with_findings(outside)
 
 
@@ -95,18 +95,27 @@ def write_json(out, findings: list[Finding], summary: dict) -> None:
     else:
         out.write('{\n "findings": [\n')
         last = len(findings) - 1
+        encoded: dict[str, str] = {}  # rule ids, severities and the file at hand repeat from finding to finding
         for index, finding in enumerate(findings):
-            out.write(_finding_json(finding) + (",\n" if index < last else "\n"))
+            out.write(_finding_json(finding, encoded) + (",\n" if index < last else "\n"))
+            if len(encoded) > 256:
+                encoded.clear()
         out.write(" ],\n")
     nested = json.dumps(summary, ensure_ascii=False, indent=1).replace("\n", "\n ")
     out.write(f' "summary": {nested}\n}}\n')
 
 
-def _finding_json(f: Finding) -> str:
+def _finding_json(f: Finding, encoded: dict[str, str]) -> str:
     def text(value: str | None) -> str:
         return "null" if value is None else encode_basestring(value)
 
-    return (f'  {{\n   "rule": {text(f.rule)},\n   "severity": {text(f.severity.value)},\n   "file": {text(f.file)},\n'
+    def again(value: str) -> str:
+        found = encoded.get(value)
+        if found is None:
+            found = encoded[value] = encode_basestring(value)
+        return found
+
+    return (f'  {{\n   "rule": {again(f.rule)},\n   "severity": {again(f.severity.value)},\n   "file": {again(f.file)},\n'
             f'   "line": {f.line},\n   "message": {text(f.message)},\n   "field": {text(f.field)},\n'
             f'   "suggestion": {text(f.suggestion)}\n  }}')
 
