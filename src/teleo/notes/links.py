@@ -117,7 +117,9 @@ def _prose_segments(body: str) -> list[tuple[int, str]]:
     """(offset, text) pieces of the body outside fenced code and inline code."""
     pieces: list[tuple[int, str]] = []
     position = 0
-    fences = list(_FENCE.finditer(body)) if "```" in body or "~~~" in body else []
+    # (a one-character test first: a body with a non-ASCII character is searched far slower for "```")
+    fenced = ("`" in body and "```" in body) or ("~" in body and "~~~" in body)
+    fences = list(_FENCE.finditer(body)) if fenced else []
     index = 0
     while index < len(fences):
         opener = fences[index]
