@@ -103,7 +103,7 @@ def _body_links(doc: Document) -> list[WikiLink]:
     found = []
     line, counted = doc.body_start_line, 0  # lines counted incrementally: links come in file order
     for start, segment in _prose_segments(body):
-        if "[[" not in segment:
+        if segment is not body and "[[" not in segment:  # (the whole body was searched just above)
             continue
         for match in WIKI_LINK.finditer(segment):
             offset = start + match.start()
