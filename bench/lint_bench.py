@@ -22,7 +22,9 @@ itself) and for a synthetic copy of it `--copies` times over (built by
   interpreter. The floor is also run as a script of its own, for its memory.
 
 Every figure is the median of `--repeat` runs (every run is listed); ratios are
-median over median. Targets (issue 17): cold CLI lint at the synthetic size ≤ 6×
+median over median, but the cold CLI's: each CLI run follows a floor run of its
+own, and its ratios (wall, CPU) are the medians of those pairs — on a machine
+whose load comes and goes, runs minutes apart compare the load, not the lint. Targets (issue 17): cold CLI lint at the synthetic size ≤ 6×
 the floor; its peak memory ≤ 300 MiB and ≤ 4× the corpus's (1×); warm lint ≤ 3×
 the floor with the same findings as cold. A target missed prints FAIL and the
 bench exits 1. Nothing here runs under pytest.
@@ -168,16 +170,21 @@ def cli_once(root: Path) -> tuple[Measured | None, int | None, str]:
         shutil.rmtree(root / ".teleo", ignore_errors=True)
 
 
-def cli_runs(root: Path, repeat: int) -> tuple[list[Measured], int | None, str]:
-    """`repeat` cold CLI lints, measured; the findings count; a note if one failed."""
+def cli_runs(root: Path, repeat: int) -> tuple[list[Measured], list[tuple[float, float]], int | None, str]:
+    """`repeat` cold CLI lints, measured, each right after a floor run of its own (wall, CPU): on a machine
+    whose load comes and goes, a ratio of two runs minutes apart says more about the load than about
+    lint. The findings count; a note if one failed."""
     runs: list[Measured] = []
+    floors: list[tuple[float, float]] = []
     findings = None
     for _ in range(max(1, repeat)):
+        _, (wall,), (cpu,), _ = median_of(1, lambda: floor(root))
         measured, findings, note = cli_once(root)
         if measured is None or note:
-            return runs, findings, note
+            return runs, floors, findings, note
         runs.append(measured)
-    return runs, findings, ""
+        floors.append((wall, cpu))
+    return runs, floors, findings, ""
 
 
 def _cli_run(root: Path) -> tuple[Measured | None, int | None, str]:
@@ -218,6 +225,9 @@ class Row:
     """Whether the warm run reported exactly the cold run's findings."""
     cli_s: float | None = None
     cli_runs: list[float] = field(default_factory=list)
+    cli_floor_runs: list[float] = field(default_factory=list)
+    cli_floor_cpu: list[float] = field(default_factory=list)
+    """The floor run just before each CLI run (wall, CPU): the CLI ratios are the medians of these pairs."""
     cli_cpu: list[float] = field(default_factory=list)
     cli_peak_mib: list[float] = field(default_factory=list)
     """Per run: the largest process's peak RSS."""
@@ -240,8 +250,10 @@ class Row:
         self.ratio = self.lint_s / self.floor_s
         self.warm_ratio = self.warm_s / self.floor_s if self.warm_s is not None else None
         self.cpu_ratio = statistics.median(self.lint_cpu) / statistics.median(self.floor_cpu)
-        self.cli_ratio = self.cli_s / self.floor_s if self.cli_s is not None else None
-        self.cli_cpu_ratio = statistics.median(self.cli_cpu) / statistics.median(self.floor_cpu) if self.cli_cpu else None
+        self.cli_ratio = (statistics.median(c / f for c, f in zip(self.cli_runs, self.cli_floor_runs))
+                          if self.cli_floor_runs else None)
+        self.cli_cpu_ratio = (statistics.median(c / f for c, f in zip(self.cli_cpu, self.cli_floor_cpu))
+                              if self.cli_floor_cpu else None)
         self.cli_memory_mib = (statistics.median(max(p, t) for p, t in zip(self.cli_peak_mib, self.cli_tree_mib))
                                if self.cli_peak_mib else None)
 
@@ -283,9 +295,11 @@ def measure(name: str, root: Path, repeat: int, cli: bool, log) -> Row:
     row.floor_proc_mib = statistics.median(m.memory_mib for m in alone)
     if cli:
         log(f"[{name}] teleo lint cold (CLI, no cache) ×{repeat}")
-        runs, row.cli_findings, row.cli_note = cli_runs(root, repeat)
+        runs, floors, row.cli_findings, row.cli_note = cli_runs(root, repeat)
         if runs:
             row.cli_runs = [m.seconds for m in runs]
+            row.cli_floor_runs = [wall for wall, _ in floors]
+            row.cli_floor_cpu = [cpu for _, cpu in floors]
             row.cli_s = statistics.median(row.cli_runs)
             row.cli_cpu = [m.cpu_s for m in runs]
             row.cli_peak_mib = [m.peak_mib for m in runs]
@@ -387,13 +401,15 @@ def print_table(rows: list[Row], meta: dict) -> None:
             )
         if row.cli_s is not None:
             console.print(
-                f"  CLI cold (no cache): runs {', '.join(f'{s:.3f}' for s in row.cli_runs)} s, median {row.cli_s:.3f} s "
-                f"= {row.cli_ratio:.1f}× floor, {row.cli_findings} findings in its JSON"
+                f"  CLI cold (no cache): runs {', '.join(f'{s:.3f}' for s in row.cli_runs)} s, median {row.cli_s:.3f} s; "
+                f"each after a floor run of {', '.join(f'{s:.3f}' for s in row.cli_floor_runs)} s (CPU "
+                f"{', '.join(f'{s:.2f}' for s in row.cli_floor_cpu)} s): median of the pairs {row.cli_ratio:.1f}× "
+                f"the floor, {row.cli_findings} findings in its JSON"
                 + (f" ({row.cli_note})" if row.cli_note else "")
             )
             console.print(
-                f"  CLI cold CPU s {', '.join(f'{s:.2f}' for s in row.cli_cpu)} (floor CPU "
-                f"{statistics.median(row.floor_cpu):.2f} s); peak MiB, largest process "
+                f"  CLI cold CPU s {', '.join(f'{s:.2f}' for s in row.cli_cpu)} (median of the pairs "
+                f"{row.cli_cpu_ratio:.1f}× the floor's CPU); peak MiB, largest process "
                 f"{', '.join(f'{m:.0f}' for m in row.cli_peak_mib)}, process tree (PSS) "
                 f"{', '.join(f'{m:.0f}' for m in row.cli_tree_mib)}; the floor as a process: "
                 f"{row.floor_proc_s:.3f} s, {row.floor_proc_mib:.0f} MiB"
