@@ -50,7 +50,7 @@ TODO (unfinished)
    ARCHITECTURE) — a `--every` loop or a systemd timer recipe — are not.
 5. Branch cleanup after merge/close (§8.14) belongs with review; not done here.
 6. Cost budget per run (stop leasing once the ledger's spend passes a cap).
-7. Throughput (bench/extract_bench.py, counted from launch): 71–74 % of ideal at 8 workers and a
+7. Throughput (bench/extract_bench.py, counted from launch): 69–77 % of ideal at 8 workers and a
    0.5 s provider on the shared 2-core machine, not the 85 % of issue 17.2 (docs/architecture.md).
    What is left per job: ~9 ms of CPU (the commit 3.7 ms, the writer 1.8, the lint gate 0.7) and
    libgit2's four fsyncs of the ref move; a worker could overlap a job's commit with its next
