@@ -415,7 +415,8 @@ def verdicts(row: dict, rows: list[dict] | None = None) -> dict:
     if row["vault"] == "15k":
         if "incremental" in row:
             out["incremental ≤ 100 ms"] = row["incremental"]["median_ms"] <= TARGETS["incremental_ms_15k"]
-        out["export ≤ 2 s"] = row["export"]["median_s"] <= TARGETS["export_s_15k"]
+        if "export" in row:  # --quick leaves the export out
+            out["export ≤ 2 s"] = row["export"]["median_s"] <= TARGETS["export_s_15k"]
     if row["vault"] == "100k" and "search" in row:
         for mode, figures in row["search"].items():
             out[f"search p95 {mode} ≤ 50 ms"] = figures["p95_ms"] <= TARGETS["search_p95_ms_100k"]
