@@ -51,15 +51,15 @@ class Filters(BaseModel):
         return not (self.domain or self.type or self.confidence or self.agent or self.status)
 
 
-class Hit(BaseModel):
-    """One search or similarity result."""
+class Facets(BaseModel):
+    """What every view of a note shows first: where it is, what it is, and its facets.
+
+    The one list of them: a note row, a search hit, and the web's and the MCP tools' hits extend it."""
 
     model_config = ConfigDict(defer_build=True)
 
     path: str
     title: str
-    label: str | None = None
-    """A display name from the frontmatter (a source's `title:`, an entity's `name:`) when it differs."""
     kind: str
     type: str | None = None
     domain: str | None = None
@@ -67,6 +67,13 @@ class Hit(BaseModel):
     status: str | None = None
     agent: str | None = None
     description: str | None = None
+    label: str | None = None
+    """A display name from the frontmatter (a source's `title:`, an entity's `name:`) when it differs."""
+
+
+class Hit(Facets):
+    """One search or similarity result."""
+
     snippet: str = ""
     score: float
     """Fused score (reciprocal rank fusion) for search; cosine similarity for `similar`."""
@@ -141,23 +148,10 @@ class Link(BaseModel):
     """True for a `[[wiki link]]`, False for a plain title in a reference field."""
 
 
-class NoteFacets(BaseModel):
-    """What every view of a note shows first: where it is, what it is, and its facets."""
+class NoteFacets(Facets):
+    """A note's facets and its creation date."""
 
-    model_config = ConfigDict(defer_build=True)
-
-    path: str
-    title: str
-    kind: str
-    type: str | None = None
-    domain: str | None = None
-    confidence: str | None = None
-    status: str | None = None
-    agent: str | None = None
-    description: str | None = None
     created: str | None = None
-    label: str | None = None
-    """A display name from the frontmatter (`title:` of a source, `name:` of an entity), if any."""
 
 
 class NoteRow(NoteFacets):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from teleo.index import Filters, Hit, SearchMode
+from teleo.index.models import Facets
 from teleo.index.report import note_report
 from teleo.vault import Vault
 from teleo.web.state import WebState
@@ -32,18 +33,9 @@ class Refusal(Exception):
     """A tool refused or could not act; the message says which note, field or rule, and why."""
 
 
-class SearchHit(BaseModel):
+class SearchHit(Facets):
     """One search or similarity result, as a model reads it."""
 
-    path: str
-    title: str
-    kind: str
-    type: str | None = None
-    domain: str | None = None
-    confidence: str | None = None
-    status: str | None = None
-    agent: str | None = None
-    description: str | None = None
     snippet: str = ""
     score: float
     similarity: float | None = None

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from teleo.export.graph import REFERENCE_COLORS, derived_color
 from teleo.index import EmbeddingUnavailable, Filters, Index, Link, SearchMode
+from teleo.index.models import Facets
 from teleo.index.report import note_report
 from teleo.cascade import Flag, flag_from_note, select_flags
 from teleo.notes import read_note
@@ -406,8 +407,8 @@ def search_page(
         hits = index.search(q, SearchMode.text, wanted, k=limit)
     page.hits = [
         SearchHit(
-            path=h.path, href=note_href(h.path), title=h.label or h.title, kind=h.kind, type=h.type, domain=h.domain,
-            confidence=h.confidence, status=h.status, agent=h.agent, snippet=h.snippet, score=h.score,
+            **h.model_dump(include=set(Facets.model_fields)) | {"title": h.label or h.title},
+            href=note_href(h.path), snippet=h.snippet, score=h.score,
             snippet_html=escape(h.marked_snippet).replace("\x02", "<mark>").replace("\x03", "</mark>"),
         )
         for h in hits

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from teleo.index.models import NoteFacets
+from teleo.index.models import Facets, NoteFacets
 
 
 class NoteRef(BaseModel):
@@ -185,16 +185,8 @@ class Belief(BaseModel):
     grounding: list[LinkRef] = Field(default_factory=list)
 
 
-class SearchHit(BaseModel):
-    path: str
+class SearchHit(Facets):
     href: str
-    title: str
-    kind: str
-    type: str | None = None
-    domain: str | None = None
-    confidence: str | None = None
-    status: str | None = None
-    agent: str | None = None
     snippet: str = ""
     snippet_html: str = ""
     """The snippet, HTML-escaped, with the matched words in `<mark>`."""
