@@ -53,6 +53,7 @@ from teleo.repo.branches import (
     BranchConflict,
     BranchError,
     clear_stale_lock,
+    durable_writes,
     proposal_branches,
     source_of,
     update_branch,
@@ -328,7 +329,8 @@ def follow(repo: pygit2.Repository, branch: str, commit: str) -> str | None:
         kept = None
         if current is not None and not _dropped_safely(repo, current, commit):
             kept = UNPUSHED_PREFIX + current
-            repo.references.create(kept, pygit2.Oid(hex=current), force=True)
+            with durable_writes():  # the only record of those commits once main moves: on disk before it does
+                repo.references.create(kept, pygit2.Oid(hex=current), force=True)
         try:
             with main_writer(repo, ref) as worktree:
                 if worktree and current is not None:
@@ -373,14 +375,15 @@ def replay(repo: pygit2.Repository, local: str, onto: str) -> str | None:
         chain.append(step)
         step = step.parents[0]
     base = repo[onto]
-    for commit in reversed(chain):
-        index = repo.merge_trees(commit.parents[0].tree, base.tree, commit.tree)
-        if index.conflicts is not None:
-            return None
-        tree = index.write_tree(repo)
-        if tree == base.tree_id:
-            continue  # already there (the remote holds the same change)
-        base = repo[repo.create_commit(None, commit.author, commit.committer, commit.message, tree, [base.id])]
+    with durable_writes():  # the replayed objects are pushed, then main follows them: on disk first
+        for commit in reversed(chain):
+            index = repo.merge_trees(commit.parents[0].tree, base.tree, commit.tree)
+            if index.conflicts is not None:
+                return None
+            tree = index.write_tree(repo)
+            if tree == base.tree_id:
+                continue  # already there (the remote holds the same change)
+            base = repo[repo.create_commit(None, commit.author, commit.committer, commit.message, tree, [base.id])]
     return str(base.id)
 
 
