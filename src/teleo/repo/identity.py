@@ -8,11 +8,19 @@ commit speaks for is not this identity: it is the `Pentagon-Agent` trailer (`tel
 
 `signature(repo)` is the identity for commits written in process (pygit2); `identity_env(repo)`
 the environment variables that give the git command line the same fallback.
+
+The configured identity is read by git itself (`git config --get-regexp`), not by libgit2: libgit2
+ignores `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and `GIT_CONFIG_NOSYSTEM` and reads the home it saw
+at start-up, so where a box empties the global config (`GIT_CONFIG_GLOBAL=/dev/null`) it would find
+a name in `~/.gitconfig` that `git commit` does not see — and the commit would fail. One git call per
+process and repository, asked again when the repository's config file or those variables change.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pygit2 is imported where a signature is made: `teleo --help` reaches this module
@@ -24,17 +32,33 @@ _FIELDS = (("NAME", "user.name", 0), ("EMAIL", "user.email", 1))
 
 
 def configured(repo: pygit2.Repository | None, key: str) -> str | None:
-    """`key` (`user.name`, `user.email`) from the repository's config (global and system included), or None."""
+    """`key` (`user.name`, `user.email`) as git reads it for the repository (global and system included), or None."""
     if repo is None:
         return None
-    import pygit2
-
+    config = Path(repo.path) / "config"
     try:
-        config = repo.config
-        value = config[key] if key in config else None  # noqa: SIM401 - pygit2's Config has no .get()
-    except (pygit2.GitError, KeyError, ValueError):
-        return None
-    return value or None
+        stamp = config.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    environment = tuple(os.environ.get(variable) for variable in _CONFIG_VARIABLES)
+    return _git_identity(repo.path, stamp, environment).get(key)
+
+
+_CONFIG_VARIABLES = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "HOME", "XDG_CONFIG_HOME")
+
+
+@functools.lru_cache(maxsize=32)
+def _git_identity(git_dir: str, _stamp: int, _environment: tuple[str | None, ...]) -> dict[str, str]:
+    """`user.name`/`user.email` as `git config` reports them (the arguments after the first only key the cache)."""
+    from teleo.repo.command import run_git
+
+    result = run_git(None, f"--git-dir={git_dir}", "config", "--get-regexp", r"^user\.(name|email)$")
+    found: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip():
+            found[key] = value.strip()  # the last one wins, as in git
+    return found
 
 
 def signature(repo: pygit2.Repository | None) -> pygit2.Signature:
