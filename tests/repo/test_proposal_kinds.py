@@ -56,4 +56,4 @@ def test_the_writers_messages_are_read_back_by_their_kind():
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_every_kind_has_a_unique_name_and_a_known_policy(kind):
     assert [k.name for k in KINDS].count(kind.name) == 1
-    assert kind.reviewers in ("peers", "evaluator") and kind.cascade in ("changed", "revised-beliefs")
+    assert kind.reviewers in ("peers", "evaluator", "domains") and kind.cascade in ("changed", "revised-beliefs")

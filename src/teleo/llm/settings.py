@@ -48,7 +48,7 @@ ProviderName = Literal["offline", "anthropic", "openai", "claude-code"]
 PROVIDERS: tuple[str, ...] = ("offline", "anthropic", "openai", "claude-code")
 ALIASES = {"openai-compatible": "openai", "openai_compatible": "openai", "claude": "anthropic", "none": "offline",
            "claude_code": "claude-code", "claudecode": "claude-code"}
-ROLES: tuple[str, ...] = ("extract", "review")
+ROLES: tuple[str, ...] = ("extract", "review", "synthesis")
 """The roles a `[llm.<role>]` table can configure apart."""
 
 DEFAULT_MODELS = {"offline": "offline", "anthropic": "claude-sonnet-4-6", "openai": "gpt-4o-mini",

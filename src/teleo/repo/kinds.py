@@ -9,6 +9,7 @@ merge read the kind for what differs between them. Each kind is one entry of `KI
 |---|---|---|---|---|---|
 | `extract` | `extract/<source-slug>` | `<agent>: extract from <file>.md` | `- Source:`, `- Domain:`; `Pentagon-Agent` | the evaluator and the domain peers (`review.selection`) | every changed note |
 | `flags` | `flags/<agent>/<flag-id>` | `<agent>: resolve flag <id>` | `- Flag:`, `- Target:`, `- Status:`; `Teleo-Flag`, `Pentagon-Agent` | the evaluator alone (another agent when the evaluator resolves its own) | only the beliefs it revised or abandoned |
+| `synthesis` | `synthesis/<agent>/<entry-id>` | `<agent>: synthesize <title>` | `- Trigger:`, `- Domain:`, `- Sides:`; `Teleo-Synthesis`, `Pentagon-Agent` | one domain peer per touched domain, at least two (`review.selection`) | every changed note |
 
 **Adding a kind** is one `ProposalKind(...)` in `KINDS` (a name, a branch template whose `{fields}`
 are slugged when a branch is named and matched as one path segment each — the last may hold
@@ -20,7 +21,9 @@ overlap: a branch belongs to the first kind it fits. A kind whose changes must s
 Reviewers: `peers` is the full selection (the evaluator on every proposal it did not make, the
 fitting domain peers, two of them for the evaluator's own or a synthesis); `evaluator` is the
 evaluator alone, or — when the evaluator made the proposal, since nobody reviews their own work —
-one other agent. Cascade: `changed` plans the cascade from every note the merge changed;
+one other agent; `domains` is one peer from each domain the proposal touches (its claims' domain,
+`secondary_domains` and the domains of what they `depends_on`), at least two, besides the evaluator
+when it did not propose it — a synthesis (reference §4.7: ≥2 domain agents, all touched domains). Cascade: `changed` plans the cascade from every note the merge changed;
 `revised-beliefs` only from the beliefs it took from `under_review` to revised or abandoned (a
 re-review's `last_evaluated` lines and closed flags change no conclusion).
 """
@@ -34,7 +37,7 @@ from typing import Literal
 
 from teleo.notes.untrusted import one_line
 
-Reviewers = Literal["peers", "evaluator"]
+Reviewers = Literal["peers", "evaluator", "domains"]
 Cascade = Literal["changed", "revised-beliefs"]
 
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -123,7 +126,13 @@ FLAGS = ProposalKind(
     cascade="revised-beliefs",
 )
 
-KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS)
+SYNTHESIS = ProposalKind(
+    name="synthesis", label="synthesis", branch="synthesis/{agent}/{slug}", subject="{agent}: synthesize {title}",
+    agent_subject=re.compile(r"^([^:\s]+): synthesize "), trailer="Teleo-Synthesis", reviewers="domains",
+    cascade="changed",
+)
+
+KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS)
 """Every kind of proposal branch, in the order a branch is matched against them."""
 
 

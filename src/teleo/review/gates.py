@@ -18,7 +18,7 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
 | `merge-conflict` | the head merges cleanly into main's current tip | §8.2 |
-| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else | §4.6, §5 #17 |
+| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more | §4.6, §4.7, §5 #17 |
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from teleo.gates.proposal import new_errors
 from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note
+from teleo.notes.links import field_link_targets
 from teleo.repo.agents import AUTO_FIX, PENTAGON_AGENT, commit_agent
 from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import ClaimFinding
@@ -314,5 +315,32 @@ def _only_fields(path: str, before: Note, after: Note, allowed: frozenset[str]) 
     return out
 
 
-KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {"flags": flag_resolution_scope}
+def synthesis_scope(view: ProposalView) -> list[ClaimFinding]:
+    """A `synthesis/` proposal adds one new claim and nothing else; the claim names `secondary_domains`
+    and `depends_on` claims of at least two domains (reference §4.7: it cites each side)."""
+    config = view.vault.config
+    new = [p for p, t in sorted(view.files.items()) if t is not None and not view.base.exists(p)]
+    out = [blocking("kind-scope", f"{p}: a synthesis adds one claim and changes no existing file", p)
+           for p in sorted(view.files) if p not in new]
+    claims = [n for n in view.changed_notes() if n.path in new]
+    if len(claims) != 1 or len(new) != 1:
+        return out + [blocking("kind-scope", f"a synthesis adds exactly one claim file (this one adds {len(new)} file(s), "
+                                             f"{len(claims)} claim(s))")]
+    note = claims[0]
+    if not note.data.get("secondary_domains"):
+        out.append(blocking("kind-scope", "a synthesis claim names its other domains in secondary_domains", note.path))
+    sides = set()
+    for target in field_link_targets(note.doc, "depends_on"):
+        resolved = view.after.resolver.resolve(target, note.path).path
+        domain = config.domain_of_folder(resolved.rsplit("/", 1)[0]) if resolved else None
+        if domain and view.after.note(resolved).kind is Kind.CLAIM:
+            sides.add(domain)
+    if len(sides) < 2:
+        out.append(blocking("kind-scope", f"a synthesis's depends_on cites claims of at least two domains (found: "
+                                          f"{', '.join(sorted(sides)) or 'none'})", note.path))
+    return out
+
+
+KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {"flags": flag_resolution_scope,
+                                                                        "synthesis": synthesis_scope}
 """Proposal kind name → what a proposal of that kind may change (`teleo.repo.kinds`)."""

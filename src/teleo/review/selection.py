@@ -52,6 +52,7 @@ from pydantic import BaseModel, Field
 
 from teleo.extract.writer import inside
 from teleo.notes import find_links
+from teleo.notes.links import field_link_targets
 from teleo.repo.kinds import ProposalKind, kind_named
 from teleo.review.context import ProposalView
 from teleo.vault.config import Config
@@ -100,6 +101,8 @@ def select_reviewers(view: ProposalView) -> Selection:
     kind = kind_named(view.proposal.kind)
     if kind is not None and kind.reviewers == "evaluator":
         return _evaluator_alone(view, kind)
+    if kind is not None and kind.reviewers == "domains":
+        return _one_per_domain(view, kind)
     config = view.vault.config
     evaluator = config.vault.evaluator
     proposers = set(view.proposers)
@@ -171,6 +174,56 @@ def _evaluator_alone(view: ProposalView, kind: ProposalKind) -> Selection:
     selection.slots.append(ReviewerSlot(agent=agent, role="peer"))
     selection.notes.append(f"a {kind.label} by the evaluator ({evaluator}), who cannot review its own: {agent} reviews it")
     return selection
+
+
+MIN_DOMAIN_PEERS = 2
+"""The fewest domain peers a kind reviewed by `domains` merges with (reference §4.7, §5 #22)."""
+
+
+def _one_per_domain(view: ProposalView, kind: ProposalKind) -> Selection:
+    """One peer from each domain the proposal touches, at least `MIN_DOMAIN_PEERS` (a synthesis).
+
+    Touched: the folders of its files, its claims' `secondary_domains` and the domains of the claims
+    their `depends_on` names. A domain whose agents are all the evaluator or a proposer gets no peer
+    (said in `notes`); fewer than `MIN_DOMAIN_PEERS` peers in all is a `shortfall`."""
+    config = view.vault.config
+    evaluator = config.vault.evaluator
+    proposers = set(view.proposers)
+    domains = sorted(set(touched_domains(view)) | set(secondary_domains(view)) | set(depends_on_domains(view)))
+    selection = Selection(domains=domains, secondary=[d for d in secondary_domains(view) if d in domains],
+                          synthesis=synthesis_claims(view), peers_needed=MIN_DOMAIN_PEERS)
+    if evaluator not in proposers:
+        selection.slots.append(ReviewerSlot(agent=evaluator, role="evaluator"))
+    paths = _link_paths(view)
+    chosen: list[str] = []
+    for domain in domains:
+        pool = [a for a in agents_of_domain(config, domain) if a != evaluator and a not in proposers and a not in chosen]
+        if not pool:
+            selection.notes.append(_no_domain_peer(config, domain, proposers, evaluator) + f": no peer reviews {domain}")
+            continue
+        overlap = {a: _overlap(config.territory(a), paths) for a in pool}
+        agent = min(pool, key=_ranking(view.branch, overlap))
+        chosen.append(agent)
+        selection.slots.append(ReviewerSlot(agent=agent, role="peer", domain=domain, overlap=overlap[agent], basis="domain"))
+    selection.peers_needed = max(MIN_DOMAIN_PEERS, len(chosen))
+    if len(chosen) < MIN_DOMAIN_PEERS:
+        selection.shortfall = (f"a {kind.label} needs one domain peer per touched domain and at least {MIN_DOMAIN_PEERS}, "
+                               f"but only {len(chosen)} of its domains ({', '.join(domains) or 'none'}) have an agent "
+                               "other than the evaluator and the proposer")
+    return selection
+
+
+def depends_on_domains(view: ProposalView) -> list[str]:
+    """The domains of the claims the changed claims' `depends_on` links resolve to, sorted."""
+    config = view.vault.config
+    found = set()
+    for note in view.changed_notes():
+        for target in field_link_targets(note.doc, "depends_on"):
+            resolved = view.after.resolver.resolve(target, note.path).path
+            domain = config.domain_of_folder(resolved.rsplit("/", 1)[0]) if resolved else None
+            if domain:
+                found.add(domain)
+    return sorted(found)
 
 
 def _domains_link_into(view: ProposalView, domains: list[str], agent: str) -> bool:

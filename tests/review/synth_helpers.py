@@ -1,0 +1,95 @@
+"""A small vault for the synthesis tests: four agents, claims written here, real git.
+
+Imported by name (`from synth_helpers import ...`). Every note here was written for these tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org",
+       "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.org", "COLUMNS": "200"}
+
+CONFIG = """\
+[vault]
+name = "synthesis test vault"
+evaluator = "leo"
+
+[agents.leo]
+role = "evaluator"
+[agents.theseus]
+role = "proposer"
+[agents.rio]
+role = "proposer"
+[agents.vida]
+role = "proposer"
+
+[domains.ai-alignment]
+folder = "domains/ai-alignment"
+agent = "theseus"
+[domains.internet-finance]
+folder = "domains/internet-finance"
+agent = "rio"
+[domains.health]
+folder = "domains/health"
+agent = "vida"
+[domains.grand-strategy]
+folder = "core/grand-strategy"
+agent = "leo"
+"""
+
+FOLDER = {"ai-alignment": "domains/ai-alignment", "internet-finance": "domains/internet-finance",
+          "health": "domains/health", "grand-strategy": "core/grand-strategy"}
+
+
+def claim(domain: str, title: str, description: str = "", body: str = "The argument is given here in full.",
+          links: list[str] | None = None, **fields: str) -> tuple[str, str]:
+    """(path, text) of a claim of `domain` titled `title`."""
+    extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
+    description = description or f"Stated for the synthesis tests about {title.split()[0]} and what follows from it."
+    related = "".join(f"\n- [[{t}]]" for t in links or [])
+    text = (f"---\ntype: claim\ndomain: {domain}\ndescription: \"{description}\"\nconfidence: experimental\n"
+            f"source: \"test fixture\"\ncreated: 2026-03-01\n{extra}---\n\n# {title}\n\n{body}\n"
+            + (f"\nRelevant Notes:{related}\n" if related else ""))
+    return f"{FOLDER[domain]}/{title}.md", text
+
+
+def enrichment(n: int) -> str:
+    return (f"\n### Additional Evidence (extend)\n*Source: [[2026-01-0{n}-some-source]] | Added: 2026-03-1{n} | "
+            f"Extractor: test*\n\nMore evidence, block {n}.\n")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=ENV).stdout
+
+
+def commit(root: Path, files: dict[str, str | None], message: str = "test: change") -> None:
+    for rel, text in files.items():
+        path = root / rel
+        if text is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
+def new_vault(root: Path, files: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True)
+    git(root.parent, "init", "-q", "-b", "main", str(root))
+    base = {"teleo.toml": CONFIG, "agents/leo/identity.md": "# Leo\n\nThe evaluator.\n",
+            "core/grand-strategy/_map.md": "# Grand strategy\n"}
+    commit(root, {**base, **(files or {})}, "start")
+    return root
+
+
+def claims(domain: str, count: int, stem: str) -> dict[str, str]:
+    """`count` distinct claims of `domain`."""
+    out = {}
+    for i in range(count):
+        path, text = claim(domain, f"{stem} number {i} shapes outcomes in {domain} over time")
+        out[path] = text
+    return out
