@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from teleo import __version__
+from teleo.cli import common
 from teleo.cli.common import friendly_errors
 
 COMMAND_MODULES = (
@@ -120,6 +121,7 @@ _tidy_help(app)
 
 def main() -> None:
     """Console entry point."""
+    common.OWN_PROCESS = True
     with friendly_errors():
         app()
 

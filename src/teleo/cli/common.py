@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn
 
 import typer
 
@@ -39,6 +41,29 @@ USAGE_ERROR = 2
 """Exit code of wrong usage (an unknown name, a bad option value, not a git vault)."""
 FAILED = 1
 """Exit code when the work was tried and failed (a job, a merge, an edit that was refused)."""
+
+
+OWN_PROCESS = False
+"""Set by `app.main`: the command runs as the process's whole work (the console script), not inside another
+program (a test's `CliRunner`, an embedding application), so it may end the process itself."""
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the command with `code`, without the interpreter's teardown when the process is the command's own.
+
+    A large lint holds a quarter of a GiB of small objects (findings, the resolver, caches) when it is
+    done; the interpreter's normal exit frees them one by one (~0.25 s of CPU at 20×) only to hand the
+    memory back to the kernel. Here the output is flushed, the `atexit` handlers run as they would, and
+    the process ends (`os._exit`). Inside another program this is `raise typer.Exit(code)`."""
+    if OWN_PROCESS:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise typer.Exit(code) from None  # a closed or broken output: the normal exit reports it
+        atexit._run_exitfuncs()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 class OutputFormat(str, Enum):

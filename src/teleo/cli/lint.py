@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cli.common import OutputFormat, console, example, fail, note_targets, vault_for_paths
+from teleo.cli.common import OutputFormat, console, example, exit_now, fail, note_targets, vault_for_paths
 from teleo.gates import RULES, Finding, Report, Severity, check
 from teleo.vault import Vault
 
@@ -60,7 +60,7 @@ def lint(
     else:
         _print_findings(shown)
         _print_summary(report, vault)
-    raise typer.Exit(1 if report.has_errors else 0)
+    exit_now(1 if report.has_errors else 0)
 
 
 def _run(
