@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from synth_helpers import claim, new_vault  # noqa: E402
 
 from teleo.repo.branches import tip, update_branch, write_commit  # noqa: E402
@@ -86,3 +87,81 @@ def test_the_kind_scope_wants_depends_on_in_two_domains(tmp_path):
     branch = propose(root, [HEALTH], "[health]")
     findings = run_gates(load_view(Vault.open(root), branch))
     assert any(f.criterion == "kind-scope" and "two domains" in f.message for f in findings)
+
+
+# -- drafting ------------------------------------------------------------------------------------
+
+
+def _queued(tmp_path, files: dict[str, str]) -> tuple[Path, str]:
+    """A vault whose queue holds a contradiction entry between the two claims of `files`."""
+    from teleo.review.synthesis import sweep
+
+    root = new_vault(tmp_path / "d", files)
+    report = sweep(Vault.open(root))
+    [entry] = [e for e in report.triggers if e.trigger == "contradiction"]
+    return root, entry.id
+
+
+def test_a_model_drafts_through_the_provider_with_one_repair_and_every_call_in_the_ledger(tmp_path):
+    import json
+
+    from fake_llm import fake_provider
+    from teleo.llm.ledger import Ledger
+    from teleo.review.synthesize import ModelDrafter, propose_synthesis
+
+    other = "hospital consolidation raises prices for insured patients"
+    path, text = claim("internet-finance", "market concentration lowers prices through economies of scale",
+                       challenged_by=f"[\"[[{other}]]\"]")
+    root, entry = _queued(tmp_path, dict([claim("health", other), (path, text)]))
+    good = {"title": "market power raises prices wherever buyers cannot switch, in hospitals and in token markets alike",
+            "mechanism": "market power over captive buyers",
+            "description": "Concentration lowers costs only where buyers can leave; where they cannot, the saving "
+                           "becomes margin, which is why the two domains disagree.",
+            "body": "Where buyers can switch, scale economies reach them as lower prices. Where they cannot, the "
+                    "same concentration turns the saving into margin: insured patients cannot leave a merged system.",
+            "depends_on": [other, "market concentration lowers prices through economies of scale"],
+            "confidence": "speculative"}
+    bad = {**good, "depends_on": [other]}  # one side only: sent back for repair
+    provider, seen = fake_provider(bad, good, ledger=Ledger.for_vault(root))
+    made = propose_synthesis(Vault.open(root), entry, drafter=ModelDrafter(provider))
+    assert made.status == "proposed" and made.mechanism == "market power over captive buyers"
+    assert sorted(made.secondary_domains) == ["health", "internet-finance"] and len(seen) == 2
+    calls = [json.loads(line) for line in (root / ".teleo/ledger.jsonl").read_text().splitlines()]
+    assert [(c["purpose"], c["ok"]) for c in calls] == [("synthesis", False), ("synthesis-repair", True)]
+
+
+def test_sides_whose_domains_bring_one_peer_are_refused_before_any_branch(tmp_path):
+    import pytest
+
+    from teleo.review.synthesize import SynthesisRefused, propose_synthesis
+
+    other = "institutions lose the rents that opacity protected once they publish prices"
+    path, text = claim("health", "hospital prices stay high because patients cannot compare offers",
+                       challenged_by=f"[\"[[{other}]]\"]")
+    root, entry = _queued(tmp_path, dict([claim("grand-strategy", other), (path, text)]))
+    with pytest.raises(SynthesisRefused, match="could never merge"):
+        propose_synthesis(Vault.open(root), entry)
+    assert "synthesis/" not in subprocess_branches(root)
+
+
+def subprocess_branches(root: Path) -> str:
+    from synth_helpers import git
+
+    return git(root, "branch", "--list")
+
+
+def test_a_draft_the_gates_block_is_withdrawn_with_the_findings(tmp_path):
+    import pytest
+
+    from synth_helpers import CONFIG, commit
+    from teleo.review.synthesize import SynthesisRefused, propose_synthesis
+
+    other = "hospital consolidation raises prices for insured patients"
+    path, text = claim("internet-finance", "hospital consolidation lowers prices for insured patients",
+                       challenged_by=f"[\"[[{other}]]\"]")
+    root, entry = _queued(tmp_path, dict([claim("health", other), (path, text)]))
+    narrow = CONFIG.replace('[agents.leo]\nrole = "evaluator"', '[agents.leo]\nrole = "evaluator"\nterritory = ["agents/leo/"]')
+    commit(root, {"teleo.toml": narrow}, "leo may write only its agent folder")
+    with pytest.raises(SynthesisRefused, match="territory"):
+        propose_synthesis(Vault.open(root), entry)
+    assert "synthesis/" not in subprocess_branches(root)

@@ -4,8 +4,8 @@
 
 | trigger | fires when | sides it queues |
 |---|---|---|
-| `new-claims` | at least `MIN_NEW_CLAIMS` claims added since the sweep point, across at least `MIN_NEW_DOMAINS` domains | the new claims of the two domains with most of them, those linked most across domains first |
-| `enriched` | a claim changed since the sweep point carries `MIN_ENRICHMENTS` or more enrichment blocks, more than it did at the sweep point | the claim, and the claims of other domains it links to or is linked from (none: the closest claim of another domain, at or above the extractor's related line `RELATED_THRESHOLD`) |
+| `new-claims` | at least `MIN_NEW_CLAIMS` claims added since the sweep point, across at least `MIN_NEW_DOMAINS` domains | the new claims of the two domains with most of them (domains another agent than the evaluator holds first: a synthesis needs their peers), those linked most across domains first |
+| `enriched` | a claim changed since the sweep point carries `MIN_ENRICHMENTS` or more enrichment blocks, more than it did at the sweep point | the claim, and the claims of other domains it links to or is linked from — in domains another agent than the evaluator holds (none: the closest claim of such a domain, at or above the extractor's related line `RELATED_THRESHOLD`; none either: the linked claims of any domain) |
 | `link-density` | links between claims of different domains are fewer than `MAX_CROSS_DENSITY` of all links between claims | the most linked-to claims of the two domains whose links stay home most |
 | `contradiction` | a claim added since the sweep point contradicts a claim of another domain (rule below) | the two claims |
 
@@ -49,6 +49,7 @@ from teleo.repo.kinds import SYNTHESIS
 from teleo.repo.mainline import commit_onto
 from teleo.repo.worktree import sync_worktree
 from teleo.review.digest import RETIRED
+from teleo.review.selection import agents_of_domain
 from teleo.vault import Vault
 from teleo.vault.tree import TreeVault
 
@@ -267,9 +268,10 @@ def sweep(vault: Vault, *, write: bool = True, advance: bool = False) -> SweepRe
     links = claims.links()
     report = SweepReport(agent=vault.config.vault.evaluator, queue=path, since=since, until=str(head.id))
     key = since or "start"
+    reviewable = reviewable_domains(vault)
     for check, found in (
-        _new_claims(claims, new, key, links),
-        _enriched(claims, before, changed, links),
+        _new_claims(claims, new, key, links, reviewable),
+        _enriched(claims, before, changed, links, reviewable),
         _density(claims, links, key),
         _contradictions(claims, new),
     ):
@@ -284,6 +286,12 @@ def sweep(vault: Vault, *, write: bool = True, advance: bool = False) -> SweepRe
         report.advanced = advance and report.commit is not None
     _mark_open(repo, report.queued)
     return report
+
+
+def reviewable_domains(vault: Vault) -> set[str]:
+    """Domains an agent other than the evaluator holds: a synthesis needs a peer from each side."""
+    evaluator = vault.config.vault.evaluator
+    return {d for d in vault.config.domains if any(a != evaluator for a in agents_of_domain(vault.config, d))}
 
 
 def _merge(queued: list[Entry], found: list[Entry]) -> list[Entry]:
@@ -345,13 +353,14 @@ def _mark_open(repo, entries: list[Entry]) -> None:
 # -- the four triggers ------------------------------------------------------------------------
 
 
-def _new_claims(claims: _Claims, new: list[str], key: str, links: list[tuple[str, str]]) -> tuple[Check, list[Entry]]:
+def _new_claims(claims: _Claims, new: list[str], key: str, links: list[tuple[str, str]],
+                reviewable: set[str]) -> tuple[Check, list[Entry]]:
     per_domain = Counter(claims.domain[p] for p in new)
     check = Check(trigger="new-claims", fired=0, figures={"new_claims": len(new), "domains": len(per_domain),
                                                           "per_domain": dict(per_domain.most_common())})
     if len(new) < MIN_NEW_CLAIMS or len(per_domain) < MIN_NEW_DOMAINS:
         return check, []
-    top = [d for d, _ in sorted(per_domain.items(), key=lambda kv: (-kv[1], kv[0]))[:2]]
+    top = [d for d, _ in sorted(per_domain.items(), key=lambda kv: (kv[0] not in reviewable, -kv[1], kv[0]))[:2]]
     sides = [p for d in top for p in _bridging([p for p in new if claims.domain[p] == d], claims, links)[:SIDE_CLAIMS]]
     spread = ", ".join(f"{d} {n}" for d, n in sorted(per_domain.items(), key=lambda kv: (-kv[1], kv[0])))
     entry = Entry(id=entry_id("new-claims", key), trigger="new-claims", domains=top, claims=sides,
@@ -372,7 +381,7 @@ def _bridging(paths: list[str], claims: _Claims, links: list[tuple[str, str]]) -
 
 
 def _enriched(claims: _Claims, before: TreeVault | None, changed: list[str],
-              links: list[tuple[str, str]]) -> tuple[Check, list[Entry]]:
+              links: list[tuple[str, str]], reviewable: set[str]) -> tuple[Check, list[Entry]]:
     found = []
     counts = {}
     for path in changed:
@@ -385,10 +394,14 @@ def _enriched(claims: _Claims, before: TreeVault | None, changed: list[str],
             continue
         domain = claims.domain[path]
         neighbours = sorted({b for a, b in links if a == path} | {a for a, b in links if b == path})
-        others = [p for p in neighbours if claims.domain[p] != domain]
+        linked = [p for p in neighbours if claims.domain[p] != domain]
+        others = [p for p in linked if claims.domain[p] in reviewable]  # a synthesis needs their peers
         how = f"{len(others)} linked claim(s) in other domains"
-        if not others and (nearest := _nearest_elsewhere(claims, path)) is not None:
-            others, how = [nearest], f"no link to another domain; nearest there: '{claims.title[nearest]}'"
+        if not others and (nearest := _nearest_elsewhere(claims, path, reviewable)) is not None:
+            others, how = [nearest], f"no link to another peer's domain; nearest there: '{claims.title[nearest]}'"
+        elif not others:
+            others = linked
+            how = f"{len(linked)} linked claim(s) in other domains, none held by an agent other than the evaluator"
         side_domains = [domain] + sorted({claims.domain[p] for p in others})
         ordered = [path] + sorted(others, key=lambda p: (side_domains.index(claims.domain[p]), p))
         found.append(Entry(id=entry_id("enriched", path, str(count)), trigger="enriched", domains=side_domains[:2],
@@ -469,8 +482,8 @@ def _opposite_statements(claims: _Claims, new: list[str]) -> list[tuple[str, str
     return out
 
 
-def _nearest_elsewhere(claims: _Claims, path: str) -> str | None:
-    """The claim of another domain closest to `path`, when related (cosine ≥ the extractor's related line)."""
+def _nearest_elsewhere(claims: _Claims, path: str, domains: set[str]) -> str | None:
+    """The claim of another of `domains` closest to `path`, when related (cosine ≥ the extractor's related line)."""
     from teleo.extract.dedupe import RELATED_THRESHOLD
 
     scores = claims.scores([path])
@@ -478,7 +491,8 @@ def _nearest_elsewhere(claims: _Claims, path: str) -> str | None:
         return None
     best, best_score = None, RELATED_THRESHOLD
     for column, other in enumerate(claims.paths()):
-        if (claims.domain[other] != claims.domain[path] and float(scores[0, column]) >= best_score
+        if (claims.domain[other] != claims.domain[path] and claims.domain[other] in domains
+                and float(scores[0, column]) >= best_score
                 and claims.title[other].casefold() != claims.title[path].casefold()):  # a copy is no other side
             best, best_score = other, float(scores[0, column])
     return best

@@ -44,6 +44,7 @@ from teleo.repo.branches import BranchConflict, BranchError, base_ref, propose, 
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.kinds import SYNTHESIS
 from teleo.repo.mainline import delete_branch
+from teleo.review.selection import MIN_DOMAIN_PEERS, agents_of_domain
 from teleo.review.synthesis import Entry, SynthesisError, _Claims, queue_path, read_queue, sides_of
 from teleo.vault import Vault
 from teleo.vault.tree import TreeVault
@@ -83,8 +84,9 @@ class SynthesisRefused(SynthesisError):
 
 
 def propose_synthesis(vault: Vault, entry_id: str, *, provider: str | None = None, model: str | None = None,
-                      today: str | None = None) -> SynthesisOutcome:
-    """Draft and propose the synthesis of queue entry `entry_id` (a unique start of its id is enough)."""
+                      today: str | None = None, drafter: Drafter | None = None) -> SynthesisOutcome:
+    """Draft and propose the synthesis of queue entry `entry_id` (a unique start of its id is enough);
+    `drafter` None: the vault's provider (`drafter_from_config`)."""
     repo = open_repository(vault.root)
     if repo is None:
         raise SynthesisError(f"{vault.root} is not in a git repository: a synthesis is proposed on a branch off main")
@@ -101,7 +103,7 @@ def propose_synthesis(vault: Vault, entry_id: str, *, provider: str | None = Non
     if waiting is not None:
         return SynthesisOutcome(entry=entry.id, status="already proposed", branch=branch, commit=waiting.head)
     request = build_request(vault, tree, entry)
-    drafter = drafter_from_config(vault, provider, model)
+    drafter = drafter or drafter_from_config(vault, provider, model)
     draft = drafter.draft(request)
     text, path, depends = render_synthesis(vault, tree, request, draft, today or dt.date.today().isoformat())
     prefix = vault_prefix(repo, vault.root)
@@ -134,6 +136,7 @@ def build_request(vault: Vault, tree: TreeVault, entry: Entry) -> SynthesisReque
         raise SynthesisRefused(f"entry {entry.id} ({entry.trigger}) holds claims of one domain only ({have}): a "
                                "synthesis joins claims of two domains, and no claim of another domain links to or from "
                                "it or is close to it yet")
+    _enough_peers(vault, list(grouped)[:2], entry)
     sides = []
     for domain, paths in list(grouped.items())[:2]:
         side = Side(domain=domain)
@@ -145,6 +148,21 @@ def build_request(vault: Vault, tree: TreeVault, entry: Entry) -> SynthesisReque
     return SynthesisRequest(agent=vault.config.vault.evaluator, entry=entry.id, trigger=entry.trigger,
                             summary=entry.summary, domain=home_domain(vault, [s.domain for s in sides]), sides=sides,
                             job_id=f"synthesis-{entry.id}")
+
+
+def _enough_peers(vault: Vault, domains: list[str], entry: Entry) -> None:
+    """Refuse a synthesis that could never merge: its sides' domains must bring two distinct peers (§4.7)."""
+    evaluator = vault.config.vault.evaluator
+    peers: set[str] = set()
+    for domain in domains:
+        free = [a for a in agents_of_domain(vault.config, domain) if a != evaluator and a not in peers]
+        if free:
+            peers.add(free[0])
+    if len(peers) < MIN_DOMAIN_PEERS:
+        raise SynthesisRefused(
+            f"entry {entry.id} joins {' and '.join(domains)}, whose agents other than the evaluator ({evaluator}) are "
+            f"{', '.join(sorted(peers)) or 'none'}: a synthesis needs a domain peer from each side, at least "
+            f"{MIN_DOMAIN_PEERS}, so this one could never merge")
 
 
 def home_domain(vault: Vault, sides: list[str]) -> str:
