@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -61,7 +62,7 @@ from teleo.repo.mainline import (
     sync_worktree,
 )
 from teleo.repo.trailers import trailer
-from teleo.repo.verdicts import GATES_REVIEWER, verdicts_for
+from teleo.repo.verdicts import GATES_REVIEWER, Verdict, verdicts_for
 from teleo.repo.worktree import CATCH_UP, LocalChanges, in_the_way_reason
 from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
 from teleo.review.gates import run_gates
@@ -129,7 +130,9 @@ class MergeReport(BaseModel):
         return [m.cascade for m in self.merges if m.cascade] + self.cascades
 
 
-def decide(view: ProposalView) -> MergeDecision:
+def decide(view: ProposalView, extra: Mapping[str, Verdict] | None = None) -> MergeDecision:
+    """The merge gate (module doc). `extra`: verdicts on the head from elsewhere (a forge's reviews,
+    `teleo.forge`) for reviewers the store has none from; the store's records win."""
     decision = MergeDecision(branch=view.branch, head=view.head_id, ready=False)
     findings = run_gates(view)
     if findings:
@@ -138,7 +141,8 @@ def decide(view: ProposalView) -> MergeDecision:
     decision.required = selection.agents
     if selection.shortfall:
         decision.reasons.append(selection.shortfall)
-    stored = verdicts_for(view.repo, view.head_id, [GATES_REVIEWER, *view.vault.config.agents])
+    stored = {**{k: v for k, v in (extra or {}).items() if v.head == view.head_id},
+              **verdicts_for(view.repo, view.head_id, [GATES_REVIEWER, *view.vault.config.agents])}
     for agent in selection.agents:
         verdict = stored.get(agent)
         if verdict is None:

@@ -65,6 +65,8 @@ class Config(BaseModel):
     """The `[llm]` table, validated by `teleo.llm.settings` (the vault does not depend on LLMs)."""
     pipeline: dict[str, Any] = Field(default_factory=dict)
     """The `[pipeline]` table (workers, timeout_s, max_attempts, …), validated by `teleo.pipeline`."""
+    forge: dict[str, Any] = Field(default_factory=dict)
+    """The `[forge]` table (GitHub or Forgejo/Gitea), validated by `teleo.forge.settings`."""
 
     def agent_for_domain(self, domain: str | None) -> str:
         """The agent that owns `domain`; the evaluator for anything else."""
