@@ -8,8 +8,12 @@ proposes for the `format: data` sources, and how many pass the gates.
    own lint gate already refuses a proposal adding an entity error (`failed` jobs).
 3. `teleo review --max-fixes 0 --format json` on the branches it made: the deterministic gates
    (schema = the lint rules incl. entity-*, links, territory, source lifecycle, …) then the evaluator.
-4. Prints one JSON object: sources, jobs by status, entity creations and updates proposed, and those
-   on branches whose gates approved (and that the evaluator approved), with the failures' reasons.
+4. `teleo merge --format json`, one pass: how many approved proposals merge, and why the others wait;
+   then, on main, every line a merged proposal added to an entity file is there, and no line of a
+   timeline, `Relevant Entities` list or Key Decisions table is there twice (`lines_lost`, `lines_doubled`).
+5. Prints one JSON object: sources, jobs by status, entity creations and updates proposed, and those
+   on branches whose gates approved (and that the evaluator approved), with the failures' reasons,
+   and the merge pass.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -54,6 +59,49 @@ def copy_corpus(corpus: Path, target: Path) -> None:
         subprocess.run(["git", "-C", str(target), *args], check=True, env=env)
 
 
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+APPENDED = re.compile(r"^(?:- \*\*\d{4}[^*]*\*\* \u2014 |- \[\[|\| \S)")
+"""A timeline line, a `Relevant Entities` item, a Key Decisions row: the lines an entity merge appends."""
+
+
+def merge_pass(root: Path) -> dict:
+    """One `teleo merge` pass, and the entity lines of the merged proposals checked on main."""
+    merged = run_json(root, "merge")
+    outcomes = merged.get("merges", [])
+    lost, doubled, touched = [], [], set()
+    for outcome in outcomes:
+        if outcome["status"] != "merged":
+            continue
+        head = outcome["head"]
+        for path in outcome["changed"]:
+            if not path.startswith("entities/"):
+                continue
+            touched.add(path)
+            diff = git(root, "diff", "-U0", f"{head}^", head, "--", path)
+            final = git(root, "show", f"main:{path}").splitlines()
+            for line in diff.splitlines():
+                if line.startswith("+") and not line.startswith("+++") and APPENDED.match(line[1:]) \
+                        and line[1:] not in final:
+                    lost.append(f"{outcome['branch']}: {path}: {line[1:80]}")
+    for path in sorted(touched):
+        lines = [line for line in git(root, "show", f"main:{path}").splitlines() if APPENDED.match(line)]
+        doubled += [f"{path}: {line[:80]}" for line in sorted(set(lines)) if lines.count(line) > 1]
+    return {
+        "proposals": len(outcomes),
+        "by_status": dict(Counter(o["status"] for o in outcomes)),
+        "settled_merges": sum(1 for o in outcomes if o["status"] == "merged"
+                              and "Entity lines appended" in git(root, "log", "-1", "--format=%B", o["commit"])),
+        "waiting": [{"branch": o["branch"], "reason": (o.get("reasons") or [""])[0][:200]}
+                    for o in outcomes if o["status"] != "merged"],
+        "entity_files_merged": len(touched),
+        "lines_lost": lost[:20],
+        "lines_doubled": doubled[:20],
+    }
+
+
 def data_sources(root: Path) -> list[str]:
     out = []
     for path in sorted((root / "inbox/archive").glob("*.md")):
@@ -78,6 +126,7 @@ def main() -> int:
         sources = data_sources(root)
         extracted = run_json(root, "extract", *sources, "--provider", "offline", "--workers", str(args.workers))
         reviewed = run_json(root, "review", "--max-fixes", "0")
+        merged = merge_pass(root)
     jobs = extracted.get("jobs", [])
     by_branch = {j["branch"]: j for j in jobs if j.get("branch") and j.get("status") in ("proposed", "null")}
     gates_ok, approved = Counter(), Counter()
@@ -111,6 +160,7 @@ def main() -> int:
                         for j in jobs if j.get("state") != "done" or j.get("status") == "failed"],
         "gate_findings": findings.most_common(15),
         "dropped_by_reason": extracted.get("dropped_by_reason", [])[:10],
+        "merge": merged,
     }, indent=1))
     return 0
 

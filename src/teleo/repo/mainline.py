@@ -8,6 +8,11 @@ working tree: read the tip, build the new commit in memory (pygit2
 tip (up to `MAX_ATTEMPTS`). A merge whose head is already on `main` is
 reported as `already` and never merged twice.
 
+**Conflicts a caller can settle.** `merge_into(…, resolve=)` hands each conflicting path's three
+versions (ancestor, main, the proposal) to the caller's resolver (`settle_conflicts`); the merged
+bytes it returns become the merge's blob, and a path it returns None for is a `MergeConflict` as
+before. Teleo's resolver settles append-only entity lines only (`review.context.entity_resolver`).
+
 **Merge commits** are named as the reference's forge named them (§4.13):
 `Merge pull request '<title>' from <branch> into main` — with no forge there
 is no PR number, so `(#N)` is left out; the body lists the verdicts, and the
@@ -30,6 +35,7 @@ catches the files up from there, however far main moved.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -80,6 +86,38 @@ class MergeConflict(BranchError):
         self.paths = paths
 
 
+Resolver = Callable[[str, bytes | None, bytes | None, bytes | None], bytes | None]
+"""(repository path, ancestor, ours = main, theirs = the proposal) → the merged bytes, or None: a real conflict."""
+
+
+def settle_conflicts(repo: pygit2.Repository, index: pygit2.Index, resolve: Resolver | None, *,
+                     write: bool = True) -> tuple[dict[str, bytes], list[str]]:
+    """Which conflicts of the merge `index` `resolve` settles: ({path: merged bytes}, paths still in
+    conflict). With `write` and nothing left in conflict, the merged blobs replace the conflicts in
+    `index` (its tree is then the merge's). Without a resolver every conflict stays."""
+    if index.conflicts is None:
+        return {}, []
+    settled: dict[str, bytes] = {}
+    modes: dict[str, int] = {}
+    left: list[str] = []
+    for ancestor, ours, theirs in list(index.conflicts):
+        entry = ours or theirs or ancestor
+        data = None
+        if resolve is not None and ours is not None and theirs is not None:
+            data = resolve(entry.path, *(repo[e.id].data if e is not None else None for e in (ancestor, ours, theirs)))
+        if data is None:
+            left.append(entry.path)
+        else:
+            settled[entry.path], modes[entry.path] = data, ours.mode
+    if left or not write:
+        return settled, sorted(set(left))
+    with durable_writes():
+        for path, data in settled.items():
+            del index.conflicts[path]
+            index.add(pygit2.IndexEntry(path, repo.create_blob(data), modes[path]))
+    return settled, []
+
+
 class MergeResult(BaseModel):
     status: Literal["merged", "already"]
     commit: str
@@ -88,6 +126,8 @@ class MergeResult(BaseModel):
     """main before the merge."""
     changed: list[str] = Field(default_factory=list)
     """Repository paths the merge changed on main."""
+    settled: list[str] = Field(default_factory=list)
+    """Repository paths in conflict that the resolver settled."""
     attempts: int = 1
 
 
@@ -126,11 +166,13 @@ class MainMoved(BranchConflict):
     """`ref` is no longer at the commit the caller judged the merge against."""
 
 
-def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, judged: str | None = None) -> MergeResult:
+def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, judged: str | None = None,
+               resolve: Resolver | None = None) -> MergeResult:
     """Merge the commit `head` into `ref` with a merge commit (compare-and-swap, retried).
 
     With `judged` (the tip the caller checked the proposal against), a tip that moved raises
     `MainMoved` instead of merging onto something nobody checked; the caller judges again.
+    `resolve` may settle conflicting paths (`settle_conflicts`); any other conflict raises `MergeConflict`.
     """
     head_commit = repo[head]
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -140,8 +182,8 @@ def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, ju
         if judged is not None and str(base.id) != judged:
             raise MainMoved(f"{short_branch(ref)} moved to {str(base.id)[:12]} after the proposal was judged")
         index = repo.merge_commits(base, head_commit)
-        if index.conflicts is not None:
-            paths = sorted({(entry.path) for triple in index.conflicts for entry in triple if entry is not None})
+        settled, paths = settle_conflicts(repo, index, resolve)
+        if paths:
             raise MergeConflict(f"the proposal conflicts with main in {', '.join(paths[:5])}", paths)
         who = signature(repo)
         now = pygit2.Signature(who.name, who.email)
@@ -154,7 +196,7 @@ def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, ju
             _pause(attempt)
             continue
         return MergeResult(status="merged", commit=commit, old=str(base.id), attempts=attempt,
-                           changed=changed_paths(repo, base, repo[commit]))
+                           changed=changed_paths(repo, base, repo[commit]), settled=sorted(settled))
     raise BranchError(f"{short_branch(ref)} kept moving: gave up after {MAX_ATTEMPTS} attempts")
 
 
@@ -265,5 +307,6 @@ __all__ = [
     "main_writer",
     "merge_into",
     "pending_cascades",
+    "settle_conflicts",
     "sync_worktree",
 ]

@@ -4,8 +4,11 @@
 
 - the branch head, its fork point with `main`, and the commits between them;
 - `files`: the vault-relative paths the proposal changes and their text at
-  the head (`None` for a deleted file); `outside`: repository paths it changes
-  outside the vault's folder;
+  the head (`None` for a deleted file) — except a file main changed too, in
+  conflict, that the entity merge settles (`settled`: only append-only entity
+  lines on both sides, `extract.entity_merge`), whose text is the merged one, so
+  the gates judge what main will hold; `conflicts`: the paths still in conflict
+  with main's tip; `outside`: repository paths it changes outside the vault's folder;
 - `base`: `main`'s current tip as a `TreeVault` — shared by the views that follow
   while main's tip stays the same (`TreeVault.at`: its walk, resolver and
   parsed notes are made once per run, not once per proposal) — and `after`: the
@@ -27,8 +30,10 @@ from typing import Any
 
 import pygit2
 
+from teleo.extract.entity_merge import merge_entity
 from teleo.notes import Kind, Note
 from teleo.repo.branches import BranchError, Proposal, base_ref, read_proposal, tip
+from teleo.repo.mainline import Resolver, settle_conflicts
 from teleo.vault.tree import TreeVault
 from teleo.repo.discover import open_repository, vault_prefix
 from teleo.repo.agents import AUTO_FIX, commit_agent
@@ -61,6 +66,10 @@ class ProposalView:
     base: TreeVault
     after: TreeVault
     proposers: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+    """Vault-relative paths in conflict with main that the entity merge settles (their `files` text is the merged one)."""
+    conflicts: list[str] = field(default_factory=list)
+    """Vault-relative paths in conflict with main's tip that nothing settles."""
 
     @property
     def branch(self) -> str:
@@ -140,6 +149,8 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
             continue
         rel = path[len(prefix):]
         files[rel] = _text_at(repo, head.tree, path)
+    settled, conflicts = _trial_merge(repo, main, head, prefix)
+    files.update({path: text for path, text in settled.items() if path in files})
     base_vault = TreeVault.at(vault, main, repo=repo)
     base_vault.markdown_paths()  # walked and resolved once per tip: every overlay below extends them
     base_vault.resolver  # noqa: B018
@@ -149,9 +160,38 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
         if text is None:
             after.overlay.pop(path, None)
     view = ProposalView(vault=vault, repo=repo, ref=ref, prefix=prefix, proposal=proposal, main=main, head=head,
-                        commits=commits, files=files, outside=outside, base=base_vault, after=after)
+                        commits=commits, files=files, outside=outside, base=base_vault, after=after,
+                        settled=sorted(settled), conflicts=conflicts)
     view.proposers = proposers_of(vault, commits)
     return view
+
+
+def entity_resolver(prefix: str) -> Resolver:
+    """The merge's resolver: a vault entity file both sides changed is settled by `merge_entity`
+    when the proposal only appended entity lines (see `teleo.extract.entity_merge`); nothing else is."""
+
+    def resolve(path: str, ancestor: bytes | None, ours: bytes | None, theirs: bytes | None) -> bytes | None:
+        if not path.startswith(prefix) or not path.endswith(".md"):
+            return None
+        try:
+            texts = [b.decode("utf-8") if b is not None else None for b in (ancestor, ours, theirs)]
+        except UnicodeDecodeError:
+            return None
+        merged = merge_entity(path[len(prefix):], *texts)
+        return merged.encode("utf-8") if merged is not None else None
+
+    return resolve
+
+
+def _trial_merge(repo: pygit2.Repository, main: pygit2.Commit, head: pygit2.Commit,
+                 prefix: str) -> tuple[dict[str, str], list[str]]:
+    """({vault path: merged text} the entity merge settles, vault paths still in conflict) of
+    merging `head` into `main` now; nothing for a head on main or built on its tip (a fast-forward)."""
+    if head.id == main.id or repo.descendant_of(main.id, head.id) or repo.descendant_of(head.id, main.id):
+        return {}, []
+    settled, left = settle_conflicts(repo, repo.merge_commits(main, head), entity_resolver(prefix), write=False)
+    return ({p[len(prefix):]: data.decode("utf-8") for p, data in settled.items()},
+            [p[len(prefix):] if p.startswith(prefix) else p for p in left])
 
 
 def _commits_since_fork(repo: pygit2.Repository, head: pygit2.Commit, main: pygit2.Commit) -> list[pygit2.Commit]:

@@ -17,7 +17,7 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `source-lifecycle` | the source is updated: `processed` ⇒ claims or enrichments listed and resolving, `null-result` ⇒ notes | §5 #15, #16 |
 | `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
-| `merge-conflict` | the head merges cleanly into main's current tip | §8.2 |
+| `merge-conflict` | the head merges into main's current tip without a conflict, or with one the entity merge settles (append-only entity lines: `extract.entity_merge`) | §8.2 |
 | `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more | §4.6, §4.7, §5 #17 |
 """
 
@@ -126,17 +126,10 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
 
 
 def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
-    """The proposal merges into main's current tip without a conflict (e.g. two proposals writing one new file)."""
-    if view.repo.descendant_of(view.main.id, view.head.id) or view.main.id == view.head.id:
-        return []
-    if view.repo.descendant_of(view.head.id, view.main.id):
-        return []  # built on main's current tip (as every proposal is until main moves): a fast-forward
-    index = view.repo.merge_commits(view.main, view.head)
-    if index.conflicts is None:
-        return []
-    paths = sorted({e.path for triple in index.conflicts for e in triple if e is not None})
-    return [blocking("merge-conflict", "main changed this file since the proposal was made; re-extract the source",
-                     p.removeprefix(view.prefix)) for p in paths]
+    """The proposal merges into main's current tip without a conflict (e.g. two proposals writing one new file);
+    a conflict of append-only entity lines alone is settled by the entity merge (`view.settled`) and passes."""
+    return [blocking("merge-conflict", "main changed this file since the proposal was made (not only by appending "
+                                       "entity lines); re-extract the source", path) for path in view.conflicts]
 
 
 def schema(view: ProposalView) -> list[ClaimFinding]:

@@ -64,7 +64,7 @@ from teleo.repo.mainline import (
 from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import GATES_REVIEWER, Verdict, verdicts_for
 from teleo.repo.worktree import CATCH_UP, LocalChanges, in_the_way_reason
-from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, load_view
+from teleo.review.context import NoSuchBranch, ProposalView, ReviewError, entity_resolver, load_view
 from teleo.review.gates import run_gates
 from teleo.review.selection import select_reviewers
 from teleo.vault import Vault
@@ -159,6 +159,7 @@ def merge_message(view: ProposalView, decision: MergeDecision) -> str:
     title = view.proposal.subject.removesuffix(".md") or view.branch
     lines = [f"Merge pull request '{title}' from {view.branch} into {view.ref.removeprefix('refs/heads/')}", ""]
     lines += [f"- Approved by {agent} on {view.head_id[:12]}" for agent in decision.approvals]
+    lines += [f"- Entity lines appended to main's {path} (a sibling changed it first)" for path in view.settled]
     lines += ["", f"{TRAILER_PROPOSAL}: {view.branch}", f"{TRAILER_HEAD}: {view.head_id}"]
     return "\n".join(lines) + "\n"
 
@@ -194,7 +195,8 @@ def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: b
             outcome.reasons = [in_the_way_reason(blocked, catch_up(vault))]
             return outcome
         try:
-            result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision), judged=str(view.main.id))
+            result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision), judged=str(view.main.id),
+                                resolve=entity_resolver(view.prefix))
         except MainMoved:
             continue
         except MergeConflict as exc:

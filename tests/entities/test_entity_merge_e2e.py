@@ -1,0 +1,98 @@
+"""End to end with the real command line and real git: two sibling proposals (two proposal pages of one
+DAO, extracted from the same main) both append to the DAO's entity file; one `teleo merge` pass merges
+both, every appended line on main once, the verdicts those heads got kept. A proposal that edits a
+line of the same file (no append) still waits with `merge-conflict`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import git_init, teleo_command, write_files
+from entity_fixtures import DAO_PATH, base_files, proposal_page
+
+from teleo.notes import parse_document
+
+pytestmark = pytest.mark.slow
+FIRST = "inbox/archive/2025-04-02-futardio-proposal-fund-a-bridge-audit.md"
+SECOND = "inbox/archive/2025-05-01-futardio-proposal-hire-a-designer.md"
+SECOND_PAGE = proposal_page(proposal="Hire a designer", created="2025-05-01", completed="2025-05-04",
+                            url="https://www.futard.io/proposal/HiReAdEsIgNeR444")
+SLUGS = ("quorumdao-fund-a-bridge-audit", "quorumdao-hire-a-designer")
+
+
+def teleo(root, *args: str) -> dict:
+    result = subprocess.run([*teleo_command(), "-C", str(root), *args, "--format", "json"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def git(root, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def root(tmp_path):
+    root = tmp_path / "vault"
+    root.mkdir()
+    write_files(root, base_files(**{SECOND: SECOND_PAGE}))
+    git_init(root)
+    return root
+
+
+def hand_edit(root, branch: str) -> None:
+    """A proposal by rio that rewrites the DAO's first timeline line and appends one: not append-only."""
+    git(root, "checkout", "-q", "-b", branch, "main")
+    path = root / DAO_PATH
+    text = path.read_text(encoding="utf-8").replace("DAO launched its first market", "DAO launched its first two markets")
+    path.write_text(text.replace("launched its first two markets\n", "launched its first two markets\n"
+                                 "- **2025-03-01** \u2014 DAO opened its second market\n"), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "rio: correct the QuorumDAO timeline\n\nPentagon-Agent: Rio <R1>")
+    git(root, "checkout", "-q", "main")
+
+
+def test_sibling_proposals_on_one_parent_merge_in_one_pass_and_a_real_conflict_waits(root):
+    extracted = teleo(root, "extract", FIRST, SECOND)
+    branches = sorted(job["branch"] for job in extracted["jobs"])
+    assert [job["status"] for job in extracted["jobs"]] == ["proposed", "proposed"]
+    for branch in branches:  # siblings: both change the DAO from the same main
+        assert DAO_PATH in git(root, "diff", "--name-only", f"main..{branch}").split()
+    hand_edit(root, "extract/quorumdao-timeline-fix")
+    heads = {b: git(root, "rev-parse", b).strip() for b in [*branches, "extract/quorumdao-timeline-fix"]}
+
+    reviewed = teleo(root, "review")
+    assert {r["branch"]: r["status"] for r in reviewed["reviews"]} == {b: "approved" for b in heads}
+
+    merged = teleo(root, "merge")
+    status = {m["branch"]: m for m in merged["merges"]}
+    assert [status[b]["status"] for b in branches] == ["merged", "merged"], merged
+    waiting = status["extract/quorumdao-timeline-fix"]
+    assert waiting["status"] == "not_ready"
+    assert any("merge-conflict" in r and DAO_PATH in r for r in waiting["reasons"]), waiting
+
+    dao = git(root, "show", f"main:{DAO_PATH}")
+    for slug in SLUGS:
+        assert sum(f"[[{slug}]] passed" in line for line in dao.splitlines()) == 1  # its timeline line
+        assert dao.count(f"- [[{slug}]] \u2014 decision market") == 1  # Relevant Entities
+        assert dao.count(f"| [[{slug}]] |") == 1  # its Key Decisions row
+        assert git(root, "ls-tree", "--name-only", "main", f"entities/internet-finance/{slug}.md").strip()
+    assert dao.count("DAO launched its first market") == 1 and "first two markets" not in dao
+    assert parse_document(dao).data["last_updated"]
+
+    # provenance: each merge names its proposal and the head its reviewers approved
+    log = git(root, "log", "--first-parent", "--format=%H%x00%P%x00%B%x1e", "main").split("\x1e")
+    merges = {}
+    for entry in log:
+        if "\x00" not in entry:
+            continue
+        _, parents, body = entry.strip().split("\x00", 2)
+        for line in body.splitlines():
+            if line.startswith("Teleo-Proposal: "):
+                merges[line.removeprefix("Teleo-Proposal: ")] = (parents.split(), body)
+    for branch in branches:
+        parents, body = merges[branch]
+        assert parents[1] == heads[branch] and f"Teleo-Head: {heads[branch]}" in body
+    settled = [b for b in branches if "Entity lines appended to main's" in merges[b][1]]
+    assert len(settled) == 1 and DAO_PATH in merges[settled[0]][1]  # the second, merged onto the first
