@@ -7,8 +7,10 @@ queue runs call these, and each is safe to run again — after a crash, a lost r
   branch is there, or the remote's main names it) is *already done* and nothing is written;
   a proposal this clone made and never published (a worker killed before its push) is pushed
   as it is; else the source is extracted from the remote main's tip (`extract_source` with that
-  base) and the branch pushed with the lease "absent". A push that loses to another worker's
-  raises `RemoteConflict` (retry: the next run finds the winner's branch and is done).
+  base) and the branch pushed with the lease "absent", together with a lease on the remote's
+  main being the tip the source was found not done on (main itself is not written; `_publish`).
+  A push that loses to another worker's raises `RemoteConflict` (retry: the next run finds the
+  winner's branch and is done).
 - `review_on_remote(vault, branch)`: fetch (verdicts too); the clone's branch is set to the
   remote's; `review` judges it against the remote main's tip, storing verdicts on the head
   commit and maybe fix commits; then one atomic push: the branch leased on the head it started
@@ -145,27 +147,38 @@ def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | No
 
 
 def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord | None:
-    """Push a new proposal branch, leased on its absence; on a lost race, the clone's copy is dropped.
+    """Push a new proposal branch, leased on its absence *and* on the remote's main being the tip
+    the job found the source not done on; on a lost race, the clone's copy is dropped.
 
-    The lease "absent" also holds once another worker's proposal of the same source was merged
-    and its branch deleted — while this one was extracting. So after the push the remote's main
-    is read again: when it names the source, the branch just pushed is a duplicate of merged work
-    and is deleted (leased on this commit); the record of the merge is returned."""
-    try:
-        remote.push([RefUpdate(f"refs/heads/{branch}", commit, expected=None)])
-    except RemoteConflict:
-        drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
-        raise
-    remote.fetch(only=(MAIN,))
-    merged = commit_naming_source(remote.repo, remote.tracking(MAIN), rel)
-    if merged is None:
-        return None
-    try:
-        remote.push([RefUpdate(f"refs/heads/{branch}", None, expected=commit)])
-    except RemoteConflict:
-        pass  # moved or gone meanwhile: not this job's any more
+    The lease "absent" alone also holds once another worker's proposal of the same source was
+    merged and its branch deleted — while this one was extracting. Main's lease closes that: the
+    refspec sets main to the tip it already holds, so it is never written ("up to date"), but git
+    refuses the whole atomic push when the remote's main is no longer that tip. Then main is
+    fetched again: when it names the source, the branch is a duplicate of merged work — not
+    pushed, the merge's record returned; else the push is tried again on the new tip. A quiet
+    main costs nothing more than the push (where reading main again after every push cost a
+    fetch and a history read per job, issue 18.6)."""
+    main_ref = f"refs/heads/{MAIN}"
+    for attempt in range(1, MERGE_ROUNDS + 1):
+        tip = remote.head(MAIN)
+        updates = [RefUpdate(f"refs/heads/{branch}", commit, expected=None)]
+        if tip is not None:
+            updates.append(RefUpdate(main_ref, tip, expected=tip))  # a lease only: never written
+        try:
+            remote.push(updates)
+            return None
+        except RemoteConflict as exc:
+            if exc.lost != (main_ref,):
+                drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
+                raise
+        remote.fetch(only=(MAIN,))
+        merged = commit_naming_source(remote.repo, remote.tracking(MAIN), rel)
+        if merged is not None:
+            drop_local(remote.repo, branch, commit)
+            return SourceRecord("merged", MAIN, merged)
+        time.sleep(min(0.5, 0.02 * attempt))
     drop_local(remote.repo, branch, commit)
-    return SourceRecord("merged", MAIN, merged)
+    raise RemoteConflict(f"the remote '{remote.name}' main kept moving ({MERGE_ROUNDS} rounds) while pushing {branch}")
 
 
 def _already(rel: str, done: SourceRecord) -> JobOutcome:

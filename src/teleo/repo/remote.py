@@ -41,6 +41,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -96,9 +97,16 @@ class RemoteRefused(RemoteError):
 
 
 class RemoteConflict(BranchConflict):
-    """A leased push lost its compare-and-swap: the remote ref holds another writer's value. Retry the job."""
+    """A leased push lost its compare-and-swap: the remote ref holds another writer's value. Retry the job.
+
+    `lost`: the refs whose own lease failed, when git said which (the others of an atomic push were
+    refused with them: "atomic push failed"); empty when it did not say."""
 
     retryable = True
+
+    def __init__(self, message: str, lost: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.lost = lost
 
 
 @dataclass(frozen=True)
@@ -246,14 +254,16 @@ class Remote:
 
 
 def _raise_rejection(name: str, rejected: list[str], stderr: str) -> None:
-    reasons = []
+    reasons, lost = [], []
     for line in rejected:
         found = _PORCELAIN.match(line)
         reasons.append(f"{found.group(3)} {found.group(4)}" if found else line.strip())
+        if found and "atomic" not in found.group(4):  # not a bystander of an atomic push: its own lease
+            lost.append(found.group(3))
     text = "; ".join(reasons)
     words = (text + " " + stderr).lower()
     if any(word in words for word in _LOST):
-        raise RemoteConflict(f"the remote '{name}' moved first: {text}")
+        raise RemoteConflict(f"the remote '{name}' moved first: {text}", tuple(lost))
     raise RemoteRefused(f"the remote '{name}' refused the push: {text} {_git_words(stderr)}".rstrip())
 
 
@@ -281,16 +291,55 @@ def proposed_source(repo: pygit2.Repository, head: str, base: str | None, limit:
 
 
 def commit_naming_source(repo: pygit2.Repository, ref: str, source_path: str) -> str | None:
-    """The newest commit reachable from `ref` whose message names `source_path` on a `- Source:` line."""
-    result = run_git(None, f"--git-dir={repo.path}", "log", "--format=%H%x00%B%x1e", "--fixed-strings",
-                     f"--grep=- Source: {source_path}", ref, "--")
-    if result.returncode != 0:
+    """The newest commit reachable from `ref` whose message names `source_path` on a `- Source:` line.
+
+    Read in process from what this process already read of `ref` (`_SourcesNamed`): a worker asks
+    after each fetch, and the remote's main only grows, so each commit's message is read once —
+    where a `git log --grep` per job read the whole history again in a process of its own."""
+    try:
+        head = str(repo.references[ref].peel(pygit2.Commit).id)
+    except (KeyError, ValueError, pygit2.GitError):
         return None
-    for record in result.stdout.split("\x1e"):
-        commit, _, message = record.strip("\n").partition("\x00")
-        if commit and source_of(message) == source_path:
-            return commit
-    return None
+    return _SourcesNamed.of(repo, ref).up_to(repo, head).get(source_path)
+
+
+class _SourcesNamed:
+    """For one ref of one repository: which commit names which source, for the history up to `scanned`."""
+
+    _known: dict[tuple[str, str], "_SourcesNamed"] = {}
+    _guard = threading.Lock()
+
+    def __init__(self) -> None:
+        self.scanned: str | None = None
+        self.named: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, repo: pygit2.Repository, ref: str) -> "_SourcesNamed":
+        with cls._guard:
+            return cls._known.setdefault((os.path.realpath(repo.path), ref), cls())
+
+    def up_to(self, repo: pygit2.Repository, head: str) -> dict[str, str]:
+        """source → the newest commit naming it, over `head`'s history (the commits since the last
+        call only, when `head` descends from what was read; else from scratch: a ref moved back)."""
+        with self._guard:
+            if self.scanned == head:
+                return self.named
+            walker = repo.walk(pygit2.Oid(hex=head), pygit2.enums.SortMode.TIME)
+            previous = self.scanned
+            if previous is not None and repo.get(previous) is not None and \
+                    repo.descendant_of(pygit2.Oid(hex=head), pygit2.Oid(hex=previous)):
+                walker.hide(pygit2.Oid(hex=previous))
+                named = dict(self.named)
+            else:
+                named = {}
+            newer: dict[str, str] = {}
+            for commit in walker:  # newest first: the first commit naming a source is its newest
+                found = source_of(commit.message or "")
+                if found is not None and found not in newer:
+                    newer[found] = str(commit.id)
+            named.update(newer)
+            self.scanned, self.named = head, named
+            return named
 
 
 # -- the clone's own refs --------------------------------------------------------------
