@@ -77,7 +77,7 @@ def remote_of(vault: Vault, settings: PipelineSettings | None = None) -> Remote 
     if repo is None:
         raise RemoteError(f"{vault.root} is not inside a git repository with a working tree")
     return Remote.open(repo, settings.remote, attempts=int(settings.remote_attempts),
-                       backoff_s=float(settings.remote_backoff_s))
+                       backoff_s=float(settings.remote_backoff_s), stale_lock_s=float(settings.stall_seconds))
 
 
 def _required(vault: Vault, remote: Remote | None) -> Remote:

@@ -39,6 +39,7 @@ updates the ref under its lock only if it still holds that value (a ref transact
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import threading
@@ -64,6 +65,8 @@ from teleo.repo.mainline import OWED_PREFIX
 from teleo.repo.trailers import trailers
 from teleo.repo.worktree import main_writer, remember_base
 
+log = logging.getLogger("teleo.remote")
+
 UNPUSHED_PREFIX = "refs/teleo/unpushed/"
 """Where `follow` keeps local commits of main that are neither on the remote nor Teleo's own merges."""
 VERDICT_REFS = "refs/teleo/verdicts/"
@@ -77,6 +80,8 @@ MAIN_LOCK_STALE_S = 5.0
 TELEO_OWN = ("Teleo-Proposal", "Cascade-Of")
 """Trailers of the merges and cascades Teleo redoes from the remote's state (safe to drop when unpushed)."""
 _PORCELAIN = re.compile(r"^([ +\-*!=])\t(\S*):(\S+)\t(.*)$")
+_LOCKED = re.compile(r"Unable to create '([^']+?\.lock)': File exists")
+"""git's words (on the remote's side) for a ref whose lock file is already there."""
 _LOST = ("stale info", "fetch first", "non-fast-forward", "already exists", "cannot lock", "failed to update",
          "incorrect old value", "is at ", "transaction failed", "failed to lock", "unable to lock")
 """Words of a rejection that means the compare-and-swap was lost (another writer got there first)."""
@@ -107,6 +112,13 @@ class RemoteConflict(BranchConflict):
     def __init__(self, message: str, lost: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.lost = lost
+
+
+class RemoteRefLocked(RemoteConflict):
+    """A push met a ref lock file on the remote (`<ref>.lock`). A live push holds one for milliseconds;
+    one a killed `git receive-pack` left blocks that ref until someone removes it (git never does).
+    Retryable; the message names the file and how to clear it. A remote in a folder this host reaches
+    has such a lock cleared once it is older than `Remote.stale_lock_s` (`Remote.push`)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,9 @@ class Remote:
     """Tries of a fetch or push that does not reach the remote, before `RemoteUnreachable`."""
     backoff_s: float = 0.5
     """Pause after the first failed try; doubled after each next one (capped at 8 s)."""
+    stale_lock_s: float = 60.0
+    """A ref lock file on a remote this host reaches as a folder, older than this, was left by a killed
+    push and is removed (`[pipeline] stall_seconds`: the window after which a silent job is retried too)."""
 
     @classmethod
     def open(cls, repo: pygit2.Repository, name: str, **options) -> "Remote":
@@ -239,13 +254,17 @@ class Remote:
 
     def _run(self, *args: str, push: bool = False) -> None:
         pause = self.backoff_s
+        cleared: set[str] = set()
         for attempt in range(1, self.attempts + 1):
             result = run_git(None, f"--git-dir={self.repo.path}", *args, start_new_session=True)
             if result.returncode == 0:
                 return
             rejected = [line for line in result.stdout.splitlines() if line.startswith("!\t")] if push else []
             if rejected:
-                _raise_rejection(self.name, rejected, result.stderr)
+                locks = _LOCKED.findall(result.stderr or "")
+                if locks and self._clear_stale_locks(locks, cleared):
+                    continue  # a dead push's lock removed: the same push again, at once
+                _raise_rejection(self.name, rejected, result.stderr, locks)
             message = _git_words(result.stderr or result.stdout)
             if attempt == self.attempts:
                 raise RemoteUnreachable(f"remote '{self.name}' unreachable after {attempt} attempts: {message}")
@@ -253,7 +272,44 @@ class Remote:
             pause = min(pause * 2, 8.0)
 
 
-def _raise_rejection(name: str, rejected: list[str], stderr: str) -> None:
+    def _clear_stale_locks(self, locks: list[str], cleared: set[str]) -> bool:
+        """Remove the remote's ref locks older than `stale_lock_s` when the remote is a folder this host
+        reaches; True when one was removed (each at most once per push)."""
+        root = self._folder()
+        removed = False
+        for lock in locks:
+            path = os.path.realpath(lock)
+            if root is None or not path.startswith(root + os.sep) or path in cleared:
+                continue
+            age = _age(path)
+            if age is not None and clear_stale_lock(Path(path), self.stale_lock_s):
+                cleared.add(path)
+                removed = True
+                log.warning("remote '%s': removed %s, a ref lock %.0f s old (a push killed mid-way left it)",
+                            self.name, path, age)
+        return removed
+
+    def _folder(self) -> str | None:
+        """The remote's repository folder when it is a path (or file:// URL) this host reaches, else None."""
+        try:
+            url = self.repo.remotes[self.name].url or ""
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        url = url.removeprefix("file://")
+        if "://" in url or (":" in url.split("/", 1)[0] and not os.path.isabs(url)):
+            return None  # ssh, https, host:path: the lock lives on another machine
+        folder = Path(url) if os.path.isabs(url) else Path(self.repo.workdir or self.repo.path) / url
+        return os.path.realpath(folder) if folder.is_dir() else None
+
+
+def _age(path: str) -> float | None:
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _raise_rejection(name: str, rejected: list[str], stderr: str, locks: list[str] = ()) -> None:
     reasons, lost = [], []
     for line in rejected:
         found = _PORCELAIN.match(line)
@@ -262,6 +318,12 @@ def _raise_rejection(name: str, rejected: list[str], stderr: str) -> None:
             lost.append(found.group(3))
     text = "; ".join(reasons)
     words = (text + " " + stderr).lower()
+    if locks:
+        held = ", ".join(sorted(set(locks)))
+        raise RemoteRefLocked(
+            f"the remote '{name}' holds a ref lock: {held} exists ({text}). A push in progress holds one for "
+            f"milliseconds; one left by a push killed mid-way blocks that ref until it is removed: when no push "
+            f"is running, remove it on the git server (rm '{locks[0]}')", tuple(lost))
     if any(word in words for word in _LOST):
         raise RemoteConflict(f"the remote '{name}' moved first: {text}", tuple(lost))
     raise RemoteRefused(f"the remote '{name}' refused the push: {text} {_git_words(stderr)}".rstrip())
@@ -483,6 +545,7 @@ __all__ = [
     "Remote",
     "RemoteConflict",
     "RemoteError",
+    "RemoteRefLocked",
     "RemoteRefused",
     "RemoteUnreachable",
     "SourceRecord",
