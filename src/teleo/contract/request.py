@@ -32,6 +32,8 @@ class KnownEntity(BaseModel):
     handles: list[str] = Field(default_factory=list)
     urls: list[str] = Field(default_factory=list)
     """Its website and, for a decision market, its proposal URL."""
+    aliases: list[str] = Field(default_factory=list)
+    """Its other names (a source may name it by one of them)."""
 
 
 class ExtractionRequest(BaseModel):

@@ -227,7 +227,7 @@ def entity_context(vault: Vault, note: Note, text: str) -> dict:
         "source_fields": fields,
         "entities": [
             KnownEntity(title=r.title, name=r.name, entity_type=r.entity_type, domain=r.domain, status=r.status,
-                        path=r.path, handles=list(r.handles), urls=list(r.urls))
+                        path=r.path, handles=list(r.handles), urls=list(r.urls), aliases=list(r.aliases))
             for r in found[:MAX_KNOWN_ENTITIES + 5]
         ],
     }

@@ -124,7 +124,7 @@ def entities_from_data(request: ExtractionRequest) -> ExtractionResult:
 def _known(request: ExtractionRequest, name: str = "", url: str = "") -> KnownEntity | None:
     key, link = name_key(name), url_key(url)
     for entity in request.entities:
-        if key and key in (name_key(entity.name), name_key(entity.title)):
+        if key and key in {name_key(n) for n in (entity.name, entity.title, *entity.aliases)}:
             return entity
     for entity in request.entities:
         if link and link in {url_key(u) for u in entity.urls}:

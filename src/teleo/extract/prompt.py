@@ -326,8 +326,9 @@ def _entity_lines(request: ExtractionRequest, tag: str) -> list[str]:
                       "duplicate; name them by title):"]
         for entity in request.entities:
             kind = f"{entity.entity_type}, " if entity.entity_type else ""
+            also = f"; also called {', '.join(_one_line(a) for a in entity.aliases[:5])}" if entity.aliases else ""
             lines.append(_strip_tag(f"- {_one_line(entity.title)} — {_one_line(entity.name)} ({kind}"
-                                    f"{_one_line(entity.domain)}, status {_one_line(entity.status) or 'unset'})", tag))
+                                    f"{_one_line(entity.domain)}, status {_one_line(entity.status) or 'unset'}{also})", tag))
     if request.source_fields:
         lines += ["", "Fields of this data page (values to copy, never to invent):"]
         lines += [_strip_tag(f"- {_one_line(k)}: {_one_line(v)[:300]}", tag) for k, v in request.source_fields.items()]

@@ -5,8 +5,8 @@ writer (`extract/entity_writer.py`: look up before creating) and the offline map
 sources (`extract/data.py`):
 
 - **identity keys** (`name_key`, `handle_key`, `url_key`): an entity is the same real-world
-  object as another when their names, file titles, handles or websites (a decision market's
-  `proposal_url` counts as its website) are equal once normalised — case, accents, punctuation
+  object as another when their names, file titles, other names (`aliases:`), handles or websites
+  (a decision market's `proposal_url` counts as its website) are equal once normalised — case, accents, punctuation
   and spacing for names (`Meta-DAO` = `MetaDAO` = `metadao`); a leading `@` and an `x.com/`
   or `twitter.com/` prefix for handles; scheme, `www.` and a trailing `/` for URLs;
 - **the index** (`EntityIndex.of(vault)`): every entity note of every `entities/*` folder by
@@ -31,6 +31,10 @@ from teleo.notes import Kind, Note
 ENTITIES_FOLDER = "entities"
 URL_FIELDS = ("website", "proposal_url")
 """Fields whose value identifies an entity as its website does."""
+ALIAS_FIELD = "aliases"
+"""The entity's other names (a list, or one name). The reference's entity schema has no field for them
+(`handles` are social identities, `tags` discovery words), so Teleo reads Obsidian's `aliases`:
+an alias is compared as the name is — a lookup, a mention, a duplicate."""
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _HANDLE_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?(?:x\.com/|twitter\.com/)?@?", re.IGNORECASE)
@@ -96,6 +100,7 @@ class EntityRecord:
     status: str
     handles: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @property
     def folder_domain(self) -> str:
@@ -104,11 +109,16 @@ class EntityRecord:
         return parts[1] if len(parts) > 2 else self.domain
 
     def keys(self) -> list[tuple[str, str]]:
-        """(kind, key) pairs: `name` for its name and file title, `handle`, `url`."""
-        found = {("name", k) for k in (name_key(self.name), name_key(self.title)) if k}
+        """(kind, key) pairs: `name` for its name, file title and aliases, `handle`, `url`."""
+        found = {("name", k) for k in (name_key(n) for n in self.names()) if k}
         found |= {("handle", k) for k in (handle_key(h) for h in self.handles) if k}
         found |= {("url", k) for k in (url_key(u) for u in self.urls) if k}
         return sorted(found)
+
+
+    def names(self) -> tuple[str, ...]:
+        """Its name, file title and aliases."""
+        return (self.name, self.title, *self.aliases)
 
 
 def record_of(note: Note) -> EntityRecord:
@@ -122,6 +132,7 @@ def record_of(note: Note) -> EntityRecord:
         path=note.path, title=note.title, name=text("name") or note.title, domain=text("domain"),
         entity_type=text("entity_type"), status=text("status"), handles=tuple(as_list(data.get("handles"))),
         urls=tuple(u for key in URL_FIELDS for u in as_list(data.get(key))),
+        aliases=tuple(as_list(data.get(ALIAS_FIELD))),
     )
 
 
@@ -150,7 +161,7 @@ class EntityIndex:
             self.by_key[key].append(record)
 
     def find(self, name: str = "", handles: Iterable[str] = (), website: str = "") -> list[EntityRecord]:
-        """The entities sharing the name (or file title), a handle or the website — name matches first."""
+        """The entities sharing the name (or file title, or an alias), a handle or the website — name matches first."""
         keys = [("name", name_key(name))]
         keys += [("handle", handle_key(h)) for h in handles]
         keys += [("url", url_key(website))]
@@ -167,12 +178,12 @@ class EntityIndex:
         return next((r for r in self.records if r.path == path), None)
 
     def mentioned(self, text: str, limit: int = 20) -> list[EntityRecord]:
-        """The entities `text` names: a name or title of ≥ 3 characters as whole words, a handle, a website."""
+        """The entities `text` names: a name, title or alias of ≥ 3 characters as whole words, a handle, a website."""
         folded = text.casefold()
         spaced = f" {_words(text)} "
         found: list[EntityRecord] = []
         for record in self.records:
-            hit = any(len(name_key(n)) >= 3 and f" {_words(n)} " in spaced for n in (record.name, record.title))
+            hit = any(len(name_key(n)) >= 3 and f" {_words(n)} " in spaced for n in record.names())
             hit = hit or any((k := handle_key(h)) and f"@{k}" in folded for h in record.handles)
             hit = hit or any((k := url_key(u)) and k in folded for u in record.urls)
             if hit:
