@@ -66,6 +66,18 @@ def test_generated_texts_tokenize_as_the_tokenizer_does(texts: list[str]) -> Non
     assert _pieces(MODEL).ids(texts) == _reference_ids(texts)
 
 
+def test_the_pieces_remembered_are_bounded_and_the_ids_the_same_after_forgetting(monkeypatch) -> None:
+    pieces = _pieces(MODEL)
+    pieces.cache.clear()
+    monkeypatch.setattr(pieces, "CACHE_LIMIT", 20)
+    first = [" ".join(f"word{i}x{j}" for j in range(10)) for i in range(5)]
+    assert pieces.ids(first) == _reference_ids(first) and len(pieces.cache) >= 50
+    second = ["another few words, all of them new here"]
+    assert pieces.ids(second) == _reference_ids(second)
+    assert len(pieces.cache) < 20  # over the limit: forgotten, then this call's pieces learnt
+    assert pieces.ids(first) == _reference_ids(first)
+
+
 def test_vectors_equal_the_models(corpus: Path) -> None:
     paths = sorted(p for p in corpus.rglob("*.md") if ".teleo" not in p.parts)[:400]
     texts = [r.embed_text for r in (parse_record(str(p.relative_to(corpus)), p.read_bytes()) for p in paths) if r.embed_text]

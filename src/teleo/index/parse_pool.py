@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from teleo.index.embed import EmbeddingUnavailable, embed, forget_pieces, load_model, model_loaded
+from teleo.index.embed import EmbeddingUnavailable, embed, load_model, model_loaded
 from teleo.index.models import Progress, SyncStats
 from teleo.index.records import Record, large_digest, parse_record, record_of, resolution_row
 from teleo.notes import read_note
@@ -129,16 +129,16 @@ def _parse_chunk(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
 
 def forget_caches() -> None:
     """Empty the caches a chunk filled: normalised titles and split links (lru caches of up to
-    200,000 and 65,536 entries), the resolver's memo and the tokenized pieces. A worker's next
-    chunk (the next notes in walk order) shares few entries with the last, while kept they grow
-    a worker by ~20 MiB at the 20× vault, pages it never gives back (issue 17.3). The cost is
-    CPU, mostly tokenizing pieces again: at 20× keeping the pieces saved ~1.2 s of ~20 s and
-    held ~9 MiB more (two interleaved pairs); the memory margin was preferred."""
+    200,000 and 65,536 entries) and the resolver's memo. A worker's next chunk (the next notes in
+    walk order) shares few entries with the last, while kept they grow a worker by ~15 MiB at the
+    20× vault, pages it never gives back (issue 17.3). The tokenized pieces are kept (bounded by
+    `embed._Pieces.CACHE_LIMIT`): words repeat from note to note, so forgotten after each chunk
+    they were tokenized again and again — 436,000 pieces learnt at the 20× vault instead of its
+    21,555 distinct ones, 3.9 → 1.6 s of CPU for its embeddings; kept as bytes they hold ~2 MiB."""
     normalise_title.cache_clear()
     split_link.cache_clear()
     if _CHUNK_RESOLVER is not None:
         _CHUNK_RESOLVER.forget_memo()
-    forget_pieces()
 
 
 def _parse_records(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
