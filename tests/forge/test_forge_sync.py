@@ -346,3 +346,31 @@ def test_the_command_line_says_what_is_wrong_in_one_line(setup, monkeypatch):
     monkeypatch.delenv(ENV)
     missing = runner.invoke(app, ["--vault", str(setup.root), "forge", "status"])
     assert missing.exit_code == 2 and f"no token in the environment variable {ENV}" in " ".join(missing.output.split())
+
+
+def test_an_approval_the_forge_refuses_on_an_own_pull_request_is_posted_as_a_comment_review(setup):
+    git(setup.root, "push", "-q", "origin", f"{BRANCH}:{BRANCH}")
+    number = setup.fake.add_pull(BRANCH)
+    setup.fake.pulls[number]["own"] = True  # the bot opened it: 422 on APPROVE, as GitHub and Forgejo answer
+    with respx.mock(assert_all_called=False) as router:
+        setup.fake.install(router)
+        [outcome] = setup.sync().proposals
+    events = [r["event"] for r in setup.fake.posted("POST", f"/pulls/{number}/reviews")]
+    assert "COMMENT" in events and all(e in ("COMMENT", "APPROVE", "APPROVED") for e in events)
+    assert outcome.forge_verdicts["agents"].get("leo") == "approve" and outcome.merge == "merged"
+
+
+def test_teleo_run_merges_through_the_forge_when_one_is_configured(tmp_path, kind, monkeypatch):
+    from teleo.pipeline.run import run
+
+    setup = Setup(tmp_path, kind, monkeypatch, reviewed=False)
+    main_before = setup.main()
+    with respx.mock(assert_all_called=False) as router:
+        setup.fake.install(router)
+        report = run(setup.vault, ("review", "merge"))
+    assert report.merge is None and report.forge is not None and report.ok, report.forge_error
+    assert [p.merge for p in report.forge.proposals] == ["merged"] and report.summary()["merged"] == 1
+    assert setup.fake.merged == [(1, setup.head)] and setup.main() == main_before  # main is the forge's now
+    monkeypatch.delenv(ENV)  # no token: the run says so and is not ok
+    missing = run(setup.vault, ("merge",))
+    assert not missing.ok and ENV in missing.forge_error

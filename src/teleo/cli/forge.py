@@ -102,7 +102,12 @@ def status(
 def _print(report, output: OutputFormat) -> None:
     if output is OutputFormat.json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
-        return
+    else:
+        print_forge(report)
+
+
+def print_forge(report) -> None:
+    """The table of a `ForgeReport` (also `teleo run`'s merge stage with [forge]), then the reasons and what was ignored."""
     if not report.proposals:
         console.print("No open proposals.")
         return

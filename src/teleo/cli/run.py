@@ -71,6 +71,8 @@ def run(
             "extract": report.extract.as_json() if report.extract else None,
             "reviews": [r.model_dump(mode="json") for r in report.reviews or []],
             "merge": report.merge.model_dump(mode="json") if report.merge is not None else None,
+            **({"forge": report.forge.model_dump(mode="json")} if report.forge is not None else {}),
+            **({"forge_error": report.forge_error} if report.forge_error else {}),
             "summary": report.summary(),
         }))
     else:
@@ -108,6 +110,12 @@ def print_run_summary(report) -> None:
         print_reviews(report.reviews)
     if report.merge is not None:
         print_merges(report.merge)
+    if report.forge is not None:
+        from teleo.cli.forge import print_forge
+
+        print_forge(report.forge)
+    if report.forge_error:
+        console.print(f"[bold red]forge:[/] {escape(report.forge_error)}")
     totals = report.summary()
     cost = "—" if totals["cost"] is None else f"${totals['cost']:.4f}"
     rows = (

@@ -179,6 +179,9 @@ class RunReport:
     """`teleo.review.ReviewOutcome`s of the review stage."""
     merge: Any | None = None
     """The `teleo.review.MergeReport` of the merge stage."""
+    forge: Any | None = None
+    """With `[forge]` in teleo.toml: the `teleo.forge.sync.ForgeReport` of the merge stage (through the forge)."""
+    forge_error: str = ""
     worktree: str = ""
     enqueued: Any = None
     """On a shared queue: the `enqueue.Enqueued` jobs of the stages after ingest (workers do them)."""
@@ -188,8 +191,10 @@ class RunReport:
         reviews_ok = all(r.status != "failed" for r in self.reviews or [])
         merges_ok = self.merge is None or (all(m.status != "failed" for m in self.merge.merges)  # a conflict stays open
                                            and self.merge.worktree_moved)  # a working tree left behind is not ok
+        forge_ok = not self.forge_error and (self.forge is None or all(
+            p.merge not in ("failed", "stale", "refused") for p in self.forge.proposals))
         return (all(i.get("ok") for i in self.ingested) and (self.extract is None or self.extract.ok)
-                and reviews_ok and merges_ok)
+                and reviews_ok and merges_ok and forge_ok)
 
     def summary(self) -> dict[str, Any]:
         """Sources, claims merged, enrichments, rejected, flags raised, tokens and cost of the run."""
@@ -200,7 +205,7 @@ class RunReport:
             "sources": totals.get("sources", 0),
             "proposed": totals.get("proposed", 0),
             "reviewed": len(self.reviews or []),
-            "merged": len(merged),
+            "merged": len(merged) + (len(self.forge.merged) if self.forge is not None else 0),
             "claims_merged": sum(len(m.claims) for m in merged),
             "enrichments": sum(len(m.enriched) for m in merged),
             "dropped": totals.get("dropped", 0),
@@ -261,9 +266,24 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
         if "review" in stages:
             reviewer = reviewer_from_config(vault, extract_options.get("provider"), extract_options.get("model"))
             report.reviews = review_all(vault, reviewer=reviewer, on_review=on_review)
-        if "merge" in stages:
+        if "merge" in stages and vault.config.forge:
+            _merge_on_forge(vault, report)
+        elif "merge" in stages:
             report.merge = merge_all(vault, on_merge=on_merge)
     return report
+
+
+def _merge_on_forge(vault: Vault, report: RunReport) -> None:
+    """With `[forge]`, the forge's main is the truth: the merge stage is `teleo forge sync` (proposals pushed,
+    pull requests opened, verdicts posted as reviews, merges through the forge's API), not a local merge."""
+    from teleo.forge import ForgeError
+    from teleo.forge.sync import sync_forge
+    from teleo.repo.remote import RemoteError
+
+    try:
+        report.forge = sync_forge(vault)
+    except (ForgeError, RemoteError, ValueError) as exc:  # ForgeConfigError is a ValueError: no token, bad table
+        report.forge_error = str(exc)
 
 
 def _catch_up(vault: Vault) -> str:
