@@ -82,6 +82,23 @@ def test_an_edited_note_is_linted_again(make_vault):
     same(vault.root)
 
 
+def test_the_cache_keeps_the_stamp_of_the_text_it_linted(make_vault):
+    """A note the vault had read before the file changed is linted as the vault holds it; the cache then
+    keeps the stamp of that older text, so the next lint reads the file again instead of serving the
+    older text's findings as the new file's."""
+    vault = make_vault(files())
+    held = Vault.open(vault.root)
+    path = vault.root / "domains/health/screening finds more disease when invitations are personalised.md"
+    held.note(path.relative_to(vault.root).as_posix())  # read now, kept by this vault
+    path.write_text(path.read_text().replace("[[missing claim title here]]", "[[_map]] and more"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    first = check(held, today=TODAY, cache=True)
+    assert any(f.rule == "link-unresolved" for f in first.findings)  # the text the vault held
+    warm = check(Vault.open(vault.root), today=TODAY, cache=True)
+    assert not any(f.rule == "link-unresolved" for f in warm.findings)
+    same(vault.root)
+
+
 def test_a_new_note_that_a_link_names_clears_the_finding_in_another_note(make_vault):
     vault = make_vault(files(link="obesity drugs cut appetite through gut hormones"))
     check(Vault.open(vault.root), today=TODAY, cache=True)

@@ -36,9 +36,9 @@ PARALLEL_MIN = 2_000
 CHUNK = 400
 """Paths per task."""
 
-Row = tuple[str, str | None, list[tuple], dict | None]
+Row = tuple[str, str | None, list[tuple], dict | None, tuple[int, int] | None]
 """(path, kind value or None when the path could not be read, findings as `Finding.as_row`s, facts
-gathered for the vault rules or None)."""
+gathered for the vault rules or None, the file's stamp as read or None): `sequential.Checked` in tuples."""
 
 _JOB: tuple["GateContext", list] | None = None
 """(context, note rules) of the pass under way: set before the fork, inherited by the workers."""
@@ -62,8 +62,8 @@ def check_chunk(paths: list[str]) -> list[Row]:
     """The rows of `paths`, checked with the inherited context (runs in a worker)."""
     assert _JOB is not None
     ctx, note_rules = _JOB
-    return [(path, kind, [f.as_row() for f in found], facts)
-            for path, kind, found, facts in check_paths(ctx, paths, note_rules)]
+    return [(path, kind, [f.as_row() for f in found], facts, stamp)
+            for path, kind, found, facts, stamp in check_paths(ctx, paths, note_rules)]
 
 
 def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> Iterator[Checked]:
@@ -98,8 +98,8 @@ def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> It
                     continue
                 _, future = pending.popleft()
                 submit(1)
-                for path, kind, found, facts in future.result():
-                    yield path, kind, [Finding.from_row(f) for f in found], facts
+                for path, kind, found, facts, stamp in future.result():
+                    yield path, kind, [Finding.from_row(f) for f in found], facts, stamp
     finally:
         _JOB = None
 

@@ -12,9 +12,9 @@ from teleo.notes import Kind, Note
 from teleo.vault import UnsafePath
 
 
-Checked = tuple[str, str | None, list[Finding], dict | None]
+Checked = tuple[str, str | None, list[Finding], dict | None, tuple[int, int] | None]
 """(path, kind value — None when the path could not be read —, findings, the facts gathered for the vault
-rules — None when none)."""
+rules — None when none —, the file's (size, mtime_ns) as it was read — `Note.stamp`, None when unknown)."""
 
 
 def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterator[Checked]:
@@ -24,12 +24,12 @@ def check_paths(ctx: GateContext, paths: list[str], note_rules: list) -> Iterato
         try:
             note = ctx.note(path)
         except UnsafePath as exc:
-            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)], None
+            yield path, None, [ctx.finding("parse", path, 1, f"path: {exc}", severity=Severity.ERROR)], None, None
             continue
         found = plan.check(ctx, note)
         facts = ctx.gather(note) if ctx.gatherers else None
         ctx.done(note)
-        yield path, note.kind.value, found, facts
+        yield path, note.kind.value, found, facts, note.stamp
 
 
 def check_note(ctx: GateContext, note: Note, note_rules: list) -> list[Finding]:

@@ -27,6 +27,9 @@ class Note:
     kind: Kind = Kind.DOCUMENT
     problems: list[Problem] = field(default_factory=list)
     """Problems reading the file (encoding, size, YAML); see also `doc.problems`."""
+    stamp: tuple[int, int] | None = None
+    """(size, mtime in ns) of the file as it was opened to be read (None when not read from a file): what
+    the text was read from, for a cache keyed on it (the lint cache) without a second `stat`."""
 
     @cached_property
     def title(self) -> str:
@@ -71,13 +74,18 @@ def read_note(root: Path, path: str) -> Note:
     """Read the note at vault-relative `path`; never raises on bad content."""
     try:
         with open(os.path.join(root, path), "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+            info = os.fstat(handle.fileno())
+            size = info.st_size
             if size > MAX_NOTE_BYTES:
-                return _unreadable(path, "too-large", f"file is {size / 1e6:.1f} MB; notes over {MAX_NOTE_BYTES / 1e6:.0f} MB are not read")
+                note = _unreadable(path, "too-large", f"file is {size / 1e6:.1f} MB; notes over {MAX_NOTE_BYTES / 1e6:.0f} MB are not read")
+                note.stamp = (size, info.st_mtime_ns)
+                return note
             raw = handle.read()
     except OSError as exc:
         return _unreadable(path, "unreadable", f"cannot read file: {exc.strerror or exc}")
-    return note_from_bytes(path, raw)
+    note = note_from_bytes(path, raw)
+    note.stamp = (size, info.st_mtime_ns)
+    return note
 
 
 def note_from_bytes(path: str, raw: bytes) -> Note:
