@@ -6,39 +6,12 @@ Imported by name (`from synth_helpers import ...`). Every note here was written 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+
+from review_helpers import CONFIG, git  # noqa: F401 - the review tests' four agents; git for the tests here
 
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org",
        "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.org", "COLUMNS": "200"}
-
-CONFIG = """\
-[vault]
-name = "synthesis test vault"
-evaluator = "leo"
-
-[agents.leo]
-role = "evaluator"
-[agents.theseus]
-role = "proposer"
-[agents.rio]
-role = "proposer"
-[agents.vida]
-role = "proposer"
-
-[domains.ai-alignment]
-folder = "domains/ai-alignment"
-agent = "theseus"
-[domains.internet-finance]
-folder = "domains/internet-finance"
-agent = "rio"
-[domains.health]
-folder = "domains/health"
-agent = "vida"
-[domains.grand-strategy]
-folder = "core/grand-strategy"
-agent = "leo"
-"""
 
 FOLDER = {"ai-alignment": "domains/ai-alignment", "internet-finance": "domains/internet-finance",
           "health": "domains/health", "grand-strategy": "core/grand-strategy"}
@@ -59,10 +32,6 @@ def claim(domain: str, title: str, description: str = "", body: str = "The argum
 def enrichment(n: int) -> str:
     return (f"\n### Additional Evidence (extend)\n*Source: [[2026-01-0{n}-some-source]] | Added: 2026-03-1{n} | "
             f"Extractor: test*\n\nMore evidence, block {n}.\n")
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=ENV).stdout
 
 
 def commit(root: Path, files: dict[str, str | None], message: str = "test: change") -> None:

@@ -160,7 +160,8 @@ def test_a_draft_the_gates_block_is_withdrawn_with_the_findings(tmp_path):
     path, text = claim("internet-finance", "hospital consolidation lowers prices for insured patients",
                        challenged_by=f"[\"[[{other}]]\"]")
     root, entry = _queued(tmp_path, dict([claim("health", other), (path, text)]))
-    narrow = CONFIG.replace('[agents.leo]\nrole = "evaluator"', '[agents.leo]\nrole = "evaluator"\nterritory = ["agents/leo/"]')
+    narrow = CONFIG.replace('territory = ["core/", "agents/leo/", "maps/", "inbox/archive/"]', 'territory = ["agents/leo/"]')
+    assert narrow != CONFIG
     commit(root, {"teleo.toml": narrow}, "leo may write only its agent folder")
     with pytest.raises(SynthesisRefused, match="territory"):
         propose_synthesis(Vault.open(root), entry)

@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from teleo.contract.extraction import Dropped, ExtractionResult, SourceUpdate
@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pydantic_ai.messages import ModelMessage, ModelResponse
     from pydantic_ai.models import Model
 
+T = TypeVar("T")
 MAX_ERROR_CHARS = 500
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
@@ -261,6 +262,34 @@ class ModelProvider(Provider):
             f"last: {job.calls[-1].error if job.calls else 'no attempt'}",
             job.calls,
         )
+
+    def ask(self, job: Any, parse: Callable[[str], T], purpose: str, what: str) -> T:
+        """One structured answer for `job` (`request`, `system`, `user`, `calls`, `last_text`, `truncated`):
+        the answer's text given to `parse` (a `ValueError` marks it invalid), then one repair request
+        with the error, then one fresh attempt — every call in the ledger (`purpose`, `<purpose>-repair`).
+        Raises `ProviderError` naming `what` when no answer was valid. Reviews and syntheses ask this way."""
+        from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart
+
+        first = ModelRequest(parts=[SystemPromptPart(content=job.system), UserPromptPart(content=job.user)])
+        errors: list[str] = []
+        for attempt in (purpose, f"{purpose}-repair", purpose):
+            messages: list[ModelMessage] = [first]
+            if attempt != purpose and job.last_text is not None:
+                fix = ("Your answer could not be used:\n" + "\n".join(f"- {e}" for e in errors)
+                       + "\nReturn ONE corrected JSON object and nothing else.")
+                messages += [ModelResponse(parts=[TextPart(content=job.last_text)]),
+                             ModelRequest(parts=[UserPromptPart(content=fix)])]
+            response, call = self._request(job, messages, attempt)
+            text = _response_text(response)
+            try:
+                result = parse(text)
+            except ValueError as exc:
+                job.last_text, errors = text, [str(exc)[:500]]
+                self._finish(job, call.model_copy(update={"ok": False, "error": f"invalid {purpose}: {str(exc)[:300]}"}))
+                continue
+            self._finish(job, call)
+            return result
+        raise ProviderError(f"{self.name}:{self.model} gave no valid {what}: {'; '.join(errors)}", job.calls)
 
     def _send(self, messages: list[ModelMessage]) -> ModelResponse:
         from pydantic_ai.direct import model_request_sync

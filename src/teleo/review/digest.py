@@ -118,14 +118,7 @@ def _classify(old, new) -> str | None:
 
 def digest(vault: Vault, agent: str | None = None, *, advance: bool = False) -> list[AgentDigest]:
     """One digest per agent (or only `agent`), read from main; with `advance`, each agent's state moves to main's tip."""
-    repo = open_repository(vault.root)
-    if repo is None:
-        raise DigestError(f"{vault.root} is not in a git repository: the digest reads main's history")
-    try:
-        ref = base_ref(repo)
-        head = tip(repo, ref)
-    except BranchError as exc:
-        raise DigestError(str(exc)) from None
+    repo, ref, head = main_history(vault, "the digest reads main's history")
     prefix = vault_prefix(repo, vault.root)
     owned = agent_domains(vault)
     if agent is not None and agent not in owned:
@@ -138,18 +131,33 @@ def digest(vault: Vault, agent: str | None = None, *, advance: bool = False) -> 
     return digests
 
 
+def main_history(vault: Vault, why: str, error: type[ValueError] = DigestError):
+    """(repository, main's ref, main's tip) of `vault`; `error` when there is none (`why`: who reads it)."""
+    repo = open_repository(vault.root)
+    if repo is None:
+        raise error(f"{vault.root} is not in a git repository: {why}")
+    try:
+        ref = base_ref(repo)
+        return repo, ref, tip(repo, ref)
+    except BranchError as exc:
+        raise error(str(exc)) from None
+
+
+def commit_named(repo, name: str, where: str, error: type[ValueError] = DigestError):
+    """The commit a state note's `name` (a sync or sweep point) names; `error` naming `where` when none."""
+    try:
+        return repo.revparse_single(name).peel(1)
+    except (KeyError, ValueError) as exc:
+        raise error(f"{where}: {name} names no commit ({exc})") from None
+
+
 def _unknown_agent(agent: str, owned: dict[str, list[str]]) -> DigestError:
     return DigestError(f"--agent {agent}: no domain of the vault's config is owned by it (agents: {', '.join(sorted(owned))})")
 
 
 def _one(vault: Vault, repo, now: TreeVault, head, agent: str, domains: list[str], prefix: str) -> AgentDigest:
     since = read_state(now, agent)
-    old_commit = None
-    if since is not None:
-        try:
-            old_commit = repo.revparse_single(since).peel(1)
-        except (KeyError, ValueError) as exc:
-            raise DigestError(f"{state_path(agent)}: synced: {since} names no commit ({exc})") from None
+    old_commit = commit_named(repo, since, f"{state_path(agent)}: synced") if since is not None else None
     before = TreeVault.at(vault, old_commit, repo=repo) if old_commit is not None else None
     result = AgentDigest(agent=agent, domains=domains, since=since, until=str(head.id))
     owner_of = {domain: config.agent for domain, config in vault.config.domains.items()}

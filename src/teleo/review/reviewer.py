@@ -200,38 +200,11 @@ class ModelReviewer(Reviewer):
         self.model = provider.model
 
     def review(self, request: ReviewRequest) -> ProviderResult[ReviewAnswer]:
-        from pydantic_ai.messages import (
-            ModelRequest,
-            ModelResponse,
-            SystemPromptPart,
-            TextPart,
-            UserPromptPart,
-        )
-
         system, user = render_review_prompt(request)
         job = SimpleNamespace(request=request, system=system, user=user, calls=[], last_text=None, last_errors=[],
                               truncated=False)
-        first = ModelRequest(parts=[SystemPromptPart(content=system), UserPromptPart(content=user)])
-        errors: list[str] = []
-        for purpose in ("review", "review-repair", "review"):
-            messages = [first]
-            if purpose == "review-repair" and job.last_text is not None:
-                fix = "Your answer could not be used:\n" + "\n".join(f"- {e}" for e in errors) + \
-                      "\nReturn ONE corrected JSON object and nothing else."
-                messages += [ModelResponse(parts=[TextPart(content=job.last_text)]),
-                             ModelRequest(parts=[UserPromptPart(content=fix)])]
-            response, call = self.provider._request(job, messages, purpose)
-            text = "".join(p.content for p in response.parts if isinstance(p, TextPart))
-            try:
-                answer = parse_answer(text)
-            except ValueError as exc:
-                job.last_text, errors = text, [str(exc)[:500]]
-                self.provider._finish(job, call.model_copy(update={"ok": False, "error": f"invalid review: {str(exc)[:300]}"}))
-                continue
-            self.provider._finish(job, call)
-            return ProviderResult[ReviewAnswer](output=answer, calls=job.calls)
-        raise ProviderError(f"{self.name}:{self.model} gave no valid review of {request.branch}: {'; '.join(errors)}",
-                            job.calls)
+        answer = self.provider.ask(job, parse_answer, "review", f"review of {request.branch}")
+        return ProviderResult[ReviewAnswer](output=answer, calls=job.calls)
 
 
 def parse_answer(text: str) -> ReviewAnswer:

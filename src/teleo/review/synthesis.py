@@ -43,12 +43,12 @@ from pydantic import BaseModel, Field
 from teleo.notes import Kind, find_links, note_from_text
 from teleo.notes.links import field_link_targets
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import BranchError, base_ref, changed_paths, open_proposals, tip
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.branches import BranchError, changed_paths, open_proposals
+from teleo.repo.discover import vault_prefix
 from teleo.repo.kinds import SYNTHESIS
 from teleo.repo.mainline import commit_onto
 from teleo.repo.worktree import sync_worktree
-from teleo.review.digest import RETIRED
+from teleo.review.digest import RETIRED, commit_named, main_history
 from teleo.review.selection import agents_of_domain
 from teleo.vault import Vault
 from teleo.vault.tree import TreeVault
@@ -241,24 +241,12 @@ def enrichment_count(text: str) -> int:
 def sweep(vault: Vault, *, write: bool = True, advance: bool = False) -> SweepReport:
     """Compute the triggers since the last sweep; with `write`, queue them (one commit on main), with
     `advance` also move the sweep point to main's tip."""
-    repo = open_repository(vault.root)
-    if repo is None:
-        raise SynthesisError(f"{vault.root} is not in a git repository: the synthesis sweep reads main's history")
-    try:
-        ref = base_ref(repo)
-        head = tip(repo, ref)
-    except BranchError as exc:
-        raise SynthesisError(str(exc)) from None
+    repo, ref, head = main_history(vault, "the synthesis sweep reads main's history", SynthesisError)
     prefix = vault_prefix(repo, vault.root)
     path = queue_path(vault)
     now = TreeVault.at(vault, head, repo=repo)
     since, queued = read_queue(now, path)
-    old_commit = None
-    if since is not None:
-        try:
-            old_commit = repo.revparse_single(since).peel(1)
-        except (KeyError, ValueError) as exc:
-            raise SynthesisError(f"{path}: swept: {since} names no commit ({exc})") from None
+    old_commit = commit_named(repo, since, f"{path}: swept", SynthesisError) if since is not None else None
     before = TreeVault.at(vault, old_commit, repo=repo) if old_commit is not None else None
     claims = _Claims(vault, now)
     old_claims = set(_Claims(vault, before).domain) if before is not None else set()

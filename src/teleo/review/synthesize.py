@@ -40,11 +40,12 @@ from teleo.llm.base import LLMCall, ProviderError
 from teleo.llm.ledger import utc_now_iso
 from teleo.notes.document import dump_value
 from teleo.repo.agents import agent_trailer
-from teleo.repo.branches import BranchConflict, BranchError, base_ref, propose, read_proposal, tip
-from teleo.repo.discover import open_repository, vault_prefix
+from teleo.repo.branches import BranchConflict, propose, read_proposal
+from teleo.repo.discover import vault_prefix
 from teleo.repo.kinds import SYNTHESIS
 from teleo.repo.mainline import delete_branch
 from teleo.review.selection import MIN_DOMAIN_PEERS, agents_of_domain
+from teleo.review.digest import main_history
 from teleo.review.synthesis import Entry, SynthesisError, _Claims, queue_path, read_queue, sides_of
 from teleo.vault import Vault
 from teleo.vault.tree import TreeVault
@@ -87,14 +88,7 @@ def propose_synthesis(vault: Vault, entry_id: str, *, provider: str | None = Non
                       today: str | None = None, drafter: Drafter | None = None) -> SynthesisOutcome:
     """Draft and propose the synthesis of queue entry `entry_id` (a unique start of its id is enough);
     `drafter` None: the vault's provider (`drafter_from_config`)."""
-    repo = open_repository(vault.root)
-    if repo is None:
-        raise SynthesisError(f"{vault.root} is not in a git repository: a synthesis is proposed on a branch off main")
-    try:
-        ref = base_ref(repo)
-        main = tip(repo, ref)
-    except BranchError as exc:
-        raise SynthesisError(str(exc)) from None
+    repo, _ref, main = main_history(vault, "a synthesis is proposed on a branch off main", SynthesisError)
     tree = TreeVault.at(vault, main, repo=repo)
     evaluator = vault.config.vault.evaluator
     entry = _find_entry(read_queue(tree, queue_path(vault))[1], entry_id, queue_path(vault))
@@ -414,32 +408,22 @@ class ModelDrafter(Drafter):
         self.name = f"{provider.name}:{provider.model}"
 
     def draft(self, request: SynthesisRequest) -> SynthesisDraft:
-        from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart
-
         system, user = render_prompt(request)
         job = SimpleNamespace(request=request, system=system, user=user, calls=[], last_text=None, last_errors=[],
                               truncated=False)
-        first = ModelRequest(parts=[SystemPromptPart(content=system), UserPromptPart(content=user)])
-        errors: list[str] = []
-        for purpose in ("synthesis", "synthesis-repair", "synthesis"):
-            messages = [first]
-            if purpose == "synthesis-repair" and job.last_text is not None:
-                fix = ("Your answer could not be used:\n" + "\n".join(f"- {e}" for e in errors)
-                       + "\nReturn ONE corrected JSON object and nothing else.")
-                messages += [ModelResponse(parts=[TextPart(content=job.last_text)]),
-                             ModelRequest(parts=[UserPromptPart(content=fix)])]
-            response, call = self.provider._request(job, messages, purpose)
-            text = "".join(p.content for p in response.parts if isinstance(p, TextPart))
+
+        def parse(text: str) -> SynthesisDraft:
+            draft = parse_draft(text)
             try:
-                draft = parse_draft(text)
                 _depends_on(request, draft)
-            except (ValueError, SynthesisRefused) as exc:
-                job.last_text, errors = text, [str(exc)[:500]]
-                self.provider._finish(job, call.model_copy(update={"ok": False, "error": f"invalid synthesis: {str(exc)[:300]}"}))
-                continue
-            self.provider._finish(job, call)
+            except SynthesisRefused as exc:
+                raise ValueError(str(exc)) from None
             return draft
-        raise SynthesisRefused(f"{self.name} gave no valid synthesis for entry {request.entry}: {'; '.join(errors)}")
+
+        try:
+            return self.provider.ask(job, parse, "synthesis", f"synthesis for entry {request.entry}")
+        except ProviderError as exc:
+            raise SynthesisRefused(str(exc)) from None
 
 
 def drafter_from_config(vault: Vault, provider: str | None = None, model: str | None = None) -> Drafter:
