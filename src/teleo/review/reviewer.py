@@ -41,12 +41,15 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from types import SimpleNamespace
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from teleo.llm.base import LLMCall, ProviderError, ProviderResult
 from teleo.llm.ledger import Ledger, utc_now_iso
 from teleo.contract.review import ClaimFinding, ReviewAnswer, ReviewRequest
+
+M = TypeVar("M", bound=BaseModel)
 
 CHECKLIST = """\
 Judge every claim the proposal adds or changes against these criteria (reference §5):
@@ -209,11 +212,17 @@ class ModelReviewer(Reviewer):
 
 def parse_answer(text: str) -> ReviewAnswer:
     """The JSON object in `text` (fences and leading prose tolerated), validated."""
+    return parse_object(text, ReviewAnswer)
+
+
+def parse_object(text: str, model: type[M]) -> M:
+    """The JSON object in a model's answer `text` (fences and leading prose tolerated), validated as
+    `model`; `ValueError` saying what is wrong."""
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
         raise ValueError("no JSON object in the answer")
     try:
-        return ReviewAnswer.model_validate(json.loads(text[start:end + 1]))
+        return model.model_validate(json.loads(text[start:end + 1]))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ValueError(str(exc)) from None
 

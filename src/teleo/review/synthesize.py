@@ -25,14 +25,13 @@ domain, at least two (`teleo.review.selection`, kind `synthesis`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 from collections import Counter
 from types import SimpleNamespace
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from teleo.contract.synthesis import Side, SideClaim, SynthesisDraft, SynthesisRequest
 from teleo.extract.writer import one_line, safe_body, safe_title
@@ -46,6 +45,7 @@ from teleo.repo.kinds import SYNTHESIS
 from teleo.repo.mainline import delete_branch
 from teleo.review.selection import MIN_DOMAIN_PEERS, agents_of_domain
 from teleo.review.digest import main_history
+from teleo.review.reviewer import parse_object
 from teleo.review.synthesis import Entry, SynthesisError, _Claims, queue_path, read_queue, sides_of
 from teleo.vault import Vault
 from teleo.vault.tree import TreeVault
@@ -391,13 +391,7 @@ def render_prompt(request: SynthesisRequest, nonce: str | None = None) -> tuple[
 
 
 def parse_draft(text: str) -> SynthesisDraft:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("no JSON object in the answer")
-    try:
-        return SynthesisDraft.model_validate(json.loads(text[start:end + 1]))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ValueError(str(exc)) from None
+    return parse_object(text, SynthesisDraft)
 
 
 class ModelDrafter(Drafter):
