@@ -82,6 +82,17 @@ def vault_from(ctx: typer.Context, path: Path | None = None) -> Vault:
         fail(str(exc))
 
 
+def refuse_local_stage(vault, stage: str) -> None:
+    """Exit with one line when `stage` would run on this clone alone while hosts share a remote on
+    the SQLite backend (`PipelineSettings.refuse_local_stages`)."""
+    from teleo.pipeline.workers import PipelineSettings
+
+    try:
+        PipelineSettings.from_vault(vault).refuse_local_stages((stage,))
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def fail(message: str, code: int = USAGE_ERROR) -> "typer.Exit":
     """Print a one-line error (never a traceback) and exit. `message` is plain text (it
     quotes titles, paths and input as written), never markup."""

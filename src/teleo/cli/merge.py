@@ -16,6 +16,7 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
+    refuse_local_stage,
     vault_from,
 )
 
@@ -54,6 +55,7 @@ def merge(
     from teleo.review import ReviewError, merge_all, merge_decisions
 
     vault = vault_from(ctx)
+    refuse_local_stage(vault, "merge")
     branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
     try:
         if dry_run:

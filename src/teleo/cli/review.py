@@ -16,6 +16,7 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
+    refuse_local_stage,
     vault_from,
 )
 
@@ -62,6 +63,7 @@ def review(
     from teleo.vault import ConfigError
 
     vault = vault_from(ctx)
+    refuse_local_stage(vault, "review")
     unknown = [a for a in as_agent or [] if a not in vault.config.agents]
     if unknown:
         fail(f"unknown agent(s): {', '.join(unknown)} (agents: {', '.join(sorted(vault.config.agents))})")

@@ -134,6 +134,7 @@ def extract_all(
     """Extract every unprocessed source (or `sources`) with `workers` processes; see the package doc."""
     started = time.perf_counter()
     settings = settings or PipelineSettings.from_vault(vault)
+    settings.refuse_local_stages(("extract",))
     if workers is not None:
         settings.workers = max(1, workers)
     if settings.backend != "sqlite":  # a shared queue: enqueue, `teleo worker`s extract
@@ -241,6 +242,8 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))} (known: {', '.join(STAGES)})")
+    settings = extract_options.get("settings") or PipelineSettings.from_vault(vault)
+    settings.refuse_local_stages(stages)  # before anything is ingested
     report = RunReport()
     report.worktree = _catch_up(vault)
     if "ingest" in stages:
@@ -248,7 +251,6 @@ def run(vault: Vault, stages: Iterable[str] = STAGES, workers: int | None = None
             report.ingested.append(_ingest_one(vault, path, domain))
         if inbox:
             report.ingested.extend(ingest_drop_folder(vault, domain))
-    settings = extract_options.get("settings") or PipelineSettings.from_vault(vault)
     if settings.remote and "ingest" in stages:  # hosts share a remote: what was ingested here goes there
         from teleo.pipeline.remote import publish_main
 

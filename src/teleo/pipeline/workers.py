@@ -38,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from teleo.pipeline.store import Job, JobStore
@@ -106,6 +107,17 @@ class PipelineSettings:
             raise ValueError("teleo.toml: field 'pipeline.dsn': the postgres backend needs a DSN "
                              "(set [pipeline] dsn, or TELEO_PG_DSN for one with a password)")
         return cls(**table)
+
+    def refuse_local_stages(self, stages: Iterable[str]) -> None:
+        """A shared remote with the SQLite backend: extraction, review and merge would run on this
+        clone alone and never reach the remote (only an ingest is published there) — refused with a
+        ValueError saying what to set. The remote's jobs are the PostgreSQL queue's (`teleo worker`)."""
+        local = [stage for stage in ("extract", "review", "merge") if stage in stages]
+        if self.remote and self.backend == "sqlite" and local:
+            raise ValueError(
+                f"teleo.toml: [pipeline] remote = {self.remote!r} needs backend = \"postgres\": on the sqlite backend "
+                f"{', '.join(local)} would run on this clone alone and never reach the shared remote. Set "
+                f"backend = \"postgres\" (and run `teleo worker` on each host), or remove remote for one host")
 
 
 @dataclass
