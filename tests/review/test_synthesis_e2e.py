@@ -91,6 +91,10 @@ def test_triggers_queue_draft_review_merge(vault):
     teleo(vault, "merge")
     assert (vault / made["path"]).exists()
     assert branch not in git(vault, "branch", "--list", branch)
+    listed = teleo(vault, "synthesis", "--dry-run").stdout
+    assert f"done      {entry['id']} → {made['path']}" in listed
+    refused = teleo(vault, "synthesize", entry["id"], ok=False)
+    assert "already synthesised on main" in refused.stderr + refused.stdout
 
 
 def test_an_entry_of_one_domain_is_refused_with_the_reason(vault):

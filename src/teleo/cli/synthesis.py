@@ -56,9 +56,14 @@ def synthesis(
         console.print(f"  {check.trigger:<14} {mark} {check.fired:>3}  [dim]{escape(figures)}[/]")
     for entry in report.triggers:
         console.print(f"  [bold]{entry.id}[/] {entry.trigger}: {escape(entry.summary)}")
-    open_ = [e for e in report.queued if e.branch]
-    for entry in open_:
-        console.print(f"  proposed  {entry.id} on {escape(entry.branch or '')}")
+    fired = {e.id for e in report.triggers}
+    for entry in report.queued:
+        if entry.synthesis:
+            console.print(f"  done      {entry.id} → {escape(entry.synthesis)}")
+        elif entry.branch:
+            console.print(f"  proposed  {entry.id} on {escape(entry.branch)}")
+        elif entry.id not in fired:
+            console.print(f"  queued    {entry.id} {entry.trigger}: {escape(entry.summary[:160])}")
     if report.commit:
         advanced = f", swept to {report.until[:12]}" if report.advanced else ""
         console.print(f"  [green]queued[/] in {escape(report.queue)} ({len(report.queued)} entries{advanced}; "

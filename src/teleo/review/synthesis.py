@@ -76,6 +76,8 @@ and leaves the proposition asserted."""
 def asserted(title: str) -> str:
     """`title` without the 'not's that negate nothing it asserts (additive and contrastive ones)."""
     return _CONTRASTIVE.sub(" ", _ADDITIVE.sub(" ", title))
+_SYNTHESIS_SOURCE = re.compile(r"\(synthesis-queue entry ([0-9a-f]{6,40})\)")
+"""How a synthesis claim's `source` names its queue entry (`teleo.review.synthesize.render_synthesis`)."""
 _PROVENANCE = re.compile(r"^\s*\*Source:[^\n]*\|\s*Added:", re.MULTILINE)
 
 
@@ -97,6 +99,8 @@ class Entry(BaseModel):
     """The main commit it was found on."""
     branch: str | None = None
     """Its open synthesis proposal, when there is one (not stored: read from the branches)."""
+    synthesis: str | None = None
+    """The synthesis claim on main made from it, when merged (not stored: read from the claims' `source`)."""
 
 
 class Check(BaseModel):
@@ -153,7 +157,7 @@ def read_queue(tree: TreeVault, path: str) -> tuple[str | None, list[Entry]]:
 
 def render_queue(agent: str, swept: str | None, entries: list[Entry], titles: dict[str, str]) -> str:
     """The queue note: entries in the frontmatter for `teleo synthesize`, and a readable body."""
-    stored = [e.model_dump(exclude={"branch"}) for e in entries]
+    stored = [e.model_dump(exclude={"branch", "synthesis"}) for e in entries]
     front = yaml.safe_dump({"agent": agent, "swept": swept or "", "entries": stored}, sort_keys=False,
                            allow_unicode=True, width=1000)
     lines = ["---", front.rstrip("\n"), "---", "", "# Synthesis queue", "",
@@ -177,6 +181,8 @@ class _Claims:
         self.domain: dict[str, str] = {}
         self.title: dict[str, str] = {}
         self.description: dict[str, str] = {}
+        self.synthesis_of: dict[str, str] = {}
+        """Queue entry id → the synthesis claim made from it (its `source` names the entry)."""
         config = vault.config
         for path in tree.markdown_paths():
             folder, _, name = path.rpartition("/")
@@ -190,6 +196,9 @@ class _Claims:
             self.domain[path] = named if named in config.domains else folder_domain
             self.title[path] = note.title
             self.description[path] = str(note.data.get("description") or "")
+            made = _SYNTHESIS_SOURCE.search(str(note.data.get("source") or ""))
+            if made:
+                self.synthesis_of[made.group(1)] = path
 
     def links(self) -> list[tuple[str, str]]:
         """(from, to) claim pairs, each once."""
@@ -273,6 +282,8 @@ def sweep(vault: Vault, *, write: bool = True, advance: bool = False) -> SweepRe
         report.commit = _write(vault, repo, ref, prefix, path, report, advance)
         report.advanced = advance and report.commit is not None
     _mark_open(repo, report.queued)
+    for entry in report.queued:
+        entry.synthesis = claims.synthesis_of.get(entry.id)
     return report
 
 

@@ -96,7 +96,7 @@ def propose_synthesis(vault: Vault, entry_id: str, *, provider: str | None = Non
     waiting = read_proposal(repo, branch, main)
     if waiting is not None:
         return SynthesisOutcome(entry=entry.id, status="already proposed", branch=branch, commit=waiting.head)
-    request = build_request(vault, tree, entry)
+    request = build_request(vault, tree, entry)  # refuses an entry already synthesised on main
     drafter = drafter or drafter_from_config(vault, provider, model)
     draft = drafter.draft(request)
     text, path, depends = render_synthesis(vault, tree, request, draft, today or dt.date.today().isoformat())
@@ -124,6 +124,8 @@ def _find_entry(entries: list[Entry], wanted: str, path: str) -> Entry:
 def build_request(vault: Vault, tree: TreeVault, entry: Entry) -> SynthesisRequest:
     """The entry's two largest sides, their claims as they are on main, and the synthesis's domain."""
     claims = _Claims(vault, tree)
+    if entry.id in claims.synthesis_of:
+        raise SynthesisRefused(f"entry {entry.id} is already synthesised on main: {claims.synthesis_of[entry.id]}")
     grouped = sides_of(entry, claims.domain)
     if len(grouped) < 2:
         have = ", ".join(grouped) or "none on main"
