@@ -21,8 +21,8 @@ from teleo.cli.common import friendly_errors
 
 COMMAND_MODULES = (
     "lint", "fix", "init", "ingest", "sources", "index", "search", "similar", "show", "graph", "stats", "ledger",
-    "proposals", "extract", "review", "merge", "forge", "flags", "digest", "synthesis", "synthesize", "run", "worker",
-    "queue", "demo", "serve", "mcp",
+    "proposals", "extract", "review", "merge", "forge", "flags", "digest", "synthesis", "synthesize", "contribute",
+    "contributors", "run", "worker", "queue", "demo", "serve", "mcp",
 )
 """Each module `teleo.cli.<name>` defines `register(app)` for the one command `<name>`; the order is
 the --help order."""

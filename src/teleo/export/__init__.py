@@ -6,10 +6,11 @@ difference from the reference exporter: docs/graph-export.md.
 """
 
 from teleo.export.export import (
-    CONTEXT_FILE, CONTRIBUTORS_FILE, GRAPH_FILE, SCHEMA_VERSION, ExportOptions, ExportSummary, FileResult, export_graph,
+    CONTEXT_FILE, CONTRIBUTORS_FILE, GRAPH_FILE, SCHEMA_VERSION, ExportOptions, ExportSummary, FileResult, contributors_document,
+    export_graph,
 )
 
 __all__ = [
     "CONTEXT_FILE", "CONTRIBUTORS_FILE", "GRAPH_FILE", "SCHEMA_VERSION", "ExportOptions", "ExportSummary", "FileResult",
-    "export_graph",
+    "contributors_document", "export_graph",
 ]

@@ -7,7 +7,11 @@ A contribution is one (handle, role, claim). Sources:
   claim's `created`, else the date of the commit that first added it;
 - commit trailers, for every node file a commit on HEAD's history added:
   `Pentagon-Agent: Name <id>` → extractor `name`, `Contributor: name` → sourcer
-  `name`; the date is the commit's.
+  `name` unless the claim's attribution block already names that handle (a
+  `teleo contribute` commit carries the trailer and writes the block: the block
+  says in which role); the date is the commit's;
+- a source note's `contributor:` (a source a person added, `teleo contribute
+  source`): sourcer of every claim its `claims_extracted` lists, dated as the claim.
 
 Handles are compared case-insensitively and written in lower case; a leading
 `@` is kept (`@theiaresearch` is an external handle, not an agent). The same
@@ -67,10 +71,13 @@ def load_weights(vault: Vault) -> tuple[dict[str, float], str, list[str]]:
 
 def build_contributors(
     vault: Vault, nodes: dict[str, GraphNode], history: History | None, schema_version: int = 1,
+    sourced: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The contributors document and any problems met (bad weights file)."""
+    """The contributors document and any problems met (bad weights file). `sourced`: claim path →
+    handles of the people who contributed the source it was extracted from (`sourced_claims`)."""
     weights, weights_source, problems = load_weights(vault)
     found: dict[tuple[str, str, str], str | None] = {}
+    named: dict[str, set[str]] = {}
 
     def add(handle: Any, role: str, path: str, date: str | None) -> None:
         if not isinstance(handle, str) or not handle.strip():
@@ -90,10 +97,17 @@ def build_contributors(
             if not isinstance(entries, list):
                 continue
             for entry in entries:
+                handle = entry.get("handle") if isinstance(entry, dict) else entry
+                if isinstance(handle, str):
+                    named.setdefault(path, set()).add(handle.strip().lower())
                 if isinstance(entry, dict):
-                    add(entry.get("handle"), role, path, _text(entry.get("date")) or fallback)
+                    add(handle, role, path, _text(entry.get("date")) or fallback)
                 else:
-                    add(entry, role, path, fallback)
+                    add(handle, role, path, fallback)
+    for path, handles in (sourced or {}).items():
+        if path in nodes:
+            for handle in handles:
+                add(handle, "sourcer", path, nodes[path].created or None)
 
     if history is not None:
         for commit in reversed(history.commits):
@@ -106,7 +120,8 @@ def build_contributors(
                 for name in agents:
                     add(name, "extractor", path, commit.date)
                 for name in trailers.get("Contributor", []):
-                    add(name, "sourcer", path, commit.date)
+                    if name.strip().lower() not in named.get(path, ()):
+                        add(name, "sourcer", path, commit.date)
 
     return {
         "schema_version": schema_version,
@@ -164,3 +179,25 @@ def _profiles(
         })
     profiles.sort(key=lambda p: (-p["weighted_score"], p["handle"]))
     return profiles
+
+
+def sourced_claims(vault: Vault) -> dict[str, list[str]]:
+    """Claim path → handles of the people who contributed a source listing it in `claims_extracted`
+    (a source note's `contributor:` field, written by `teleo contribute source`)."""
+    from teleo.notes import Kind
+
+    found: dict[str, list[str]] = {}
+    for path in vault.markdown_paths():
+        if not path.startswith("inbox/"):
+            continue
+        note = vault.note(path)
+        who = note.data.get("contributor") if note.kind is Kind.SOURCE else None
+        if not isinstance(who, str) or not who.strip():
+            continue
+        listed = note.data.get("claims_extracted")
+        for title in listed if isinstance(listed, list) else [listed] if listed else []:
+            target = str(title).strip().removeprefix("[[").removesuffix("]]").split("|", 1)[0].strip()
+            resolved = vault.resolver.resolve(target, path) if target else None
+            if resolved is not None and resolved.path is not None:
+                found.setdefault(resolved.path, []).append(who.strip().lower())
+    return found

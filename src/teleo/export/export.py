@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from teleo.export.context import DEFAULT_BUDGET, build_context
-from teleo.export.contributors import build_contributors
+from teleo.export.contributors import build_contributors, sourced_claims
 from teleo.export.graph import GraphEdge, build_edges, candidate_paths, domain_colors, read_nodes
 from teleo.export.history import History, adder_agent, build_events, commit_timestamp, load_history
 from teleo.notes import atomic_write
@@ -133,7 +133,7 @@ def export_graph(vault: Vault, out_dir: Path | str, options: ExportOptions | Non
     }
     context, context_text = build_context(list(nodes.values()), edges, generated, options.context_budget, SCHEMA_VERSION)
     lap("context")
-    contributors, problems = build_contributors(vault, nodes, history, SCHEMA_VERSION)
+    contributors, problems = build_contributors(vault, nodes, history, SCHEMA_VERSION, sourced_claims(vault))
     lap("contributors")
 
     files = [
@@ -266,3 +266,13 @@ def _write(path: Path, text: str) -> FileResult:
     if not unchanged:
         atomic_write(path, text)
     return FileResult(name=path.name, bytes=len(data), written=not unchanged)
+
+
+def contributors_document(vault: Vault, *, history: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """contributors.json's document alone (`teleo contributors`, the web's contributor pages): the
+    claims read from the files, the trailers from HEAD's history — derived, never stored, so always
+    rebuilt from what the vault holds. (document, problems)."""
+    known_agents = set(vault.config.agents) | {d.agent for d in vault.config.domains.values()}
+    nodes = {n.id: n for n in read_nodes(vault, candidate_paths(vault), True, 1, lambda: None)}
+    log = load_history(vault.root, known_agents) if history else None
+    return build_contributors(vault, nodes, log, SCHEMA_VERSION, sourced_claims(vault))

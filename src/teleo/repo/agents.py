@@ -74,3 +74,38 @@ def agent_trailer(agent: str, agents: Mapping[str, Any]) -> str:
     settings = agents.get(agent)
     value = one_line(getattr(settings, "id", "") or "")[:80].replace("<", "").replace(">", "")
     return f"{PENTAGON_AGENT}: {display_name(agent)} <{value or HEADLESS}>"
+
+
+# -- people ---------------------------------------------------------------------------------
+
+CONTRIBUTOR = "Contributor"
+"""The trailer naming the person a commit is the work of (`Contributor: alice`, reference §2.9, §4.13)."""
+RESERVED_HANDLES = frozenset({AUTO_FIX, "gates", "collective", "contrib", "main", "head"})
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,38}$")
+
+
+class BadHandle(ValueError):
+    """A contributor's name that cannot be a handle; the message says what a handle may hold."""
+
+
+def normalise_handle(name: str, agents: Collection[str] = ()) -> str:
+    """A person's handle from what they typed: `@Alice` → `alice`.
+
+    A handle becomes a branch segment (`contrib/<handle>/…`), a trailer value and part of file
+    names, so it is held to a plain form rather than rewritten into one: 1–39 characters, lower-case
+    ASCII letters, digits, `.`, `_`, `-`, starting with a letter or digit, no `..`, not ending in
+    `.lock` — and never the name of an agent of the vault (`agents`) or a reserved name (a person
+    does not speak as rio or as the gates). Raises `BadHandle` naming the rule broken."""
+    text = one_line(str(name)).strip().removeprefix("@").lower()
+    shown = one_line(str(name), 60)
+    if not _HANDLE.match(text) or ".." in text or text.endswith((".lock", ".")):
+        raise BadHandle(f"'{shown}' is not a usable handle: 1–39 characters, a-z, 0-9, '.', '_' or '-', "
+                        "starting with a letter or digit (e.g. alice, j.doe, ann_lee)")
+    if text in RESERVED_HANDLES or text in {a.lower() for a in agents}:
+        raise BadHandle(f"'{text}' is the name of an agent or a reserved name; contribute under your own handle")
+    return text
+
+
+def contributor_trailer(handle: str) -> str:
+    """`Contributor: <handle>` (the handle already normalised: `normalise_handle`)."""
+    return f"{CONTRIBUTOR}: {one_line(handle)[:40]}"

@@ -10,6 +10,7 @@ merge read the kind for what differs between them. Each kind is one entry of `KI
 | `extract` | `extract/<source-slug>` | `<agent>: extract from <file>.md` | `- Source:`, `- Domain:`; `Pentagon-Agent` | the evaluator and the domain peers (`review.selection`) | every changed note |
 | `flags` | `flags/<agent>/<flag-id>` | `<agent>: resolve flag <id>` | `- Flag:`, `- Target:`, `- Status:`; `Teleo-Flag`, `Pentagon-Agent` | the evaluator alone (another agent when the evaluator resolves its own) | only the beliefs it revised or abandoned |
 | `synthesis` | `synthesis/<agent>/<entry-id>` | `<agent>: synthesize <title>` | `- Trigger:`, `- Domain:`, `- Sides:`; `Teleo-Synthesis`, `Pentagon-Agent` | one domain peer per touched domain, at least two (`review.selection`) | every changed note |
+| `contrib` | `contrib/<handle>/<slug>` | `contrib: add …` / `contrib: propose claim — …` / `contrib: challenge — …` | `- Contributor:`, `- Domain:`, …; `Contributor: <handle>` (no agent speaks for it) | the evaluator and the domain peers, as an extraction (the domain's owning agent) | every changed note |
 
 **Adding a kind** is one `ProposalKind(...)` in `KINDS` (a name, a branch template whose `{fields}`
 are slugged when a branch is named and matched as one path segment each — the last may hold
@@ -132,7 +133,15 @@ SYNTHESIS = ProposalKind(
     cascade="changed",
 )
 
-KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS)
+
+CONTRIB = ProposalKind(
+    name="contrib", label="contribution", branch="contrib/{handle}/{slug}", subject="contrib: {what}",
+    agent_subject=re.compile(r"(?!)"), trailer="Contributor", reviewers="peers", cascade="changed",
+)
+"""A person's contribution (`teleo contribute`, reference §4.9): no agent proposes it, so its subject
+names none; the `Contributor:` trailer names the person."""
+
+KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS, CONTRIB)
 """Every kind of proposal branch, in the order a branch is matched against them."""
 
 

@@ -13,16 +13,17 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `links` | no unresolved `[[link]]` in a new file | §5 #11 |
 | `grounding` | every evidence quote the proposal adds (`> …` then `(from [[source]], line N)`) is found again in the archived source | §4.3, §8.7 |
 | `duplicate` | no new claim whose title (near-)copies an existing claim's | §5 #8 |
-| `territory` | every changed path inside each proposer's folders (`Config.territory`) | §5 #17, §8.6 |
+| `territory` | every changed path inside each proposer's folders (`Config.territory`); a contribution (`contrib/…`), which no agent proposes, is bounded by its kind's scope instead | §5 #17, §8.6 |
 | `source-lifecycle` | the source is updated: `processed` ⇒ claims or enrichments listed and resolving, `null-result` ⇒ notes | §5 #15, #16 |
-| `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix` | §4.13, §5 #14 |
+| `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix`; on a contribution, `contrib: …` with a `Contributor: <handle>` trailer naming the branch's person and no agent | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
 | `merge-conflict` | the head merges into main's current tip without a conflict, or with one the entity merge settles (append-only entity lines: `extract.entity_merge`) | §8.2 |
-| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more | §4.6, §4.7, §5 #17 |
+| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more; a contribution (`contrib/…`) adds claims in a domain's folder and unprocessed sources in `inbox/archive/`, and changes an existing claim only by challenging it (`contribution_scope`) | §4.6, §4.7, §4.9, §5 #17 |
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 
@@ -35,7 +36,9 @@ from teleo.extract.writer import inside
 from teleo.gates import Severity, check
 from teleo.notes import Kind, Note
 from teleo.notes.links import field_link_targets
-from teleo.repo.agents import AUTO_FIX, PENTAGON_AGENT, commit_agent
+from teleo.notes.sections import HEADING, RULE, section_end
+from teleo.repo.agents import AUTO_FIX, CONTRIBUTOR, PENTAGON_AGENT, commit_agent
+from teleo.repo.kinds import CONTRIB
 from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import ClaimFinding
 from teleo.review.context import ProposalView
@@ -80,6 +83,8 @@ def territory(view: ProposalView) -> list[ClaimFinding]:
     """Every changed path inside every proposer's territory; a proposal with no known proposer fails."""
     out = [blocking("territory", f"{path}: outside the vault's folder") for path in view.outside]
     config = view.vault.config
+    if not view.proposers and view.proposal.kind == CONTRIB.name:
+        return out  # a person's contribution: no agent's territory; `contribution_scope` bounds it instead
     if not view.proposers:
         return out + [blocking("territory", "no commit names its agent (Pentagon-Agent trailer), so no territory applies")]
     for agent in view.proposers:
@@ -112,6 +117,9 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
             if agent != AUTO_FIX:
                 out.append(blocking("commit-convention", f"{short}: an auto-fix commit without 'Pentagon-Agent: Auto-Fix <…>'"))
             continue
+        if view.proposal.kind == CONTRIB.name:
+            out += _contribution_commit(view, short, subject, message, agent)
+            continue
         match = _AGENT_SUBJECT.match(subject)
         if match is None:
             out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not '<agent>: <what>'"))
@@ -122,6 +130,25 @@ def commit_convention(view: ProposalView) -> list[ClaimFinding]:
             out.append(blocking("commit-convention", f"{short}: subject names '{match.group(1)}' but the trailer names '{agent}'"))
         if _EXTRACT_SUBJECT.match(subject) and not ("\n- Source: " in message and "\n- Domain: " in message):
             out.append(blocking("commit-convention", f"{short}: an extract commit without '- Source:' and '- Domain:' lines"))
+    return out
+
+
+def _contribution_commit(view: ProposalView, short: str, subject: str, message: str, agent: str | None) -> list[ClaimFinding]:
+    """A commit of a contribution is `contrib: …` with a `Contributor: <handle>` trailer naming the
+    branch's person, and speaks for no agent (reference §4.13's manual contributor row)."""
+    out = []
+    if not subject.startswith("contrib: "):
+        out.append(blocking("commit-convention", f"{short}: subject '{subject[:80]}' is not 'contrib: <what>'"))
+    named = trailer(message, CONTRIBUTOR)
+    handle = CONTRIB.fields(view.branch).get("handle")
+    if named is None:
+        out.append(blocking("commit-convention", f"{short}: no 'Contributor: <handle>' trailer"))
+    elif named.strip().lower() != (handle or "").lower():
+        out.append(blocking("commit-convention", f"{short}: the trailer names '{named[:40]}' but the branch is "
+                                                 f"{handle or '?'}'s"))
+    if agent is not None:
+        out.append(blocking("commit-convention", f"{short}: a contribution speaks for no agent (its Pentagon-Agent "
+                                                 f"trailer names '{agent}')"))
     return out
 
 
@@ -334,6 +361,103 @@ def synthesis_scope(view: ProposalView) -> list[ClaimFinding]:
     return out
 
 
-KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {"flags": flag_resolution_scope,
-                                                                        "synthesis": synthesis_scope}
+# -- what a contribution may change -----------------------------------------------------------
+
+CHALLENGE_FIELDS = frozenset({"challenged_by", "attribution"})
+"""What a challenge changes in the frontmatter of the claim it challenges."""
+ARCHIVE_FOLDER = "inbox/archive/"
+
+
+def contribution_scope(view: ProposalView) -> list[ClaimFinding]:
+    """A `contrib/` proposal (a person's, reviewed like an extraction but bounded by no agent's
+    territory) adds claims in a domain's folder and unprocessed sources in `inbox/archive/`, and
+    changes an existing claim only by challenging it: entries added to `challenged_by` and
+    `attribution`, lines added inside its `## Challenges` section — the original is never
+    deleted nor rewritten (reference §4.9)."""
+    out: list[ClaimFinding] = []
+    config = view.vault.config
+    for path, text in sorted(view.files.items()):
+        if text is None:
+            continue  # the deletion gate
+        after = view.after.note(path)
+        if not view.base.exists(path):
+            folder = path.rpartition("/")[0]
+            if after.kind is Kind.CLAIM and config.domain_of_folder(folder) is not None:
+                continue
+            if after.kind is Kind.SOURCE and path.startswith(ARCHIVE_FOLDER):
+                if str(after.data.get("status") or "unprocessed") != "unprocessed":
+                    out.append(blocking("kind-scope", f"{path}: a contributed source is unprocessed (extraction "
+                                                      "processes it)", path))
+                continue
+            out.append(blocking("kind-scope", f"{path}: a contribution adds claims in a domain's folder or sources "
+                                              f"in {ARCHIVE_FOLDER}, not a {after.kind.value} here", path))
+            continue
+        before = view.base.note(path)
+        if before.kind is not Kind.CLAIM:
+            out.append(blocking("kind-scope", f"{path}: a contribution changes no existing {before.kind.value}; "
+                                              "only a claim, by challenging it", path))
+            continue
+        out += _challenge_only(path, before, after)
+    return out
+
+
+def _challenge_only(path: str, before: Note, after: Note) -> list[ClaimFinding]:
+    """`after` is `before` challenged: frontmatter entries added (never removed) to `CHALLENGE_FIELDS`,
+    body lines added (never removed or rewritten) inside a `## Challenges` section."""
+    out = []
+    keys = set(before.data) | set(after.data)
+    changed = sorted(k for k in keys if k not in CHALLENGE_FIELDS and before.data.get(k) != after.data.get(k))
+    if changed:
+        out.append(blocking("kind-scope", f"{path}: a challenge changes only {', '.join(sorted(CHALLENGE_FIELDS))} "
+                                          f"in the frontmatter, not {', '.join(changed)}", path))
+    old_list, new_list = _as_entries(before.data.get("challenged_by")), _as_entries(after.data.get("challenged_by"))
+    if new_list[:len(old_list)] != old_list:
+        out.append(blocking("kind-scope", f"{path}: a challenge keeps every existing challenged_by entry", path))
+    old_block, new_block = before.data.get("attribution"), after.data.get("attribution")
+    if isinstance(old_block, dict):
+        for role, entries in old_block.items():
+            kept = new_block.get(role) if isinstance(new_block, dict) else None
+            if isinstance(entries, list) and (not isinstance(kept, list) or kept[:len(entries)] != entries):
+                out.append(blocking("kind-scope", f"{path}: a challenge keeps every existing attribution entry "
+                                                  f"(attribution.{role})", path))
+    old_lines, new_lines = before.doc.body.splitlines(), after.doc.body.splitlines()
+    allowed = _challenge_lines(new_lines)
+    offset = after.doc.body_start_line - 1
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "insert":
+            out.append(blocking("kind-scope", f"{path}: a challenge never removes or rewrites the claim's text "
+                                              f"(body lines {i1 + 1}–{i2} changed)", path, offset + j1 + 1))
+            continue
+        stray = [j for j in range(j1, j2) if new_lines[j].strip() and j not in allowed]
+        if stray:
+            out.append(blocking("kind-scope", f"{path}: a challenge adds text only inside its '## Challenges' "
+                                              "section", path, offset + stray[0] + 1))
+    return out
+
+
+def _challenge_lines(lines: list[str]) -> set[int]:
+    """Indexes of the lines of every `## Challenges` section, its heading included."""
+    inside: set[int] = set()
+    for index, line in enumerate(lines):
+        found = HEADING.match(line)
+        if found and len(found.group(1)) == 2 and found.group(2).strip().lower() == "challenges":
+            end = section_end(lines, index, 2)
+            for j in range(index, end):
+                if RULE.match(lines[j]):
+                    break  # the `---` before Relevant Notes ends the section's prose
+                inside.add(j)
+    return inside
+
+
+def _as_entries(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {
+    "flags": flag_resolution_scope, "synthesis": synthesis_scope, CONTRIB.name: contribution_scope,
+}
 """Proposal kind name → what a proposal of that kind may change (`teleo.repo.kinds`)."""
