@@ -215,6 +215,42 @@ def test_no_suggestion_for_something_unrelated(resolver):
     assert resolver.suggest("...") is None
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text("abc de", max_size=40), st.text("abc de", max_size=40))
+def test_the_length_window_keeps_every_title_that_reaches_the_cutoff(target, title):
+    from rapidfuzz import fuzz
+
+    from teleo.vault.resolver import SIMILAR, _lengths_within
+
+    shortest, longest = _lengths_within(len(target))
+    if fuzz.ratio(target, title) >= SIMILAR:
+        assert shortest <= len(title) <= longest
+
+
+def test_a_large_vault_suggests_what_scoring_every_blocked_title_would():
+    """Over 2,000 titles the candidates are those sharing one of the target's rarest words and of a length
+    that can reach the cutoff: the suggestion is the one scoring every title sharing such a word gives."""
+    from rapidfuzz import fuzz, process
+
+    from teleo.vault.resolver import SIMILAR
+
+    words = "market price signal vote token claim agent model value risk".split()
+    titles = [f"{words[i % 10]} {words[i // 10 % 10]} {words[i // 100 % 10]} note {i} of the {'long ' * (i % 7)}set"
+              for i in range(2_500)]
+    resolver = LinkResolver(f"domains/x/{t}.md" for t in titles)
+    for target in ("market price signal note 12 of the set", "vote token claim note 2345 of the long long set",
+                   "risk risk risk note 999 of the long lon set", "agent modle value note 140 of the set"):
+        norm = normalise_title(target)
+        shared = [t for t in sorted(normalise_title(t) for t in titles) if set(t.split(" ")) & set(norm.split(" "))]
+        rarest = sorted(set(norm.split(" ")), key=lambda w: sum(w in t.split(" ") for t in shared))
+        rare = [w for w in rarest if any(w in t.split(" ") for t in shared)][:3]
+        blocked = list(dict.fromkeys(t for w in rare for t in shared if w in t.split(" ")))
+        best = process.extractOne(norm, blocked, scorer=fuzz.ratio, score_cutoff=SIMILAR)
+        suggestion = resolver.suggest(target)
+        assert (suggestion.title.casefold() if suggestion else None) == (best[0] if best else None)
+        assert suggestion is None or suggestion.score == round(best[1], 1)
+
+
 def test_short_prefixes_are_not_completed(resolver):
     # fewer than four words: too vague to complete
     assert resolver.completions(normalise_title("Futarchy enables")) == []

@@ -37,6 +37,8 @@ from typing import Iterable, Literal
 
 Method = Literal["self", "path", "exact", "md-suffix", "case", "normalised", "basename"]
 
+SIMILAR = 82
+"""The least `rapidfuzz.fuzz.ratio` (0–100) between an unresolved target and a title it suggests."""
 MEMO_MAX = 20_000
 """Memoised resolutions kept per resolver (cleared when full): most repeats are a folder's notes
 naming the same few targets, which come back at once."""
@@ -108,7 +110,8 @@ class LinkResolver:
         self._sorted_norms = sorted(self._by_norm)
         self._suggest_cache: dict[str, Suggestion | None] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
-        self._words: dict[str, list[str]] | None = None
+        self._words: dict[str, tuple[list[int], list[str]]] | None = None
+        """Word → (lengths, titles holding it, by length): the blocking index of the suggestions."""
 
     def extended(self, paths: Iterable[str]) -> "LinkResolver":
         """A resolver over this one's paths plus `paths`, as if built from all of them.
@@ -215,28 +218,37 @@ class LinkResolver:
             return Suggestion(PurePosixPath(path).stem, path, "prefix", 100.0)
         from rapidfuzz import fuzz, process  # only a broken link asks: kept off every command's start-up
 
-        match = process.extractOne(norm, self._fuzzy_candidates(norm), scorer=fuzz.ratio, score_cutoff=82)
+        match = process.extractOne(norm, self._fuzzy_candidates(norm), scorer=fuzz.ratio, score_cutoff=SIMILAR)
         if match is None:
             return None
         path = self._by_norm[match[0]][0]
         return Suggestion(PurePosixPath(path).stem, path, "similar", round(match[1], 1))
 
     def _fuzzy_candidates(self, norm: str) -> list[str]:
-        """Titles sharing one of the target's rarest words (blocking).
+        """Titles sharing one of the target's rarest words (blocking), in title order, of a length that can
+        reach `SIMILAR` with the target's.
 
-        A title within ratio 82 of the target shares most of its words, so
-        this loses next to nothing and keeps suggestions fast at 25k titles.
+        A title within ratio 82 of the target shares most of its words, so the blocking loses next to
+        nothing and keeps suggestions fast at 25k titles. The length window loses nothing at all
+        (`_lengths_within`), and leaves a quarter of the titles to score at 20×.
         """
         if len(self._sorted_norms) <= 2_000:
             return self._sorted_norms
         if self._words is None:
-            self._words = defaultdict(list)
+            words: dict[str, list[str]] = defaultdict(list)
             for title in self._sorted_norms:
                 for word in set(title.split(" ")):
-                    self._words[word].append(title)
-        words = sorted(set(norm.split(" ")), key=lambda w: len(self._words.get(w, ())))
-        rare = [w for w in words if w in self._words][:3]
-        return list({title: None for word in rare for title in self._words[word]})
+                    words[word].append(title)
+            self._words = {word: _by_length(titles) for word, titles in words.items()}
+        by_word = self._words
+        ranked = sorted(set(norm.split(" ")), key=lambda w: len(by_word[w][0]) if w in by_word else 0)
+        shortest, longest = _lengths_within(len(norm))
+        found: dict[str, None] = {}
+        for word in [w for w in ranked if w in by_word][:3]:
+            lengths, titles = by_word[word]
+            found.update(dict.fromkeys(sorted(titles[bisect.bisect_left(lengths, shortest):
+                                                     bisect.bisect_right(lengths, longest)])))
+        return list(found)
 
     def completions(self, norm: str) -> list[str]:
         """Normalised titles that start with `norm` (a truncated link), for targets of 4+ words."""
@@ -251,6 +263,22 @@ class LinkResolver:
             if candidate != norm:
                 found.append(candidate)
         return found
+
+
+def _by_length(titles: list[str]) -> tuple[list[int], list[str]]:
+    """`titles` ordered by length (then as they were), with their lengths: a window of lengths is a slice."""
+    ordered = sorted(titles, key=len)
+    return [len(title) for title in ordered], ordered
+
+
+def _lengths_within(length: int, cutoff: int = SIMILAR) -> tuple[int, int]:
+    """The lengths a title needs for `fuzz.ratio` with a target of `length` characters to reach `cutoff`.
+
+    The ratio is 200 × LCS / (sum of the lengths), and the longest common subsequence is at most the
+    shorter length: a title of n characters reaches `cutoff` only if 200 × min(n, length) ≥ cutoff ×
+    (n + length), that is between ⌈cutoff × length / (200 − cutoff)⌉ and ⌊(200 − cutoff) × length / cutoff⌋
+    (bounds in integers, so rounding cannot drop a title that reaches it)."""
+    return -(-cutoff * length // (200 - cutoff)), (200 - cutoff) * length // cutoff
 
 
 def _unsafe(target: str) -> bool:
