@@ -16,6 +16,7 @@ git side (read at every request, as the forge does).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -169,6 +170,23 @@ class FakeForge:
             return httpx.Response(409, json={"message": message})
         self.pulls[number]["state"] = "closed"
         self.merged.append((number, head))
+        title = body.get("commit_title") if self.kind == "github" else body.get("MergeTitleField")
+        message = body.get("commit_message") if self.kind == "github" else body.get("MergeMessageField")
+        commit = self.git_merge(head, f"{title}\n\n{message}")
         if self.kind == "github":
-            return httpx.Response(200, json={"sha": "f" * 40, "merged": True, "message": "Pull Request successfully merged"})
+            return httpx.Response(200, json={"sha": commit, "merged": True, "message": "Pull Request successfully merged"})
+        self.git("update-ref", "-d", f"refs/heads/{self.pulls[number]['branch']}")  # delete_branch_after_merge
         return httpx.Response(200)
+
+    def git(self, *args: str, stdin: str | None = None) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "Forge", "GIT_AUTHOR_EMAIL": "forge@example.test",
+               "GIT_COMMITTER_NAME": "Forge", "GIT_COMMITTER_EMAIL": "forge@example.test"}
+        return subprocess.run(["git", "--git-dir", str(self.bare), *args], input=stdin, capture_output=True, text=True,
+                              check=True, env=env).stdout.strip()
+
+    def git_merge(self, head: str, message: str) -> str:
+        """A merge commit of `head` into main, as the forge makes it (the fake's proposals are built on main's tip)."""
+        main = self.git("rev-parse", "refs/heads/main")
+        commit = self.git("commit-tree", f"{head}^{{tree}}", "-p", main, "-p", head, stdin=message)
+        self.git("update-ref", "refs/heads/main", commit, main)
+        return commit

@@ -19,7 +19,8 @@ from review_helpers import SOURCE, add_commit, git, good_files, make_proposal, m
 
 from teleo.forge import ForgeAuthError, ForgeConfigError, ForgeSettings, RateLimited  # noqa: E402
 from teleo.forge.reviews import marker  # noqa: E402
-from teleo.forge.sync import forge_status, make_forge, sync_forge  # noqa: E402
+from teleo.forge.sync import forge_status, make_forge  # noqa: E402
+from teleo.pipeline.run import sync_with_forge  # noqa: E402
 from teleo.repo.discover import open_repository  # noqa: E402
 from teleo.repo.verdicts import VERDICT_PREFIX  # noqa: E402
 from teleo.review import review  # noqa: E402
@@ -65,7 +66,7 @@ class Setup:
         return make_forge(ForgeSettings.from_vault(self.vault), sleep=self.sleeps.append)
 
     def sync(self, **options):
-        return sync_forge(self.vault, forge=self.forge(), **options)
+        return sync_with_forge(self.vault, forge=self.forge(), **options)
 
     def main(self) -> str:
         return git(self.root, "rev-parse", "main").strip()
@@ -85,7 +86,7 @@ def test_a_proposal_is_pushed_opened_reviewed_with_markers_and_merged_through_th
         setup.fake.install(router)
         report = setup.sync()
     [outcome] = report.proposals
-    assert outcome.pushed == "pushed" and setup.fake.branch_head(BRANCH) == setup.head
+    assert outcome.pushed == "pushed" and setup.fake.calls[0][0] == "GET"
     # one pull request, the reference's title and body template
     [created] = setup.fake.posted("POST", "/repos/acme/kb/pulls")
     assert created["head"] == BRANCH and created["base"] == "main"
@@ -107,7 +108,13 @@ def test_a_proposal_is_pushed_opened_reviewed_with_markers_and_merged_through_th
     assert (number, merged_head) == (1, setup.head)
     [merge_call] = setup.fake.posted("PUT" if setup.kind == "github" else "POST", "/pulls/1/merge")
     assert merge_call["sha" if setup.kind == "github" else "head_commit_id"] == setup.head
-    assert setup.main() == main_before and setup.local_branch() == ""
+    # the forge made the merge commit; the clone's main follows it and its cascade was run and pushed
+    forge_main = setup.fake.git("rev-parse", "refs/heads/main")
+    assert forge_main != main_before and setup.fake.git("rev-parse", f"{outcome.commit}^2") == setup.head
+    assert outcome.cascade_owed and not report.cascade_error
+    assert [(c["merge"], c["error"]) for c in report.cascades] == [(outcome.commit, None)]
+    assert setup.main() == forge_main and setup.local_branch() == "" and setup.fake.branch_head(BRANCH) == ""
+    assert setup.fake.git("for-each-ref", "refs/teleo/cascade-owed/") == ""  # the record was taken back
     # the token went in the header and nowhere else
     assert all(TOKEN in h for h in setup.fake.token_seen)
     assert TOKEN not in report.model_dump_json()
@@ -370,7 +377,8 @@ def test_teleo_run_merges_through_the_forge_when_one_is_configured(tmp_path, kin
         report = run(setup.vault, ("review", "merge"))
     assert report.merge is None and report.forge is not None and report.ok, report.forge_error
     assert [p.merge for p in report.forge.proposals] == ["merged"] and report.summary()["merged"] == 1
-    assert setup.fake.merged == [(1, setup.head)] and setup.main() == main_before  # main is the forge's now
+    assert setup.fake.merged == [(1, setup.head)] and setup.main() != main_before  # main followed the forge's
+    assert setup.main() == setup.fake.git("rev-parse", "refs/heads/main") and report.forge.cascades
     monkeypatch.delenv(ENV)  # no token: the run says so and is not ok
     missing = run(setup.vault, ("merge",))
     assert not missing.ok and ENV in missing.forge_error

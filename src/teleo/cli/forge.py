@@ -49,7 +49,8 @@ def forge() -> None:
 
 def _run(ctx: typer.Context, proposals: list[str] | None, *, read_only: bool, merge: bool = True):
     from teleo.forge import ForgeAuthError, ForgeConfigError, ForgeError
-    from teleo.forge.sync import forge_status, sync_forge
+    from teleo.forge.sync import forge_status
+    from teleo.pipeline.run import sync_with_forge
     from teleo.repo.remote import RemoteError
     from teleo.review import ReviewError
 
@@ -58,7 +59,7 @@ def _run(ctx: typer.Context, proposals: list[str] | None, *, read_only: bool, me
     try:
         if read_only:
             return forge_status(vault, branches)
-        return sync_forge(vault, branches, merge=merge)
+        return sync_with_forge(vault, branches, merge=merge)
     except (ForgeConfigError, ForgeAuthError) as exc:
         fail(str(exc))
     except (ForgeError, RemoteError, ReviewError) as exc:
@@ -123,3 +124,8 @@ def print_forge(report) -> None:
             console.print(f"[bold]{escape(p.branch)}[/]: {escape(line)}")
         for line in (p.forge_verdicts or {}).get("ignored", [])[:6]:
             console.print(f"[dim]{escape(p.branch)}: ignored {escape(line)}[/]")
+    for cascade in report.cascades:
+        what = cascade.get("error") or cascade.get("summary") or "nothing to flag"
+        console.print(f"cascade of {cascade['merge'][:12]}: {escape(what)}")
+    if report.cascade_error:
+        console.print(f"[yellow]{escape(report.cascade_error)}[/]")

@@ -16,8 +16,9 @@ For each open proposal (every kind of `teleo.repo.kinds`, oldest first):
 5. **Merge** when the merge gate (`teleo.review.merge.decide`, fed the forge's verdicts for what
    the store lacks) passes and no person requested changes: through the forge's API at exactly the
    head judged. A 409 (the branch moved) is `stale`: nothing merged, on the forge or here. After a
-   merge the local branch is deleted (compare-and-swap on the head) and the remote's base fetched;
-   the clone's main follows the forge's with `git pull` (or a `[pipeline] remote` worker's catch-up).
+   merge the local branch is deleted (compare-and-swap on the head), the remote's too, and the
+   forge's merge commit gets an owed-cascade record on the remote, which
+   `teleo.pipeline.run.sync_with_forge` (or any `[pipeline] remote` job) turns into the cascade.
 
 Everything is read from git objects and the forge; the working tree is never touched.
 """
@@ -36,8 +37,9 @@ from teleo.forge.settings import ForgeConfigError, ForgeSettings
 from teleo.notes import Kind
 from teleo.repo.branches import open_proposals
 from teleo.repo.discover import open_repository
-from teleo.repo.mainline import delete_branch
+from teleo.repo.mainline import OWED_PREFIX, TRAILER_HEAD, delete_branch
 from teleo.repo.remote import RefUpdate, Remote, RemoteError
+from teleo.repo.trailers import trailer
 from teleo.repo.verdicts import GATES_REVIEWER, verdicts_for
 from teleo.review.context import ProposalView, ReviewError, load_view
 from teleo.review.merge import decide, merge_message
@@ -59,6 +61,9 @@ class ProposalOnForge(BaseModel):
     forge_verdicts: dict = Field(default_factory=dict)
     merge: MergeStatus = "skipped"
     commit: str = ""
+    """The forge's merge commit."""
+    cascade_owed: bool = False
+    """Its cascade was recorded as owed on the remote (`refs/teleo/cascade-owed/<commit>`)."""
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -66,6 +71,9 @@ class ForgeReport(BaseModel):
     forge: str
     repo: str
     proposals: list[ProposalOnForge] = Field(default_factory=list)
+    cascades: list[dict] = Field(default_factory=list)
+    """The cascades of the forge's merges, run after the sync (`CascadeOutcome`s as JSON)."""
+    cascade_error: str = ""
 
     @property
     def merged(self) -> list[ProposalOnForge]:
@@ -207,9 +215,43 @@ def _sync_one(vault: Vault, repo, settings: ForgeSettings, forge: Forge, remote:
     delete_branch(repo, view.branch, head)
     if remote is not None:
         try:
-            remote.fetch(only=[settings.base])
+            _owe_cascade(repo, remote, settings, head, outcome)
         except RemoteError as exc:
-            outcome.reasons.append(f"merged; fetching {settings.base} failed: {exc}")
+            outcome.reasons.append(f"merged; its cascade could not be recorded on {settings.remote}: {exc}")
+
+
+def _owe_cascade(repo, remote: Remote, settings: ForgeSettings, head: str, outcome: ProposalOnForge) -> None:
+    """The forge made the merge commit: fetch it, and record on the remote that its cascade is owed
+    (`refs/teleo/cascade-owed/<merge>`, as a merge whose cascade failed does) — the caller, or the next
+    `[pipeline] remote` job on any host, runs it (`teleo.pipeline.remote.cascades_on_remote`)."""
+    remote.fetch(only=[settings.base, outcome.branch + "*"])
+    if remote.head(outcome.branch) == head:  # GitHub keeps a merged branch; Forgejo deleted it already
+        try:
+            remote.push([RefUpdate(f"refs/heads/{outcome.branch}", None, head)])
+        except RemoteError as exc:
+            outcome.reasons.append(f"merged; the branch on {settings.remote} was not deleted: {exc}")
+    merge = _merge_of(repo, remote.head(settings.base), head, outcome.commit)
+    if merge is None:
+        outcome.reasons.append(f"merged; the merge commit of {head[:12]} is not on {settings.remote}/{settings.base} "
+                               f"yet: no cascade recorded")
+        return
+    outcome.commit = merge
+    remote.push([RefUpdate(OWED_PREFIX + merge, merge, None)])
+    outcome.cascade_owed = True
+
+
+def _merge_of(repo, tip: str | None, head: str, reported: str, depth: int = 200) -> str | None:
+    """The commit of the base's first-parent line that merged `head`: the one the forge reported, else one
+    with `head` as a parent (a merge commit) or naming it in `Teleo-Head` (squash, rebase)."""
+    commit = repo.get(tip) if tip else None
+    for _ in range(depth):
+        if commit is None:
+            return None
+        if str(commit.id) == reported or head in {str(p) for p in commit.parent_ids} \
+                or trailer(commit.message or "", TRAILER_HEAD) == head:
+            return str(commit.id)
+        commit = commit.parents[0] if commit.parents else None
+    return None
 
 
 def _push(repo, remote: Remote, settings: ForgeSettings, view: ProposalView, outcome: ProposalOnForge) -> bool:

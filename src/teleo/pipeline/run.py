@@ -279,13 +279,33 @@ def _merge_on_forge(vault: Vault, report: RunReport) -> None:
     """With `[forge]`, the forge's main is the truth: the merge stage is `teleo forge sync` (proposals pushed,
     pull requests opened, verdicts posted as reviews, merges through the forge's API), not a local merge."""
     from teleo.forge import ForgeError
-    from teleo.forge.sync import sync_forge
     from teleo.repo.remote import RemoteError
 
     try:
-        report.forge = sync_forge(vault)
+        report.forge = sync_with_forge(vault)
     except (ForgeError, RemoteError, ValueError) as exc:  # ForgeConfigError is a ValueError: no token, bad table
         report.forge_error = str(exc)
+
+
+def sync_with_forge(vault: Vault, branches: list[str] | None = None, *, merge: bool = True, forge=None):
+    """`teleo.forge.sync.sync_forge`, then the cascades of the forge's merges: the clone's main follows the
+    forge's, each merge's cascade is committed and pushed to it (`remote.cascades_on_remote`, as on hosts
+    sharing a remote). A cascade that cannot be pushed (a protected main) keeps its record for the next run."""
+    from teleo.forge.settings import ForgeSettings
+    from teleo.forge.sync import sync_forge
+    from teleo.pipeline.remote import cascades_on_remote
+    from teleo.repo.discover import open_repository
+    from teleo.repo.remote import Remote, RemoteError
+
+    settings = ForgeSettings.from_vault(vault)
+    report = sync_forge(vault, branches, merge=merge, forge=forge, settings=settings)
+    if any(p.cascade_owed for p in report.proposals):
+        try:
+            remote = Remote.open(open_repository(vault.root), settings.remote)
+            report.cascades = [c.model_dump(mode="json") for c in cascades_on_remote(vault, remote=remote)]
+        except RemoteError as exc:
+            report.cascade_error = f"the cascade of the forge's merges waits for the next run: {exc}"
+    return report
 
 
 def _catch_up(vault: Vault) -> str:
