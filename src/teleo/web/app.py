@@ -33,6 +33,7 @@ from teleo.web.graph import compact_graph, graph_data
 from teleo.web.markdown import note_href
 from teleo.web.models import AgentPage, DomainPage, HomePage, NotePage, Preview, ProposalPage, ProposalsPage, SearchPage
 from teleo.web.paths import BadPath, safe_note_path
+from teleo.web.people import ContributorPage, ContributorsPage, contributor_page, contributors_page
 from teleo.web.proposals import NoProposal, proposal_page, proposals_page
 from teleo.web.state import WebState
 
@@ -140,6 +141,14 @@ def create_app(
     def agent(name: str) -> HTMLResponse:
         return page("agent.html", data.agent_page(state, name))
 
+    @app.get("/contributors", response_class=HTMLResponse, include_in_schema=False)
+    def contributors() -> HTMLResponse:
+        return page("contributors.html", contributors_page(state))
+
+    @app.get("/contributors/{handle}", response_class=HTMLResponse, include_in_schema=False)
+    def contributor(handle: str) -> HTMLResponse:
+        return page("contributor.html", contributor_page(state, handle))
+
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search(
         q: str = "", mode: str = "hybrid", domain: list[str] = Query([]), type: list[str] = Query([]),
@@ -213,6 +222,17 @@ def create_app(
     def api_agent(name: str) -> AgentPage:
         """An agent: identity, beliefs with grounding, positions, contributions."""
         return data.agent_page(state, name)
+
+    @app.get("/api/contributors", tags=["pages"])
+    def api_contributors() -> ContributorsPage:
+        """Contributors by weighted score (contributors.json, built on demand from the files)."""
+        return contributors_page(state)
+
+    @app.get("/api/contributors/{handle}", tags=["pages"])
+    def api_contributor(handle: str) -> ContributorPage:
+        """A contributor: score and role counts, the claims they wrote or sourced, the claims they
+        challenged, the sources they added, their open contributions."""
+        return contributor_page(state, handle)
 
     @app.get("/api/search", tags=["pages"])
     def api_search(
