@@ -190,6 +190,19 @@ def test_dots_inside_a_title_are_not_unsafe(resolver):
     assert not resolve(resolver, "...and then").unsafe
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab./\\:C ", max_size=12))
+def test_unsafe_is_its_three_patterns(target):
+    """`_unsafe` answers at once for a target none of its patterns can match: the same answer as the patterns."""
+    import re
+
+    from teleo.vault.resolver import _unsafe
+
+    patterns = (".." in re.split(r"[\\/]", target) or target.startswith(("/", "\\"))
+                or bool(re.match(r"^[A-Za-z]:[\\/]", target)))
+    assert _unsafe(target) == patterns
+
+
 # -- suggestions ------------------------------------------------------------------------------------------
 
 

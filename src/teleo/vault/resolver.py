@@ -189,17 +189,17 @@ class LinkResolver:
         return self._by_title(target, from_path)
 
     def _by_title(self, title: str, from_path: str) -> Resolution:
+        candidates = self._by_stem.get(title)
+        if candidates:
+            return _chosen(title, candidates, "exact", from_path)
         stem = title[:-3] if title.lower().endswith(".md") else title
-        for method, table, key in (
-            ("exact", self._by_stem, title),
-            ("md-suffix", self._by_stem, stem),
-            ("case", self._by_fold, stem.casefold()),
-            ("normalised", self._by_norm, normalise_title(stem)),
-        ):
+        for method, table, key in (("md-suffix", self._by_stem, stem), ("case", self._by_fold, stem.casefold())):
             candidates = table.get(key)
             if candidates:
-                path, ambiguous = choose(candidates, from_path)
-                return Resolution(title, path, method, tuple(candidates), ambiguous)  # type: ignore[arg-type]
+                return _chosen(title, candidates, method, from_path)
+        candidates = self._by_norm.get(normalise_title(stem))  # worked out only for a title no table above has
+        if candidates:
+            return _chosen(title, candidates, "normalised", from_path)
         return Resolution(title, None)
 
     def suggest(self, target: str) -> Suggestion | None:
@@ -281,8 +281,15 @@ def _lengths_within(length: int, cutoff: int = SIMILAR) -> tuple[int, int]:
     return -(-cutoff * length // (200 - cutoff)), (200 - cutoff) * length // cutoff
 
 
+def _chosen(title: str, candidates: list[str], method: Method, from_path: str) -> Resolution:
+    path, ambiguous = choose(candidates, from_path)
+    return Resolution(title, path, method, tuple(candidates), ambiguous)
+
+
 def _unsafe(target: str) -> bool:
     """A `..` segment or an absolute path: never followed."""
+    if ".." not in target and not target.startswith(("/", "\\")) and target[1:2] != ":":
+        return False  # none of the three can hold (the patterns below are the definition)
     return ".." in re.split(r"[\\/]", target) or target.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", target))
 
 
