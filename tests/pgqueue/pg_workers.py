@@ -58,3 +58,28 @@ def worker_until(command: list[str], cwd: Path, env: dict, condition, timeout: f
             worker.kill()
             worker.communicate()
     return value, worker.returncode, out, err
+
+
+@dataclass
+class HangOnce:
+    """An extraction whose first attempt never ends (a model call that never answers; `marker` records it);
+    later attempts extract as usual."""
+
+    marker: str
+
+    def __call__(self, vault, source, **options):
+        if not Path(self.marker).exists():
+            Path(self.marker).write_text(str(os.getpid()), encoding="utf-8")
+            time.sleep(600)
+        from teleo.pipeline.job import extract_source
+
+        return extract_source(vault, source, **options)
+
+
+def serve_entry(root: str, settings, extract, factory, concurrency: int = 1) -> None:
+    """`teleo worker --drain --concurrency N` (a supervising process forking its workers)."""
+    from teleo.pipeline.service import WorkerSpec, serve
+    from teleo.vault import Vault
+
+    sys.exit(serve(Vault.open(root), settings, concurrency=concurrency, drain=True,
+                   spec=WorkerSpec(provider_factory=factory, extract=extract)))

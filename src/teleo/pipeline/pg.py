@@ -17,6 +17,10 @@ gives, and how Teleo uses it:
   again (re-enqueued meanwhile) is failed too, the waiting job doing the work.
 - **Retries** of failed attempts: `backoff_s · 2^(attempt-1)` (capped at `max_backoff_s`), up
   to `max_attempts` in all (`AttemptsRetry`).
+- **A time limit.** A job still running after `[pipeline] timeout_s` (default 600 s: a model call
+  that never answers) fails its attempt with that said — retried, or failed once `max_attempts`
+  are spent — and its worker process, whose thread cannot be stopped, exits with
+  `JOB_TIMED_OUT_EXIT` once the attempt is recorded; `teleo worker` starts it again.
 - **Outcomes.** What a job did (its result, or the last error) is one row of
   `teleo_job_outcomes`, beside Procrastinate's tables; `teleo queue status` reads both.
 
@@ -25,6 +29,7 @@ The schema is applied by `teleo queue init` (`init_schema`, idempotent, under an
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -234,17 +239,19 @@ class _Kept:
                     raise
 
 
+JOB_TIMED_OUT_EXIT = 3
+"""A worker process's exit code after a job outlived `timeout_s` (`teleo worker` starts it again)."""
+
+
 def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None):
-    """The synchronous function Procrastinate runs (in a thread, beside the worker's heartbeat)."""
+    """The coroutine Procrastinate runs: the job's synchronous body in a thread (beside the worker's
+    heartbeat), bounded by `settings.timeout_s` (`timed_out`)."""
     kept = kept or _Kept(settings.dsn)
 
-    def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
+    def body(job_id: int, target: str, then: list[str] | None) -> dict:
         from teleo.pipeline.perform import perform
 
-        if runtime is None:
-            raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
         done = perform(runtime.vault, kind, target, runtime, then=tuple(then or ()))
-        job_id = context.job.id
 
         def write(conn: Any) -> None:
             record_outcome(conn, job_id, kind, target, done.result, done.error)
@@ -258,8 +265,38 @@ def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None
             raise JobFailed(done.error or "failed")
         return done.result
 
+    async def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
+        if runtime is None:
+            raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
+        job_id = context.job.id
+        limit = float(getattr(settings, "timeout_s", 0) or 0)
+        work = asyncio.to_thread(body, job_id, target, then)
+        if limit <= 0:
+            return await work
+        try:
+            return await asyncio.wait_for(work, limit)
+        except asyncio.TimeoutError:
+            raise timed_out(kept, runtime, job_id, kind, target, limit) from None
+
     run.__name__ = f"teleo_{kind}"
     return run
+
+
+def timed_out(kept: _Kept, runtime: Any, job_id: int, kind: str, target: str, limit: float) -> JobFailed:
+    """A job past its time limit: its outcome says so, its worker is asked to stop taking jobs (the
+    thread still running it cannot be stopped: `service` ends the process once the attempt is
+    recorded), and the attempt fails — retried, or failed for good after `max_attempts`."""
+    error = (f"timed out after {limit:g} s ([pipeline] timeout_s): the job was still running (a model call "
+             f"that never answered?); its worker process is restarted")
+    try:
+        kept.use(lambda conn: record_outcome(conn, job_id, kind, target, {"status": "timed out"}, error))
+    except Exception as exc:  # noqa: BLE001 - the attempt's failure below is what counts
+        log.debug("could not record the timeout of job %s: %s", job_id, exc)
+    log.error("job %s (%s %s): %s", job_id, kind, target, error)
+    runtime.timed_out = True
+    if runtime.on_timeout is not None:
+        runtime.on_timeout()
+    return JobFailed(error)
 
 
 def _defer(conn: Any, kind: str, target: str, then: Sequence[str], version: str) -> int | None:

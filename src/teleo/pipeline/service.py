@@ -3,8 +3,9 @@
 `serve(vault, settings, concurrency=N)` checks the database first (down, or no schema → one
 `QueueUnavailable` line naming the DSN without its password), makes once what every job needs
 (imports, the index synced, the base tip's walk and resolver: `workers.warm_up`), then runs
-Procrastinate's worker — in this process when N = 1, else in N processes forked from it (they
-share what was made; each dies with its parent, and one that stops on its own is restarted).
+Procrastinate's worker in N processes forked from it (they share what was made; each dies with its
+parent, and one that stops on its own is restarted — also one whose job outlived `[pipeline]
+timeout_s`: a thread cannot be stopped, so that process ends once the attempt is recorded).
 
 Each worker process runs one job at a time: the job's body runs in a thread while the event loop
 beats the worker's heartbeat and listens for new jobs (PostgreSQL `LISTEN/NOTIFY`, polling as the
@@ -66,9 +67,7 @@ def serve(vault: Vault, settings: PipelineSettings, *, concurrency: int = 1, dra
     from teleo.index import close_shared
 
     close_shared(vault.root)  # no SQLite connection may cross a fork
-    if concurrency <= 1:
-        return run_worker(vault, settings, 1, drain, spec)
-    return _supervise(vault, settings, concurrency, drain, spec)
+    return _supervise(vault, settings, max(1, concurrency), drain, spec)
 
 
 def run_worker(vault: Vault, settings: PipelineSettings, number: int, drain: bool, spec: WorkerSpec) -> int:
@@ -82,7 +81,7 @@ def run_worker(vault: Vault, settings: PipelineSettings, number: int, drain: boo
 async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) -> int:
     from procrastinate.worker import Worker
 
-    from teleo.pipeline.pg import QUEUE, make_app
+    from teleo.pipeline.pg import JOB_TIMED_OUT_EXIT, QUEUE, make_app
 
     stop = asyncio.Event()
     current: list[Any] = []
@@ -96,6 +95,7 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     app = make_app(settings, runtime)
+    runtime.on_timeout = lambda: [worker.stop() for worker in current]
     beat = max(0.5, min(10.0, settings.stall_seconds / 3))
     name = f"{socket.gethostname()}:{os.getpid()}:{runtime.number}"
     failures = 0
@@ -111,6 +111,10 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
                     break
                 await worker.run()
                 failures = 0
+            if runtime.timed_out:  # the attempt is recorded; the thread still running it dies with the process
+                log.error("worker %s: a job outlived timeout_s; this worker process exits to be started again", name)
+                logging.shutdown()
+                os._exit(JOB_TIMED_OUT_EXIT)
         except Exception as exc:  # noqa: BLE001 - the database went away (or never came): said, then retried
             failures += 1
             log.error("worker %s: queue unavailable at %s: %s; retrying", name, redact_dsn(settings.dsn),
@@ -148,6 +152,8 @@ def _die_with_parent() -> None:
 
 
 def _supervise(vault: Vault, settings: PipelineSettings, concurrency: int, drain: bool, spec: WorkerSpec) -> int:
+    from teleo.pipeline.pg import JOB_TIMED_OUT_EXIT
+
     ctx = mp.get_context("fork" if fork_is_safe() else "spawn")
     stopping = {"now": False}
     procs: dict[int, Any] = {}
@@ -175,9 +181,10 @@ def _supervise(vault: Vault, settings: PipelineSettings, concurrency: int, drain
                     continue
                 process.join()
                 del procs[number]
-                if process.exitcode not in (0, None) and (drain or stopping["now"]):
+                timed_out = process.exitcode == JOB_TIMED_OUT_EXIT  # its job is retried: the worker goes on
+                if process.exitcode not in (0, None) and (drain or stopping["now"]) and not timed_out:
                     code = 1
-                if not stopping["now"] and not drain:
+                if not stopping["now"] and (not drain or timed_out):
                     log.warning("worker %d exited (code %s); starting it again", number, process.exitcode)
                     time.sleep(RESTART_PAUSE_S)
                     start(number)
