@@ -105,9 +105,18 @@ def test_fast_path_takes_the_simple_shape() -> None:
     assert load_simple("a: b\na: c\n") == ({"a": "c"}, [("a", 1)])
 
 
-@pytest.mark.parametrize("text", ["a: 1", "a: true", "a: ~", "a: x # c", "a: |\n  x", "a:\n  b: c", "a: [[x]]", "a: 'x\n  y'", "on: x"])
+@pytest.mark.parametrize("text", ["a: x # c", "a: |\n  x", "a:\n  b: c", "a: [[x]]", "a: 'x\n  y'", "on: x", "a: 012",
+                                  "a: 0x1F", "a: 1_000", "a: 1:30", "a: 0.5", "a: [1, b]", "a: -3"])
 def test_fast_path_declines_the_rest(text: str) -> None:
     assert load_simple(text) is None
+
+
+def test_fast_path_reads_booleans_integers_and_nulls_as_pyyaml_does() -> None:
+    text = "a: 1\nb: true\nc: ~\nd: +3\ne: No\nf: null\ng: +0\nh:\n  - 2025\n  - off\n"
+    fast = load_simple(text)
+    assert fast == load_yaml(text) == ({"a": 1, "b": True, "c": None, "d": 3, "e": False, "f": None, "g": 0,
+                                        "h": [2025, False]}, [])
+    assert [type(v) for v in fast[0].values()] == [int, bool, type(None), int, bool, type(None), int, list]
 
 
 def test_fast_path_on_every_corpus_note(corpus: Path) -> None:

@@ -225,9 +225,24 @@ def _block_scalar(raw: str) -> Any:
         return inner.replace("''", "'")
     if first in _PLAIN_FIRST_BAD or ": " in value or value[-1] == ":" or " #" in value:
         return _NOT_SIMPLE
-    if _resolve(value) != _STR_TAG:
-        return _NOT_SIMPLE
-    return value
+    tag = _resolve(value)
+    if tag == _STR_TAG:
+        return value
+    constructed = _PLAIN_CONSTRUCTORS.get(tag)
+    return _NOT_SIMPLE if constructed is None else constructed(value)
+
+
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_CONSTRUCTORS = {
+    "tag:yaml.org,2002:bool": lambda plain: yaml.constructor.SafeConstructor.bool_values[plain.lower()],
+    "tag:yaml.org,2002:int": lambda plain: int(plain) if _DECIMAL.fullmatch(plain) else _NOT_SIMPLE,
+    "tag:yaml.org,2002:null": lambda plain: None,
+}
+"""What the loader's constructor makes of a one-line plain scalar of a resolved tag, for the forms read here:
+a boolean (`true`, `No`, `on`: the constructor's own table), a decimal integer without underscores or a
+leading zero (`2025`, `-3`), a null (`~`, `null`). Other forms of these tags (octal, hex, `1_000`, `1:30`),
+floats and the rest fall back to PyYAML. A vault's `founded: 2025` or `load_bearing: true` sent one note
+in thirteen of the corpus to PyYAML."""
 
 
 def _flow_list(value: str) -> Any:
