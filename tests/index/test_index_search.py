@@ -162,6 +162,16 @@ def test_semantic_results_follow_edits_in_the_same_index(index, vault):
     assert MARKETS not in paths(index.similar("betting on outcomes pools private knowledge", k=10))
 
 
+def test_a_new_note_embedded_as_it_is_parsed_is_found_in_the_same_index(index, vault):
+    """A new file's vector made where it was parsed (the model loaded) patches the vector matrix."""
+    index.search("anything", SearchMode.semantic)  # loads the model and the vector matrix
+    new = "domains/health/racing pigeons find home by the earth's magnetic field.md"
+    (vault.root / new).write_text("---\ntype: claim\ndomain: health\n---\n\nHoming pigeons navigate by magnetism.\n")
+    stats = index.sync()
+    assert stats.added == 1 and stats.embedded == 1 and stats.pending_embeddings == 0
+    assert index.search("pigeons navigating with magnetism", SearchMode.semantic, k=1)[0].path == new
+
+
 def test_large_vault_caps_keep_results_sensible(index, monkeypatch):
     """With the caps for big vaults forced down, every path of the ranking code still answers."""
     import teleo.index.search as search_module

@@ -51,9 +51,11 @@ def load_model() -> Model:
     """The bundled model, loaded offline once per process."""
     with _lock:
         try:
-            return _load()
+            model = _load()
         except Exception as exc:  # the package or a file missing or damaged
             raise EmbeddingUnavailable(f"the bundled embedding model could not be loaded: {exc}") from None
+    _pieces(model)  # its checks of the vocabulary made once, before a build forks its workers
+    return model
 
 
 def _load() -> Model:

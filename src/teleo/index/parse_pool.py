@@ -155,7 +155,7 @@ def _parse_records(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]
         except EmbeddingUnavailable:  # left pending; the sync reports it
             return records
         for record, vector in zip(wanted, vectors):
-            record.vector = vector
+            record.vector = vector.tobytes()  # bytes unpickle at half the cost of an array
     return records
 
 

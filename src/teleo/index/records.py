@@ -69,8 +69,9 @@ class Record:
     """Full-text columns: title words, description, other frontmatter text."""
     body: str = ""
     embed_text: str | None = None
-    vector: Any = None
-    """The embedding of `embed_text` (a float32 array), when computed where the record was parsed."""
+    vector: bytes | None = None
+    """The embedding of `embed_text` (float32, as bytes: what the index stores, and a worker's
+    records unpickle at half the cost of holding arrays), when computed where the record was parsed."""
 
 
 def content_hash(raw: bytes) -> bytes:

@@ -342,11 +342,13 @@ class Syncer:
                 if old_vectors.get(note_id) == text_hash:
                     keep_vectors.add(note_id)
                 elif record.vector is not None:
-                    rows.vectors.append((note_id, text_hash, None, record.vector.tobytes()))
+                    rows.vectors.append((note_id, text_hash, None, record.vector))
                     plan.reset_ids.append(note_id)
                     plan.made += 1
                     if not plan.rebuilt:
-                        plan.embedded[note_id] = record.vector
+                        import numpy as np  # loaded already: the vector was made by the model
+
+                        plan.embedded[note_id] = np.frombuffer(record.vector, dtype=np.float32)
                 else:
                     rows.vectors.append((note_id, text_hash, record.embed_text, None))
                     plan.reset_ids.append(note_id)
