@@ -137,6 +137,14 @@ def test_reviews_go_through_claude_code_with_the_review_schema(fake_cli, vault_d
     assert '"verdict"' in schema_arg and '"claims"' not in schema_arg
 
 
+def test_a_research_session_asks_claude_code_for_the_research_plans_schema():
+    from teleo.llm.claude_code import ClaudeCodeProvider
+
+    for purpose in ("research", "research-repair"):
+        schema = ClaudeCodeProvider._schema(None, purpose)
+        assert "disconfirmation_target" in schema["properties"] and "claims" not in schema["properties"]
+
+
 def test_the_role_tables_choose_claude_code_for_review_only(tmp_path):
     from teleo.llm.factory import resolve_settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from teleo.repo.branches import proposal_branches
-from teleo.repo.kinds import EXTRACT, FLAGS, KINDS, ProposalKind, kind_of, ref_slug
+from teleo.repo.kinds import EXTRACT, FLAGS, KINDS, RESEARCH, ProposalKind, kind_of, ref_slug
 from teleo.repo.trailers import trailer
 
 
@@ -14,14 +14,16 @@ def test_each_kind_reads_back_the_branches_it_names_and_no_other_kind_claims_the
     names = {
         EXTRACT: EXTRACT.branch_name(slug="2026-01-02-some source.md"),
         FLAGS: FLAGS.branch_name(agent="theseus", slug="2026-03-10-alignment has..lock"),
+        RESEARCH: RESEARCH.branch_name(agent="theseus", date="2026-03-10"),
     }
+    assert names[RESEARCH] == "theseus/research-2026-03-10"
     assert names[FLAGS] == "flags/theseus/2026-03-10-alignment-has"
     for kind, branch in names.items():
         assert kind_of(branch) is kind and [k for k in KINDS if k.matches(branch)] == [kind]
     assert FLAGS.fields(names[FLAGS]) == {"agent": "theseus", "slug": "2026-03-10-alignment-has"}
     assert [kind_of(b) for b in proposal_branches("inbox/archive/a/b.md")] == [EXTRACT, EXTRACT]
     assert kind_of("extract/nested/name") is EXTRACT  # as before: anything under extract/
-    for other in ("main", "flags/theseus", "theseus/research-2026-03-10", "extracts/x", "refs/heads/extract/x"):
+    for other in ("main", "flags/theseus", "a/b/research-2026-03-10", "extracts/x", "refs/heads/extract/x"):
         assert kind_of(other) is None, other
     assert ref_slug("../..") == "x" and "/" not in ref_slug("a/b")
 
@@ -51,6 +53,8 @@ def test_the_writers_messages_are_read_back_by_their_kind():
     subject = flags.splitlines()[0]
     assert FLAGS.agent_of(subject) == "theseus" and "\n" not in subject.removesuffix("\n")
     assert trailer(flags, "Pentagon-Agent") == "Theseus <HEADLESS>" and trailer(flags, FLAGS.trailer) == "2026-x"
+    research = RESEARCH.subject.format(agent="rio", date="2026-03-11", count=9)
+    assert research == "rio: research session 2026-03-11 — 9 sources archived" and RESEARCH.agent_of(research) == "rio"
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)

@@ -22,7 +22,7 @@ from teleo.cli.common import friendly_errors
 COMMAND_MODULES = (
     "lint", "fix", "init", "ingest", "sources", "index", "search", "similar", "show", "graph", "stats", "ledger",
     "proposals", "extract", "review", "merge", "forge", "flags", "digest", "synthesis", "synthesize", "contribute",
-    "contributors", "run", "worker", "queue", "demo", "serve", "mcp",
+    "contributors", "research", "run", "worker", "queue", "demo", "serve", "mcp",
 )
 """Each module `teleo.cli.<name>` defines `register(app)` for the one command `<name>`; the order is
 the --help order."""

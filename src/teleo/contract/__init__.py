@@ -1,6 +1,7 @@
 """The contracts between stages, imported by both sides and importing nothing of Teleo: what an
 extractor is asked (`ExtractionRequest`) and must answer (`ExtractionResult`), what a reviewer is
-asked (`ReviewRequest`) and must answer (`ReviewAnswer`). `extract`, `llm`, `review`, `pipeline`
+asked (`ReviewRequest`) and must answer (`ReviewAnswer`), and what a research session's planner
+answers (`research.ResearchPlan`, imported from its module). `extract`, `llm`, `review`, `pipeline`
 and `mcp` meet here instead of importing one another for their vocabulary.
 """
 

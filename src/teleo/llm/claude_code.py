@@ -15,7 +15,7 @@ against the contract, the ledger, and reviews (`ModelReviewer`). Each query:
   (`tools=[]`: the model reads and answers, it never touches files) and the user's and project's
   Claude Code settings not loaded;
 - asks for structured output against the contract's JSON schema (`ExtractionResult` for
-  extraction, `ReviewAnswer` for reviews); the structured answer (or, without one, the result's
+  extraction, `ReviewAnswer` for reviews, `ResearchPlan` for research sessions); the structured answer (or, without one, the result's
   text) is what the provider parses, so a malformed answer goes through the same repair path;
 - reports the usage (input, cache and output tokens) and the CLI's own `total_cost_usd` into the
   ledger;
@@ -38,7 +38,7 @@ EXTRA_HINT = "pip install 'teleo[claude]'"
 LOGIN_HINT = "log in with `claude` (then /login), or set ANTHROPIC_API_KEY"
 _LOGIN_MARKERS = ("not logged in", "please run /login", "invalid api key", "authentication_error",
                   "oauth token has expired", "credit balance is too low")
-_ROLE_SCHEMA = {"review": "review", "review-repair": "review"}
+_ROLE_SCHEMA = {"review": "review", "review-repair": "review", "research": "research", "research-repair": "research"}
 
 
 class ClaudeCodeUnavailable(Exception):
@@ -90,6 +90,10 @@ class ClaudeCodeProvider(ModelProvider):
             raise classify(exc) from exc
 
     def _schema(self, purpose: str) -> dict[str, Any]:
+        if _ROLE_SCHEMA.get(purpose) == "research":
+            from teleo.contract.research import ResearchPlan
+
+            return ResearchPlan.model_json_schema()
         if _ROLE_SCHEMA.get(purpose) == "review":
             from teleo.contract.review import ReviewAnswer
 

@@ -15,7 +15,7 @@ input = 0.0
 output = 0.0
 
 [llm.review]                              # per role: these keys override [llm] for reviews only
-provider = "claude-code"                  # (and [llm.extract] for extraction)
+provider = "claude-code"                  # (and [llm.extract] for extraction, [llm.research] for teleo research)
 ```
 
 A role's table (`[llm.extract]`, `[llm.review]`) holds any key of `[llm]`; changing its provider
@@ -48,7 +48,7 @@ ProviderName = Literal["offline", "anthropic", "openai", "claude-code"]
 PROVIDERS: tuple[str, ...] = ("offline", "anthropic", "openai", "claude-code")
 ALIASES = {"openai-compatible": "openai", "openai_compatible": "openai", "claude": "anthropic", "none": "offline",
            "claude_code": "claude-code", "claudecode": "claude-code"}
-ROLES: tuple[str, ...] = ("extract", "review", "synthesis")
+ROLES: tuple[str, ...] = ("extract", "review", "synthesis", "research")
 """The roles a `[llm.<role>]` table can configure apart."""
 
 DEFAULT_MODELS = {"offline": "offline", "anthropic": "claude-sonnet-4-6", "openai": "gpt-4o-mini",

@@ -11,6 +11,7 @@ merge read the kind for what differs between them. Each kind is one entry of `KI
 | `flags` | `flags/<agent>/<flag-id>` | `<agent>: resolve flag <id>` | `- Flag:`, `- Target:`, `- Status:`; `Teleo-Flag`, `Pentagon-Agent` | the evaluator alone (another agent when the evaluator resolves its own) | only the beliefs it revised or abandoned |
 | `synthesis` | `synthesis/<agent>/<entry-id>` | `<agent>: synthesize <title>` | `- Trigger:`, `- Domain:`, `- Sides:`; `Teleo-Synthesis`, `Pentagon-Agent` | one domain peer per touched domain, at least two (`review.selection`) | every changed note |
 | `contrib` | `contrib/<handle>/<slug>` | `contrib: add …` / `contrib: propose claim — …` / `contrib: challenge — …` | `- Contributor:`, `- Domain:`, …; `Contributor: <handle>` (no agent speaks for it) | the evaluator and the domain peers, as an extraction (the domain's owning agent) | every changed note |
+| `research` | `<agent>/research-<date>` | `<agent>: research session <date> — <n> sources archived` | `Pentagon-Agent` (reference §4.2, §4.13) | the evaluator alone, as Leo reviews research PRs (its scope gate: only unprocessed sources, the session's musing and the journal appended) | every changed note |
 
 **Adding a kind** is one `ProposalKind(...)` in `KINDS` (a name, a branch template whose `{fields}`
 are slugged when a branch is named and matched as one path segment each — the last may hold
@@ -141,7 +142,14 @@ CONTRIB = ProposalKind(
 """A person's contribution (`teleo contribute`, reference §4.9): no agent proposes it, so its subject
 names none; the `Contributor:` trailer names the person."""
 
-KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS, CONTRIB)
+
+RESEARCH = ProposalKind(
+    name="research", label="research session", branch="{agent}/research-{date}",
+    subject="{agent}: research session {date} — {count} sources archived",
+    agent_subject=re.compile(r"^([^:\s]+): research session "), trailer=None, reviewers="evaluator", cascade="changed",
+)
+
+KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS, CONTRIB, RESEARCH)
 """Every kind of proposal branch, in the order a branch is matched against them."""
 
 

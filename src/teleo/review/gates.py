@@ -18,7 +18,7 @@ lifecycle), which the fix-from-feedback loop may repair.
 | `commit-convention` | each commit is `<agent>: …` with a `Pentagon-Agent: <Name> <id>` trailer (extract commits with `- Source:`/`- Domain:`), or an `auto-fix:` commit by `Auto-Fix`; on a contribution, `contrib: …` with a `Contributor: <handle>` trailer naming the branch's person and no agent | §4.13, §5 #14 |
 | `deletion` | a proposal deletes no file | §8.7 |
 | `merge-conflict` | the head merges into main's current tip without a conflict, or with one the entity merge settles (append-only entity lines: `extract.entity_merge`) | §8.2 |
-| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated` — so its lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more; a contribution (`contrib/…`) adds claims in a domain's folder and unprocessed sources in `inbox/archive/`, and changes an existing claim only by challenging it (`contribution_scope`) | §4.6, §4.7, §4.9, §5 #17 |
+| `kind-scope` | a proposal of a kind with a scope (`KIND_SCOPES`) stays inside it: a flag resolution (`flags/…`) only closes its proposer's open flags and stamps their targets' `status`/`last_evaluated`; a research session (`<agent>/research-<date>`) only adds unprocessed sources and its agent's research musing and appends to its journal — so their lighter review (the evaluator alone) covers nothing else; a synthesis (`synthesis/…`) adds one claim with `secondary_domains` and `depends_on` claims of two domains or more; a contribution (`contrib/…`) adds claims in a domain's folder and unprocessed sources in `inbox/archive/`, and changes an existing claim only by challenging it (`contribution_scope`) | §4.2, §4.6, §4.7, §4.9, §5 #17 |
 """
 
 from __future__ import annotations
@@ -457,7 +457,34 @@ def _as_entries(value) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
+def research_scope(view: ProposalView) -> list[ClaimFinding]:
+    """A research session (`<agent>/research-<date>`) only archives sources, unprocessed, and writes its
+    proposer's research musing and appends to its journal: it never extracts (reference §4.2), so the
+    evaluator's review alone covers it."""
+    out: list[ClaimFinding] = []
+    for path, text in sorted(view.files.items()):
+        if text is None:
+            continue  # the deletion gate
+        agent = path.split("/")[1] if path.startswith("agents/") and path.count("/") >= 2 else ""
+        own = agent in view.proposers
+        if path.startswith("inbox/archive/") and path.endswith(".md") and not view.base.exists(path):
+            note = view.after.note(path)
+            if note.kind is not Kind.SOURCE or str(note.data.get("status")) != "unprocessed":
+                out.append(blocking("kind-scope", f"{path}: a research session archives sources as unprocessed", path))
+        elif own and path == f"agents/{agent}/research-journal.md":
+            before = view.base.read_bytes(path)
+            old = before.decode("utf-8", errors="replace").rstrip("\n") if before is not None else ""
+            if not text.startswith(old):
+                out.append(blocking("kind-scope", f"{path}: a research session appends to the journal only", path))
+        elif not (own and path.startswith(f"agents/{agent}/musings/research-") and path.endswith(".md")
+                  and not view.base.exists(path)):
+            out.append(blocking("kind-scope", f"{path}: a research session writes only new unprocessed sources, its "
+                                              "agent's new research musing and journal entry (it never extracts)", path))
+    return out
+
+
 KIND_SCOPES: dict[str, Callable[[ProposalView], list[ClaimFinding]]] = {
     "flags": flag_resolution_scope, "synthesis": synthesis_scope, CONTRIB.name: contribution_scope,
+    "research": research_scope,
 }
 """Proposal kind name → what a proposal of that kind may change (`teleo.repo.kinds`)."""
