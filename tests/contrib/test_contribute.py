@@ -292,3 +292,16 @@ def test_a_contributed_source_credits_its_person_as_sourcer_of_the_claims_extrac
     dan = next(p for p in document["contributors"] if p["handle"] == "dan")
     assert problems == [] and document["weights_source"] == "defaults"
     assert dan["roles"]["sourcer"] == 1 and dan["weighted_score"] == 0.15 and dan["claim_count"] == 1
+
+
+def test_a_challenge_of_a_flawed_claim_is_not_held_to_the_claims_old_errors(vault):
+    from teleo.review import review
+
+    glp1 = "GLP-1 adherence falls steeply after the first year which limits the population savings from obesity drugs"
+    outcome = contribute(vault, Contribution(handle="bob", what="challenge", challenge=ChallengeDraft(
+        target=glp1, text="Cash-pay and compounded fills are missing from pharmacy claims.")), today=TODAY)
+    assert outcome.status == "proposed", outcome.findings
+    reviewed = review(vault, outcome.branch)
+    assert reviewed.status == "approved", reviewed.message
+    advice = [f for v in reviewed.verdicts for f in v.findings if "already on main" in f.message]
+    assert advice and all(f.severity == "advice" for f in advice)

@@ -71,16 +71,15 @@ def _print(document: dict) -> None:
     shown = ", ".join(f"{role} {weight:g}" for role, weight in weights.items())
     table = Table(title=escape(f"Contributors ({len(document['contributors'])}; weights from "
                                f"{document['weights_source']}: {shown})"), title_justify="left")
-    table.add_column("handle")
-    table.add_column("score", justify="right")
-    for role in weights:
-        table.add_column(role, justify="right")
-    table.add_column("claims", justify="right")
-    table.add_column("domains", overflow="fold")
-    table.add_column("first → latest", no_wrap=True)
+    table.add_column("handle", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("claims", justify="right", no_wrap=True)
+    table.add_column("roles", overflow="fold", ratio=2)
+    table.add_column("domains", overflow="fold", ratio=2)
+    table.add_column("first → latest", overflow="fold", ratio=1)
     for p in document["contributors"]:
+        roles = ", ".join(f"{role} {count}" for role, count in p["roles"].items() if count)
         domains = ", ".join(f"{d} {n}" for d, n in p["domains"].items())
-        table.add_row(escape(p["handle"]), f"{p['weighted_score']:g}", *(str(p["roles"][r]) for r in weights),
-                      str(p["claim_count"]), escape(domains),
-                      f"{p['first_contribution'] or '?'} → {p['latest_contribution'] or '?'}")
+        table.add_row(escape(p["handle"]), f"{p['weighted_score']:g}", str(p["claim_count"]), escape(roles),
+                      escape(domains), f"{p['first_contribution'] or '?'} → {p['latest_contribution'] or '?'}")
     console.print(table)

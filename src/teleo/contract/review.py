@@ -46,6 +46,9 @@ class ReviewRequest(BaseModel):
     """Claim path → the text of the source its evidence quotes (the proposal's source), for grounding."""
     errors: list[ClaimFinding] = Field(default_factory=list)
     """Blocking findings code already made (schema errors …): the offline reviewer requests changes on each."""
+    before: dict[str, str] = Field(default_factory=dict)
+    """Path → text on main of each claim the proposal changes (not the new ones): what the claim already was,
+    so a rubric error it had before (a challenge or an enrichment of a flawed claim) is not held against it."""
 
     @property
     def job_id(self) -> str:

@@ -187,6 +187,8 @@ def _request_material(view: ProposalView) -> ReviewRequest:
         similar={n.path: similar_claims(view, n) for n in notes if n.path in new},
         advice=advice, new_claims=sorted(p for p in new if any(n.path == p for n in notes)),
         sources={n.path: source for n in notes if n.path in new} if source is not None else {},
+        before={n.path: text.decode("utf-8", errors="replace") for n in notes if n.path not in new
+                and (text := view.base.read_bytes(n.path)) is not None},
     )
     return made
 

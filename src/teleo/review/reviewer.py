@@ -17,6 +17,9 @@ finding, each listed with path, criterion and message:
   ≥ `DUPLICATE_TITLE_SCORE` to one of `request.similar`) — §5 #8;
 - a schema error handed over in `request.errors` — §5 #1.
 
+A changed claim (an enrichment, a challenge) is not held to errors it already had on main
+(`request.before`): those become advice, as the schema gate leaves old errors out.
+
 Otherwise it **approves**, and what only weakens a claim is advice (never
 blocking): `claim-quality` warnings and lint warnings of the touched claims
 (title length and universals §5 #3–4, description #5, counter-evidence #12,
@@ -108,6 +111,11 @@ class OfflineReviewer(Reviewer):
         findings = list(request.advice)
         for path, text in sorted(request.claims.items()):
             judged, advice = judge_claim_text(path, text, source_text=request.sources.get(path))
+            if path in request.before:  # errors the claim had on main are not this proposal's
+                had = {f.message for f in judge_claim_text(path, request.before[path])[0]}
+                advice += [f.model_copy(update={"severity": "advice", "message": f"{f.message} (already on main)"})
+                           for f in judged if f.message in had]
+                judged = [f for f in judged if f.message not in had]
             blocking += judged
             findings += advice
             if path in request.new_claims:
