@@ -59,7 +59,7 @@ def ingest(vault: Vault, source: IngestInput, options: IngestOptions | None = No
     domain = _domain(vault, options.domain)
     chosen_format = _format(options.format, strict=True) if options.format else None
     chosen_date = _date(options.date) if options.date else None
-    if options.url is not None and _web_url(options.url) is None:
+    if options.url is not None and web_url(options.url) is None:
         raise IngestUsageError(f"--url '{options.url}' is not an http:// or https:// URL")
     if options.media is not None and options.media not in MEDIA:
         raise IngestUsageError(f"unknown input type '{options.media}' (one of: {', '.join(MEDIA)})")
@@ -191,14 +191,14 @@ def _fields(
     if date is None:
         date = today.isoformat()
         warnings.append(f"no publication date found; used today's date {date} (pass --date)")
-    url = options.url or (source.location if source.kind == "url" else None) or _web_url(found.url)
+    url = options.url or (source.location if source.kind == "url" else None) or web_url(found.url)
     if url:
         url = clean_field(clean_url(url), limit=2000)
     else:
         name = "stdin" if source.kind == "stdin" else clean_field(Path(source.location).name, 200)
         url = f"local:{name}"
         warnings.append(f"no URL known; wrote '{url}' (pass --url)")
-    fmt = chosen_format or (_format(found.format, strict=False) if found.format else None) or _infer_format(found.media, url)
+    fmt = chosen_format or (_format(found.format, strict=False) if found.format else None) or infer_format(found.media, url)
     tags = []
     for tag in [*options.tags, *found.tags]:
         tag = clean_field(tag, limit=80)
@@ -211,7 +211,7 @@ def _fields(
     return fields
 
 
-def _web_url(url: str | None) -> str | None:
+def web_url(url: str | None) -> str | None:
     """`url` when it is an http(s) URL (metadata can say anything, `javascript:` included)."""
     if not url:
         return None
@@ -222,7 +222,7 @@ def _web_url(url: str | None) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def _infer_format(media: str, url: str) -> str:
+def infer_format(media: str, url: str) -> str:
     host = url.split("://", 1)[-1].split("/", 1)[0].lower()
     if host in _TWEET_HOSTS and "/status/" in url:
         return "tweet"

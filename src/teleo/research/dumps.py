@@ -31,9 +31,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from teleo.ingest.names import normalise_date
+from teleo.ingest.pipeline import web_url
 from teleo.notes.untrusted import one_line
 from teleo.research.network import HANDLE
 
@@ -250,13 +250,9 @@ def _first_str(record: dict, keys: tuple[str, ...]) -> str | None:
 
 
 def _web_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc and " " not in url.strip() else None
+    """`url` stripped, when it is an http(s) URL (`teleo.ingest`'s test) without spaces; else None."""
+    url = url.strip() if url else None
+    return url if url and " " not in url and web_url(url) else None
 
 
 def parse_date(value: str | None) -> str | None:

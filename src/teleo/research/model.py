@@ -13,15 +13,12 @@ through the provider's retries and into the ledger (`purpose: research`, `resear
 
 from __future__ import annotations
 
-import json
 import secrets
 from types import SimpleNamespace
 
-from pydantic import ValidationError
-
 from teleo.contract.research import MAX_SOURCES, MIN_SOURCES, ResearchPlan
-from teleo.llm.base import ProviderError
 from teleo.research.context import SHOWN, Context
+from teleo.review.reviewer import parse_object
 
 SYSTEM = """\
 You are {agent}, an agent of a shared knowledge base, running a self-directed research session on {date}.
@@ -50,46 +47,22 @@ Answer with ONE JSON object and nothing else:
 
 
 def plan_with_model(provider, ctx: Context) -> tuple[ResearchPlan, list]:
-    """(plan, calls) from a `ModelProvider`; raises `ProviderError` when no valid plan came."""
-    from pydantic_ai.messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart
-
+    """(plan, calls) from a `ModelProvider` (`ModelProvider.ask`: one repair, one fresh attempt, the ledger);
+    raises `ProviderError` when no valid plan came."""
     system, user = render_prompt(ctx)
     shown = {c.id for c in ctx.candidates[:SHOWN]}
     numbers = {b.number for b in ctx.beliefs}
     request = SimpleNamespace(job_id=f"research-{ctx.agent}-{ctx.date}", source_path=f"inbox-raw/{ctx.agent}/")
     job = SimpleNamespace(request=request, system=system, user=user, calls=[], last_text=None, last_errors=[],
                           truncated=False, chunk=1, chunks=1)
-    first = ModelRequest(parts=[SystemPromptPart(content=system), UserPromptPart(content=user)])
-    errors: list[str] = []
-    for purpose in ("research", "research-repair", "research"):
-        messages = [first]
-        if purpose == "research-repair" and job.last_text is not None:
-            fix = ("Your answer could not be used:\n" + "\n".join(f"- {e}" for e in errors)
-                   + "\nReturn ONE corrected JSON object and nothing else.")
-            messages += [ModelResponse(parts=[TextPart(content=job.last_text)]),
-                         ModelRequest(parts=[UserPromptPart(content=fix)])]
-        response, call = provider._request(job, messages, purpose)
-        text = "".join(p.content for p in response.parts if isinstance(p, TextPart))
-        try:
-            plan = parse_plan(text, shown, numbers)
-        except ValueError as exc:
-            job.last_text, errors = text, [str(exc)[:800]]
-            provider._finish(job, call.model_copy(update={"ok": False, "error": f"invalid plan: {str(exc)[:300]}"}))
-            continue
-        provider._finish(job, call)
-        return plan, job.calls
-    raise ProviderError(f"{provider.name}:{provider.model} gave no valid research plan for {ctx.agent}: "
-                        f"{'; '.join(errors)}", job.calls)
+    plan = provider.ask(job, lambda text: parse_plan(text, shown, numbers), "research",
+                        f"research plan for {ctx.agent}")
+    return plan, job.calls
 
 
 def parse_plan(text: str, shown: set[str], numbers: set[str]) -> ResearchPlan:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("no JSON object in the answer")
-    try:
-        plan = ResearchPlan.model_validate(json.loads(text[start:end + 1]))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ValueError(str(exc)) from None
+    """The plan in a model's answer, valid for the candidates shown and the beliefs numbered; `ValueError` else."""
+    plan = parse_object(text, ResearchPlan)
     problems = plan.problems(shown, numbers)
     if problems:
         raise ValueError("; ".join(problems))

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from teleo.contract.research import ResearchPlan, SourceNotes
 from teleo.ingest.clean import clean_field
 from teleo.ingest.names import author_handle, source_filename
-from teleo.ingest.pipeline import ARCHIVE, render
+from teleo.ingest.pipeline import ARCHIVE, infer_format, render
 from teleo.notes.document import dump_value
 from teleo.notes.schema import SOURCE_FORMAT
 from teleo.notes.untrusted import defuse_tags, inert_line
@@ -27,7 +26,6 @@ from teleo.vault import normalise_title
 
 SESSION_TAG = "research-session"
 MAX_COLLISIONS = 99
-_TWEET_HOSTS = ("x.com", "twitter.com", "www.x.com", "www.twitter.com", "mobile.twitter.com")
 
 
 @dataclass
@@ -66,13 +64,12 @@ def _fields(ctx: Context, candidate: Candidate) -> dict:
 
 
 def _format(item) -> str:
+    """The dump's own format when it is a source format; a post with an author is a tweet; else as `teleo ingest` infers."""
     if item.format in SOURCE_FORMAT:
         return item.format
-    if item.url:
-        parts = urlsplit(item.url)
-        if (parts.hostname or "").lower() in _TWEET_HOSTS and "/status/" in parts.path:
-            return "tweet"
-    return "tweet" if item.handle and item.media == "text" else "essay"
+    if item.handle and item.media == "text":
+        return "tweet"
+    return infer_format(item.media, item.url or "")
 
 
 def _free_name(fields: dict, taken: set[str]) -> str:
