@@ -112,9 +112,83 @@ def test_an_edited_line_is_no_append_and_waits():
     assert merge_entity(PATH, BASE, first, removed) is None
 
 
-def test_only_entity_notes_and_only_with_a_common_base():
+def test_only_entity_notes():
     first = sibling(BASE, "quorumdao-a", "2025-04-02")
     second = sibling(BASE, "quorumdao-b", "2025-05-01")
-    assert merge_entity(PATH, None, first, second) is None  # both created the file: not an append
     claim = BASE.replace("type: entity", "type: claim")  # was no entity at the fork
     assert merge_entity("domains/internet-finance/a claim.md", claim, first, second) is None
+
+
+# -- a file both created: the second creation becomes an update (fold_creation) ---------------------------
+
+LIVE = "inbox/archive/2025-05-10-futardio-launch-lanternfish.md"
+DONE = "inbox/archive/2025-05-14-futardio-launch-lanternfish.md"
+COMPANY = "entities/internet-finance/lanternfish.md"
+MARKET = "entities/internet-finance/lanternfish-futardio-fundraise.md"
+
+
+def two_pages_of_one_raise(make_vault, **second):
+    """Both pages extracted from the same main (neither entity exists yet): two creations of each file."""
+    import datetime as dt
+
+    from entity_fixtures import base_files, launch_page
+
+    from teleo.extract.context import build_request, source_text
+    from teleo.extract.data import entities_from_data
+    from teleo.extract.writer import build_proposal
+
+    vault = make_vault(base_files(**{LIVE: launch_page(status="Live"), DONE: launch_page(status="Complete", **second)}))
+    out = []
+    for source in (LIVE, DONE):
+        result = entities_from_data(build_request(vault, source, k=0))
+        out.append(build_proposal(vault, vault.note(source), result, text=source_text(vault.note(source)), agent="rio",
+                                  domain="internet-finance", provider="offline", model="offline",
+                                  today=dt.date(2026, 1, 20)).files)
+    return out
+
+
+def test_the_second_page_of_a_raise_becomes_an_update_of_the_entity_the_first_created(make_vault):
+    first, second = two_pages_of_one_raise(make_vault)
+    assert MARKET in first and MARKET in second
+    market = merge_entity(MARKET, None, first[MARKET], second[MARKET])
+    assert market is not None
+    data = parse_document(market).data
+    assert (data["status"], data["created"]) == ("passed", parse_document(first[MARKET]).data["created"])
+    assert data["proposal_url"] == parse_document(first[MARKET]).data["proposal_url"]
+    assert market.count("# Lanternfish: Futardio Fundraise") == 1  # one entity, no second body
+    company = merge_entity(COMPANY, None, first[COMPANY], second[COMPANY])
+    assert company is not None
+    assert parse_document(company).data["status"] == parse_document(second[COMPANY]).data["status"]
+    for line in (l for text in (first[COMPANY], second[COMPANY]) for l in text.splitlines() if l.startswith("- **")):
+        assert company.splitlines().count(line) == 1  # every timeline line of both pages, once
+
+
+def test_a_resolved_market_is_not_reopened_by_an_older_page(make_vault):
+    first, second = two_pages_of_one_raise(make_vault)
+    assert parse_document(merge_entity(MARKET, None, second[MARKET], first[MARKET])).data["status"] == "passed"
+
+
+def test_another_raise_under_the_same_slug_is_a_real_conflict(make_vault):
+    first, second = two_pages_of_one_raise(make_vault, url="https://www.futard.io/launch/AnOtHeRrAiSe999")
+    assert merge_entity(MARKET, None, first[MARKET], second[MARKET]) is None  # another proposal URL: another object
+    contradicting = second[MARKET].replace("$400,000.00", "$500,000.00")
+    assert merge_entity(MARKET, None, first[MARKET], contradicting) is None  # funding target stated differently
+
+
+def test_values_holding_the_same_digits_are_not_the_same_value():
+    from teleo.extract.entity_writer import _same
+
+    assert _same("$750,000.00", "750000") and _same("N/A", "n/a")
+    assert not _same("[[p2p]]", "[[p2p-protocol]]") and not _same("Q3 2025", "2025")
+
+
+def test_a_refused_fold_says_which_field_contradicts(make_vault):
+    import pytest
+
+    from teleo.extract.entity_merge import Contradiction, fold, rename_links
+
+    first, second = two_pages_of_one_raise(make_vault)
+    contradicting = second[MARKET].replace("$400,000.00", "$500,000.00")
+    with pytest.raises(Contradiction, match="(funding_target|amount_raised) is '\\$400,000.00' on main and '\\$500,000.00'"):
+        fold(MARKET, first[MARKET], contradicting)
+    assert rename_links("[[a-b]] [[a-b|A]] [[a-bc]]", {"a-b": "x"}) == "[[x]] [[x|A]] [[a-bc]]"

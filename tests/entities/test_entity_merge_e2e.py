@@ -96,3 +96,46 @@ def test_sibling_proposals_on_one_parent_merge_in_one_pass_and_a_real_conflict_w
         assert parents[1] == heads[branch] and f"Teleo-Head: {heads[branch]}" in body
     settled = [b for b in branches if "Entity lines appended to main's" in merges[b][1]]
     assert len(settled) == 1 and DAO_PATH in merges[settled[0]][1]  # the second, merged onto the first
+
+
+LIVE = "inbox/archive/2025-05-10-futardio-launch-lanternfish.md"
+DONE = "inbox/archive/2025-05-14-futardio-launch-lanternfish-network.md"
+
+
+def test_two_pages_of_one_raise_the_second_becomes_an_update_of_what_the_first_created(tmp_path):
+    """Same raise (launch URL), same project handle and website, the project named differently on the
+    second page: each branch creates the project and its fundraise; the second merges as an update."""
+    from entity_fixtures import launch_page
+
+    root = tmp_path / "vault"
+    root.mkdir()
+    write_files(root, base_files(**{LIVE: launch_page(status="Live"),
+                                    DONE: launch_page(project="Lanternfish Network", status="Complete",
+                                                      closed="2025-05-18")}))  # launched 2025-05-10 too
+    git_init(root)
+    extracted = teleo(root, "extract", LIVE, DONE)
+    assert sorted(job["status"] for job in extracted["jobs"]) == ["proposed", "proposed"]
+    second = "extract/2025-05-14-futardio-launch-lanternfish-network"
+    assert "entities/internet-finance/lanternfish-network-futardio-fundraise.md" in git(
+        root, "diff", "--name-only", f"main..{second}").split()
+    head = git(root, "rev-parse", second).strip()
+    assert {r["status"] for r in teleo(root, "review")["reviews"]} == {"approved"}
+
+    merged = teleo(root, "merge")
+    assert [m["status"] for m in merged["merges"]] == ["merged", "merged"], [m["reasons"] for m in merged["merges"]]
+    names = git(root, "ls-tree", "--name-only", "main", "entities/internet-finance/").split()
+    assert not [n for n in names if "lanternfish-network" in n]  # no second entity
+    market = parse_document(git(root, "show", "main:entities/internet-finance/lanternfish-futardio-fundraise.md")).data
+    assert market["status"] == "passed"  # the second page's outcome: the raise completed
+    assert market["aliases"] == ["Lanternfish Network: Futardio Fundraise"]
+    company = parse_document(git(root, "show", "main:entities/internet-finance/lanternfish.md")).data
+    assert company["aliases"] == ["Lanternfish Network"]
+    source = parse_document(git(root, "show", f"main:{DONE}")).data
+    assert "entities_created" not in source
+    assert {"lanternfish", "lanternfish-futardio-fundraise"} <= set(source["entities_updated"])
+    assert not [e for e in source["entities_updated"] if "network" in e]
+    message = git(root, "log", "-1", "--format=%B", f"main^{{/Teleo-Proposal: {second}}}")
+    assert f"Teleo-Head: {head}" in message and "not created: the same entity as" in message
+    lint = subprocess.run([*teleo_command(), "-C", str(root), "lint", "--format", "json"], capture_output=True,
+                          text=True, check=False)
+    assert not [f for f in json.loads(lint.stdout)["findings"] if f["rule"].startswith("entity-")]

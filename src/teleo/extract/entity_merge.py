@@ -20,19 +20,33 @@ case and nothing else:
    `secondary_domains` gain the proposal's new items; a key both changed differently is a real
    conflict (None).
 
-All three must be entity notes (`Kind.ENTITY`) and the base must exist (a file both created is
-not an append). Pure text in, text out: the caller reads the three versions from git.
+All three must be entity notes (`Kind.ENTITY`). Pure text in, text out: the caller reads the
+three versions from git.
+
+**A file both created** (no base: two pages of one raise each made the entity, one merged first) is
+settled by `fold_creation`: the second creation becomes an update of the entity the first created,
+by the writer's update rule (`entity_writer._update`) where it does not contradict: the same entity
+(entity type, name, website and proposal URL agree — else it is another object under the same
+slug, a real conflict); `status` the proposal's, except that a decision market's `passed`/`failed`
+is terminal (a page saying `active` is older news); a field main lacks, or holds as a placeholder
+(`N/A`, `unknown`, empty), takes the proposal's value; a field both state differently is a real
+conflict; `created` and the identity fields stay main's, `last_updated` the later, `handles`,
+`secondary_domains` and `aliases` joined; the proposal's timeline lines, `Relevant Entities` lines
+and Key Decisions rows appended as above. Its overview and provenance line are not copied (an update
+never rewrites those).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from teleo.extract.entity_writer import (
     _KEY_DECISIONS,
     _RELEVANT,
     _TIMELINE,
+    _same,
     _section_end,
     _split,
     add_key_decision,
@@ -40,12 +54,18 @@ from teleo.extract.entity_writer import (
     add_timeline,
 )
 from teleo.extract.writer import append_block
+from teleo.gates.entities import URL_FIELDS, as_list, name_key, url_key
 from teleo.notes import Kind, note_from_text, parse_document, set_field
 
-UNION_FIELDS = ("handles", "secondary_domains")
+UNION_FIELDS = ("handles", "secondary_domains", "aliases")
 """List fields the writer only ever adds to: the proposal's new items join main's."""
 LATEST_FIELDS = ("last_updated",)
 """Date fields where the later date wins."""
+IDENTITY_FIELDS = ("type", "entity_type", "name", "domain", "tracked_by", "created")
+"""What a folded creation never changes in the entity main holds (the first creator owns the file)."""
+PLACEHOLDERS = frozenset({"", "n/a", "na", "none", "null", "unknown", "tbd", "-", "?"})
+"""Values that say nothing: a folded creation's real value replaces them."""
+TERMINAL = ("passed", "failed")
 _SEPARATOR = re.compile(r"^\|[\s:|-]+\|$")
 _ITEMS = re.compile(r"(?:\n[ \t]*[-*+][^\n]*)*")
 _SLUG = re.compile(r"\[\[([^\]|]+)")
@@ -76,8 +96,10 @@ class EntityChange:
 def merge_entity(path: str, base: str | None, ours: str | None, theirs: str | None) -> str | None:
     """`ours` with the proposal's (`base` → `theirs`) appended entity lines, or None when the change
     is not append-only or contradicts main (see the module doc). `path` is vault-relative."""
-    if base is None or ours is None or theirs is None:
+    if ours is None or theirs is None:
         return None
+    if base is None:
+        return fold_creation(path, ours, theirs)
     notes = [note_from_text(path, text) for text in (base, ours, theirs)]
     if any(note.kind is not Kind.ENTITY or not isinstance(note.data, dict) for note in notes):
         return None
@@ -88,6 +110,104 @@ def merge_entity(path: str, base: str | None, ours: str | None, theirs: str | No
         return _onto(base, ours, change)
     except ValueError:  # a frontmatter set_field cannot edit line by line
         return None
+
+
+def fold_creation(path: str, ours: str, theirs: str, *, matched: bool = False) -> str | None:
+    """`theirs` (a creation of the entity main already holds as `ours`) as an update of `ours`, or None
+    when the two contradict (see the module doc). `matched`: the caller found them one object by an
+    identity key (`gates.entities`: a shared URL, handle or name) though their names may differ —
+    the proposal's name then joins main's `aliases`."""
+    try:
+        return fold(path, ours, theirs, matched=matched)
+    except ValueError:  # a Contradiction, or a frontmatter set_field cannot edit line by line
+        return None
+
+
+class Contradiction(ValueError):
+    """Why a creation cannot be folded into the entity main holds."""
+
+
+def fold(path: str, ours: str, theirs: str, *, matched: bool = False) -> str:
+    """`fold_creation`, raising `Contradiction` with the reason instead of returning None."""
+    notes = [note_from_text(path, text) for text in (ours, theirs)]
+    if any(note.kind is not Kind.ENTITY or not isinstance(note.data, dict) for note in notes):
+        raise Contradiction("not an entity note")
+    mine, new = notes[0].data, notes[1].data
+    if not same_object(mine, new, by_name=not matched):
+        raise Contradiction("another object under the same file title (entity type, name or URL differ)")
+    text = ours
+    other = str(new.get("name") or "").strip()
+    known = {name_key(n) for n in [mine.get("name"), PurePosixPath(path).stem, *as_list(mine.get("aliases"))]}
+    if matched and other and name_key(other) not in known:
+        text = set_field(parse_document(text), "aliases", [*as_list(mine.get("aliases")), other])
+    for key, value in new.items():
+        current = mine.get(key, _ABSENT)
+        if key in IDENTITY_FIELDS or current == value:
+            continue
+        if key in LATEST_FIELDS:
+            if current is _ABSENT or str(value) > str(current):
+                text = set_field(parse_document(text), key, value)
+        elif key in UNION_FIELDS and isinstance(value, list):
+            have = current if isinstance(current, list) else []
+            added = [v for v in value if v not in have]
+            if added:
+                text = set_field(parse_document(text), key, [*have, *added])
+        elif key == "status":
+            if not (str(mine.get("entity_type")) == "decision_market" and current in TERMINAL):
+                text = set_field(parse_document(text), key, value)
+        elif current is _ABSENT or _placeholder(current):
+            text = set_field(parse_document(text), key, value)
+        elif not _same_value(current, value):
+            raise Contradiction(f"{key} is {_show(current)} on main and {_show(value)} in the proposal")
+    _, old_body = _split(ours)
+    _, new_body = _split(theirs)
+    change = EntityChange(timeline=_added(_section_lines(old_body, _TIMELINE), _section_lines(new_body, _TIMELINE)),
+                          relevant=_added(_relevant_lines(old_body), _relevant_lines(new_body)))
+    header, rows = _table(new_body)
+    for row in _added(_table(old_body)[1], rows):
+        values = [c.strip() for c in row.strip().strip("|").split("|")]
+        slug = _SLUG.search(row)
+        if len(values) != len(header) or slug is None:
+            raise Contradiction("a Key Decisions row does not fit the table")
+        change.decisions.append(({c.casefold(): v for c, v in zip(header, values, strict=True)}, slug.group(1).strip()))
+    return change.apply(text)
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:59] + "…")
+
+
+def same_object(mine: dict, new: dict, *, by_name: bool = True) -> bool:
+    """Two entity records are one real-world object: same type and (`by_name`) name, no website or
+    proposal URL that differs."""
+    if str(mine.get("entity_type")) != str(new.get("entity_type")):
+        return False
+    if by_name and name_key(mine.get("name")) != name_key(new.get("name")):
+        return False
+    for key in URL_FIELDS:
+        a, b = url_key(mine.get(key)), url_key(new.get(key))
+        if a and b and a != b:
+            return False
+    return True
+
+
+def _placeholder(value: object) -> bool:
+    return isinstance(value, str | int | float | type(None)) and str(value or "").strip().casefold() in PLACEHOLDERS
+
+
+def _same_value(a: object, b: object) -> bool:
+    if isinstance(a, str | int | float) and isinstance(b, str | int | float):
+        return _same(str(a), str(b))
+    return a == b
+
+
+def rename_links(text: str, renames: dict[str, str]) -> str:
+    """`[[old]]` / `[[old|…]]` → `[[new]]` / `[[new|…]]` for each `old → new` of `renames` (file titles)."""
+    if not renames:
+        return text
+    pattern = re.compile(r"\[\[(" + "|".join(re.escape(old) for old in renames) + r")(?=\]\]|\|)")
+    return pattern.sub(lambda m: "[[" + renames[m.group(1)], text)
 
 
 def read_change(base: str, theirs: str) -> EntityChange | None:

@@ -355,8 +355,12 @@ def _parent_of(ctx: EntityContext, data: dict) -> EntityRecord | None:
 
 
 def _same(current: str, value: str) -> bool:
+    """Equal once folded, or two amounts of the same value (`$750,000.00` = `750000`) — only when both
+    are amounts: `[[p2p]]` and `[[p2p-protocol]]` both hold a 2 and are not the same."""
     if _fold(current) == _fold(value):
         return True
+    if not (_NUMBER.fullmatch(current.strip()) and _NUMBER.fullmatch(value.strip())):
+        return False
     a, b = _numbers(current), _numbers(value)
     return bool(a) and a == b
 

@@ -12,6 +12,8 @@ reported as `already` and never merged twice.
 versions (ancestor, main, the proposal) to the caller's resolver (`settle_conflicts`); the merged
 bytes it returns become the merge's blob, and a path it returns None for is a `MergeConflict` as
 before. Teleo's resolver settles append-only entity lines only (`review.context.entity_resolver`).
+`overrides` write given files over the merge's result (a proposal's entity folded into the one a
+sibling created first, `review.context`), only onto the tip they were derived from (`judged`).
 
 **Merge commits** are named as the reference's forge named them (§4.13):
 `Merge pull request '<title>' from <branch> into main` — with no forge there
@@ -118,6 +120,18 @@ def settle_conflicts(repo: pygit2.Repository, index: pygit2.Index, resolve: Reso
     return settled, []
 
 
+def _override(repo: pygit2.Repository, index: pygit2.Index, overrides: dict[str, bytes | None]) -> None:
+    if not overrides:
+        return
+    with durable_writes():
+        for path, data in overrides.items():
+            if data is None:
+                if path in index:
+                    index.remove(path)
+            else:
+                index.add(pygit2.IndexEntry(path, repo.create_blob(data), pygit2.enums.FileMode.BLOB))
+
+
 class MergeResult(BaseModel):
     status: Literal["merged", "already"]
     commit: str
@@ -167,13 +181,17 @@ class MainMoved(BranchConflict):
 
 
 def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, judged: str | None = None,
-               resolve: Resolver | None = None) -> MergeResult:
+               resolve: Resolver | None = None, overrides: dict[str, bytes | None] | None = None) -> MergeResult:
     """Merge the commit `head` into `ref` with a merge commit (compare-and-swap, retried).
 
     With `judged` (the tip the caller checked the proposal against), a tip that moved raises
     `MainMoved` instead of merging onto something nobody checked; the caller judges again.
     `resolve` may settle conflicting paths (`settle_conflicts`); any other conflict raises `MergeConflict`.
+    `overrides` (repository path → bytes, or None to leave the path out) replace git's merge result
+    there — only with `judged`, since the caller derived them from that tip.
     """
+    if overrides and judged is None:
+        raise ValueError("overrides are derived from a judged tip: pass judged")
     head_commit = repo[head]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         base = tip(repo, ref)
@@ -185,6 +203,7 @@ def merge_into(repo: pygit2.Repository, ref: str, head: str, message: str, *, ju
         settled, paths = settle_conflicts(repo, index, resolve)
         if paths:
             raise MergeConflict(f"the proposal conflicts with main in {', '.join(paths[:5])}", paths)
+        _override(repo, index, overrides or {})
         who = signature(repo)
         now = pygit2.Signature(who.name, who.email)
         with durable_writes():

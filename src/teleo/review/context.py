@@ -9,6 +9,11 @@
   lines on both sides, `extract.entity_merge`), whose text is the merged one, so
   the gates judge what main will hold; `conflicts`: the paths still in conflict
   with main's tip; `outside`: repository paths it changes outside the vault's folder;
+- `folded`: entities the proposal creates that a sibling created on main first (main gained them
+  after the proposal's fork point, and they share a name, alias, handle or URL): each creation is
+  re-derived as an update of main's entity (`extract.entity_merge.fold_creation`), the proposal's
+  links to it renamed and its source's `entities_created` entry moved to `entities_updated` — in
+  `files` (the created file left out) and in `overrides`, what the merge writes over git's result;
 - `base`: `main`'s current tip as a `TreeVault` — shared by the views that follow
   while main's tip stays the same (`TreeVault.at`: its walk, resolver and
   parsed notes are made once per run, not once per proposal) — and `after`: the
@@ -26,12 +31,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any
 
 import pygit2
 
-from teleo.extract.entity_merge import merge_entity
-from teleo.notes import Kind, Note
+from teleo.extract.entity_merge import fold, merge_entity, rename_links
+from teleo.gates.entities import ENTITIES_FOLDER, EntityIndex, EntityRecord, as_list, record_of
+from teleo.notes import Kind, Note, note_from_text, parse_document, remove_field, set_field
 from teleo.repo.branches import BranchError, Proposal, base_ref, read_proposal, tip
 from teleo.repo.mainline import Resolver, settle_conflicts
 from teleo.vault.tree import TreeVault
@@ -70,6 +77,12 @@ class ProposalView:
     """Vault-relative paths in conflict with main that the entity merge settles (their `files` text is the merged one)."""
     conflicts: list[str] = field(default_factory=list)
     """Vault-relative paths in conflict with main's tip that nothing settles."""
+    folded: list[tuple[str, str]] = field(default_factory=list)
+    """(created path, main's entity path) for each creation folded into an entity a sibling created first."""
+    unfolded: list[tuple[str, str]] = field(default_factory=list)
+    """(created path, why) for a creation of an entity a sibling created first that contradicts it (not folded)."""
+    overrides: dict[str, bytes | None] = field(default_factory=dict)
+    """Repository path → what the merge writes there instead of git's merge result (None: leave the file out)."""
 
     @property
     def branch(self) -> str:
@@ -152,6 +165,7 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
     settled, conflicts = _trial_merge(repo, main, head, prefix)
     files.update({path: text for path, text in settled.items() if path in files})
     base_vault = TreeVault.at(vault, main, repo=repo)
+    folded, overrides, unfolded = _fold_duplicates(repo, main, head, prefix, files, base_vault, proposal.source)
     base_vault.markdown_paths()  # walked and resolved once per tip: every overlay below extends them
     base_vault.resolver  # noqa: B018
     overlay = {p: t for p, t in files.items() if t is not None}
@@ -161,7 +175,8 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
             after.overlay.pop(path, None)
     view = ProposalView(vault=vault, repo=repo, ref=ref, prefix=prefix, proposal=proposal, main=main, head=head,
                         commits=commits, files=files, outside=outside, base=base_vault, after=after,
-                        settled=sorted(settled), conflicts=conflicts)
+                        settled=sorted(settled), conflicts=conflicts, folded=folded, overrides=overrides,
+                        unfolded=unfolded)
     view.proposers = proposers_of(vault, commits)
     return view
 
@@ -218,3 +233,76 @@ def proposers_of(vault: Vault, commits: list[pygit2.Commit]) -> list[str]:
         if agent and agent != AUTO_FIX and agent not in names:
             names.append(agent)
     return names
+
+
+def _fold_duplicates(repo: pygit2.Repository, main: pygit2.Commit, head: pygit2.Commit, prefix: str,
+                     files: dict[str, str | None], base: TreeVault,
+                     source: str | None):
+    """Fold the proposal's creations of entities a sibling created on main first (see the module doc);
+    `files` is edited in place. Returns (folded pairs, overrides, refusals). All or nothing: when one
+    creation contradicts its twin, none is folded (the refusal says why; `entity-duplicate` still fires)."""
+    if head.id == main.id or repo.descendant_of(head.id, main.id) or repo.descendant_of(main.id, head.id):
+        return [], {}, []
+    created = [p for p, t in files.items() if t is not None and p.startswith(ENTITIES_FOLDER + "/")
+               and p.endswith(".md") and not base.exists(p)]
+    if not created:
+        return [], {}, []
+    fork = repo.merge_base(main.id, head.id)
+    index: EntityIndex = base.derived("entity-index", lambda: EntityIndex.of(base))
+    twins: dict[str, EntityRecord] = {}
+    for path in created:
+        note = note_from_text(path, files[path] or "")
+        if note.kind is not Kind.ENTITY:
+            continue
+        mine = record_of(note)
+        found = {r.path: r for key in mine.keys() for r in index.by_key.get(key, ())}
+        newer = [r for r in found.values() if fork is None or _text_at(repo, repo[fork].tree, prefix + r.path) is None]
+        if len(newer) == 1 and newer[0].path not in files:
+            twins[path] = newer[0]
+    if not twins:
+        return [], {}, []
+    renames = {PurePosixPath(p).stem: r.title for p, r in twins.items()}
+    texts: dict[str, str] = {}
+    refused: list[tuple[str, str]] = []
+    for path, twin in twins.items():
+        try:
+            texts[twin.path] = fold(twin.path, base.read_bytes(twin.path).decode("utf-8", errors="replace"),
+                                    rename_links(files[path] or "", renames), matched=True)
+        except ValueError as exc:
+            refused.append((path, f"the same entity as {twin.path}, which a sibling created first, but {exc}"))
+    if refused:
+        return [], {}, refused
+    for path, text in list(files.items()):
+        if path in twins or text is None:
+            continue
+        new = rename_links(text, renames)
+        if path == source:
+            new = _moved_to_updated(new, renames)
+        if new != text:
+            texts[path] = new
+    overrides: dict[str, bytes | None] = {prefix + p: None for p in twins}
+    for path in twins:
+        del files[path]
+    for path, text in texts.items():
+        files[path] = text
+        overrides[prefix + path] = text.encode("utf-8")
+    return sorted((p, r.path) for p, r in twins.items()), overrides, []
+
+
+def _moved_to_updated(text: str, renames: dict[str, str]) -> str:
+    """The source's `entities_created` entries of folded creations moved to `entities_updated` (as their twins)."""
+    data = parse_document(text).data or {}
+    created = as_list(data.get("entities_created"))
+    keep = [c for c in created if c.removeprefix("[[").removesuffix("]]") not in renames]
+    if keep == created:
+        return text
+    updated = as_list(data.get("entities_updated"))
+    updated += [renames[c.removeprefix("[[").removesuffix("]]")] for c in created if c not in keep]
+    updated = list(dict.fromkeys(updated))
+    try:
+        text = set_field(parse_document(text), "entities_updated", updated)
+        if keep:
+            return set_field(parse_document(text), "entities_created", keep)
+        return remove_field(parse_document(text), "entities_created")
+    except ValueError:
+        return text

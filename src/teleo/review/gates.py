@@ -155,8 +155,10 @@ def _contribution_commit(view: ProposalView, short: str, subject: str, message: 
 def merge_conflict(view: ProposalView) -> list[ClaimFinding]:
     """The proposal merges into main's current tip without a conflict (e.g. two proposals writing one new file);
     a conflict of append-only entity lines alone is settled by the entity merge (`view.settled`) and passes."""
-    return [blocking("merge-conflict", "main changed this file since the proposal was made (not only by appending "
-                                       "entity lines); re-extract the source", path) for path in view.conflicts]
+    out = [blocking("merge-conflict", "main changed this file since the proposal was made (not only by appending "
+                                      "entity lines); re-extract the source", path) for path in view.conflicts]
+    return out + [blocking("merge-conflict", f"{why}: it waits (re-extract the source on main's tip to update it)",
+                           path) for path, why in view.unfolded]
 
 
 def schema(view: ProposalView) -> list[ClaimFinding]:

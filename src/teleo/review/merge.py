@@ -160,6 +160,8 @@ def merge_message(view: ProposalView, decision: MergeDecision) -> str:
     lines = [f"Merge pull request '{title}' from {view.branch} into {view.ref.removeprefix('refs/heads/')}", ""]
     lines += [f"- Approved by {agent} on {view.head_id[:12]}" for agent in decision.approvals]
     lines += [f"- Entity lines appended to main's {path} (a sibling changed it first)" for path in view.settled]
+    lines += [f"- {created} not created: the same entity as {twin}, which a sibling created first; merged as an update of it"
+              for created, twin in view.folded]
     lines += ["", f"{TRAILER_PROPOSAL}: {view.branch}", f"{TRAILER_HEAD}: {view.head_id}"]
     return "\n".join(lines) + "\n"
 
@@ -196,7 +198,7 @@ def merge_proposal(vault: Vault, branch: str, *, cascade: bool = True, listed: b
             return outcome
         try:
             result = merge_into(view.repo, view.ref, view.head_id, merge_message(view, decision), judged=str(view.main.id),
-                                resolve=entity_resolver(view.prefix))
+                                resolve=entity_resolver(view.prefix), overrides=view.overrides)
         except MainMoved:
             continue
         except MergeConflict as exc:
