@@ -134,3 +134,11 @@ def test_the_review_scope_gate_rejects_a_research_branch_that_extracts(vault):
                           "agents/theseus/musings/research-2026-03-12.md"}
     assert "never extracts" in found["domains/internet-finance/deep markets lose to polls.md"]
     assert "appends to the journal only" in found["agents/rio/research-journal.md"]
+
+
+def test_on_a_forge_a_research_session_is_titled_as_the_reference_titles_its_pull_request(vault):
+    from teleo.forge.sync import pr_title
+    from teleo.review.context import load_view
+
+    outcome = research(vault, "rio", date=DATE)
+    assert pr_title(load_view(vault, outcome.branch)) == f"rio: research session {DATE}"

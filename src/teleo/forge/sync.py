@@ -37,6 +37,7 @@ from teleo.forge.settings import ForgeConfigError, ForgeSettings
 from teleo.notes import Kind
 from teleo.repo.branches import open_proposals
 from teleo.repo.discover import open_repository
+from teleo.repo.kinds import RESEARCH
 from teleo.repo.mainline import OWED_PREFIX, TRAILER_HEAD, delete_branch
 from teleo.repo.remote import RefUpdate, Remote, RemoteError
 from teleo.repo.trailers import trailer
@@ -97,10 +98,13 @@ def make_forge(settings: ForgeSettings, *, transport=None, sleep: Callable[[floa
 
 def pr_title(view: ProposalView) -> str:
     """The reference's pull-request title: the commit subject; an extraction's reads
-    `<agent>: extract claims from <source slug>` (reference §4.3, §4.13)."""
+    `<agent>: extract claims from <source slug>`, a research session's `<agent>: research session <date>`
+    (reference §4.2, §4.3, §4.13)."""
     proposal = view.proposal
     if proposal.kind == "extract" and proposal.agent and proposal.source:
         return f"{proposal.agent}: extract claims from {PurePosixPath(proposal.source).stem}"
+    if proposal.kind == "research" and proposal.agent:
+        return f"{proposal.agent}: research session {RESEARCH.fields(view.branch).get('date', '')}".rstrip()
     return proposal.subject.removesuffix(".md") or view.branch
 
 
