@@ -64,6 +64,47 @@ def test_the_parallel_pass_reports_what_the_serial_pass_reports(sample, monkeypa
     assert calls == [len(serial_targets(sample))] * 2  # the plain run and the cold cached one; the warm read the cache
 
 
+def test_chunks_shrink_towards_the_end_and_keep_every_path_in_order():
+    paths = [f"n{i:05}.md" for i in range(5_000)]
+    chunks = parallel.split(paths, 2)
+    assert [p for chunk in chunks for p in chunk] == paths
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes[0] == parallel.CHUNK and sizes == sorted(sizes, reverse=True)[:-1] + sizes[-1:]
+    assert min(sizes[:-1]) == parallel.LAST_CHUNK
+
+
+def test_this_process_checks_the_next_chunks_while_a_worker_is_not_back(monkeypatch):
+    """The chunks are shared as each process is free: while the worker's chunk is not back, the calling
+    process checks the next untaken ones (at most MINE_AHEAD) instead of waiting, and the rows still come in
+    path order."""
+    from concurrent.futures import Future
+
+    checked_here: list[str] = []
+
+    def check_paths(ctx, paths, note_rules):
+        for path in paths:
+            checked_here.append(path)
+            yield path, "claim", [], None, None
+
+    class SlowPool:
+        """A worker that gets to its chunk only when asked for the result."""
+
+        def submit(self, fn, chunk):
+            future = Future()
+            future.chunk = chunk
+            future.result = lambda timeout=None: [(p, "claim", [], None, None) for p in chunk]
+            return future
+
+    monkeypatch.setattr(parallel, "check_paths", check_paths)
+    chunks = [[f"c{c}-n{n}" for n in range(3)] for c in range(12)]
+    rows = list(parallel._shared(None, chunks, [], SlowPool(), queued=2))
+    assert [row[0] for row in rows] == [p for chunk in chunks for p in chunk]
+    here = sorted({int(path.split("-")[0][1:]) for path in checked_here})
+    # the worker has 0 and 1 queued; waiting on 0, this process takes 2–5 (MINE_AHEAD); on 1, none more (its
+    # four are not yet yielded); the worker is given 6 and 7; waiting on 6, this process takes 8–11
+    assert parallel.MINE_AHEAD == 4 and here == [2, 3, 4, 5, 8, 9, 10, 11]
+
+
 def test_the_vault_rules_read_no_note_again(sample, monkeypatch):
     """title-duplicate, position-active-count and entity-duplicate take what they need of each note from the
     note pass (its H1 line; a position's status, agent, created and status line; an entity's record) instead

@@ -4,7 +4,7 @@ A lint's note rules look at one note at a time (and, through the shared resolver
 the kinds of the notes a link leads to, at paths and kinds only), so the notes can be
 checked in any process that holds the vault's walk and resolver. Workers are forked
 after both are made, so they inherit them; the calling process and the workers take
-chunks of paths in turn, and a worker sends back, per path, the note's kind and its
+chunks of paths as each is free, and a worker sends back, per path, the note's kind and its
 findings as plain tuples. Results come back in path order, at most a few chunks ahead
 of the caller, so no side holds more than a few chunks of findings in flight.
 
@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections import deque
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Iterator
 
 from teleo.gates.findings import Finding
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 PARALLEL_MIN = 2_000
 """Check the notes in worker processes from this many (a fork and the tuples' trip cost ~0.1 s)."""
 CHUNK = 400
-"""Paths per task."""
+"""Paths per task, at most."""
+LAST_CHUNK = 50
+"""Paths per task, at least (the last ones)."""
+MINE_AHEAD = 4
+"""Chunks this process checks ahead of their turn while a worker's is not back (their rows kept meanwhile)."""
 
 Row = tuple[str, str | None, list[tuple], dict | None, tuple[int, int] | None]
 """(path, kind value or None when the path could not be read, findings as `Finding.as_row`s, facts
@@ -67,41 +71,62 @@ def check_chunk(paths: list[str]) -> list[Row]:
 
 
 def check_parallel(ctx: "GateContext", paths: list[str], note_rules: list) -> Iterator[Checked]:
-    """Every path checked (as `check_paths` yields it), in order: the chunks are shared round-robin between
-    this process and `worker_count() - 1` forked workers (this one takes every `worker_count()`-th)."""
+    """Every path checked (as `check_paths` yields it), in order, by this process and `worker_count() - 1`
+    forked workers sharing the chunks as each is free (`_shared`)."""
     global _JOB
     from concurrent.futures import ProcessPoolExecutor
 
     warm_up(ctx, paths, note_rules)  # made once here, inherited by every worker
-    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    share = min(worker_count(), len(chunks))
-    theirs = [i for i in range(len(chunks)) if i % share]
+    chunks = split(paths, worker_count())
+    forked = max(1, min(worker_count(), len(chunks)) - 1)
     _JOB = (ctx, note_rules)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=max(1, share - 1), mp_context=context, initializer=_worker_start) as pool:
-            ahead = 2 * max(1, share - 1)
-            pending: deque = deque()
-            upcoming = iter(theirs)
-
-            def submit(count: int) -> None:
-                for index in upcoming:
-                    pending.append((index, pool.submit(check_chunk, chunks[index])))
-                    count -= 1
-                    if count <= 0:
-                        return
-
-            submit(ahead)
-            for index, chunk in enumerate(chunks):
-                if index % share == 0:
-                    yield from check_paths(ctx, chunk, note_rules)
-                    continue
-                _, future = pending.popleft()
-                submit(1)
-                for path, kind, found, facts, stamp in future.result():
-                    yield path, kind, [Finding.from_row(f) for f in found], facts, stamp
+        with ProcessPoolExecutor(max_workers=forked, mp_context=context, initializer=_worker_start) as pool:
+            yield from _shared(ctx, chunks, note_rules, pool, queued=2 * forked)
     finally:
         _JOB = None
+
+
+def split(paths: list[str], processes: int) -> list[list[str]]:
+    """`paths` in chunks of `CHUNK`, smaller towards the end (a quarter of what is left per process, at least
+    `LAST_CHUNK`): the processes finish together, none waiting long on another's last chunk."""
+    chunks, start = [], 0
+    while start < len(paths):
+        size = min(CHUNK, max(LAST_CHUNK, (len(paths) - start) // (4 * max(1, processes))))
+        chunks.append(paths[start : start + size])
+        start += size
+    return chunks
+
+
+def _shared(ctx: "GateContext", chunks: list[list[str]], note_rules: list, pool, queued: int) -> Iterator[Checked]:
+    """The chunks' rows in order, the work shared as each process is free.
+
+    Chunks are taken in order, by whoever is free: the workers always have `queued` chunks waiting for
+    them, and this process, when the next chunk in order is a worker's and not back yet, checks the next
+    untaken chunk itself (keeping its rows until their turn, at most `MINE_AHEAD` chunks) rather than wait.
+    A fixed share left whichever process had more to do (this one also takes in the workers' rows) to
+    finish alone."""
+    theirs: dict[int, Future] = {}
+    mine: dict[int, list[Checked]] = {}
+    free = 0  # the first chunk nobody has taken
+    for index in range(len(chunks)):
+        while free < len(chunks) and len(theirs) < queued:
+            theirs[free] = pool.submit(check_chunk, chunks[free])
+            free += 1
+        if index in mine:
+            yield from mine.pop(index)
+            continue
+        if index not in theirs:  # untaken: checked here, now
+            free = index + 1
+            yield from check_paths(ctx, chunks[index], note_rules)
+            continue
+        future = theirs.pop(index)
+        while not future.done() and free < len(chunks) and len(mine) < MINE_AHEAD:
+            mine[free] = list(check_paths(ctx, chunks[free], note_rules))
+            free += 1
+        for path, kind, found, facts, stamp in future.result():
+            yield path, kind, [Finding.from_row(f) for f in found], facts, stamp
 
 
 def warm_up(ctx: "GateContext", paths: list[str], note_rules: list, reads: int = 400) -> None:
