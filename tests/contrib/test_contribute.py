@@ -251,7 +251,8 @@ def test_contribute_review_merge_attribution_and_contributors_on_the_real_comman
     assert trailer.strip() == "alice"
 
     listed = json.loads(teleo(root, "proposals", "--format", "json").stdout)["proposals"]
-    assert {p["kind"] for p in listed} == {"contrib"} and len(listed) == 2
+    assert {p["kind"] for p in listed} == {"contrib"} and {p["contributor"] for p in listed} == {"alice", "bob"}
+    assert "alice (person)" in teleo(root, "proposals").stdout
     reviewed = teleo(root, "review", "--format", "json")
     assert reviewed.returncode == 0, reviewed.stdout + reviewed.stderr
     outcomes = {o["branch"]: o for o in json.loads(reviewed.stdout)["reviews"]}

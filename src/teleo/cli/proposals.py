@@ -56,7 +56,7 @@ def proposals(
         if len(proposal.files) > 8:
             files += f"\n… {len(proposal.files) - 8} more"
         grid.add_row(
-            escape(proposal.branch), escape(proposal.agent or "?"), escape(proposal.source or "?"), files,
+            escape(proposal.branch), escape(proposal.agent or (f"{proposal.contributor} (person)" if proposal.contributor else "?")), escape(proposal.source or "?"), files,
             proposal.created[:19].replace("T", " "),
         )
     console.print(grid)

@@ -60,7 +60,9 @@ import pygit2
 from pydantic import BaseModel, Field
 
 from teleo.repo.identity import signature
-from teleo.repo.kinds import EXTRACT, KINDS, MAX_PART_CHARS, ProposalKind, kind_of, ref_slug
+from teleo.repo.agents import CONTRIBUTOR
+from teleo.repo.kinds import CONTRIB, EXTRACT, KINDS, MAX_PART_CHARS, ProposalKind, kind_of, ref_slug
+from teleo.repo.trailers import trailer
 
 EXTRACT_PREFIX = EXTRACT.prefix
 DEFAULT_BASE = "main"
@@ -93,6 +95,8 @@ class Proposal(BaseModel):
     agent: str | None = None
     """The agent named in the commit subject as its kind writes it (`<agent>: extract from …`)."""
     domain: str | None = None
+    contributor: str | None = None
+    """The person of a contribution (`contrib/…`): the head commit's `Contributor:` trailer."""
     files: list[str] = Field(default_factory=list)
     """Repository paths the proposal changes (relative to the base)."""
     created: str
@@ -562,6 +566,7 @@ def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> 
         source=source,
         agent=(kind or EXTRACT).agent_of(subject),
         domain=domain.group(1).strip() if domain else None,
+        contributor=trailer(message, CONTRIBUTOR) if kind is CONTRIB else None,
         files=changed_paths(repo, repo[fork] if fork is not None else None, head),
         created=when.isoformat(),
         subject=subject,

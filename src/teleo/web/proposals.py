@@ -26,7 +26,8 @@ def _row(proposal: Proposal) -> ProposalRow:
     return ProposalRow(
         branch=proposal.branch, href="/proposals/" + quote(proposal.branch, safe="/"), head=proposal.head,
         kind=proposal.kind, kind_label=getattr(kind_named(proposal.kind), "label", None),
-        source=proposal.source, agent=proposal.agent, domain=proposal.domain, created=proposal.created,
+        source=proposal.source, agent=proposal.agent or (f"{proposal.contributor} (person)" if proposal.contributor else None),
+        domain=proposal.domain, created=proposal.created,
         subject=proposal.subject, files=proposal.files,
     )
 
