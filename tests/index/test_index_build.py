@@ -143,6 +143,7 @@ def test_the_writer_parses_while_its_workers_are_behind_and_the_build_is_the_sam
     monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
     monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
     monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
+    monkeypatch.setattr(parse_pool, "IN_FLIGHT_NOTES", 5)  # 2 chunks in flight: the rest is handed out later
     monkeypatch.setattr(Future, "done", lambda self: False)  # the workers always look behind
     with Index.open(vault) as index:
         stats = index.sync(embed=True)
@@ -150,3 +151,12 @@ def test_the_writer_parses_while_its_workers_are_behind_and_the_build_is_the_sam
         assert snapshot(index) == serial
         assert index.db.execute("SELECT id, path FROM notes ORDER BY id").fetchall() == ids
 
+
+
+def test_small_chunks_let_a_worker_run_further_ahead_and_large_ones_bound_memory():
+    """At least 2 chunks per worker in flight; a small vault's small chunks more (its worker would
+    otherwise wait for a writer busy parsing too), up to `IN_FLIGHT_NOTES` notes."""
+    assert parse_pool.in_flight_chunks(1, parse_pool.CHUNK_MAX) == 2
+    assert parse_pool.in_flight_chunks(3, parse_pool.CHUNK_MAX) == 6
+    assert parse_pool.in_flight_chunks(1, 75) == 6
+    assert parse_pool.in_flight_chunks(1, 75) * 75 <= parse_pool.IN_FLIGHT_NOTES + 75

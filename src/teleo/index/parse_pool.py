@@ -37,6 +37,10 @@ SERIAL_CHUNK = 200
 """Notes per batch when parsing in this process."""
 CHUNK_MIN, CHUNK_MAX = 50, 200
 """Notes per chunk of a parallel build: about 8 chunks per process, within these bounds."""
+IN_FLIGHT_NOTES = 400
+"""Notes handed to the workers whose records are not written yet: at least 2 chunks per worker,
+more when chunks are small (a small vault's 75-note chunks: 6), so a worker is not left idle
+behind a writer busy parsing too (what the bound is for is memory: 2 chunks of the largest size)."""
 
 _CHUNK_RESOLVER: LinkResolver | None = None
 """The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
@@ -166,9 +170,15 @@ def _worker_start() -> None:
     _IN_WORKER = True
 
 
+def in_flight_chunks(workers: int, size: int) -> int:
+    """How many chunks of `size` notes may be handed out and not yet written."""
+    return max(2 * workers, -(-IN_FLIGHT_NOTES // size))
+
+
 def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
-    """The chunks' records in order, at most `2 × workers` chunks in flight: workers faster than
-    the writes never pile up a vault's worth of parsed text (and vectors) in this process.
+    """The chunks' records in order, at most `in_flight_chunks` chunks handed out and not yet
+    written: workers faster than the writes never pile up a vault's worth of parsed text (and
+    vectors) in this process.
 
     When the next chunk in order is not parsed yet, this process, which would only wait, parses
     the next chunk not handed out (its records wait their turn; at most 2 such chunks wait, so a
@@ -180,6 +190,7 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
 
     size = max(CHUNK_MIN, min(CHUNK_MAX, len(items) // ((workers + 1) * 8)))
     chunks = [(root, items[i : i + size]) for i in range(0, len(items), size)]
+    limit = in_flight_chunks(workers, size)
     context = multiprocessing.get_context("fork")
     # What the workers inherit stays shared: frozen objects are never visited by their cyclic
     # collector, whose bookkeeping writes would otherwise copy every inherited page into each worker.
@@ -191,7 +202,7 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
 
             def hand_out() -> None:
                 nonlocal handed
-                while handed < len(chunks) and sum(isinstance(slot, Future) for slot in slots) < 2 * workers:
+                while handed < len(chunks) and sum(isinstance(slot, Future) for slot in slots) < limit:
                     slots.append(pool.submit(_parse_chunk, chunks[handed]))
                     handed += 1
 
