@@ -35,7 +35,10 @@ fresh database):
   workers, lease): from the call to the first lease.
 - CPU seconds of the run: the hosts, their workers and git (the remote's side of each fetch and
   push included: it runs on this machine too), and apart the PostgreSQL server's (private cluster
-  only); the load average, because the machine is shared.
+  only); per job (all of it ÷ sources, start-up included) and as cores (÷ the time from launch);
+  the load average, because the machine is shared. The CPU per job does not depend on the load the
+  way the wall-clock shares do: sources × CPU per job ÷ cores is a floor under the time from launch
+  whatever else runs.
 
 PostgreSQL: `--dsn` (or `TELEO_TEST_PG_DSN`) names a server the bench may create databases on;
 else a private cluster is started in a temporary folder with `scripts/pg-cluster` and stopped at
@@ -260,6 +263,8 @@ def pg_pass(server: Server, workers: int, sources: int, latency: float, trickle:
             row = figures("postgres", workers, sources, latency, launched, timeline, exited, cpu, load)
             row["hosts"] = len(split(workers))
             row["db_cpu_s"] = round(db_cpu, 2) if db_cpu is not None else None
+            if db_cpu is not None:
+                row["cpu_per_job_ms"] = round(1000 * (cpu + db_cpu) / sources, 1)
             if trickle:
                 row["enqueue_to_start"] = pg_trickle(clones, dsn, workers, latency, sources, Path(tmp))
             return row
@@ -401,7 +406,13 @@ def figures(backend: str, workers: int, sources: int, latency: float, launched: 
             "steady_share": round(ideal / (last - first), 4) if last > first else None,
             "job_p50_ms": round(1000 * (percentile(durations, 50) - latency), 1),
             "job_p95_ms": round(1000 * (percentile(durations, 95) - latency), 1),
-            "between_ms": round(1000 * between, 1), "cpu_s": round(cpu, 2), "load": round(load, 2)}
+            "between_ms": round(1000 * between, 1), "cpu_s": round(cpu, 2),
+            "cpu_per_job_ms": round(1000 * cpu / sources, 1), "load": round(load, 2)}
+
+
+def cores(row: dict) -> float:
+    """The CPU the run used per second of its time from launch (hosts, workers, git, PostgreSQL's server)."""
+    return (row["cpu_s"] + (row.get("db_cpu_s") or 0)) / row["from_launch_s"]
 
 
 def median(rows: list[dict]) -> dict:
@@ -460,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
           "every branch pushed leased; from launch = host processes started → last job finished")
     print(f"{'backend':>8} {'workers':>7} {'hosts':>5} {'ideal s':>7} {'startup':>7} {'steady':>7} {'total s':>7} "
           f"{'share':>6} {'steady':>6} {'tail':>5} {'job p50':>7} {'job p95':>7} {'between':>7} {'cpu s':>6} {'db cpu':>6}"
-          "  every pass (load)")
+          f" {'cpu/job':>7} {'cores':>5}  every pass (load)")
     for r in rows:
         every = " ".join(f"{x['share_of_ideal'] * 100:.1f}% ({x['load']:.1f})" for x in passes[r["backend"]][r["workers"]])
         steady = f"{r['steady_share'] * 100:5.1f}%" if r["steady_share"] else "    -"
@@ -468,7 +479,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['backend']:>8} {r['workers']:>7} {r['hosts']:>5} {r['ideal_s']:>7.2f} {r['startup_s']:>7.2f} "
               f"{r['steady_s']:>7.2f} {r['from_launch_s']:>7.2f} {r['share_of_ideal'] * 100:>5.1f}% {steady} "
               f"{r['tail_s']:>5.2f} {r['job_p50_ms']:>5.0f}ms {r['job_p95_ms']:>5.0f}ms {r['between_ms']:>5.0f}ms "
-              f"{r['cpu_s']:>6.1f} {db:>6}  {every}")
+              f"{r['cpu_s']:>6.1f} {db:>6} {r['cpu_per_job_ms']:>5.0f}ms {cores(r):>5.2f}  {every}")
+    print("cpu/job = the run's CPU (hosts, workers, git on both sides, PostgreSQL's server) ÷ sources, start-up "
+          "included; cores = that CPU ÷ the time from launch (what the run kept busy of the machine's "
+          f"{os.cpu_count()} cores beside everything else running on it)")
+    for r in rows:
+        if r["backend"] == "postgres" and r["workers"] == best:
+            floor = r["sources"] * r["cpu_per_job_ms"] / 1000 / (os.cpu_count() or 1)
+            print(f"at {best} workers on postgres: {r['sources']} jobs × {r['cpu_per_job_ms']:.0f} ms CPU = "
+                  f"{r['sources'] * r['cpu_per_job_ms'] / 1000:.1f} CPU s, ≥ {floor:.1f} s of wall on {os.cpu_count()} "
+                  f"cores with nothing else running, beside the ideal {r['ideal_s']:.1f} s "
+                  f"(the {TARGET:.0%} target allows {r['ideal_s'] / TARGET:.1f} s from launch)")
     for backend, found in latencies.items():
         how = ("idle `teleo worker`s on 2 hosts, a job enqueued by another process" if backend == "postgres"
                else "a new `teleo extract` per arriving source (enqueue, fork its workers, lease)")

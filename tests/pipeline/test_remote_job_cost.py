@@ -1,5 +1,5 @@
 """What one extraction job on a shared remote asks of git (issue 18.6): one fetch and one leased push, no history
-read in a git process of its own, and main never written by it — yet a source merged on the remote while the job
+read in a git process of its own, no working-tree sync while main stays put, and main never written by it — yet a source merged on the remote while the job
 extracted still leaves no branch behind (main's lease in the push refuses it, then main is read again)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from remote_hosts import fsck, make_hosts, remote_refs
 
 from teleo.pipeline import remote as remote_jobs
 from teleo.pipeline.remote import ALREADY_DONE, extract_on_remote, merge_on_remote, review_on_remote
-from teleo.repo import command, remote as remote_module
+from teleo.repo import command, worktree
+from teleo.repo import remote as remote_module
 from teleo.repo.command import _verb
 
 
@@ -25,6 +26,13 @@ def git_verbs(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(remote_module, "run_git", counted)
     monkeypatch.setattr(command, "run_git", counted)
+    real_writing = worktree._git_writing
+
+    def writing(repo, *args):
+        verbs.append(_verb(args))
+        return real_writing(repo, *args)
+
+    monkeypatch.setattr(worktree, "_git_writing", writing)
     return verbs
 
 
@@ -35,7 +43,7 @@ def test_an_extraction_job_runs_one_fetch_and_one_push_and_leaves_main_alone(tmp
     git_verbs.clear()
     outcome = extract_on_remote(hosts.vault(0), hosts.sources[1])
     assert outcome.status in ("proposed", "null"), outcome.error
-    assert sorted(git_verbs) == ["fetch", "push"], git_verbs
+    assert sorted(git_verbs) == ["fetch", "push"], git_verbs  # main did not move: its working tree is not looked at
     refs = remote_refs(hosts.remote)
     assert refs[f"refs/heads/{outcome.branch}"] == outcome.commit
     assert refs["refs/heads/main"] == main_before

@@ -403,14 +403,28 @@ def _publish_local(remote: Remote, rounds: int = MERGE_ROUNDS) -> str | None:
     raise RemoteConflict(f"the remote '{remote.name}' main kept moving ({rounds} rounds) while publishing")
 
 
+_SYNCED: dict[str, str] = {}
+"""Per clone (git folder): the tip of main this process last brought the working tree to."""
+
+
 def _sync_worktree(repo) -> None:
-    """A checked-out main's files catch up (best effort: a refusal — changes in the way — waits for `teleo merge`)."""
+    """A checked-out main's files catch up (best effort: a refusal — changes in the way — waits for `teleo merge`).
+
+    Skipped when main is still at the tip this process last synced the working tree to: nothing
+    moved it since, and the sync (a `git write-tree` at least) was a process per extraction job
+    (issue 18.6). A sync refused or failed is not remembered, so the next job tries again."""
     from teleo.repo.worktree import sync_worktree
 
+    head = branch_head(repo, MAIN)
+    if head is not None and _SYNCED.get(repo.path) == head:
+        return
     try:
-        sync_worktree(repo, f"refs/heads/{MAIN}")
+        done = sync_worktree(repo, f"refs/heads/{MAIN}")
     except Exception:  # noqa: BLE001 - the record stays; the next sync resumes from it
-        pass
+        return
+    if head is not None and done.status in ("current", "updated", "not-checked-out") and \
+            branch_head(repo, MAIN) == head:
+        _SYNCED[repo.path] = head
 
 
 def _delete_merged(remote: Remote, branch: str, head: str) -> None:
