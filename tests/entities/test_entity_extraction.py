@@ -258,3 +258,19 @@ def test_a_proposal_title_repeating_its_project_is_not_named_twice(make_vault):
     vault = make_vault(base_files(**{PROPOSAL_SOURCE: page}))
     [market] = entities_from_data(build_request(vault, PROPOSAL_SOURCE, k=0)).entities
     assert market.name == "QuorumDAO: Treasury Top-up"
+
+
+def test_a_new_key_decisions_table_holds_its_rows_and_a_timeline_line_stays_in_the_list():
+    """A row right under the header it creates (a blank line between them ends a markdown table), and a
+    timeline line after the list's last entry, not after the provenance line that follows the list."""
+    from teleo.extract.entity_writer import add_key_decision, add_timeline
+    from teleo.extract.writer import append_block
+
+    text = ("---\ntype: entity\n---\n\n# X\n\n## Timeline\n\n- **2025-01-01** \u2014 a\n\n*Source: [[s]]*\n\n---\n\n"
+            "Relevant Entities:\n- [[p]] \u2014 parent\n")
+    text = add_timeline(text, ["- **2025-02-02** \u2014 b"], append_block)
+    assert "- **2025-01-01** \u2014 a\n- **2025-02-02** \u2014 b\n\n*Source: [[s]]*" in text
+    text = add_key_decision(text, {"date": "2025-02-02", "proposal": "[[m]]", "outcome": "Active"}, "m", append_block)
+    text = add_key_decision(text, {"date": "2025-03-03", "proposal": "[[n]]", "outcome": "Passed"}, "n", append_block)
+    assert ("|------|----------|----------|--------|---------|\n| 2025-02-02 | [[m]] |  |  | Active |\n"
+            "| 2025-03-03 | [[n]] |  |  | Passed |\n") in text

@@ -425,13 +425,28 @@ def _section_end(body: str, start: int) -> int:
     return match.start() if match else len(body)
 
 
+_LIST_ITEM = re.compile(r"^[ \t]*[-*+][ \t]", re.MULTILINE)
+_TABLE_ROW = re.compile(r"^[ \t]*\|", re.MULTILINE)
+
+
 def _insert_in_section(text: str, heading: re.Pattern, lines: list[str], create: str,
-                       append_block: Callable[[str, str], str]) -> str:
+                       append_block: Callable[[str, str], str], *, item: re.Pattern = _LIST_ITEM,
+                       attached: bool = False) -> str:
+    """`lines` after the last `item` line of the section under `heading` (a list's last entry, a
+    table's last row — not after a line that follows the list, such as a provenance line), else at the
+    section's end; the section made from `create` when missing (`attached`: the lines right under it,
+    as a table's rows must be)."""
     head, body = _split(text)
     match = heading.search(body)
     if match is None:
-        return append_block(text, create + "\n\n" + "\n".join(lines))
+        return append_block(text, create + ("\n" if attached else "\n\n") + "\n".join(lines))
     end = _section_end(body, match.end())
+    items = list(item.finditer(body, match.end(), end))
+    if items:
+        cut = body.find("\n", items[-1].start(), end)
+        cut = end if cut == -1 else cut
+        if cut < end or body[cut - 1:cut] == "\n":
+            return head + body[:cut] + "\n" + "\n".join(lines) + body[cut:]
     section = body[match.end():end].rstrip()
     new = section + "\n" + "\n".join(lines) if section.strip() else "\n\n" + "\n".join(lines)
     return head + body[:match.end()] + new + "\n\n" + body[end:].lstrip("\n") if end < len(body) else \
@@ -465,7 +480,7 @@ def add_key_decision(text: str, cells: dict[str, str], slug: str, append_block: 
     row = "| " + " | ".join(_cell(cells.get(c.casefold(), "")) for c in columns) + " |"
     table = ("## Key Decisions\n\n| " + " | ".join(columns) + " |\n|" + "|".join("-" * (len(c) + 2) for c in columns)
              + "|")
-    return _insert_in_section(text, _KEY_DECISIONS, [row], table, append_block)
+    return _insert_in_section(text, _KEY_DECISIONS, [row], table, append_block, item=_TABLE_ROW, attached=True)
 
 
 def add_relevant_entity(text: str, line: str) -> str:
