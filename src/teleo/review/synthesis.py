@@ -400,7 +400,8 @@ def _enriched(claims: _Claims, before: TreeVault | None, changed: list[str],
             others, how = [nearest], f"no link to another peer's domain; nearest there: '{claims.title[nearest]}'"
         elif not others:
             others = linked
-            how = f"{len(linked)} linked claim(s) in other domains, none held by an agent other than the evaluator"
+            how = (f"{len(linked)} linked claim(s) in other domains, none held by an agent other than the evaluator"
+                   if linked else "no claim of another domain links to it, from it, or is close to it")
         side_domains = [domain] + sorted({claims.domain[p] for p in others})
         ordered = [path] + sorted(others, key=lambda p: (side_domains.index(claims.domain[p]), p))
         found.append(Entry(id=entry_id("enriched", path, str(count)), trigger="enriched", domains=side_domains[:2],
