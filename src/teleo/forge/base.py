@@ -56,6 +56,12 @@ class PullRequest:
     state: str = "open"
 
 
+def pull_from_json(pull: dict) -> PullRequest:
+    """A pull request from GitHub's or Forgejo's JSON (the same fields in both: number, html_url, head.ref/sha)."""
+    return PullRequest(number=pull["number"], url=pull.get("html_url", ""), branch=pull["head"]["ref"],
+                       head=pull["head"]["sha"], title=pull.get("title", ""), state=pull.get("state", "open"))
+
+
 @dataclass(frozen=True)
 class Review:
     id: int

@@ -22,6 +22,7 @@ from teleo.forge.base import (
     OwnReview,
     PullRequest,
     Retry,
+    pull_from_json,
     Review,
     ReviewEvent,
     StaleHead,
@@ -85,7 +86,7 @@ class GiteaForge:
     def find_pr(self, branch: str) -> PullRequest | None:
         for pull in self._pages(f"list the pull requests of {branch}", f"{self._repo}/pulls", state="open"):
             if pull["head"]["ref"] == branch and pull["base"]["ref"] == self.settings.base:
-                return _pull(pull)
+                return pull_from_json(pull)
         return None
 
     def open_pr(self, branch: str, title: str, body: str) -> PullRequest:
@@ -98,7 +99,7 @@ class GiteaForge:
             if found is None:
                 raise
             return found
-        return _pull(pull)
+        return pull_from_json(pull)
 
     def reviews(self, pr: PullRequest) -> list[Review]:
         return [Review(id=r["id"], login=(r.get("user") or {}).get("login", ""),
@@ -137,10 +138,6 @@ class _Limited(Exception):
 class _Exists(ForgeError):
     """A pull request for the branch exists already (409 on create)."""
 
-
-def _pull(pull: dict) -> PullRequest:
-    return PullRequest(number=pull["number"], url=pull.get("html_url", ""), branch=pull["head"]["ref"],
-                       head=pull["head"]["sha"], title=pull.get("title", ""), state=pull.get("state", "open"))
 
 
 def _message(response: httpx.Response) -> str:

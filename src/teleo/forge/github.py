@@ -18,6 +18,7 @@ from teleo.forge.base import (
     OwnReview,
     PullRequest,
     Retry,
+    pull_from_json,
     Review,
     ReviewEvent,
     StaleHead,
@@ -78,13 +79,13 @@ class GitHubForge:
             self.owner, self.name, state="open", head=f"{self.owner}:{branch}", per_page=PER_PAGE))
         for pull in pulls:
             if pull["head"]["ref"] == branch:
-                return _pull(pull)
+                return pull_from_json(pull)
         return None
 
     def open_pr(self, branch: str, title: str, body: str) -> PullRequest:
         pull = self._call(f"open a pull request for {branch}", lambda: self._gh.rest.pulls.create(
             self.owner, self.name, data={"title": title, "body": body, "head": branch, "base": self.settings.base}))
-        return _pull(pull)
+        return pull_from_json(pull)
 
     def reviews(self, pr: PullRequest) -> list[Review]:
         out: list[Review] = []
@@ -127,10 +128,6 @@ class GitHubForge:
         return MergeResult(merged=bool(result.get("merged")), commit=result.get("sha") or "",
                            message=result.get("message") or "")
 
-
-def _pull(pull: dict) -> PullRequest:
-    return PullRequest(number=pull["number"], url=pull.get("html_url", ""), branch=pull["head"]["ref"],
-                       head=pull["head"]["sha"], title=pull.get("title", ""), state=pull.get("state", "open"))
 
 
 def _message(response) -> str:
