@@ -44,6 +44,42 @@ def test_parallel_build_with_embeddings_matches_serial(vault, monkeypatch):
         assert snapshot(index) == serial
 
 
+def test_a_build_whose_process_has_no_model_leaves_it_to_the_workers_with_the_same_vectors(vault, monkeypatch):
+    """Without the model loaded, the workers load it and embed, the writer's own chunks included
+    (their texts handed to a worker): the writing process never loads it, the vectors are the serial build's."""
+    from concurrent.futures import Future
+
+    from teleo.index.embed import model_loaded
+
+    _model_or_skip()
+    for i in range(30):  # enough notes for several chunks of the minimum size
+        vault.root.joinpath("domains", "health", f"extra note {i}.md").write_text(
+            f"---\ntype: claim\ndomain: health\ndescription: extra {i} about screening\n---\n\nText {i}.\n"
+        )
+    with Index.open(vault) as index:
+        index.sync(embed=True)
+        serial = snapshot(index)
+    (vault.root / ".teleo" / "index.sqlite").unlink()
+    here = []
+    real = parse_pool._parse_here
+    monkeypatch.setattr(parse_pool, "_parse_here", lambda chunk: here.append(len(chunk[1])) or real(chunk))
+    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
+    monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
+    monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
+    monkeypatch.setattr(parse_pool, "IN_FLIGHT_NOTES", 5)
+    monkeypatch.setattr(Future, "done", lambda self: False)  # the writer parses chunks too
+    load_model.cache_clear()  # this process has no model
+    try:
+        with Index.open(vault) as index:
+            stats = index.sync(embed=True)
+            assert stats.workers == 1 and here and stats.pending_embeddings == 0 and stats.embedded > 0
+            assert not model_loaded()
+            assert snapshot(index) == serial
+    finally:
+        load_model()
+
+
 def test_a_first_build_ends_in_wal_mode_and_a_reader_opened_during_it_works(vault):
     """A new index file is built through a rollback journal (cheap for a new file), then switched
     to WAL; a second connection opened while the build holds the write lock still opens and reads."""

@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from teleo.index.embed import EmbeddingUnavailable, embed, load_model, model_loaded
 from teleo.index.models import Progress, SyncStats
@@ -31,6 +31,9 @@ from teleo.notes.links import split_link
 from teleo.vault import LinkResolver
 from teleo.vault.resolver import normalise_title
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 PARALLEL_MIN = 600
 """Parse in worker processes when at least this many notes changed (a cold index)."""
 SERIAL_CHUNK = 200
@@ -38,9 +41,10 @@ SERIAL_CHUNK = 200
 CHUNK_MIN, CHUNK_MAX = 50, 200
 """Notes per chunk of a parallel build: about 8 chunks per process, within these bounds."""
 IN_FLIGHT_NOTES = 400
-"""Notes handed to the workers whose records are not written yet: at least 2 chunks per worker,
-more when chunks are small (a small vault's 75-note chunks: 6), so a worker is not left idle
-behind a writer busy parsing too (what the bound is for is memory: 2 chunks of the largest size)."""
+"""Notes handed to the workers whose records are not written yet, and notes the writer parsed
+waiting their turn: at least 2 chunks per worker, more when chunks are small (a small vault's
+75-note chunks: 6), so neither process idles behind the other for long (what the bound is for
+is memory: 2 chunks of the largest size)."""
 
 _CHUNK_RESOLVER: LinkResolver | None = None
 """The resolver `_parse_chunk` resolves links with (set around a build; inherited by forked workers)."""
@@ -68,18 +72,20 @@ def parse_new(
     total = len(paths)
     items = [(p, *files[p]) for p in paths]
     _CHUNK_RESOLVER = resolver
-    if embed_now and total >= PARALLEL_MIN and not model_loaded():
-        try:  # loaded once here, before the workers fork, rather than after them in this process
+    parallel = total >= PARALLEL_MIN and can_fork()
+    if embed_now and total >= PARALLEL_MIN and not parallel and not model_loaded():
+        try:  # embedded as parsed rather than all at the end
             load_model()
         except EmbeddingUnavailable:
             pass
     _CHUNK_EMBED = embed_now and model_loaded()
     try:
-        if total >= PARALLEL_MIN and can_fork():
+        if parallel:
             workers = worker_count() - 1
             if stats is not None:
                 stats.workers = workers
-            batches: Iterable[list[Record]] = _parse_parallel(str(root), items, workers)
+            workers_embed = embed_now and not _CHUNK_EMBED  # the model is loaded by the workers alone
+            batches: Iterable[list[Record]] = _parse_parallel(str(root), items, workers, workers_embed)
         else:
             batches = (
                 _parse_chunk((str(root), items[i : i + SERIAL_CHUNK])) for i in range(0, total, SERIAL_CHUNK)
@@ -163,11 +169,43 @@ def _parse_records(args: tuple[str, list[tuple[str, int, int]]]) -> list[Record]
     return records
 
 
-def _worker_start() -> None:
-    global _IN_WORKER
+def _worker_start(load: bool = False) -> None:
+    """A forked worker's set-up; `load`: it loads the embedding model itself and embeds what it
+    parses (the writer never loads it: see `_parse_parallel`)."""
+    global _IN_WORKER, _CHUNK_EMBED
     # The tokenizer's thread pool does not survive a fork: tokenize on one thread here (and print no warning about it).
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     _IN_WORKER = True
+    if load:
+        try:
+            load_model()
+            _CHUNK_EMBED = True
+        except EmbeddingUnavailable:  # the vectors are left pending; the sync reports it
+            pass
+
+
+def _embed_texts(texts: list[str]) -> list[bytes]:
+    """Vectors (float32 bytes) of texts the writer parsed, made in a worker, which has the model."""
+    return [vector.tobytes() for vector in embed(texts)]
+
+
+class _Here:
+    """Records the writer parsed, waiting their turn, and the vectors a worker makes for them."""
+
+    def __init__(self, records: list[Record], vectors: "Future | None") -> None:
+        self.records = records
+        self.vectors = vectors
+
+    def result(self) -> list[Record]:
+        if self.vectors is not None:
+            wanted = [r for r in self.records if r.embed_text is not None]
+            try:
+                vectors = self.vectors.result()
+            except EmbeddingUnavailable:  # left pending; the sync reports it
+                return self.records
+            for record, vector in zip(wanted, vectors):
+                record.vector = vector
+        return self.records
 
 
 def in_flight_chunks(workers: int, size: int) -> int:
@@ -175,17 +213,25 @@ def in_flight_chunks(workers: int, size: int) -> int:
     return max(2 * workers, -(-IN_FLIGHT_NOTES // size))
 
 
-def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) -> Iterator[list[Record]]:
+def _parse_parallel(
+    root: str, items: list[tuple[str, int, int]], workers: int, workers_embed: bool = False,
+) -> Iterator[list[Record]]:
     """The chunks' records in order, at most `in_flight_chunks` chunks handed out and not yet
     written: workers faster than the writes never pile up a vault's worth of parsed text (and
     vectors) in this process.
 
     When the next chunk in order is not parsed yet, this process, which would only wait, parses
-    the next chunk not handed out (its records wait their turn; at most 2 such chunks wait, so a
-    worker held up by the machine's load never piles records up here): on a small vault the parsing is
+    the next chunk not handed out (its records wait their turn; at most `in_flight_chunks` such
+    chunks wait, so a worker held up by the machine's load never piles records up here): on a small vault the parsing is
     the longer part (0.55 ms a note against 0.3 ms of writes at 1×) and would otherwise run on
     the workers alone; on a large one the writes are, and the workers are seldom behind. The
-    order, and so every note id, is the chunks' order whoever parsed them."""
+    order, and so every note id, is the chunks' order whoever parsed them.
+
+    `workers_embed`: embeddings are wanted and the model is not loaded here. The workers load it
+    (while this process starts parsing, instead of loading it before the fork with a core idle)
+    and embed what they parse; the texts of a chunk parsed here are embedded by a worker too,
+    handed to it as soon as parsed (a worker's queue is in order: they are done about when the
+    chunk's turn comes), so the writing process never loads the model (~0.2 s of CPU)."""
     from concurrent.futures import Future, ProcessPoolExecutor
 
     size = max(CHUNK_MIN, min(CHUNK_MAX, len(items) // ((workers + 1) * 8)))
@@ -196,8 +242,10 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
     # collector, whose bookkeeping writes would otherwise copy every inherited page into each worker.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start) as pool:
-            slots: deque[Future | list[Record]] = deque()  # in chunk order: a worker's future or records parsed here
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_start, initargs=(workers_embed,),
+        ) as pool:
+            slots: deque[Future | _Here] = deque()  # in chunk order: a worker's future or records parsed here
             handed = 0
 
             def hand_out() -> None:
@@ -210,12 +258,14 @@ def _parse_parallel(root: str, items: list[tuple[str, int, int]], workers: int) 
             while slots:
                 head = slots[0]
                 waiting_here = len(slots) - sum(isinstance(slot, Future) for slot in slots)
-                if isinstance(head, Future) and not head.done() and handed < len(chunks) and waiting_here < 2:
-                    slots.append(_parse_here(chunks[handed]))
+                if isinstance(head, Future) and not head.done() and handed < len(chunks) and waiting_here < limit:
+                    records = _parse_here(chunks[handed])
+                    texts = [r.embed_text for r in records if r.embed_text is not None] if workers_embed else []
+                    slots.append(_Here(records, pool.submit(_embed_texts, texts) if texts else None))
                     handed += 1
                     continue
                 slots.popleft()
-                batch = head.result() if isinstance(head, Future) else head
+                batch = head.result()
                 hand_out()
                 yield batch
     finally:
