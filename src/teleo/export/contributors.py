@@ -184,13 +184,19 @@ def _profiles(
 def sourced_claims(vault: Vault) -> dict[str, list[str]]:
     """Claim path → handles of the people who contributed a source listing it in `claims_extracted`
     (a source note's `contributor:` field, written by `teleo contribute source`)."""
-    from teleo.notes import Kind
+    from teleo.notes import Kind, note_from_bytes
 
     found: dict[str, list[str]] = {}
     for path in vault.markdown_paths():
         if not path.startswith("inbox/"):
             continue
-        note = vault.note(path)
+        try:
+            data = (vault.root / path).read_bytes()
+        except OSError:
+            continue
+        if b"contributor:" not in data:  # most sources: no parse (the export parses only its candidate notes)
+            continue
+        note = note_from_bytes(path, data)
         who = note.data.get("contributor") if note.kind is Kind.SOURCE else None
         if not isinstance(who, str) or not who.strip():
             continue
