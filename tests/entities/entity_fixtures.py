@@ -7,6 +7,9 @@ Imported by name (`from entity_fixtures import ...`).
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 DAO = "quorumdao"
 DAO_PATH = f"entities/internet-finance/{DAO}.md"
 PLATFORM_PATH = "entities/internet-finance/futardio.md"
@@ -197,3 +200,17 @@ def base_files(**extra: str) -> dict[str, str]:
     }
     files.update(extra)
     return files
+
+
+def teleo_json(root, *args: str) -> dict:
+    """`teleo -C root <args> --format json` on the real command line; it must succeed."""
+    from conftest import teleo_command
+
+    result = subprocess.run([*teleo_command(), "-C", str(root), *args, "--format", "json"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def git_out(root, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout

@@ -5,12 +5,19 @@ cites the updated parent (entity → claim → belief)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
-from conftest import git_init, teleo_command, write_files
-from entity_fixtures import BELIEF_PATH, CLAIM_PATH, DAO_PATH, LAUNCH_SOURCE, PROPOSAL_SOURCE, TEST_SOURCE, base_files
+from conftest import git_init, write_files
+from entity_fixtures import (
+    BELIEF_PATH,
+    CLAIM_PATH,
+    DAO_PATH,
+    LAUNCH_SOURCE,
+    PROPOSAL_SOURCE,
+    TEST_SOURCE,
+    base_files,
+    git_out,
+    teleo_json,
+)
 
 from teleo.notes import parse_document
 
@@ -19,15 +26,7 @@ MARKET = "entities/internet-finance/quorumdao-fund-a-bridge-audit.md"
 BRANCH = "extract/2025-04-02-futardio-proposal-fund-a-bridge-audit"
 
 
-def teleo(root, *args: str) -> dict:
-    result = subprocess.run([*teleo_command(), "-C", str(root), *args, "--format", "json"], capture_output=True,
-                            text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
-def git(root, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+teleo, git = teleo_json, git_out
 
 
 @pytest.fixture

@@ -3,41 +3,15 @@ a main that changed the same file; anything else is a real conflict (None). Text
 
 from __future__ import annotations
 
+from entity_fixtures import DAO_NOTE
+
 from teleo.extract.entity_merge import merge_entity
 from teleo.extract.entity_writer import add_key_decision, add_relevant_entity, add_timeline
 from teleo.extract.writer import append_block
 from teleo.notes import parse_document, set_field
 
 PATH = "entities/internet-finance/quorumdao.md"
-BASE = """\
----
-type: entity
-entity_type: company
-name: QuorumDAO
-domain: internet-finance
-handles: ["@quorumdao"]
-status: active
-tracked_by: rio
-created: 2025-01-10
----
-
-# QuorumDAO
-
-A DAO whose treasury is governed by conditional markets.
-
-## Timeline
-
-- **2025-01-10** — DAO launched its first market
-
-## Key Decisions
-| Date | Proposal | Proposer | Category | Outcome |
-|------|----------|----------|----------|---------|
-
----
-
-Relevant Entities:
-- [[futardio]] — platform
-"""
+BASE = DAO_NOTE
 
 
 def sibling(text: str, slug: str, date: str, *, updated: str = "2026-12-06") -> str:

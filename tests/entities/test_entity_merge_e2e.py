@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 from conftest import git_init, teleo_command, write_files
-from entity_fixtures import DAO_PATH, base_files, proposal_page
+from entity_fixtures import DAO_PATH, base_files, git_out, proposal_page, teleo_json
 
 from teleo.notes import parse_document
 
@@ -22,15 +22,7 @@ SECOND_PAGE = proposal_page(proposal="Hire a designer", created="2025-05-01", co
 SLUGS = ("quorumdao-fund-a-bridge-audit", "quorumdao-hire-a-designer")
 
 
-def teleo(root, *args: str) -> dict:
-    result = subprocess.run([*teleo_command(), "-C", str(root), *args, "--format", "json"], capture_output=True,
-                            text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
-def git(root, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+teleo, git = teleo_json, git_out
 
 
 @pytest.fixture

@@ -163,13 +163,10 @@ def fold(path: str, ours: str, theirs: str, *, matched: bool = False) -> str:
     _, new_body = _split(theirs)
     change = EntityChange(timeline=_added(_section_lines(old_body, _TIMELINE), _section_lines(new_body, _TIMELINE)),
                           relevant=_added(_relevant_lines(old_body), _relevant_lines(new_body)))
-    header, rows = _table(new_body)
-    for row in _added(_table(old_body)[1], rows):
-        values = [c.strip() for c in row.strip().strip("|").split("|")]
-        slug = _SLUG.search(row)
-        if len(values) != len(header) or slug is None:
-            raise Contradiction("a Key Decisions row does not fit the table")
-        change.decisions.append(({c.casefold(): v for c, v in zip(header, values, strict=True)}, slug.group(1).strip()))
+    decisions = _new_rows(old_body, new_body)
+    if decisions is None:
+        raise Contradiction("a Key Decisions row does not fit the table")
+    change.decisions = decisions
     return change.apply(text)
 
 
@@ -220,17 +217,25 @@ def read_change(base: str, theirs: str) -> EntityChange | None:
     _, new_body = _split(theirs)
     change.timeline = _added(_section_lines(old_body, _TIMELINE), _section_lines(new_body, _TIMELINE))
     change.relevant = _added(_relevant_lines(old_body), _relevant_lines(new_body))
-    header, rows = _table(new_body)
-    _, old_rows = _table(old_body)
-    for row in _added(old_rows, rows):
-        values = [c.strip() for c in row.strip().strip("|").split("|")]
-        if len(values) != len(header):
-            return None
-        slug = _SLUG.search(row)
-        if slug is None:
-            return None
-        change.decisions.append(({c.casefold(): v for c, v in zip(header, values, strict=True)}, slug.group(1).strip()))
+    decisions = _new_rows(old_body, new_body)
+    if decisions is None:
+        return None
+    change.decisions = decisions
     return change
+
+
+def _new_rows(old_body: str, new_body: str) -> list[tuple[dict[str, str], str]] | None:
+    """The Key Decisions rows `new_body` adds, read back into cells by its header (and the slug each names);
+    None when a row does not fit its header or names no proposal."""
+    header, rows = _table(new_body)
+    out = []
+    for row in _added(_table(old_body)[1], rows):
+        values = [c.strip() for c in row.strip().strip("|").split("|")]
+        slug = _SLUG.search(row)
+        if len(values) != len(header) or slug is None:
+            return None
+        out.append(({c.casefold(): v for c, v in zip(header, values, strict=True)}, slug.group(1).strip()))
+    return out
 
 
 def replay(text: str, change: EntityChange) -> str:
