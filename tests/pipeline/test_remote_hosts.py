@@ -400,10 +400,16 @@ def test_a_slow_extraction_of_a_source_merged_meanwhile_leaves_no_branch_behind(
         assert merge_on_remote(hosts.vault(1), made.branch).status == "merged"
         return real(vault, rel, **options)
 
+    pushed: list[list[str]] = []
+    real_push = Remote.push
     monkeypatch.setattr(remote_jobs, "extract_source", merged_elsewhere_meanwhile)
+    monkeypatch.setattr(Remote, "push", lambda self, updates: (pushed.append([u.ref for u in updates]),
+                                                               real_push(self, updates))[1])
     slow = extract_on_remote(hosts.vault(0), source)
     assert slow.status == "skipped" and slow.error.startswith(f"{ALREADY_DONE}: merged on main"), slow
     refs = remote_refs(hosts.remote)
-    assert not [ref for ref in refs if ref.startswith("refs/heads/extract/")]  # its push was taken back
+    assert not [ref for ref in refs if ref.startswith("refs/heads/extract/")]  # its branch never stayed there
+    # the slow job's one push carried main's lease (main at the tip it started from) and was refused whole
+    assert "refs/heads/main" in [refs for refs in pushed if any("/extract/" in r for r in refs)][-1]
     assert len(first_parent_merges(hosts.remote)) == 1
     all_clean(hosts)

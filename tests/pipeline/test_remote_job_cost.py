@@ -1,6 +1,7 @@
 """What one extraction job on a shared remote asks of git (issue 18.6): one fetch and one leased push, no history
 read in a git process of its own, no working-tree sync while main stays put, and main never written by it — yet a source merged on the remote while the job
-extracted still leaves no branch behind (main's lease in the push refuses it, then main is read again)."""
+extracted still leaves no branch behind (main's lease in the push refuses it, then main is read again:
+tests/pipeline/test_remote_hosts.py, the slow extraction)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from remote_hosts import fsck, make_hosts, remote_refs
 
 from teleo.pipeline import remote as remote_jobs
-from teleo.pipeline.remote import ALREADY_DONE, extract_on_remote, merge_on_remote, review_on_remote
+from teleo.pipeline.remote import extract_on_remote, merge_on_remote, review_on_remote
 from teleo.repo import command, worktree
 from teleo.repo import remote as remote_module
 from teleo.repo.command import _verb
@@ -47,39 +48,6 @@ def test_an_extraction_job_runs_one_fetch_and_one_push_and_leaves_main_alone(tmp
     refs = remote_refs(hosts.remote)
     assert refs[f"refs/heads/{outcome.branch}"] == outcome.commit
     assert refs["refs/heads/main"] == main_before
-
-
-def test_a_source_merged_while_the_job_extracted_is_refused_by_mains_lease_and_reported_done(tmp_path, monkeypatch):
-    hosts = make_hosts(tmp_path, 2, sources=2)
-    source = hosts.sources[0]
-    real, calls = remote_jobs.extract_source, []
-
-    def merged_elsewhere_meanwhile(vault, rel, **options):
-        calls.append(rel)
-        if len(calls) == 1:  # another host extracts, approves and merges the same source meanwhile
-            made = extract_on_remote(hosts.vault(1), rel, worker=9)
-            assert review_on_remote(hosts.vault(1), made.branch).status == "approved"
-            assert merge_on_remote(hosts.vault(1), made.branch).status == "merged"
-        return real(vault, rel, **options)
-
-    pushes: list[list[str]] = []
-    real_push = remote_module.Remote.push
-
-    def recorded(self, updates):
-        pushes.append([u.ref for u in updates])
-        return real_push(self, updates)
-
-    monkeypatch.setattr(remote_jobs, "extract_source", merged_elsewhere_meanwhile)
-    monkeypatch.setattr(remote_module.Remote, "push", recorded)
-    slow = extract_on_remote(hosts.vault(0), source)
-    assert slow.status == "skipped" and slow.error.startswith(f"{ALREADY_DONE}: merged on main"), slow
-    assert not [ref for ref in remote_refs(hosts.remote) if ref.startswith("refs/heads/extract/")]
-    # the slow job's one push carried main's lease and was refused whole: its branch never reached the remote
-    slow_pushes = [refs for refs in pushes if any(r.startswith("refs/heads/extract/") for r in refs)][-1:]
-    assert slow_pushes and "refs/heads/main" in slow_pushes[0]
-
-    for path in (hosts.remote, *hosts.clones):
-        assert fsck(path).returncode == 0
 
 
 def test_a_job_whose_push_meets_main_moved_by_another_merge_pushes_again_on_the_new_tip(tmp_path, monkeypatch):
