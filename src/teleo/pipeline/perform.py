@@ -38,10 +38,6 @@ class Runtime:
     extract: Callable | None = None
     """Replaces `pipeline.job.extract_source` on a single host (tests and benches); same signature."""
     settings: Any = None
-    timed_out: bool = False
-    """A job of this process outlived `[pipeline] timeout_s`: its thread still runs, so the process ends."""
-    on_timeout: Callable[[], None] | None = None
-    """Called when a job times out (the worker loop stops taking jobs)."""
     _provider: Any = None
     _remote: Any = False
 

@@ -18,9 +18,10 @@ gives, and how Teleo uses it:
 - **Retries** of failed attempts: `backoff_s · 2^(attempt-1)` (capped at `max_backoff_s`), up
   to `max_attempts` in all (`AttemptsRetry`).
 - **A time limit.** A job still running after `[pipeline] timeout_s` (default 600 s: a model call
-  that never answers) fails its attempt with that said — retried, or failed once `max_attempts`
-  are spent — and its worker process, whose thread cannot be stopped, exits with
-  `JOB_TIMED_OUT_EXIT` once the attempt is recorded; `teleo worker` starts it again.
+  that never answers) fails its attempt with that said — retried after its backoff, or failed once
+  `max_attempts` are spent — and its worker process, whose thread cannot be stopped, exits with
+  `JOB_TIMED_OUT_EXIT` once that is written (a watchdog timer beside the job: the job's own path is
+  unchanged); `teleo worker` starts it again.
 - **Outcomes.** What a job did (its result, or the last error) is one row of
   `teleo_job_outcomes`, beside Procrastinate's tables; `teleo queue status` reads both.
 
@@ -29,11 +30,14 @@ The schema is applied by `teleo queue init` (`init_schema`, idempotent, under an
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -244,14 +248,18 @@ JOB_TIMED_OUT_EXIT = 3
 
 
 def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None):
-    """The coroutine Procrastinate runs: the job's synchronous body in a thread (beside the worker's
-    heartbeat), bounded by `settings.timeout_s` (`timed_out`)."""
+    """The synchronous function Procrastinate runs (in a thread, beside the worker's heartbeat),
+    bounded by `settings.timeout_s` (`_time_limit`)."""
     kept = kept or _Kept(settings.dsn)
 
-    def body(job_id: int, target: str, then: list[str] | None) -> dict:
+    def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
         from teleo.pipeline.perform import perform
 
-        done = perform(runtime.vault, kind, target, runtime, then=tuple(then or ()))
+        if runtime is None:
+            raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
+        job_id = context.job.id
+        with _time_limit(settings, context.job, kind, target):
+            done = perform(runtime.vault, kind, target, runtime, then=tuple(then or ()))
 
         def write(conn: Any) -> None:
             record_outcome(conn, job_id, kind, target, done.result, done.error)
@@ -265,38 +273,55 @@ def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None
             raise JobFailed(done.error or "failed")
         return done.result
 
-    async def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
-        if runtime is None:
-            raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
-        job_id = context.job.id
-        limit = float(getattr(settings, "timeout_s", 0) or 0)
-        work = asyncio.to_thread(body, job_id, target, then)
-        if limit <= 0:
-            return await work
-        try:
-            return await asyncio.wait_for(work, limit)
-        except asyncio.TimeoutError:
-            raise timed_out(kept, runtime, job_id, kind, target, limit) from None
-
     run.__name__ = f"teleo_{kind}"
     return run
 
 
-def timed_out(kept: _Kept, runtime: Any, job_id: int, kind: str, target: str, limit: float) -> JobFailed:
-    """A job past its time limit: its outcome says so, its worker is asked to stop taking jobs (the
-    thread still running it cannot be stopped: `service` ends the process once the attempt is
-    recorded), and the attempt fails — retried, or failed for good after `max_attempts`."""
+@contextmanager
+def _time_limit(settings: Any, job: Any, kind: str, target: str) -> Iterator[None]:
+    """A watchdog over one job: past `timeout_s` (`_expire`) the attempt is failed in the database and the
+    process ends — the thread running the job cannot be stopped, and must not finish it later."""
+    limit = float(getattr(settings, "timeout_s", 0) or 0)
+    if limit <= 0:
+        yield
+        return
+    guard = threading.Lock()
+    timer = threading.Timer(limit, _expire, args=(guard, settings, job, kind, target, limit))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with guard:  # a watchdog already expiring holds it until the process is gone
+            timer.cancel()
+
+
+def _expire(guard: threading.Lock, settings: Any, job: Any, kind: str, target: str, limit: float) -> None:
+    """The job outlived `timeout_s`: its outcome says so, the attempt is retried after its backoff (or the
+    job failed once `max_attempts` are spent) as a failed attempt would be, then the process exits with
+    `JOB_TIMED_OUT_EXIT` for `teleo worker` to start it again."""
+    if not guard.acquire(blocking=False):
+        return  # the job ended at this very moment
     error = (f"timed out after {limit:g} s ([pipeline] timeout_s): the job was still running (a model call "
              f"that never answered?); its worker process is restarted")
+    log.error("job %s (%s %s): %s", job.id, kind, target, error)
     try:
-        kept.use(lambda conn: record_outcome(conn, job_id, kind, target, {"status": "timed out"}, error))
-    except Exception as exc:  # noqa: BLE001 - the attempt's failure below is what counts
-        log.debug("could not record the timeout of job %s: %s", job_id, exc)
-    log.error("job %s (%s %s): %s", job_id, kind, target, error)
-    runtime.timed_out = True
-    if runtime.on_timeout is not None:
-        runtime.on_timeout()
-    return JobFailed(error)
+        with connect(settings.dsn) as conn:  # not the kept one: the hung thread may hold it
+            record_outcome(conn, int(job.id), kind, target, {"status": "timed out"}, error)
+            attempts = int(job.attempts) + 1  # Procrastinate counts retries: 0 on the first run
+            if attempts >= settings.max_attempts:
+                conn.execute(psql.queries["finish_job"], {"job_id": int(job.id), "status": "failed",
+                                                          "delete_job": False})
+            else:
+                wait = min(settings.max_backoff_s, settings.backoff_s * 2 ** (attempts - 1))
+                at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=wait)
+                conn.execute(psql.queries["retry_job"], {"job_id": int(job.id), "retry_at": at, "new_priority": None,
+                                                         "new_queue_name": None, "new_lock": None})
+    except Exception as exc:  # noqa: BLE001 - the stall task takes the job again after stall_seconds
+        log.error("job %s: could not record its timeout (%s); the stall task will retry it", job.id,
+                  scrub(" ".join(str(exc).split()), settings.dsn))
+    logging.shutdown()
+    os._exit(JOB_TIMED_OUT_EXIT)
 
 
 def _defer(conn: Any, kind: str, target: str, then: Sequence[str], version: str) -> int | None:

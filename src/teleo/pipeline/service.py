@@ -81,7 +81,7 @@ def run_worker(vault: Vault, settings: PipelineSettings, number: int, drain: boo
 async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) -> int:
     from procrastinate.worker import Worker
 
-    from teleo.pipeline.pg import JOB_TIMED_OUT_EXIT, QUEUE, make_app
+    from teleo.pipeline.pg import QUEUE, make_app
 
     stop = asyncio.Event()
     current: list[Any] = []
@@ -95,7 +95,6 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     app = make_app(settings, runtime)
-    runtime.on_timeout = lambda: [worker.stop() for worker in current]
     beat = max(0.5, min(10.0, settings.stall_seconds / 3))
     name = f"{socket.gethostname()}:{os.getpid()}:{runtime.number}"
     failures = 0
@@ -111,10 +110,6 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
                     break
                 await worker.run()
                 failures = 0
-            if runtime.timed_out:  # the attempt is recorded; the thread still running it dies with the process
-                log.error("worker %s: a job outlived timeout_s; this worker process exits to be started again", name)
-                logging.shutdown()
-                os._exit(JOB_TIMED_OUT_EXIT)
         except Exception as exc:  # noqa: BLE001 - the database went away (or never came): said, then retried
             failures += 1
             log.error("worker %s: queue unavailable at %s: %s; retrying", name, redact_dsn(settings.dsn),
