@@ -34,12 +34,13 @@ Everything here is pure text processing: no vault, no I/O.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from teleo.gates.lexicon import readings, verb_lemmas
 
 Severity = Literal["error", "warning"]
 Field = Literal["title", "description", "evidence", "body"]
@@ -131,41 +132,6 @@ _FUNCTION_WORDS = frozenset(
 _VERB_FOLLOWERS = frozenset("with to that the a an by in on into from for than".split())
 _SUFFIX_VERB = re.compile(r"^[a-z][a-z-]{3,}(?:[^s']s|ed)$")
 """An unknown word that looks inflected (-s, -ed): the fallback for words the lexicon lacks."""
-
-
-@functools.cache
-def _lemminflect():
-    """The English lemma/inflection lexicon of `lemminflect` (shipped in its wheel; ~0.4 s to load, once)."""
-    import lemminflect
-
-    return lemminflect
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def readings(word: str) -> frozenset[str]:
-    """What lower-case `word` can be: Penn verb tags (VB base, VBZ, VBD, VBN, VBG), NOUN, ADJ, ADV, or UNK.
-
-    From the `lemminflect` lexicon: the word's possible lemmas by part of speech, and for each verb
-    lemma which inflection the word is. A word the lexicon does not know reads as `UNK`.
-    """
-    lexicon = _lemminflect()
-    lemmas = lexicon.getAllLemmas(word)
-    if not lemmas:
-        return frozenset({"UNK"})
-    out = {pos for pos in ("NOUN", "ADJ", "ADV", "PROPN") if pos in lemmas}
-    for lemma in (*lemmas.get("VERB", ()), *lemmas.get("AUX", ())):
-        if word == lemma:
-            out.add("VB")
-        elif word.endswith("ing"):
-            out.add("VBG")
-        elif word in lexicon.getInflection(lemma, "VBZ"):
-            out.add("VBZ")
-        else:
-            if word in lexicon.getInflection(lemma, "VBD"):
-                out.add("VBD")
-            if word in lexicon.getInflection(lemma, "VBN"):
-                out.add("VBN")
-    return frozenset(out or {"OTHER"})
 
 
 _SINGULAR_SUBJECTS = frozenset("it he she this that which who what one".split())
@@ -409,7 +375,7 @@ def _participle_only(words: list[str], found: list[int]) -> bool:
             return False
         if after in _PARTICLES and index + 2 < len(words) and words[index + 2] in _OBJECT_OPENERS:
             return False  # a phrasal verb and its object: "the lab rolled back its policy"
-        lemmas = _lemminflect().getAllLemmas(word).get("VERB", ())
+        lemmas = verb_lemmas(word)
         if any(lemma in _INTRANSITIVE_PAST for lemma in lemmas):
             return False
     return True
