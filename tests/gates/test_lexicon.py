@@ -14,7 +14,7 @@ from teleo.gates import lexicon
 
 def test_the_table_answers_as_the_live_lexicon_for_every_word() -> None:
     table = lexicon._table()
-    assert table is not None, "the shipped table does not match the installed lemminflect: python -m teleo.gates.lexicon"
+    assert table is not None, "the shipped table does not match the installed lemminflect: python scripts/word_readings.py"
     words = [w for w in lexicon.lexicon_words() if w == w.lower()]
     assert len(words) > 10_000
     differ = [w for w in words if lexicon.readings(w) != lexicon.live_readings(w)]

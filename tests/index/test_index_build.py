@@ -44,11 +44,26 @@ def test_parallel_build_with_embeddings_matches_serial(vault, monkeypatch):
         assert snapshot(index) == serial
 
 
+def writer_parses_too(monkeypatch) -> list[int]:
+    """A two-worker build of small chunks, 2 in flight, whose workers always look behind, so the writing
+    process parses chunks itself: the sizes of the chunks it parsed are appended to the list returned."""
+    from concurrent.futures import Future
+
+    here: list[int] = []
+    real = parse_pool._parse_here
+    monkeypatch.setattr(parse_pool, "_parse_here", lambda chunk: here.append(len(chunk[1])) or real(chunk))
+    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
+    monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
+    monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
+    monkeypatch.setattr(parse_pool, "IN_FLIGHT_NOTES", 5)
+    monkeypatch.setattr(Future, "done", lambda self: False)
+    return here
+
+
 def test_a_build_whose_process_has_no_model_leaves_it_to_the_workers_with_the_same_vectors(vault, monkeypatch):
     """Without the model loaded, the workers load it and embed, the writer's own chunks included
     (their texts handed to a worker): the writing process never loads it, the vectors are the serial build's."""
-    from concurrent.futures import Future
-
     from teleo.index.embed import model_loaded
 
     _model_or_skip()
@@ -60,15 +75,7 @@ def test_a_build_whose_process_has_no_model_leaves_it_to_the_workers_with_the_sa
         index.sync(embed=True)
         serial = snapshot(index)
     (vault.root / ".teleo" / "index.sqlite").unlink()
-    here = []
-    real = parse_pool._parse_here
-    monkeypatch.setattr(parse_pool, "_parse_here", lambda chunk: here.append(len(chunk[1])) or real(chunk))
-    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
-    monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
-    monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
-    monkeypatch.setattr(parse_pool, "IN_FLIGHT_NOTES", 5)
-    monkeypatch.setattr(Future, "done", lambda self: False)  # the writer parses chunks too
+    here = writer_parses_too(monkeypatch)
     load_model.cache_clear()  # this process has no model
     try:
         with Index.open(vault) as index:
@@ -160,8 +167,6 @@ def test_a_worker_forgets_its_caches_after_each_chunk_but_the_tokenized_pieces(v
 def test_the_writer_parses_while_its_workers_are_behind_and_the_build_is_the_same(vault, monkeypatch):
     """When the next chunk in order is not ready, the writing process parses the next one not
     handed out; the chunks keep their order, so the index (note ids included) is the serial one."""
-    from concurrent.futures import Future
-
     _model_or_skip()
     for i in range(30):  # enough notes for several chunks of the minimum size
         vault.root.joinpath("domains", "health", f"extra note {i}.md").write_text(
@@ -172,15 +177,7 @@ def test_the_writer_parses_while_its_workers_are_behind_and_the_build_is_the_sam
         serial = snapshot(index)
         ids = index.db.execute("SELECT id, path FROM notes ORDER BY id").fetchall()
     (vault.root / ".teleo" / "index.sqlite").unlink()
-    here = []
-    real = parse_pool._parse_here
-    monkeypatch.setattr(parse_pool, "_parse_here", lambda chunk: here.append(len(chunk[1])) or real(chunk))
-    monkeypatch.setattr(parse_pool, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(parse_pool, "can_fork", lambda: True)
-    monkeypatch.setattr(parse_pool, "worker_count", lambda: 2)
-    monkeypatch.setattr(parse_pool, "CHUNK_MIN", 5)
-    monkeypatch.setattr(parse_pool, "IN_FLIGHT_NOTES", 5)  # 2 chunks in flight: the rest is handed out later
-    monkeypatch.setattr(Future, "done", lambda self: False)  # the workers always look behind
+    here = writer_parses_too(monkeypatch)
     with Index.open(vault) as index:
         stats = index.sync(embed=True)
         assert stats.workers == 1 and here and sum(here) < stats.added

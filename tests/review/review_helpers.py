@@ -197,5 +197,18 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
 
 
+def commit(root: Path, files: dict[str, str | None], message: str = "test: change") -> None:
+    """Write `files` (None: delete) in the working tree of `root` and commit them all."""
+    for rel, text in files.items():
+        path = root / rel
+        if text is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
 def main_files(root: Path) -> set[str]:
     return set(git(root, "ls-tree", "-r", "--name-only", "main").splitlines())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from review_helpers import CONFIG, git  # noqa: F401 - the review tests' four agents; git for the tests here
+from review_helpers import CONFIG, commit, git  # noqa: F401 - the review tests' four agents; git and commit for the tests here
 
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org",
        "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.org", "COLUMNS": "200"}
@@ -32,18 +32,6 @@ def claim(domain: str, title: str, description: str = "", body: str = "The argum
 def enrichment(n: int) -> str:
     return (f"\n### Additional Evidence (extend)\n*Source: [[2026-01-0{n}-some-source]] | Added: 2026-03-1{n} | "
             f"Extractor: test*\n\nMore evidence, block {n}.\n")
-
-
-def commit(root: Path, files: dict[str, str | None], message: str = "test: change") -> None:
-    for rel, text in files.items():
-        path = root / rel
-        if text is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
 
 
 def new_vault(root: Path, files: dict[str, str] | None = None) -> Path:

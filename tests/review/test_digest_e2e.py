@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from review_helpers import commit, git
 
 TELEO = str(Path(sys.executable).parent / "teleo")
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.org",
@@ -22,22 +23,6 @@ FLAG = ("---\ntype: flag\nid: one\nagent: rio\npriority: high\nstatus: open\ntar
 def claim(domain: str, body: str = "Body.", **fields: str) -> str:
     extra = "".join(f"{k}: {v}\n" for k, v in fields.items())
     return f"---\ntype: claim\ndomain: {domain}\n{extra}---\n\n{body}\n"
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=ENV).stdout
-
-
-def commit(root: Path, files: dict[str, str | None], message: str) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        if text is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
 
 
 def digest(root: Path, *args: str) -> list[dict]:

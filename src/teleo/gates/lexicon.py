@@ -5,7 +5,7 @@ form, an inflection (VBZ, VBD, VBN, VBG), a noun, an adjective… `lemminflect` 
 and inflection tables, but loading them (and the numpy its import pulls in) costs ~0.35 s in every
 process that judges a claim — a cold `teleo lint` pays it before its parallel pass can start.
 
-So the answers for every word the lexicon knows are computed once, by `python -m teleo.gates.lexicon`
+So the answers for every word the lexicon knows are computed once, by `python scripts/word_readings.py`
 (maintainers, when the pinned `lemminflect` changes), and shipped as `data/word-readings.txt.gz`:
 one line per word, `word<TAB>tags[<TAB>verb lemmas]` (verb lemmas only for past forms, which the
 participle rule needs). The table names the `lemminflect` version it was made from; when the installed
@@ -121,8 +121,7 @@ def lexicon_words() -> list[str]:
 
 def write_table(path: Path = TABLE) -> int:
     """Write the table from the live lexicon (atomically); the number of words written."""
-    import os
-    import tempfile
+    from teleo.notes.edit import atomic_write_bytes
 
     lines = [f"{_HEADER}{installed_version()}"]
     for word in lexicon_words():
@@ -134,13 +133,5 @@ def write_table(path: Path = TABLE) -> int:
             line += "\t" + ",".join(verbs)
         lines.append(line)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".word-readings-")
-    with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-        out.write(("\n".join(lines) + "\n").encode("utf-8"))
-    os.chmod(temp, 0o644)
-    os.replace(temp, path)
+    atomic_write_bytes(path, gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
     return len(lines) - 1
-
-
-if __name__ == "__main__":
-    print(f"{write_table()} words written to {TABLE}")
