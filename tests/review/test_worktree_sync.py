@@ -170,9 +170,16 @@ def test_teleo_merge_killed_at_random_moments_then_rerun_merges_each_once_and_le
 
 
 def merged_so_far(root: Path, count: int) -> int:
-    """Proposals whose branch is gone (deleted right after its merge): cheap enough to poll."""
+    """Proposals whose branch is gone (deleted right after its merge): cheap enough to poll.
+
+    git removes the folder with its last branch, possibly between any two calls here, so a
+    missing folder is read as "no branch left" rather than checked for first.
+    """
     folder = root / ".git" / "refs" / "heads" / "extract"
-    return count - (len(list(folder.iterdir())) if folder.is_dir() else 0)
+    try:
+        return count - len(os.listdir(folder))
+    except FileNotFoundError:
+        return count
 
 
 # -- local changes ---------------------------------------------------------------------------
