@@ -2,7 +2,8 @@
 
 The rules are the vault's (`Vault.markdown_paths`): `.md` files not starting
 with `.`, in folders not starting with `.` and not `node_modules` or
-`__pycache__`; symbolic links to folders are not followed; a linked file
+`__pycache__`, and not the raw research dumps at the root (`inbox-raw/`, `vault.RAW_DIR`);
+symbolic links to folders are not followed; a linked file
 pointing outside the vault is skipped. (The vault's walk names what it leaves
 out; the index has no need to.) `os.scandir` is used directly so one
 `stat` per file is all the walk costs (the vault's walk adds an `lstat`).
@@ -11,6 +12,8 @@ out; the index has no need to.) `os.scandir` is used directly so one
 from __future__ import annotations
 
 import os
+
+from teleo.vault.vault import RAW_DIR
 
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 
@@ -45,7 +48,8 @@ def scan(root: str) -> dict[str, tuple[int, int]]:
                     if mode != 0o040000:
                         continue
                 try:
-                    if entry.is_dir(follow_symlinks=False) and name not in SKIPPED_DIRS:
+                    if entry.is_dir(follow_symlinks=False) and name not in SKIPPED_DIRS and \
+                            not (prefix == "" and name == RAW_DIR):
                         stack.append((entry.path, prefix + name + "/"))
                 except OSError:
                     continue

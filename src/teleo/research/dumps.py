@@ -36,8 +36,9 @@ from teleo.ingest.names import normalise_date
 from teleo.ingest.pipeline import web_url
 from teleo.notes.untrusted import one_line
 from teleo.research.network import HANDLE
+from teleo.vault.vault import RAW_DIR
 
-RAW_ROOT = "inbox-raw"
+RAW_ROOT = RAW_DIR  # one definition: every walk of the vault leaves it out (`teleo.vault.vault.RAW_DIR`)
 MAX_FILES = 200
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_RECORDS = 2_000

@@ -7,6 +7,7 @@ from pathlib import Path
 from teleo.notes import atomic_write
 from teleo.notes.schema import SPECS, Kind
 from teleo.vault.config import CODEX_DOMAINS, AgentConfig, Config, DomainConfig, VaultSettings, render_config
+from teleo.vault.vault import RAW_DIR
 
 DEFAULT_DOMAINS = ("ai-alignment", "internet-finance", "entertainment", "health", "space-development", "grand-strategy")
 EVALUATOR = "leo"
@@ -57,7 +58,7 @@ def create_vault(root: Path, config: Config) -> list[str]:
 def _skeleton(config: Config) -> dict[str, str]:
     files = {
         "teleo.toml": render_config(config),
-        ".gitignore": ".teleo/\n",
+        ".gitignore": f".teleo/\n{RAW_DIR}/\n",  # derived state; raw research dumps (never committed, §4.1)
         "README.md": _readme(config),
         "inbox/archive/.gitkeep": "",
         "maps/overview.md": _overview(config),

@@ -28,7 +28,7 @@ from teleo.notes import Kind, Note, note_from_bytes, note_from_text
 from teleo.notes.document import MAX_NOTE_BYTES, Document, Problem
 from teleo.repo.branches import BLOB_MODES, BranchError, base_ref, tip
 from teleo.repo.discover import require_repository, vault_prefix
-from teleo.vault.vault import TOOL_DIRS, PathProblem, Vault
+from teleo.vault.vault import RAW_DIR, TOOL_DIRS, PathProblem, Vault
 
 class TreeVault(Vault):
     """The vault as it is in a git tree (e.g. `main`'s tip), plus an overlay of new texts.
@@ -126,7 +126,7 @@ class TreeVault(Vault):
         for entry in tree:
             name = entry.name
             if entry.type_str == "tree":
-                if name.startswith(".") or name in TOOL_DIRS:
+                if name.startswith(".") or name in TOOL_DIRS or (not folder and name == RAW_DIR):
                     continue
                 self._collect(self.repo[entry.id], folder + name + "/", out)
             elif (

@@ -16,6 +16,11 @@ TOOL_DIRS = frozenset({"node_modules", "__pycache__"})
 """Folders of tools, not of notes: the markdown files in them are named by lint and stats, never read."""
 OWN_DIRS = frozenset({".git", ".teleo"})
 """git's and Teleo's own folders: the walk never enters them and names nothing in them."""
+RAW_DIR = "inbox-raw"
+"""The raw research dumps at the vault's root (`inbox-raw/<agent>/`, read by `teleo research`; reference
+§4.1: dropped on the research host, never committed): raw material, not notes. Like `OWN_DIRS`, every
+walk of the vault — on disk, the index's scan, a git tree's — leaves it out and names nothing in it;
+a folder of that name deeper in the vault is an ordinary folder."""
 
 
 class VaultNotFound(Exception):
@@ -91,8 +96,8 @@ class Vault:
         paths: list[str] = []
         problems: list[PathProblem] = []
         for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if d not in OWN_DIRS)
             rel_folder = os.path.relpath(folder, self.root)
+            dirs[:] = sorted(d for d in dirs if d not in OWN_DIRS and not (rel_folder == "." and d == RAW_DIR))
             set_aside = _set_aside_reason(rel_folder)
             for name in dirs:
                 full = os.path.join(folder, name)
@@ -131,7 +136,8 @@ class Vault:
         Codes: `symlink-outside` (a link leaving the vault; not read), `hidden` (its name or
         a folder starts with `.`; checked on its own by lint, see `hidden_paths`) and
         `tool-folder` (under `node_modules/` or `__pycache__/`; not read). Nothing under
-        `.git/` or `.teleo/` is named: those are git's and Teleo's own.
+        `.git/` or `.teleo/` is named: those are git's and Teleo's own; nor under the root's
+        `inbox-raw/` (`RAW_DIR`): raw research dumps, not notes.
         """
         return self._walk[1]
 
