@@ -185,8 +185,10 @@ class FakeForge:
                               check=True, env=env).stdout.strip()
 
     def git_merge(self, head: str, message: str) -> str:
-        """A merge commit of `head` into main, as the forge makes it (the fake's proposals are built on main's tip)."""
+        """A merge commit of `head` into main, as the forge makes it (a three-way merge: main may have moved
+        since the proposal forked, as after another pull request's merge)."""
         main = self.git("rev-parse", "refs/heads/main")
-        commit = self.git("commit-tree", f"{head}^{{tree}}", "-p", main, "-p", head, stdin=message)
+        tree = self.git("merge-tree", "--write-tree", main, head).splitlines()[0]
+        commit = self.git("commit-tree", tree, "-p", main, "-p", head, stdin=message)
         self.git("update-ref", "refs/heads/main", commit, main)
         return commit

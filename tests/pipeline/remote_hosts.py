@@ -44,11 +44,12 @@ class Hosts:
         return Vault.open(self.clones[number])
 
 
-def make_hosts(tmp: Path, count: int = 2, sources: int = 4) -> Hosts:
+def make_hosts(tmp: Path, count: int = 2, sources: int = 4, *, config: str = "") -> Hosts:
+    """`config`: more of teleo.toml (after the `[pipeline]` table: a table of its own, or more of it)."""
     seed = tmp / "seed"
     shutil.copytree(SAMPLE_VAULT, seed)
-    with open(seed / "teleo.toml", "a", encoding="utf-8") as config:
-        config.write(REMOTE_TABLE)
+    with open(seed / "teleo.toml", "a", encoding="utf-8") as toml:
+        toml.write(REMOTE_TABLE + config)
     git_init(seed)
     files = dict(make_source(number, seed=18) for number in range(sources))
     add_sources(Vault.open(seed), files)

@@ -51,6 +51,13 @@ def worker(
     if settings.backend != "postgres":
         fail('teleo worker takes jobs from a shared queue: set [pipeline] backend = "postgres" and dsn in '
              "teleo.toml (with the sqlite backend, teleo extract and teleo run start their own workers)")
+    if vault.config.forge:  # its merge jobs go through the forge: a table or token that cannot work is said now
+        from teleo.forge.settings import ForgeSettings
+
+        try:
+            ForgeSettings.from_vault(vault).token()
+        except ValueError as exc:
+            fail(str(exc))
     from teleo.pipeline.service import WorkerSpec, configure_logging
 
     configure_logging(settings.dsn, logging.WARNING if quiet else logging.INFO)

@@ -148,20 +148,24 @@ def forge_status(vault: Vault, branches: list[str] | None = None, *, forge: Forg
 
 
 def sync_forge(vault: Vault, branches: list[str] | None = None, *, forge: Forge | None = None, push: bool = True,
-               merge: bool = True, settings: ForgeSettings | None = None, act: bool = True) -> ForgeReport:
-    """Steps 1–5 of the module doc for `branches` (default: every open proposal); `act=False`: read only."""
+               merge: bool = True, settings: ForgeSettings | None = None, act: bool = True,
+               remote: Remote | None = None, base: str | None = None) -> ForgeReport:
+    """Steps 1–5 of the module doc for `branches` (default: every open proposal); `act=False`: read only.
+
+    `remote`: the forge's git remote as the caller opened it (a queue's worker: with its retries);
+    `base`: the ref the proposals are judged against (default the clone's main; a worker: the remote's)."""
     settings = settings or ForgeSettings.from_vault(vault)
     forge = forge or make_forge(settings)
     repo = open_repository(vault.root)
     if repo is None:
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
-    remote = Remote.open(repo, settings.remote) if push else None
+    remote = (remote or Remote.open(repo, settings.remote)) if push else None
     report = ForgeReport(forge=settings.label, repo=settings.repo)
     for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
         outcome = ProposalOnForge(branch=branch)
         report.proposals.append(outcome)
         try:
-            _sync_one(vault, repo, settings, forge, remote, outcome, merge=merge, act=act)
+            _sync_one(vault, repo, settings, forge, remote, outcome, merge=merge, act=act, base=base)
         except ForgeAuthError:
             raise  # the same token fails every proposal: say it once
         except (ForgeError, RemoteError, ReviewError) as exc:
@@ -170,8 +174,8 @@ def sync_forge(vault: Vault, branches: list[str] | None = None, *, forge: Forge 
 
 
 def _sync_one(vault: Vault, repo, settings: ForgeSettings, forge: Forge, remote: Remote | None,
-              outcome: ProposalOnForge, *, merge: bool, act: bool = True) -> None:
-    view = load_view(vault, outcome.branch)
+              outcome: ProposalOnForge, *, merge: bool, act: bool = True, base: str | None = None) -> None:
+    view = load_view(vault, outcome.branch, base=base)
     head = outcome.head = view.head_id
     if remote is not None and not _push(repo, remote, settings, view, outcome):
         return

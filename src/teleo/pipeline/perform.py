@@ -13,6 +13,11 @@ and `merge_on_remote` (main moved by a leased push, redone on a lost race); a lo
 (`RemoteConflict`) or an unreachable remote fails the attempt, and the retry finds the winner's
 work. Without a remote: `extract_source`, `review`, `merge_all(vault, [branch])` on this clone.
 
+**With `[forge]`** the forge's repository is that remote (`PipelineSettings`), and the review and
+merge jobs go through the forge (`teleo.pipeline.forge_jobs`): the review job opens (or finds) the
+pull request and posts the verdicts as reviews; the merge job merges through the forge's API at the
+head the gate judged (`merge_on_forge`) instead of pushing main.
+
 Every job is idempotent, so a retry after a crash changes nothing that was done: an extraction
 whose proposal exists (here or on the remote) is *skipped*, a review of a head with verdicts
 records none again, a head is never merged twice.
@@ -40,6 +45,7 @@ class Runtime:
     settings: Any = None
     _provider: Any = None
     _remote: Any = False
+    _forge: Any = None
 
     def provider(self) -> Any:
         if self._provider is None:
@@ -58,6 +64,14 @@ class Runtime:
 
             self._remote = remote_of(self.vault, self.settings)
         return self._remote
+
+    def forge(self) -> Any:
+        """The forge client of `[forge]` (made once; `ForgeConfigError` when its token is not set)."""
+        if self._forge is None:
+            from teleo.pipeline.forge_jobs import make_forge_client
+
+            self._forge = make_forge_client(self.vault)
+        return self._forge
 
 
 @dataclass
@@ -141,13 +155,22 @@ def _review(vault: Vault, branch: str, runtime: Runtime, then: tuple[str, ...]) 
               "cost": outcome.cost}
     if outcome.status == "failed":
         return Performed(False, result, outcome.message or "review failed")
+    if remote is not None and vault.config.forge:  # the pull request opened, the verdicts posted as reviews
+        from teleo.pipeline.forge_jobs import review_on_forge
+
+        result["forge"] = review_on_forge(vault, branch, remote=remote, forge=runtime.forge())
     follow = [("merge", branch)] if "merge" in then and outcome.status == "approved" else []
     return Performed(True, result, follow=follow)
 
 
 def _merge(vault: Vault, branch: str, runtime: Runtime) -> Performed:
     remote = runtime.remote()
-    if remote is not None:
+    if remote is not None and vault.config.forge:  # through the forge's API: its main is the truth
+        from teleo.pipeline.forge_jobs import merge_on_forge
+
+        outcomes = [merge_on_forge(vault, branch, remote=remote, forge=runtime.forge())]
+        worktree = ""
+    elif remote is not None:
         from teleo.pipeline.remote import merge_on_remote
 
         outcomes = [merge_on_remote(vault, branch, remote=remote)]

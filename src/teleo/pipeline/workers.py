@@ -106,6 +106,7 @@ class PipelineSettings:
         if table.get("backend") == "postgres" and not table["dsn"]:
             raise ValueError("teleo.toml: field 'pipeline.dsn': the postgres backend needs a DSN "
                              "(set [pipeline] dsn, or TELEO_PG_DSN for one with a password)")
+        _forge_is_the_remote(vault, table)
         return cls(**table)
 
     def refuse_local_stages(self, stages: Iterable[str]) -> None:
@@ -118,6 +119,25 @@ class PipelineSettings:
                 f"teleo.toml: [pipeline] remote = {self.remote!r} needs backend = \"postgres\": on the sqlite backend "
                 f"{', '.join(local)} would run on this clone alone and never reach the shared remote. Set "
                 f"backend = \"postgres\" (and run `teleo worker` on each host), or remove remote for one host")
+
+
+def _forge_is_the_remote(vault: Vault, table: dict[str, Any]) -> None:
+    """With `[forge]`, the forge's repository is the hosts' shared remote: `[pipeline] remote` names the same
+    git remote as `[forge] remote` (another is refused, in one line naming both settings), and on the
+    postgres backend it defaults to it — `teleo worker`s then push proposals to the forge and merge through
+    its API (`teleo.pipeline.forge_jobs`) instead of moving a main the forge does not see."""
+    forge = vault.config.forge
+    if not forge:
+        return
+    from teleo.forge.settings import ForgeSettings
+
+    forge_remote = str(forge.get("remote") or ForgeSettings.model_fields["remote"].default)
+    if table.get("remote") and table["remote"] != forge_remote:
+        raise ValueError(f"teleo.toml: field 'pipeline.remote': {table['remote']!r} is not [forge] remote = "
+                         f"{forge_remote!r} — with [forge] the forge's repository is the hosts' shared remote: name "
+                         f"the same git remote in both, or leave pipeline.remote unset")
+    if table.get("backend") == "postgres":
+        table["remote"] = forge_remote
 
 
 @dataclass
