@@ -17,6 +17,8 @@ re-parse only what changed. The shared vault must not be changed: `with_overlay`
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -108,6 +110,7 @@ class TreeVault(Vault):
         if root is not None:
             self._collect(root, "", paths)
         paths.update(p for p in self.overlay if p.endswith(".md"))
+        _PARSED.fit(len(paths))
         return sorted(paths), []
 
     def _subtree(self) -> pygit2.Tree | None:
@@ -185,8 +188,45 @@ class TreeVault(Vault):
             self._notes.pop(relative, None)
 
 
-_PARSED: dict[tuple[str, str], Note] = {}
-_PARSED_KEPT = 100_000
+class ParsedNotes:
+    """Notes parsed from blobs by (path, blob id), kept across trees; the least recently used go first.
+
+    The bound is the larger of `floor` and `per_tree` × the notes of the largest tree walked in the
+    process (`fit`, called by each walk): a pass over every note of a tip then never evicts a note of
+    that tip it has not reached yet — the memo holds the tip, plus up to half a tip of older versions
+    (notes a newer tip changed, which no pass touches again and so go first). A fixed bound smaller
+    than the vault would make every pass over a new tip parse the whole vault again, whether the memo
+    is cleared when full or evicts in order (docs/scale.md: 120k notes, a bound of 100,000)."""
+
+    def __init__(self, floor: int = 20_000, per_tree: float = 1.5) -> None:
+        self.capacity = floor
+        self.per_tree = per_tree
+        self._notes: OrderedDict[tuple[str, str], Note] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+    def get(self, key: tuple[str, str]) -> Note | None:
+        note = self._notes.get(key)
+        if note is not None:
+            self._notes.move_to_end(key)
+        return note
+
+    def put(self, key: tuple[str, str], note: Note) -> None:
+        self._notes[key] = note
+        self._notes.move_to_end(key)
+        while len(self._notes) > self.capacity:
+            self._notes.popitem(last=False)
+
+    def fit(self, notes_in_tree: int) -> None:
+        """Make room for a tree of `notes_in_tree` notes (never shrinks: a larger tree may be read again)."""
+        self.capacity = max(self.capacity, math.ceil(self.per_tree * notes_in_tree))
+
+    def clear(self) -> None:
+        self._notes.clear()
+
+
+_PARSED = ParsedNotes()
 
 
 def _blob_note(repo: pygit2.Repository, relative: str, blob_id: pygit2.Oid | None) -> Note:
@@ -206,9 +246,7 @@ def _blob_note(repo: pygit2.Repository, relative: str, blob_id: pygit2.Oid | Non
             note = _unreadable(relative, "too-large", f"file is {blob.size / 1e6:.1f} MB; not read")
         else:
             note = note_from_bytes(relative, blob.data)
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.clear()
-        _PARSED[key] = note
+        _PARSED.put(key, note)
     return note
 
 
