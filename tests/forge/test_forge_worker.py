@@ -305,3 +305,46 @@ def test_worker_jobs_on_postgres_merge_through_the_forge_a_409_is_left_open_and_
         queue.close()
     for path in (setup.hosts.remote, *setup.hosts.clones):
         assert fsck(path).returncode == 0, path
+
+
+class Killed(BaseException):
+    """The worker process dying at that instant (not an error a job catches)."""
+
+
+def test_a_worker_killed_right_after_the_forges_merge_leaves_the_rerun_its_branch_and_cascade(tmp_path, kind,
+                                                                                             monkeypatch):
+    import teleo.forge.sync
+    import teleo.review.merge
+
+    setup = ForgeHosts(tmp_path, kind)
+    [source] = setup.hosts.sources
+    cascaded: list[str] = []
+    real_cascade = teleo.review.merge.run_cascade
+
+    def spy(vault, repo, ref, prefix, merge, **options):
+        cascaded.append(merge)
+        return real_cascade(vault, repo, ref, prefix, merge, **options)
+
+    def killed(*args, **options):
+        raise Killed
+
+    monkeypatch.setattr(teleo.review.merge, "run_cascade", spy)
+    with respx.mock(assert_all_called=False) as router:
+        setup.fake.install(router)
+        branch = setup.job(0, "extract", source, ("review", "merge")).result["branch"]
+        setup.job(1, "review", branch, ("merge",))
+        with monkeypatch.context() as patched:  # dies after the API merged, before its branch and cascade
+            patched.setattr(teleo.forge.sync, "_owe_cascade", killed)
+            with pytest.raises(Killed):
+                setup.job(0, "merge", branch)
+        [(_, head)] = setup.fake.merged
+        merge = setup.forge_main()
+        assert cascaded == [] and not [r for r in remote_refs(setup.hosts.remote) if "cascade-owed" in r]
+        rerun = setup.job(1, "merge", branch)  # the stall task's retry, on another host
+        assert rerun.result["status"] == "already" and rerun.result["commit"] == merge, rerun.result
+        assert cascaded == [merge]  # the cascade the dead job never did
+        assert f"refs/heads/{branch}" not in remote_refs(setup.hosts.remote)  # GitHub had kept it
+        before, calls = remote_refs(setup.hosts.remote), writes(setup.fake)
+        assert setup.job(0, "merge", branch).result["status"] == "already"
+    assert remote_refs(setup.hosts.remote) == before and writes(setup.fake) == calls
+    assert len(setup.fake.merged) == 1

@@ -80,12 +80,16 @@ def merge_on_forge(vault: Vault, branch: str, *, remote: Remote, forge: Any, rou
         remote.fetch(verdicts=True)
         head = remote.head(branch)
         if head is None:
-            return MergeOutcome(branch=branch, status="already", reasons=stale + [
+            outcome = MergeOutcome(branch=branch, status="already", reasons=stale + [
                 f"not on the remote '{remote.name}': merged or removed"])
+            _settle(vault, remote, outcome)
+            return outcome
         set_local(remote.repo, branch, head)
         outcome = _merge_round(vault, branch, head, remote, forge, settings)
         if outcome is not None:
             outcome.reasons[:0] = stale
+            if outcome.status == "already":
+                _settle(vault, remote, outcome)
             return outcome
         stale.append(f"round {attempt}: {settings.label} refused the merge of {head[:12]} with a 409 (the branch "
                      f"moved past the head judged); nothing was merged")
@@ -131,3 +135,48 @@ def _cascade(vault: Vault, remote: Remote, outcome: Any, *, owed: bool) -> None:
     for other in done:
         if other.merge != outcome.commit:
             outcome.reasons.append(f"owed cascade of {other.merge[:12]}: {other.error or other.summary}")
+
+
+def _settle(vault: Vault, remote: Remote, outcome: Any) -> None:
+    """A proposal found merged already: what a worker killed between the forge's merge and the rest of its job
+    left undone — the branch the forge kept (GitHub) deleted, leased on its head, and the merge's cascade when
+    main holds none (`cascades_on_remote(also=…)`: it commits nothing when there is nothing to flag, and then
+    nothing is pushed). After a complete job there is neither: a rerun writes nothing."""
+    from teleo.pipeline.remote import cascades_on_remote
+    from teleo.repo.remote import RefUpdate, RemoteError
+
+    merge = _uncascaded_merge(remote, outcome.branch)
+    head, tip = remote.head(outcome.branch), remote.head(MAIN)
+    try:
+        if head is not None and tip is not None and (head == tip or remote.repo.descendant_of(tip, head)):
+            remote.push([RefUpdate(f"refs/heads/{outcome.branch}", None, expected=head)])
+            outcome.reasons.append(f"its branch, merged, deleted from the remote '{remote.name}'")
+        if merge is not None:
+            outcome.commit = merge
+            for done in cascades_on_remote(vault, remote=remote, also=(merge,)):
+                if done.merge == merge and (done.error or done.commit):
+                    outcome.cascade = done
+                    outcome.reasons.append(f"its cascade, missing, done: {done.error or done.summary}")
+    except RemoteError as exc:
+        outcome.reasons.append(f"merged; what follows its merge waits for the next merge job: {exc}")
+
+
+def _uncascaded_merge(remote: Remote, branch: str, depth: int = 200) -> str | None:
+    """The merge of `branch` on the remote main's first-parent line (`Teleo-Proposal`, within `depth` commits of
+    the tip) when no `Cascade-Of` commit of it follows it there; else None."""
+    from teleo.repo.mainline import TRAILER_CASCADE, TRAILER_PROPOSAL
+    from teleo.repo.trailers import trailer
+
+    tip = remote.head(MAIN)
+    commit = remote.repo.get(tip) if tip else None
+    cascaded: set[str] = set()
+    for _ in range(depth):
+        if commit is None:
+            return None
+        message = commit.message or ""
+        if trailer(message, TRAILER_PROPOSAL) == branch:
+            return None if str(commit.id) in cascaded else str(commit.id)
+        if trailer(message, TRAILER_CASCADE):
+            cascaded.add(trailer(message, TRAILER_CASCADE))
+        commit = commit.parents[0] if commit.parents else None
+    return None

@@ -309,7 +309,8 @@ def merge_all_on_remote(vault: Vault, *, remote: Remote | None = None, cascade: 
     return report
 
 
-def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: int = MERGE_ROUNDS) -> list:
+def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: int = MERGE_ROUNDS,
+                       also: tuple[str, ...] = ()) -> list:
     """Do the cascades the remote's main still owes and push them; returns their `CascadeOutcome`s.
 
     A merge whose cascade failed pushed its record (`refs/teleo/cascade-owed/<merge>`) with main.
@@ -317,7 +318,9 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
     main that has a record (a cascade already there, or one that changes nothing, commits nothing),
     then one atomic push — main leased on the fetched tip when a cascade commit was made, each
     record deleted leased on its value — redone from a new fetch after a lost lease. A cascade
-    that fails again keeps its record."""
+    that fails again keeps its record. `also`: merges on the remote's main whose cascade may be missing
+    with no record (a forge's merge whose worker died before recording it, `forge_jobs`): cascaded the
+    same way — a cascade already there commits nothing, and nothing is pushed."""
     from teleo.review.merge import run_cascade
 
     remote = _required(vault, remote)
@@ -328,7 +331,8 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
             remote.fetch()
             _publish_local(remote)
             tip = remote.head(MAIN)
-            owed = [m for m in remote.owed() if tip and repo.get(m) is not None
+            records = remote.owed()
+            owed = [m for m in records + [m for m in also if m not in records] if tip and repo.get(m) is not None
                     and (m == tip or repo.descendant_of(repo[tip].id, repo[m].id))]
             if not owed:
                 return []
@@ -337,7 +341,8 @@ def cascades_on_remote(vault: Vault, *, remote: Remote | None = None, rounds: in
             done = [run_cascade(vault, repo, ref, prefix, merge) for merge in owed]
             new = branch_head(repo, MAIN)
             updates = [RefUpdate(ref, new, expected=tip)] if new and new != tip else []
-            updates += [RefUpdate(OWED_PREFIX + c.merge, None, expected=c.merge) for c in done if not c.error]
+            updates += [RefUpdate(OWED_PREFIX + c.merge, None, expected=c.merge) for c in done
+                        if not c.error and c.merge in records]
             if not updates:
                 return done
             try:
