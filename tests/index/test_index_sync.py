@@ -199,11 +199,29 @@ def test_editing_beyond_the_embedded_text_keeps_the_vector(vault):
         assert stats.updated == 1 and stats.embedded == 0
 
 
-def test_racy_files_are_hashed_again(vault, parses):
+class _WalkClock:
+    """`time` for the sync module, with the walk's clock pinned at `at_ns` (the rest is the real module)."""
+
+    def __init__(self, at_ns: int) -> None:
+        self.at_ns = at_ns
+
+    def time_ns(self) -> int:
+        return self.at_ns
+
+    def __getattr__(self, name: str):
+        import time
+
+        return getattr(time, name)
+
+
+def test_racy_files_are_hashed_again(vault, parses, monkeypatch):
     with Index.open(vault) as index:
         target = vault.root / MARKETS
         target.write_text(target.read_text(encoding="utf-8"), encoding="utf-8")  # mtime: now
-        index.sync()
+        # the walk starts 10 ms after the write, within the racy window, however slow the machine is
+        with monkeypatch.context() as pinned:
+            pinned.setattr(sync_module, "time", _WalkClock(target.stat().st_mtime_ns + 10_000_000))
+            index.sync()
         stored = index.db.execute("SELECT mtime_ns FROM notes WHERE path = ?", (MARKETS,)).fetchone()[0]
         assert stored == -1
         parses.clear()

@@ -58,7 +58,9 @@ class FaultServer:
     """Answers POST …/chat/completions from a script; each step is one response.
 
     Steps: ("ok", content[, finish_reason]) · ("status", code) · ("raw", body) ·
-    ("sleep", seconds, content). When the script runs out the last step repeats.
+    ("sleep", seconds, content) · ("hang", content): no answer until the server stops (a model that
+    never answers, whatever the client's timeout and however slow the machine). When the script
+    runs out the last step repeats.
     """
 
     def __init__(self) -> None:
@@ -66,6 +68,8 @@ class FaultServer:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
+        self.released = threading.Event()
+        """Set when the server stops: a "hang" step answers then (to nobody)."""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -94,6 +98,9 @@ class FaultServer:
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], step: tuple) -> None:
         kind = step[0]
+        if kind == "hang":
+            self.released.wait(600)
+            step, kind = ("ok", step[1]), "ok"
         if kind == "sleep":
             time.sleep(step[1])
             step = ("ok", step[2])
@@ -192,5 +199,6 @@ def llm_server(monkeypatch) -> Iterator[FaultServer]:
     try:
         yield server
     finally:
+        server.released.set()
         server.httpd.shutdown()
         server.httpd.server_close()

@@ -31,10 +31,12 @@ from teleo.llm.ledger import Ledger, read_ledger, summarize
 
 @pytest.fixture
 def make_provider(llm_server, vault_dir):
+    """The provider on the fault server. Its timeout is generous (the server is local, but the machine may be
+    loaded): only the timeout test lowers it, against an answer that never comes."""
     sleeps: list[float] = []
 
     def factory(**changes) -> OpenAICompatibleProvider:
-        settings = LLMSettings(provider="openai", model="gpt-4o-mini", base_url=llm_server.url, timeout_s=0.4,
+        settings = LLMSettings(provider="openai", model="gpt-4o-mini", base_url=llm_server.url, timeout_s=60,
                                max_retries=2, backoff_s=0.01, max_backoff_s=0.05).model_copy(update=changes)
         chosen = OpenAICompatibleProvider(settings, api_key="sk-test-0123456789", ledger=Ledger.for_vault(vault_dir),
                                           sleep=sleeps.append)
@@ -67,8 +69,8 @@ def test_success_records_tokens_cost_and_request(make_provider, llm_server, make
 
 
 def test_timeout_is_retried(make_provider, llm_server, make_request, vault_dir):
-    llm_server.script = [("sleep", 1.2, valid_json()), ("ok", valid_json())]
-    chosen = make_provider()
+    llm_server.script = [("hang", valid_json()), ("ok", valid_json())]
+    chosen = make_provider(timeout_s=5)  # the retry's answer comes at once: 5 s is plenty for it, even under load
     result = chosen.extract(make_request())
     first, second = result.calls
     assert not first.ok and "Timeout" in first.error  # gave up on the slow answer, did not wait for it
@@ -178,7 +180,7 @@ def test_provider_from_config_reads_the_llm_table(llm_server, make_request, vaul
 def test_anthropic_provider_speaks_the_messages_api(llm_server, make_request, vault_dir):
     whole = valid_json()
     llm_server.script = [("ok", whole[:100], "length"), ("status", 529), ("ok", whole)]
-    settings = LLMSettings(provider="anthropic", base_url=llm_server.root, timeout_s=2, backoff_s=0.01, max_backoff_s=0.02)
+    settings = LLMSettings(provider="anthropic", base_url=llm_server.root, timeout_s=60, backoff_s=0.01, max_backoff_s=0.02)
     chosen = AnthropicProvider(settings, api_key="sk-ant-test-0123456789", ledger=Ledger.for_vault(vault_dir))
     result = chosen.extract(make_request())
     assert result.output.claims

@@ -69,7 +69,8 @@ def test_a_failing_provider_retries_with_backoff_then_fails(tmp_path):
 
 def test_a_job_past_its_timeout_is_killed_and_retried(tmp_path):
     vault = make_sources_vault(tmp_path / "v", 1)
-    report = extract_all(vault, provider_factory=FakeFactory(delay=(3.0, 3.0)),
+    # the job would take a minute: only the supervisor's kill at 0.5 s ends it, however slow the machine
+    report = extract_all(vault, provider_factory=FakeFactory(delay=(60.0, 60.0)),
                          settings=fast(workers=1, timeout_s=0.5, max_attempts=2))
     job = report.jobs[0]
     assert job.state == "failed" and job.attempts == 2 and "timed out" in job.last_error

@@ -75,10 +75,13 @@ def test_a_session_from_the_dumps_is_one_commit_on_its_branch_and_merges_after_r
 
 def test_a_second_concurrent_session_is_refused_by_the_command(tmp_path):
     root = research_vault(tmp_path / "vault")
-    holder = subprocess.Popen([sys.executable, "-c", "import sys,time\nfrom teleo.vault import Vault\n"
+    # the holder keeps the lock until the test closes its stdin (a fixed sleep could end before a slow
+    # `teleo research` tried the lock, and the session would then run)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys\nfrom teleo.vault import Vault\n"
                                "from teleo.research.session import agent_lock\n"
                                "with agent_lock(Vault.open(sys.argv[1]), 'rio'):\n    print('held', flush=True)\n"
-                               "    time.sleep(60)\n", str(root)], stdout=subprocess.PIPE, text=True)
+                               "    sys.stdin.read()\n", str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         run = teleo(root, "research", "rio", "--date", DATE)

@@ -148,7 +148,7 @@ def race(root: Path, *, rounds: int, per_round: int, seed: int, kill_window: tup
         add_sources(vault, dict(make_source(number + i, seed) for i in range(per_round)))
         number += per_round
         extract = teleo(root, "run", "--until", "extract")
-        if extract.wait(timeout=180) != 0:
+        if extract.wait(timeout=900) != 0:
             stats.errors.append(f"extract: {_tail(extract)}")
         victim, survivor = teleo(root, "run"), teleo(root, "run")
         time.sleep(rng.uniform(*kill_window))
@@ -159,7 +159,7 @@ def race(root: Path, *, rounds: int, per_round: int, seed: int, kill_window: tup
         except ProcessLookupError:
             pass  # it had already finished
         victim.wait()
-        if survivor.wait(timeout=180) != 0:
+        if survivor.wait(timeout=900) != 0:
             stats.errors.append(f"survivor: {_tail(survivor)}")
         stats.rounds += 1
         for commit in main_states(repo, checked):
@@ -168,7 +168,7 @@ def race(root: Path, *, rounds: int, per_round: int, seed: int, kill_window: tup
             stats.new_errors += [f"{str(commit.id)[:12]}: {e}" for e in sorted(extra)]
             checked = str(commit.id)
     final = teleo(root, "run")
-    if final.wait(timeout=180) != 0:
+    if final.wait(timeout=900) != 0:
         stats.errors.append(f"final run: {_tail(final)}")
     for commit in main_states(repo, checked):
         stats.commits_checked += 1

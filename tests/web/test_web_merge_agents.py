@@ -88,10 +88,10 @@ def test_merged_agent_walks_the_merged_branch(tmp_path):
 
 def test_home_page_names_the_proposal_agent_not_the_git_author(tmp_path):
     build(tmp_path)
-    client = TestClient(create_app(Vault.open(tmp_path)))
-    merges = client.get("/api/home").json()["merges"]
+    with TestClient(create_app(Vault.open(tmp_path), watch=False)) as client:  # no watcher left running after
+        merges = client.get("/api/home").json()["merges"]
+        html = client.get("/").text
     assert [m["agent"] for m in merges] == [None, "rio", "theseus"]
-    html = client.get("/").text
     section = html[html.index('id="merges"'):html.index('id="proposals"')]
     assert '<a href="/agents/theseus">theseus</a>' in section
     assert '<a href="/agents/rio">rio</a>' in section
