@@ -46,9 +46,14 @@ def make_vault(tmp_path):
     return factory
 
 
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org",
+                "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.org"}
+"""For the tests' own `git commit`/`git merge`: a clean machine (CI in a container, as root) may have no
+`user.name` in any git config, and git then refuses to commit."""
+
+
 def git_init(root: Path) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.org"}
+    env = {**os.environ, **GIT_IDENTITY}
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True, env=env)
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
     subprocess.run(["git", "-C", str(root), "commit", "-qm", "initial"], check=True, env=env)

@@ -8,6 +8,7 @@ Imported by name (`from entity_fixtures import ...`).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 DAO = "quorumdao"
@@ -213,4 +214,7 @@ def teleo_json(root, *args: str) -> dict:
 
 
 def git_out(root, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+    from conftest import GIT_IDENTITY  # commits need an identity the machine may not configure
+
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                          env={**os.environ, **GIT_IDENTITY}).stdout

@@ -46,7 +46,7 @@ def fake_cli(tmp_path, monkeypatch):
 
 def provider(cli: str, vault_dir, **settings) -> ClaudeCodeProvider:
     chosen = LLMSettings(provider="claude-code", backoff_s=0.0, max_backoff_s=0.0,
-                         **{"max_retries": 1, "timeout_s": 20, **settings})
+                         **{"max_retries": 1, "timeout_s": 300, **settings})  # generous: the fake answers at once
     return ClaudeCodeProvider(chosen, cli_path=cli, ledger=Ledger.for_vault(vault_dir), sleep=lambda s: None)
 
 

@@ -7,11 +7,12 @@ drops the source in inbox/queue/), respect territory, refuse self-review and nam
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
 
-from conftest import teleo_command
+from conftest import GIT_IDENTITY, teleo_command
 from mcp_helpers import MARKETS_PATH, THESEUS_BELIEF, call, error_text, flag_note, git_sample
 from teleo.mcp.server import build_server
 from teleo.mcp.tools import VaultTools
@@ -35,7 +36,8 @@ FLAG = "2026-03-10-alignment-has"
 
 
 def git(root, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                          env={**os.environ, **GIT_IDENTITY}).stdout.strip()  # commits need an identity
 
 
 @pytest.fixture

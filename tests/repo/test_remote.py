@@ -198,7 +198,8 @@ def test_following_main_drops_teleo_merges_and_keeps_any_other_local_commit(tmp_
 
     # a merge this clone made and never pushed (its push lost): redone from the remote, dropped
     side = commit_on(one, old, "proposal.md")
-    merge = one.create_commit(None, one.default_signature, one.default_signature,
+    someone = pygit2.Signature("T", "t@example.org")  # not default_signature: the machine may configure no user.name
+    merge = one.create_commit(None, someone, someone,
                               "Merge pull request 'x' from extract/x into main\n\nTeleo-Proposal: extract/x\n",
                               one[side].tree_id, [pygit2.Oid(hex=old), pygit2.Oid(hex=side)])
     update_branch(one, "main", str(merge), old)

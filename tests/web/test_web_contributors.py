@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import os
 import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import SAMPLE_VAULT, git_init
+from conftest import GIT_IDENTITY, SAMPLE_VAULT, git_init
 from teleo.contrib import ChallengeDraft, ClaimDraft, Contribution, SourceDraft, contribute
 from teleo.vault import Vault
 from teleo.web import create_app
@@ -21,7 +22,8 @@ HOSTILE_CLAIM = "domains/health/home visits after discharge cut readmissions for
 
 
 def git(root, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                          env={**os.environ, **GIT_IDENTITY}).stdout.strip()  # commits need an identity
 
 
 @pytest.fixture
