@@ -35,8 +35,9 @@ def test_a_new_kind_is_one_entry_whose_template_fields_are_one_segment_each():
                             subject="{agent}: research session {date}", agent_subject=re.compile(r"^([^:\s]+): research "),
                             trailer=None, reviewers="peers", cascade="changed")
     assert research.prefix == "" and research.matches("theseus/research-2026-03-10")
-    assert not research.matches("a/b/research-2026-03-10") and research.fields("rio/research-x") == {"agent": "rio",
-                                                                                                      "date": "x"}
+    assert not research.matches("a/b/research-2026-03-10")
+    assert research.fields("rio/research-2026-03-10") == {"agent": "rio", "date": "2026-03-10"}
+    assert research.fields("rio/research-x") == {}  # a field named date is a real date
 
 
 def test_the_writers_messages_are_read_back_by_their_kind():

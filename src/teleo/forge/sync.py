@@ -161,7 +161,7 @@ def sync_forge(vault: Vault, branches: list[str] | None = None, *, forge: Forge 
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
     remote = (remote or Remote.open(repo, settings.remote)) if push else None
     report = ForgeReport(forge=settings.label, repo=settings.repo)
-    for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
+    for branch in branches if branches is not None else [p.branch for p in open_proposals(repo, agents=vault.config.agents)]:
         outcome = ProposalOnForge(branch=branch)
         report.proposals.append(outcome)
         try:

@@ -236,7 +236,7 @@ class VaultTools:
         if repo is None:
             raise Refusal(f"{self.vault.root} is not inside a git repository: there are no proposals")
         try:
-            found = open_proposals(repo)
+            found = open_proposals(repo, agents=self.vault.config.agents)
         except BranchError as exc:
             raise Refusal(str(exc)) from None
         prefix = vault_prefix(repo, self.vault.root)

@@ -92,4 +92,4 @@ def open_branches(vault: Vault, settings: PipelineSettings) -> list[str]:
     from teleo.repo.branches import open_proposals
     from teleo.repo.discover import require_repository
 
-    return [p.branch for p in open_proposals(require_repository(vault.root))]
+    return [p.branch for p in open_proposals(require_repository(vault.root), agents=vault.config.agents)]

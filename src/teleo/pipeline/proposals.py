@@ -16,7 +16,7 @@ def vault_proposals(vault: Vault, *, base: str | None = None) -> list[Proposal]:
     """The open proposals into `base` (default: main), oldest first, their files vault-relative.
     Raises `NotARepository`, and `BranchError` when the base cannot be read."""
     repo = require_repository(vault.root)
-    found = open_proposals(repo, base=base)
+    found = open_proposals(repo, base=base, agents=vault.config.agents)
     prefix = vault_prefix(repo, vault.root)
     for proposal in found:
         proposal.files = [p[len(prefix):] if prefix and p.startswith(prefix) else p for p in proposal.files]

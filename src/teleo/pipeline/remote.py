@@ -449,7 +449,7 @@ def open_remote_proposals(vault: Vault, *, remote: Remote | None = None) -> list
     main = repo[remote.head(MAIN)] if remote.head(MAIN) else None
     found = []
     for branch, head in remote.branches("").items():
-        if kind_of(branch) is None:
+        if kind_of(branch, vault.config.agents) is None:
             continue
         commit = repo[head]
         if main is None or not is_merged(repo, commit, main):

@@ -54,7 +54,7 @@ import time
 import zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import pygit2
 from pydantic import BaseModel, Field
@@ -546,8 +546,10 @@ def is_merged(repo: pygit2.Repository, head: pygit2.Commit, base: pygit2.Commit)
     return all(_entry_id(head.tree, p) == _entry_id(base.tree, p) for p in paths)
 
 
-def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> Proposal | None:
-    """The proposal on `branch` (None when the branch does not exist)."""
+def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit, *,
+                  agents: Collection[str] | None = None) -> Proposal | None:
+    """The proposal on `branch` (None when the branch does not exist); `agents`: the vault's, which the
+    branch's kind is read with (`kinds.kind_of`)."""
     try:
         head = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)
     except (KeyError, pygit2.GitError, ValueError):
@@ -557,7 +559,7 @@ def read_proposal(repo: pygit2.Repository, branch: str, base: pygit2.Commit) -> 
     subject = message.splitlines()[0] if message else ""
     source = source_of(message)
     domain = _DOMAIN_LINE.search(message)
-    kind = kind_of(branch)
+    kind = kind_of(branch, agents)
     when = dt.datetime.fromtimestamp(head.commit_time, dt.timezone(dt.timedelta(minutes=head.commit_time_offset)))
     return Proposal(
         branch=branch,
@@ -581,14 +583,15 @@ def source_of(message: str) -> str | None:
 
 def open_proposals(
     repo: pygit2.Repository, *, base: str | None = None, kinds: tuple[ProposalKind, ...] = KINDS,
-    prefix: str | None = None,
+    prefix: str | None = None, agents: Collection[str] | None = None,
 ) -> list[Proposal]:
     """Every branch of one of `kinds` (default: every proposal kind; `prefix`: only names starting
-    with it) not merged into the base, oldest first."""
+    with it) not merged into the base, oldest first. `agents`: the vault's (`vault.config.agents`),
+    so that only an agent of the vault's `<agent>/research-<date>` is a research session (`kinds`)."""
     base_commit = tip(repo, base_ref(repo, base))
     found = []
     for name in repo.branches.local:
-        if (prefix is not None and not name.startswith(prefix)) or not any(kind.matches(name) for kind in kinds):
+        if (prefix is not None and not name.startswith(prefix)) or not any(kind.matches(name, agents) for kind in kinds):
             continue
         try:
             head = repo.branches.local[name].peel(pygit2.Commit)
@@ -596,7 +599,7 @@ def open_proposals(
             continue
         if is_merged(repo, head, base_commit):
             continue
-        proposal = read_proposal(repo, name, base_commit)
+        proposal = read_proposal(repo, name, base_commit, agents=agents)
         if proposal is not None:
             found.append(proposal)
     found.sort(key=lambda p: (p.created, p.branch))

@@ -17,7 +17,11 @@ merge read the kind for what differs between them. Each kind is one entry of `KI
 are slugged when a branch is named and matched as one path segment each — the last may hold
 `/` — the subject template and the pattern that reads the agent back from it, the kind's trailer,
 its reviewers and its cascade), plus the code that writes its branches. Templates must not
-overlap: a branch belongs to the first kind it fits. A kind whose changes must stay inside a scope
+overlap: a branch belongs to the first kind it fits. A field named `date` must be a real
+`YYYY-MM-DD` date; a field named in `agent_field` must be one of the vault's agents when the caller
+gives them (`kind_of(branch, agents=vault.config.agents)`: every caller holding a vault does) — the
+research kind has no fixed prefix, so without both any `<x>/research-<y>` would be taken for a
+session (and `teleo merge` would delete such a branch once merged, as a merged proposal). A kind whose changes must stay inside a scope
 (a flag resolution only closes flags) adds its check to `teleo.review.gates.KIND_SCOPES`.
 
 Reviewers: `peers` is the full selection (the evaluator on every proposal it did not make, the
@@ -32,8 +36,9 @@ re-review's `last_evaluated` lines and closed flags change no conclusion).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,6 +49,7 @@ Cascade = Literal["changed", "revised-beliefs"]
 
 _FIELD = re.compile(r"\{(\w+)\}")
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PART_CHARS = 120
 
 
@@ -75,6 +81,8 @@ class ProposalKind:
     """The kind's own trailer key, beside `Pentagon-Agent` (None: none)."""
     reviewers: Reviewers
     cascade: Cascade
+    agent_field: str | None = None
+    """The branch field that must name one of the vault's agents (checked when `matches` is given them)."""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -93,13 +101,22 @@ class ProposalKind:
         """The template's fixed start (`extract/`, `flags/`; empty for `{agent}/research-{date}`)."""
         return _FIELD.split(self.branch)[0]
 
-    def matches(self, branch: str) -> bool:
-        return self._pattern.fullmatch(branch) is not None
+    def matches(self, branch: str, agents: Collection[str] | None = None) -> bool:
+        """Whether `branch` is a proposal of this kind: it fits the template, a `date` field is a real
+        date, and — when `agents` (the vault's) are given — the `agent_field` names one of them."""
+        return bool(self.fields(branch, agents))
 
-    def fields(self, branch: str) -> dict[str, str]:
-        """The template's fields read back from `branch` ({} when it does not fit)."""
+    def fields(self, branch: str, agents: Collection[str] | None = None) -> dict[str, str]:
+        """The template's fields read back from `branch` ({} when it does not fit, see `matches`)."""
         found = self._pattern.fullmatch(branch)
-        return found.groupdict() if found else {}
+        if found is None:
+            return {}
+        values = found.groupdict()
+        if "date" in values and not _real_date(values["date"]):
+            return {}
+        if self.agent_field and agents is not None and values[self.agent_field] not in {ref_slug(a) for a in agents}:
+            return {}
+        return values
 
     def branch_name(self, **fields: str) -> str:
         """The branch for `fields`, each slugged into one segment (`ref_slug`)."""
@@ -147,15 +164,27 @@ RESEARCH = ProposalKind(
     name="research", label="research session", branch="{agent}/research-{date}",
     subject="{agent}: research session {date} — {count} sources archived",
     agent_subject=re.compile(r"^([^:\s]+): research session "), trailer=None, reviewers="evaluator", cascade="changed",
+    agent_field="agent",
 )
 
 KINDS: tuple[ProposalKind, ...] = (EXTRACT, FLAGS, SYNTHESIS, CONTRIB, RESEARCH)
 """Every kind of proposal branch, in the order a branch is matched against them."""
 
 
-def kind_of(branch: str) -> ProposalKind | None:
-    """The kind `branch` (a name without `refs/heads/`) is a proposal of; None: not a proposal branch."""
-    return next((kind for kind in KINDS if kind.matches(branch)), None)
+def kind_of(branch: str, agents: Collection[str] | None = None) -> ProposalKind | None:
+    """The kind `branch` (a name without `refs/heads/`) is a proposal of; None: not a proposal branch.
+    `agents`: the vault's (`vault.config.agents`), so a kind's agent field names one of them (module doc)."""
+    return next((kind for kind in KINDS if kind.matches(branch, agents)), None)
+
+
+def _real_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def kind_named(name: str | None) -> ProposalKind | None:

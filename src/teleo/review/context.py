@@ -148,7 +148,7 @@ def load_view(vault: Vault, branch: str, *, base: str | None = None) -> Proposal
         main = tip(repo, ref)
     except BranchError as exc:
         raise ReviewError(str(exc)) from None
-    proposal = read_proposal(repo, branch, main)
+    proposal = read_proposal(repo, branch, main, agents=vault.config.agents)
     if proposal is None:
         raise NoSuchBranch(f"no proposal branch '{branch}'")
     head = repo[proposal.head]

@@ -297,7 +297,7 @@ def review_all(
         repo = open_repository(vault.root)
         if repo is None:
             raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
-        branches = [p.branch for p in open_proposals(repo)]
+        branches = [p.branch for p in open_proposals(repo, agents=vault.config.agents)]
     outcomes = []
     for branch in branches:
         try:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -323,7 +323,7 @@ def ready_branches(vault: Vault) -> list[str]:
     repo = open_repository(vault.root)
     if repo is None:
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
-    return [p.branch for p in open_proposals(repo)]
+    return [p.branch for p in open_proposals(repo, agents=vault.config.agents)]
 
 
 def merge_decisions(vault: Vault, branches: list[str] | None = None) -> list[MergeDecision]:
@@ -338,7 +338,7 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
     if repo is None:
         raise ReviewError(f"{vault.root} is not inside a git repository with a working tree")
     report = MergeReport()
-    report.cleaned = clean_merged(repo)
+    report.cleaned = clean_merged(repo, vault.config.agents)
     ref = base_ref(repo)
     before = _sync(repo, ref, vault)  # a run killed after its swaps left the working tree behind
     if before.status == "refused":
@@ -347,7 +347,7 @@ def merge_all(vault: Vault, branches: list[str] | None = None, *, cascade: bool 
         return report
     local = LocalChanges(repo, ref)
     listed = branches is None
-    for branch in branches if branches is not None else [p.branch for p in open_proposals(repo)]:
+    for branch in branches if branches is not None else [p.branch for p in open_proposals(repo, agents=vault.config.agents)]:
         try:
             outcome = merge_proposal(vault, branch, cascade=cascade, listed=listed, local=local)
         except Exception as exc:  # noqa: BLE001 - one proposal's failure must not stop the others
@@ -384,12 +384,13 @@ def _sync(repo, ref: str, vault: Vault) -> WorktreeSync:
         return WorktreeSync(status="refused", message=f"working tree not updated: {type(exc).__name__}: {exc}")
 
 
-def clean_merged(repo) -> list[str]:
-    """Delete proposal branches (every kind) whose head is already on main (a run killed after merging)."""
+def clean_merged(repo, agents: Collection[str]) -> list[str]:
+    """Delete proposal branches (every kind; `agents`: the vault's, `kinds.kind_of`) whose head is already on
+    main (a run killed after merging) — never a branch that only looks like one (`feature/research-notes`)."""
     main = tip(repo, base_ref(repo))
     cleaned = []
     for name in list(repo.branches.local):
-        if kind_of(name) is None:
+        if kind_of(name, agents) is None:
             continue
         try:
             head = repo.branches.local[name].peel()

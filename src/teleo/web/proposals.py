@@ -41,7 +41,7 @@ def _read_rows(state: WebState) -> tuple[list[ProposalRow], str | None]:
     if repo is None:
         return [], "not a git repository"
     try:
-        rows = [_row(p) for p in open_proposals(repo)]
+        rows = [_row(p) for p in open_proposals(repo, agents=state.vault.config.agents)]
     except Exception as exc:  # BranchError, and pygit2 errors: an unborn HEAD, no main branch
         return [], f"proposals unavailable: {exc}"
     return rows, None if rows else "no open proposals"
@@ -66,7 +66,7 @@ def _read_page(state: WebState, branch: str) -> ProposalPage:
         base = tip(repo, base_ref(repo))
     except Exception as exc:
         raise NoProposal(f"no base branch: {exc}") from None
-    proposal = read_proposal(repo, branch, base)
+    proposal = read_proposal(repo, branch, base, agents=state.vault.config.agents)
     if proposal is None:
         raise NoProposal(f"no branch {branch}")
     head = repo.revparse_single(proposal.head)
