@@ -93,6 +93,37 @@ def refuse_local_stage(vault, stage: str) -> None:
         fail(str(exc))
 
 
+@contextmanager
+def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
+    """Around a command that commits on main: on a host whose main follows a shared remote
+    (`[pipeline] remote`), main is first brought to the remote's tip and what the command committed is
+    pushed after it by compare-and-swap (`pipeline.remote.follow_shared_main`, `publish_shared_main`;
+    docs/deploy.md). Without a shared remote nothing changes. Failures are one line naming the setting."""
+    if not (vault.config.pipeline.get("remote") or vault.config.forge):  # no remote can be configured: no
+        yield  # import of teleo.pipeline (~0.4 s) for a command that is not a pipeline's
+        return
+    from teleo.pipeline.remote import follow_shared_main, publish_shared_main
+    from teleo.repo.remote import RemoteError
+
+    try:
+        shared = follow_shared_main(vault)
+    except (RemoteError, ValueError) as exc:
+        fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
+             f"could not be brought up to it: {exc}", code=FAILED)
+    if shared is not None:
+        vault.forget()  # main and its working tree may have moved
+    try:
+        yield
+    finally:
+        if shared is not None:
+            try:
+                tip = publish_shared_main(shared)
+            except RemoteError as exc:  # NotPublished says where the commit is kept
+                fail(f"{command}: {exc}", code=FAILED)
+            if tip is not None:
+                _console("err_console").print(f"pushed to {shared.remote.name}/main ({tip[:12]})")
+
+
 def fail(message: str, code: int = USAGE_ERROR) -> "typer.Exit":
     """Print a one-line error (never a traceback) and exit. `message` is plain text (it
     quotes titles, paths and input as written), never markup."""

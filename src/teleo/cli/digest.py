@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.cli.common import OutputFormat, committing_on_main, console, example, fail, vault_from
 
 
 def register(app: typer.Typer) -> None:
@@ -37,10 +38,11 @@ def digest(
     from teleo.review.digest import DigestError, digest as make_digest
 
     vault = vault_from(ctx, None)
-    try:
-        digests = make_digest(vault, agent, advance=advance)
-    except DigestError as exc:
-        fail(str(exc))
+    with committing_on_main(vault, "teleo digest --advance") if advance else nullcontext():
+        try:
+            digests = make_digest(vault, agent, advance=advance)
+        except DigestError as exc:
+            fail(str(exc))
     if output is OutputFormat.json:
         typer.echo(json.dumps([d.model_dump() for d in digests], indent=1))
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -11,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from teleo.cli.common import OutputFormat, console, err_console, example, note_targets, vault_for_paths
+from teleo.cli.common import OutputFormat, committing_on_main, console, err_console, example, note_targets, vault_for_paths
 from teleo.gates.repair import RepairRun, repair
 
 
@@ -44,10 +45,11 @@ def fix(
     values. Files with uncommitted changes are left alone.
     """
     vault = vault_for_paths(ctx, paths)
-    targets, problems = note_targets(vault, paths or [])
-    for problem in problems:
-        err_console.print(f"[yellow]skipped[/] {escape(problem.file)}: {escape(problem.message)}")
-    run = repair(vault, targets, strip_broken=strip_broken, dry_run=dry_run, commit=commit)
+    with committing_on_main(vault, "teleo fix") if commit and not dry_run else nullcontext():
+        targets, problems = note_targets(vault, paths or [])
+        for problem in problems:
+            err_console.print(f"[yellow]skipped[/] {escape(problem.file)}: {escape(problem.message)}")
+        run = repair(vault, targets, strip_broken=strip_broken, dry_run=dry_run, commit=commit)
     for refused in run.refused:
         err_console.print(f"[yellow]not repaired[/] {escape(refused.path)}: {escape(refused.refused)}")
     if run.commit_error:

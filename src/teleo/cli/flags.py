@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from rich.table import Table
 from teleo.cli.common import (
     FAILED,
     OutputFormat,
+    committing_on_main,
     console,
     err_console,
     example,
@@ -170,11 +172,12 @@ def resolve(
     if propose:
         _propose(vault, names, resolution, status.value, agent, output)
         return
-    try:
-        outcome = resolve_flags(vault, names, resolution=resolution, target_status=status.value, agent=agent,
-                                worktree=worktree)
-    except BranchError as exc:
-        fail(str(exc), code=FAILED)
+    with committing_on_main(vault, "teleo flags resolve") if not worktree else nullcontext():
+        try:
+            outcome = resolve_flags(vault, names, resolution=resolution, target_status=status.value, agent=agent,
+                                    worktree=worktree)
+        except BranchError as exc:
+            fail(str(exc), code=FAILED)
     plan = outcome.plan
     if output is OutputFormat.json:
         typer.echo(json.dumps({

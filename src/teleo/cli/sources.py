@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Optional
 
@@ -10,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from teleo.cli.common import FAILED, OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import FAILED, OutputFormat, committing_on_main, console, err_console, example, fail, vault_from
 
 if TYPE_CHECKING:
     from teleo.triage.moves import MoveOutcome
@@ -220,12 +221,13 @@ def _move(ctx: typer.Context, command: str, names: list[str], reason: str, agent
     from teleo.triage.moves import TriageError, move_sources
 
     vault = vault_from(ctx)
-    try:
-        outcome = move_sources(vault, names, command, reason, agent=agent)
-    except TriageError as exc:
-        fail(str(exc))
-    except BranchError as exc:
-        fail(str(exc), code=FAILED)
+    with committing_on_main(vault, f"teleo sources {command}"):
+        try:
+            outcome = move_sources(vault, names, command, reason, agent=agent)
+        except TriageError as exc:
+            fail(str(exc))
+        except BranchError as exc:
+            fail(str(exc), code=FAILED)
     _report(outcome, output)
 
 
@@ -280,12 +282,13 @@ def requeue_null(
     if apply and dry_run:
         fail("--apply and --dry-run: choose one")
     vault = vault_from(ctx)
-    try:
-        plan, outcome = run_requeue(vault, min_new_claims, apply=apply, reason=reason, domains=domain, agent=agent)
-    except TriageError as exc:
-        fail(str(exc))
-    except BranchError as exc:
-        fail(str(exc), code=FAILED)
+    with committing_on_main(vault, "teleo sources requeue-null") if apply else nullcontext():
+        try:
+            plan, outcome = run_requeue(vault, min_new_claims, apply=apply, reason=reason, domains=domain, agent=agent)
+        except TriageError as exc:
+            fail(str(exc))
+        except BranchError as exc:
+            fail(str(exc), code=FAILED)
     if output is OutputFormat.json:
         payload = {"dry_run": not apply, "branch": plan.branch, "min_new_claims": plan.min_new_claims,
                    "candidates": [c.model_dump() for c in plan.candidates], "chosen": len(plan.chosen)}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.cli.common import OutputFormat, committing_on_main, console, example, fail, vault_from
 
 
 def register(app: typer.Typer) -> None:
@@ -40,10 +41,11 @@ def synthesis(
     vault = vault_from(ctx, None)
     if dry_run and advance:
         fail("--dry-run writes nothing, so it cannot --advance the sweep point")
-    try:
-        report = sweep(vault, write=not dry_run, advance=advance)
-    except SynthesisError as exc:
-        fail(str(exc))
+    with committing_on_main(vault, "teleo synthesis") if not dry_run else nullcontext():
+        try:
+            report = sweep(vault, write=not dry_run, advance=advance)
+        except SynthesisError as exc:
+            fail(str(exc))
     if output is OutputFormat.json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return

@@ -30,11 +30,21 @@ remote's tip (`catch_up`): the similar claims shown to the model come from the w
 
 `remote_of(vault)` is the configured remote (None when `[pipeline] remote` is unset: the jobs of
 the single-host pipeline are then unchanged).
+
+**A command that commits on main** on such a host (`teleo flags resolve`, `teleo sources
+reset|park|unpark|requeue-null --apply`, `teleo fix`, `teleo digest --advance`, `teleo synthesis
+--advance`) calls `follow_shared_main` first — the clone's own earlier commits published, its main
+and working tree brought to the remote's tip, so the command plans on the shared main — and
+`publish_shared_main` after: its commits pushed with the workers' compare-and-swap (`publish_main`:
+leased on the remote's tip, replayed onto it when another host moved it meanwhile). One that cannot be
+replayed (the other host changed the same lines) raises `NotPublished`, naming the ref that keeps it;
+never a commit left on this clone's main alone in silence.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from teleo.pipeline.job import JobOutcome, extract_source, relative_source
@@ -49,6 +59,7 @@ from teleo.repo.remote import (
     RemoteConflict,
     RemoteError,
     SourceRecord,
+    UNPUSHED_PREFIX,
     commit_naming_source,
     drop_local,
     follow,
@@ -384,6 +395,60 @@ def publish_main(vault: Vault, *, remote: Remote | None = None) -> str | None:
             follow(remote.repo, MAIN, remote.head(MAIN))
             _sync_worktree(remote.repo)
     return pushed
+
+
+class NotPublished(RemoteError):
+    """A command's commit on main that could not reach the shared remote (the message says where it is kept)."""
+
+
+@dataclass
+class SharedMain:
+    """The shared remote a command's commits on main go to, and main's tip before the command."""
+
+    vault: Vault
+    remote: Remote
+    before: str | None
+
+
+def follow_shared_main(vault: Vault) -> SharedMain | None:
+    """Before a command commits on main (module doc): with `[pipeline] remote`, the clone's own commits
+    published and its main at the remote's tip; None without a shared remote. Raises `RemoteError` (the
+    remote unreachable, the clone lacking it) before anything is written."""
+    remote = remote_of(vault)
+    if remote is None:
+        return None
+    publish_main(vault, remote=remote)
+    return SharedMain(vault=vault, remote=remote, before=branch_head(remote.repo, MAIN))
+
+
+def publish_shared_main(shared: SharedMain | None) -> str | None:
+    """After the command: what it committed on main pushed to the remote's main by compare-and-swap (replayed
+    onto a tip another host moved meanwhile); returns the remote's new tip, None when main did not move (or
+    there is no shared remote). Raises `NotPublished` when the commits cannot be replayed there — they are
+    then kept under `refs/teleo/unpushed/` and main follows the remote's again — and `RemoteError` when the
+    remote cannot be reached (the commits stay on this clone's main: the next publish takes them)."""
+    if shared is None:
+        return None
+    repo = shared.remote.repo
+    after = branch_head(repo, MAIN)
+    if after is None or after == shared.before:
+        return None
+    try:
+        pushed = publish_main(shared.vault, remote=shared.remote)
+    except (RemoteError, RemoteConflict) as exc:
+        raise RemoteError(
+            f"committed {after[:12]} on this clone's main, but it is not on {shared.remote.name}/{MAIN} yet: {exc}. "
+            "It stays on this clone's main and goes with the next push of it (this command run again, teleo run, "
+            "a worker's job on this host)") from None
+    tip = shared.remote.head(MAIN)
+    if pushed is not None or (tip is not None and (tip == after or repo.descendant_of(repo[tip].id, repo[after].id))):
+        return pushed or tip
+    kept = UNPUSHED_PREFIX + after
+    where = f"kept as {kept}" if kept in repo.references else f"still on this clone's main ({after[:12]})"
+    raise NotPublished(
+        f"committed {after[:12]} on this clone's main, but it could not be pushed to {shared.remote.name}/{MAIN}: "
+        f"another host changed the same lines there meanwhile ([pipeline] remote = {shared.remote.name!r}). "
+        f"The commit is {where}; this clone's main follows {shared.remote.name}/{MAIN} again — run the command again")
 
 
 def _publish_local(remote: Remote, rounds: int = MERGE_ROUNDS) -> str | None:
