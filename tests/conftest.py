@@ -60,6 +60,24 @@ def git_init(root: Path) -> None:
 
 
 @pytest.fixture
+def counted_parses(monkeypatch) -> list[str]:
+    """The paths `teleo.vault.tree` parses from git blobs while the test runs, in order (its memo of parsed
+    notes starts empty, with the default bound)."""
+    import teleo.vault.tree as tree_module
+
+    parsed: list[str] = []
+    real = tree_module.note_from_bytes
+
+    def counting(path, data):
+        parsed.append(path)
+        return real(path, data)
+
+    monkeypatch.setattr(tree_module, "note_from_bytes", counting)
+    monkeypatch.setattr(tree_module, "_PARSED", tree_module.ParsedNotes())
+    return parsed
+
+
+@pytest.fixture
 def sample_vault(tmp_path) -> Path:
     """A private copy of the bundled sample vault."""
     target = tmp_path / "sample"

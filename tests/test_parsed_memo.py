@@ -56,17 +56,9 @@ def _commit(repo: pygit2.Repository, files: dict[str, str], parent: pygit2.Oid |
 
 
 @pytest.fixture
-def counted(monkeypatch):
-    parsed: list[str] = []
-    real = tree_module.note_from_bytes
-
-    def counting(path, data):
-        parsed.append(path)
-        return real(path, data)
-
-    monkeypatch.setattr(tree_module, "note_from_bytes", counting)
-    monkeypatch.setattr(tree_module, "_PARSED", ParsedNotes(floor=10))
-    return parsed
+def counted(counted_parses, monkeypatch):
+    monkeypatch.setattr(tree_module, "_PARSED", ParsedNotes(floor=10))  # a tree of 30 notes outgrows it
+    return counted_parses
 
 
 def test_a_new_tip_of_a_tree_larger_than_the_floor_parses_only_what_changed(tmp_path, counted):

@@ -198,9 +198,8 @@ def test_peer_counts_per_domain_and_agent_in_json(tmp_path, monkeypatch):
     assert [(r.domain, r.agent, r.reviews) for r in rows] == [("ai-alignment", "rio", 1)]
 
 
-def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(tmp_path, monkeypatch):
+def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(tmp_path, counted_parses):
     """The proposals of one run share main's parsed notes, walk and resolver (issue 12, point 6)."""
-    import teleo.vault.tree as tree_module
     from teleo.review import review_all
 
     vault = make_review_vault(tmp_path / "v")
@@ -208,15 +207,7 @@ def test_a_review_run_parses_each_note_of_main_once_and_reads_verdicts_by_name(t
         title = f"{NEW_TITLE} in deployment cohort {number}"
         make_proposal(vault, f"extract/audit-{number}", {f"domains/ai-alignment/{title}.md": claim_text(title),
                                                         SOURCE: processed_source([title])})
-    parsed: list[str] = []
-    real = tree_module.note_from_bytes
-
-    def counting(path, data):
-        parsed.append(path)
-        return real(path, data)
-
-    monkeypatch.setattr(tree_module, "note_from_bytes", counting)
-    tree_module._PARSED.clear()
+    parsed = counted_parses
     outcomes = review_all(vault)
     assert [o.status for o in outcomes] == ["approved"] * 3
     assert parsed and max(parsed.count(path) for path in parsed) == 1
