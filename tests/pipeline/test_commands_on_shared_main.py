@@ -1,7 +1,7 @@
 """Commands that commit on main, on a host whose main follows a shared remote (`[pipeline] remote`).
 
-`teleo flags resolve`, `teleo sources park` (and reset, unpark, requeue-null --apply) and `teleo fix`
-committed on the clone's main alone: the commit never reached the remote (stranded until some worker
+`teleo flags resolve`, `teleo sources park` (and reset, unpark, requeue-null --apply), `teleo fix` and
+`teleo ingest` committed on the clone's main alone: the commit never reached the remote (stranded until some worker
 job on that host happened to publish it) and was planned on a main the other hosts had left behind.
 Now main follows the remote's first and the commit is pushed with the workers' compare-and-swap
 (`pipeline.remote.follow_shared_main` / `publish_shared_main`). The real command line on clones of a
@@ -73,9 +73,14 @@ def _another_host_moves_main(clone: Path, number: int) -> str:
 
 def test_each_command_that_commits_on_main_pushes_it_onto_the_remotes_tip(tmp_path):
     remote, (host0, host1), flag = _hosts(tmp_path)
+    report = tmp_path / "field report.txt"
+    report.write_text("Community health workers cut readmissions by a fifth in a two-year county programme.\n",
+                      encoding="utf-8")
     commands = (["sources", "park", PARKED, "--reason", "launch data, not claims"],
                 ["flags", "resolve", flag, "--note", "re-read: still holds"],
-                ["fix"])
+                ["fix"],
+                ["ingest", str(report), "--domain", "health", "--title", "County health workers and readmissions",
+                 "--author", "County Health", "--date", "2026-03-01"])
     for number, command in enumerate(commands):
         theirs = _another_host_moves_main(host1, number)  # the remote moved since host 0 last looked
         result = teleo(host0, *command)

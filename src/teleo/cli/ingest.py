@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from enum import Enum
 from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import FAILED, OutputFormat, console, err_console, example, fail, vault_from
+from teleo.cli.common import FAILED, OutputFormat, committing_on_main, console, err_console, example, fail, vault_from
 from teleo.ingest import IngestError, IngestInput, IngestOptions, IngestUsageError
 from teleo.ingest import ingest as run_ingest
 from teleo.ingest.models import MAX_BYTES
@@ -73,18 +74,19 @@ def ingest(
     Fetching a URL is the only network access.
     """
     vault = vault_from(ctx)
-    try:
-        data = _stdin_bytes() if source.strip() == "-" else None
-        target = IngestInput.parse(source, data)
-        options = IngestOptions(
-            domain=domain, title=title, author=author, date=date, url=url, format=source_format,
-            media=media.value if media else None, tags=tags or [], commit=commit,
-        )
-        result = run_ingest(vault, target, options)
-    except IngestUsageError as exc:
-        fail(str(exc))
-    except IngestError as exc:  # raised before anything is kept: a note failing lint is removed again
-        fail(f"{exc}; nothing written", FAILED)
+    with committing_on_main(vault, "teleo ingest") if commit else nullcontext():
+        try:
+            data = _stdin_bytes() if source.strip() == "-" else None
+            target = IngestInput.parse(source, data)
+            options = IngestOptions(
+                domain=domain, title=title, author=author, date=date, url=url, format=source_format,
+                media=media.value if media else None, tags=tags or [], commit=commit,
+            )
+            result = run_ingest(vault, target, options)
+        except IngestUsageError as exc:
+            fail(str(exc))
+        except IngestError as exc:  # raised before anything is kept: a note failing lint is removed again
+            fail(f"{exc}; nothing written", FAILED)
     if output is OutputFormat.json:
         payload = {"status": result.status, **result.model_dump(mode="json")}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))

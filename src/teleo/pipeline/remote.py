@@ -32,8 +32,8 @@ remote's tip (`catch_up`): the similar claims shown to the model come from the w
 the single-host pipeline are then unchanged).
 
 **A command that commits on main** on such a host (`teleo flags resolve`, `teleo sources
-reset|park|unpark|requeue-null --apply`, `teleo fix`, `teleo digest --advance`, `teleo synthesis
---advance`) calls `follow_shared_main` first — the clone's own earlier commits published, its main
+reset|park|unpark|requeue-null --apply`, `teleo fix`, `teleo ingest`, `teleo digest --advance`,
+`teleo synthesis`) calls `follow_shared_main` first — the clone's own earlier commits published, its main
 and working tree brought to the remote's tip, so the command plans on the shared main — and
 `publish_shared_main` after: its commits pushed with the workers' compare-and-swap (`publish_main`:
 leased on the remote's tip, replayed onto it when another host moved it meanwhile). One that cannot be
