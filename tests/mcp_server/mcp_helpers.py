@@ -63,7 +63,22 @@ def error_text(result) -> str:
 
 @contextmanager
 def mcp_http_process(vault: Path, log_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`teleo mcp --http` on a free loopback port until the block ends; yields its /mcp URL."""
+    """`teleo mcp --http` on a free loopback port until the block ends; yields its /mcp URL. The port is
+    picked before the child binds it, so one another process took meanwhile is tried again with another."""
+    for attempt in range(1, 4):
+        with _mcp_http_child(vault, log_path, args, env) as started:
+            if started is None and attempt < 3:
+                continue  # its port was taken
+            if started is None:
+                raise AssertionError(f"teleo mcp --http found its port taken 3 times: {log_path.read_text()[-3000:]}")
+            yield started
+            return
+
+
+@contextmanager
+def _mcp_http_child(vault: Path, log_path: Path, args: tuple[str, ...], env: dict[str, str] | None
+                    ) -> Iterator[str | None]:
+    """One `teleo mcp --http` child: its /mcp URL once healthy, None when it exited because its port was taken."""
     import httpx
 
     from teleo.web.launch import free_port
@@ -74,10 +89,14 @@ def mcp_http_process(vault: Path, log_path: Path, *args: str, env: dict[str, str
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env={**os.environ, **(env or {})})
         try:
-            deadline = time.monotonic() + 120
+            deadline, taken = time.monotonic() + 120, False
             while True:
                 if process.poll() is not None:
-                    raise AssertionError(f"teleo mcp --http exited {process.returncode}: {log_path.read_text()[-3000:]}")
+                    said = log_path.read_text()[-3000:]
+                    if "already in use" in said.lower():
+                        taken = True
+                        break
+                    raise AssertionError(f"teleo mcp --http exited {process.returncode}: {said}")
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                         break
@@ -86,7 +105,7 @@ def mcp_http_process(vault: Path, log_path: Path, *args: str, env: dict[str, str
                 if time.monotonic() > deadline:
                     raise AssertionError(f"teleo mcp --http did not start: {log_path.read_text()[-3000:]}")
                 time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}/mcp"
+            yield None if taken else f"http://127.0.0.1:{port}/mcp"
         finally:
             process.terminate()
             try:

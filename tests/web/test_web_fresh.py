@@ -99,3 +99,23 @@ def test_a_forced_reindex_shows_an_edit_the_server_was_not_told_about(tmp_path):
         _edit_description(root / CLAIM_A, "Midday solar", "Noon sunshine")
         assert c.post("/api/reindex", headers={"X-Teleo-Token": "tok"}).status_code == 200
         assert c.get("/api/notes/" + quote(CLAIM_A)).json()["description"].startswith("Noon sunshine")
+
+
+@pytest.mark.slow
+def test_serve_process_picks_another_port_when_its_free_port_is_taken_before_the_child_binds_it(tmp_path, monkeypatch):
+    """The free port is picked before `teleo serve` binds it, and another process may take it in between."""
+    import socket
+
+    from teleo.web import launch
+
+    root = build_vault(tmp_path / "v")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taker:
+        taker.bind(("127.0.0.1", 0))
+        taker.listen()
+        taken = taker.getsockname()[1]
+        picks = iter([taken])
+        real = launch.free_port
+        monkeypatch.setattr(launch, "free_port", lambda: next(picks, None) or real())
+        with serve_process(root, tmp_path / "serve.log", args=["--no-watch"]) as server:
+            assert server.port != taken
+            assert httpx.get(server.base + "/healthz", timeout=120).status_code == 200

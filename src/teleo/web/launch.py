@@ -45,29 +45,52 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+PORT_ATTEMPTS = 3
+"""A free port is picked before the child binds it: another process may take it in between (the
+child then exits saying so), and the next attempt picks another."""
+
+
 @contextmanager
 def serve_process(
     vault: Path, log_path: Path, *, args: Sequence[str] = (), env: dict[str, str] | None = None,
     start_seconds: float = START_SECONDS,
 ) -> Iterator[Served]:
     """`teleo serve VAULT --port <free> [args]` until the block ends (`env` adds variables)."""
-    port = free_port()
-    command = [sys.executable, "-m", "teleo.cli.app", "serve", str(vault), "--port", str(port), *args]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            startup = _wait_healthy(base, process, log_path, start_seconds)
-            yield Served(base=base, port=port, startup_s=startup)
-        finally:
-            process.terminate()
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        command = [sys.executable, "-m", "teleo.cli.app", "serve", str(vault), "--port", str(port), *args]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+            )
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                base = f"http://127.0.0.1:{port}"
+                try:
+                    startup = _wait_healthy(base, process, log_path, start_seconds)
+                except ServeFailed:
+                    if attempt < PORT_ATTEMPTS and process.poll() is not None and _port_taken(log_path):
+                        continue
+                    raise
+                yield Served(base=base, port=port, startup_s=startup)
+                return
+            finally:
+                _stop(process)
+
+
+def _port_taken(log_path: Path) -> bool:
+    """Whether the child's output says its port was taken (its own check, or uvicorn's bind)."""
+    return "already in use" in _tail(log_path).lower()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path, seconds: float) -> float:
