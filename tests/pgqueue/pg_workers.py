@@ -60,16 +60,33 @@ def worker_until(command: list[str], cwd: Path, env: dict, condition, timeout: f
     return value, worker.returncode, out, err
 
 
+def process_identity(pid: int | None = None) -> str:
+    """`<pid> <start time>` of a process (this one by default): a pid alone may name another process later
+    (pids wrap at /proc/sys/kernel/pid_max, 32768 on a small machine busy with git)."""
+    pid = os.getpid() if pid is None else pid
+    start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    return f"{pid} {start}"
+
+
+def is_running(identity: str) -> bool:
+    """Whether the process `process_identity` named still exists (alive or a zombie), not a newer one with its pid."""
+    pid = int(identity.split()[0])
+    try:
+        return process_identity(pid) == identity
+    except (OSError, IndexError):
+        return False
+
+
 @dataclass
 class HangOnce:
-    """An extraction whose first attempt never ends (a model call that never answers; `marker` records it);
-    later attempts extract as usual."""
+    """An extraction whose first attempt never ends (a model call that never answers; `marker` records its
+    process, `process_identity`); later attempts extract as usual."""
 
     marker: str
 
     def __call__(self, vault, source, **options):
         if not Path(self.marker).exists():
-            Path(self.marker).write_text(str(os.getpid()), encoding="utf-8")
+            Path(self.marker).write_text(process_identity(), encoding="utf-8")
             time.sleep(600)
         from teleo.pipeline.job import extract_source
 
