@@ -348,3 +348,107 @@ def test_a_worker_killed_right_after_the_forges_merge_leaves_the_rerun_its_branc
         assert setup.job(0, "merge", branch).result["status"] == "already"
     assert remote_refs(setup.hosts.remote) == before and writes(setup.fake) == calls
     assert len(setup.fake.merged) == 1
+
+
+# -- the real command line: teleo run enqueues, teleo worker --drain on another host, the fake over HTTP ----------
+
+
+class ServedForge:
+    """The Forgejo fake behind a real HTTP server on 127.0.0.1, so that `teleo worker` processes reach it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        served = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                request = httpx.Request(self.command, f"{served.site}{self.path}", headers=dict(self.headers),
+                                        content=self.rfile.read(length) if length else b"")
+                with lock:  # the fake is one forge: one request at a time
+                    response = served.fake.handle(request)
+                body = response.content
+                self.send_response(response.status_code)
+                for name, value in response.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.site = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.fake: FakeForge | None = None
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.mark.slow
+def test_teleo_run_then_teleo_worker_on_another_host_merge_through_the_forge_and_a_rerun_changes_nothing(
+        tmp_path, pg_dsn, monkeypatch):
+    import os
+
+    from conftest import teleo_command
+
+    from teleo.pipeline.pg import PostgresQueue, init_schema
+
+    init_schema(pg_dsn)
+    served = ServedForge()
+    try:
+        table = forge_table("forgejo").replace(URLS["forgejo"], served.site)
+        hosts = make_hosts(tmp_path, 2, sources=1, config='backend = "postgres"\n' + table)
+        served.fake = FakeForge("forgejo", hosts.remote, base_url=f"{served.site}/api/v1")
+        env = {**os.environ, "TELEO_PG_DSN": pg_dsn, ENV: TOKEN, "NO_COLOR": "1", "COLUMNS": "200"}
+
+        def teleo(host: int, *args: str) -> subprocess.CompletedProcess:
+            done = subprocess.run([*teleo_command(), *args], cwd=hosts.clones[host], env=env, capture_output=True,
+                                  text=True, timeout=600)
+            assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-3000:])
+            assert TOKEN not in done.stdout + done.stderr
+            return done
+
+        main_before = served.fake.git("rev-parse", "refs/heads/main")
+        teleo(0, "run", "--no-inbox", "--limit", "1")  # enqueues: one extraction, its review and merge to follow
+        teleo(1, "worker", "--drain")
+        monkeypatch.setenv("TELEO_PG_DSN", pg_dsn)
+        settings = PipelineSettings.from_vault(hosts.vault(0))
+        queue = PostgresQueue(pg_dsn, settings=settings)
+        try:
+            jobs = {j.kind: j for j in queue.jobs()}
+            assert sorted(jobs) == ["extract", "merge", "review"] and {j.state for j in jobs.values()} == {"done"}
+            branch, head = jobs["review"].target, jobs["review"].result["head"]
+            assert jobs["review"].result["forge"]["opened"] and jobs["merge"].result["status"] == "merged"
+            assert served.fake.merged == [(1, head)]
+            merge = jobs["merge"].result["commit"]
+            assert served.fake.git("log", "-1", "--format=%an", merge) == "Forge"
+            assert merge in served.fake.git("rev-list", "--first-parent", f"{main_before}..main").split()
+            assert marker("leo", "approve") in "\n".join(r["body"] for r in served.fake.posted("POST", "/pulls/1/reviews"))
+            before, calls = remote_refs(hosts.remote), writes(served.fake)
+
+            # the same jobs again, run by the host that enqueued: nothing changes on the forge or the remote
+            assert queue.enqueue("extract", jobs["extract"].target, then=("review", "merge"))
+            assert queue.enqueue("merge", branch)
+            teleo(0, "worker", "--drain")
+            again = [j for j in queue.jobs() if j.id not in {k.id for k in jobs.values()}]
+            assert sorted((j.kind, j.state, j.result["status"]) for j in again) == [
+                ("extract", "done", "skipped"), ("merge", "done", "already")]
+        finally:
+            queue.close()
+        assert remote_refs(hosts.remote) == before and writes(served.fake) == calls
+    finally:
+        served.close()
