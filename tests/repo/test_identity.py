@@ -56,3 +56,15 @@ def test_the_repository_config_wins_and_a_change_to_it_is_seen(bare_env: Path, t
     assert signature(repo).name == "Home Person"
     subprocess.run(["git", "-C", str(tmp_path / "vault"), "config", "user.name", "Local Person"], check=True)
     assert signature(repo).name == "Local Person"
+
+
+def test_a_change_to_the_repository_config_within_one_mtime_tick_is_seen(bare_env: Path, tmp_path: Path) -> None:
+    """Filesystems with coarse timestamps (a clock tick of 1–10 ms) can give the rewritten config the mtime
+    of the one read just before: the cached identity must not be keyed on the mtime alone."""
+    repo = make_repo(tmp_path / "vault")
+    config = tmp_path / "vault" / ".git" / "config"
+    assert signature(repo).name == "Home Person"
+    before = config.stat()
+    subprocess.run(["git", "-C", str(tmp_path / "vault"), "config", "user.name", "Local Person"], check=True)
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick as the read above
+    assert signature(repo).name == "Local Person"

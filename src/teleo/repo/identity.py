@@ -37,9 +37,12 @@ def configured(repo: pygit2.Repository | None, key: str) -> str | None:
         return None
     config = Path(repo.path) / "config"
     try:
-        stamp = config.stat().st_mtime_ns
+        info = config.stat()
+        # git rewrites the config through a lock file renamed into place: a new inode (and often a new
+        # size) even when a coarse clock gives it the mtime of the file read just before
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     except OSError:
-        stamp = 0
+        stamp = (0, 0, 0)
     environment = tuple(os.environ.get(variable) for variable in _CONFIG_VARIABLES)
     return _git_identity(repo.path, stamp, environment).get(key)
 
@@ -48,7 +51,7 @@ _CONFIG_VARIABLES = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYS
 
 
 @functools.lru_cache(maxsize=32)
-def _git_identity(git_dir: str, _stamp: int, _environment: tuple[str | None, ...]) -> dict[str, str]:
+def _git_identity(git_dir: str, _stamp: tuple[int, int, int], _environment: tuple[str | None, ...]) -> dict[str, str]:
     """`user.name`/`user.email` as `git config` reports them (the arguments after the first only key the cache)."""
     from teleo.repo.command import run_git
 
