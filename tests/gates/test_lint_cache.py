@@ -82,6 +82,26 @@ def test_an_edited_note_is_linted_again(make_vault):
     same(vault.root)
 
 
+def test_an_edit_within_one_mtime_tick_of_the_lint_is_linted_again(make_vault):
+    """A note written just before (or while) it is linted may change again within the same mtime tick
+    (1–10 ms on some filesystems; a second on others) and keep its size: its stamp then says nothing,
+    and the next lint must read it again rather than serve the findings of the older text."""
+    vault = make_vault(files())
+    path = vault.root / "domains/health/screening finds more disease when invitations are personalised.md"
+    path.write_text(path.read_text())  # written now: within the tick of the lint below
+    first = check(Vault.open(vault.root), today=TODAY, cache=True)
+    assert any(f.rule == "link-unresolved" for f in first.findings)
+    before = path.stat()
+    old, new = "[[missing claim title here]]", "[[_map]]"
+    text = path.read_text().replace(old, new + " " * (len(old) - len(new)))  # the same size
+    assert len(text.encode()) == before.st_size
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime: one coarse tick
+    warm = check(Vault.open(vault.root), today=TODAY, cache=True)
+    assert not any(f.rule == "link-unresolved" for f in warm.findings)
+    same(vault.root)
+
+
 def test_the_cache_keeps_the_stamp_of_the_text_it_linted(make_vault):
     """A note the vault had read before the file changed is linted as the vault holds it; the cache then
     keeps the stamp of that older text, so the next lint reads the file again instead of serving the

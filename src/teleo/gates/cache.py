@@ -4,7 +4,8 @@ Like every cache in Teleo it is rebuildable and never the truth: it lives in
 `.teleo/lint-cache.pickle`, and deleting it only costs time. A note's cached
 findings are reused when
 
-* the note's size and modification time are unchanged, and
+* the note's size and modification time are unchanged (a note modified within
+  `RACY_WINDOW_NS` of the lint that read it is read again next time), and
 * the run's key is unchanged: the code that decides findings (a hash of the
   source of `teleo.gates`, `teleo.notes` and `teleo.vault`, so editing a rule
   within one version drops the old findings), Teleo's version, the selected
@@ -126,6 +127,19 @@ def world_key(kinds: dict[str, str]) -> str:
     for path in sorted(kinds):
         digest.update(f"{path}\0{kinds[path]}\n".encode("utf-8"))
     return digest.hexdigest()
+
+
+RACY_WINDOW_NS = 100_000_000
+"""A note modified this close to the start of the lint that read it (or after) may change again within the
+same mtime tick and keep its size: its entry is stored with an mtime no file has, so the next lint reads it
+again — git's "racily clean" files, as the index's sync treats them (`teleo.index.sync.RACY_WINDOW_NS`)."""
+
+
+def trusted_mtime(mtime_ns: int, started_ns: int) -> int:
+    """The mtime to store for a note read by a lint started at `started_ns`: -1 when it is too recent to trust
+    (a whole-second mtime — a filesystem counting seconds — gets a 2 s window)."""
+    window = 2_000_000_000 if mtime_ns % 1_000_000_000 == 0 else RACY_WINDOW_NS
+    return -1 if mtime_ns >= started_ns - window else mtime_ns
 
 
 def file_stamp(root: Path, path: str) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from teleo.gates import parallel
 from teleo.gates import rules as _rules  # noqa: F401  (registers every rule)
-from teleo.gates.cache import Entry, LintCache, file_stamp, run_key, world_key
+from teleo.gates.cache import Entry, LintCache, file_stamp, run_key, trusted_mtime, world_key
 from teleo.gates.context import GateContext
 from teleo.gates.findings import SORT_KEY, Finding, Severity
 from teleo.gates.registry import RULES
@@ -149,6 +150,7 @@ def _checked(
 def _check_notes_cached(
     ctx: GateContext, vault: Vault, targets: list[str], selected: list, note_rules: list, progress
 ) -> list[Finding]:
+    started_ns = time.time_ns()  # before any note is read: what changed since may change again unseen
     folder = vault.root / ".teleo"
     key = run_key([r.id for r in selected], vault.config.model_dump_json(), ctx.today.isoformat())
     store = LintCache.load(folder, key)
@@ -185,7 +187,7 @@ def _check_notes_cached(
             found = fresh[path]
             stamp = stamps.get(path)
             if stamp is not None:
-                entry = Entry(stamp[0], stamp[1], kinds[path], [f.as_row() for f in found])
+                entry = Entry(stamp[0], trusted_mtime(stamp[1], started_ns), kinds[path], [f.as_row() for f in found])
         else:
             found = entry.findings  # type: ignore[union-attr]
         if entry is not None and path in stamps:
