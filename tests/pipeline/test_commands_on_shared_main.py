@@ -39,18 +39,18 @@ def git(where: Path, *args: str) -> str:
                           env={**os.environ, **ENV}).stdout.strip()
 
 
-def teleo(where: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*teleo_command(), *args], cwd=where, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **ENV})
+def teleo(where: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*teleo_command(), *args], cwd=where, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **ENV, "NO_COLOR": "1", "COLUMNS": "250", **(env or {})})
 
 
-def _hosts(tmp_path: Path) -> tuple[Path, list[Path], str]:
-    """The sample vault with `[pipeline] remote = "origin"` and an open cascade flag, a bare remote of it and
-    two clones; returns (remote, clones, the flag's id)."""
+def _hosts(tmp_path: Path, config: str = "") -> tuple[Path, list[Path], str]:
+    """The sample vault with `[pipeline] remote = "origin"` (then `config`, more of that table) and an open
+    cascade flag, a bare remote of it and two clones; returns (remote, clones, the flag's id)."""
     seed = tmp_path / "seed"
     shutil.copytree(SAMPLE_VAULT, seed)
     with open(seed / "teleo.toml", "a", encoding="utf-8") as toml:
-        toml.write(REMOTE_TABLE)
+        toml.write(REMOTE_TABLE + config)
     git_init(seed)
     append(seed, SAMPLE_CLAIM, EXTEND_BLOCK)
     commit = commit_all(seed, "merge: enrich the model-level alignment claim")

@@ -99,8 +99,8 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
     (`[pipeline] remote`), main is first brought to the remote's tip and what the command committed is
     pushed after it by compare-and-swap (`pipeline.remote.follow_shared_main`, `publish_shared_main`;
     docs/deploy.md). Without a shared remote nothing changes. Failures are one line naming the setting."""
-    if not (vault.config.pipeline.get("remote") or vault.config.forge):  # no remote can be configured: no
-        yield  # import of teleo.pipeline (~0.4 s) for a command that is not a pipeline's
+    if not _shared_remote_possible(vault):
+        yield
         return
     from teleo.pipeline.remote import follow_shared_main, publish_shared_main
     from teleo.repo.remote import RemoteError
@@ -122,6 +122,67 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
                 fail(f"{command}: {exc}", code=FAILED)
             if tip is not None:
                 _console("err_console").print(f"pushed to {shared.remote.name}/main ({tip[:12]})")
+
+
+def _shared_remote_possible(vault: Vault) -> bool:
+    """Whether teleo.toml can name a shared remote at all; when not, `teleo.pipeline` is not imported (~0.4 s)."""
+    return bool(vault.config.pipeline.get("remote") or vault.config.forge)
+
+
+@contextmanager
+def proposing_on_shared_main(vault: Vault, command: str) -> Iterator[list[str]]:
+    """Around a command that makes proposal branches by hand (`teleo research`, `contribute`, `synthesize`,
+    `flags resolve --propose`): on a host whose main follows a shared remote, main is first brought to the
+    remote's tip (the proposal forks from the shared main); the branches the command appends to the list
+    it is given are then pushed by compare-and-swap and, on the postgres backend, their review enqueued
+    (`pipeline.hand_proposals`; docs/deploy.md). Without a shared remote nothing changes. A push refused
+    is one line and exit 1, the clone's branch kept."""
+    made: list[str] = []
+    if not _shared_remote_possible(vault):
+        yield made
+        return
+    from teleo.pipeline.remote import follow_shared_main
+    from teleo.repo.remote import RemoteError
+
+    try:
+        shared = follow_shared_main(vault)
+    except (RemoteError, ValueError) as exc:
+        fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
+             f"could not be brought up to it: {exc}", code=FAILED)
+    if shared is not None:
+        vault.forget()
+    try:
+        yield made
+    finally:
+        if shared is not None and made:
+            _publish_proposals(shared, made, command)
+
+
+def _publish_proposals(shared, branches: list[str], command: str) -> None:
+    from rich.markup import escape
+
+    from teleo.pipeline.hand_proposals import publish_proposals
+
+    done = publish_proposals(shared, branches, command=command)
+    err = _console("err_console")
+    for branch, commit in done.pushed:
+        err.print(f"pushed {escape(branch)} to {escape(done.remote)} ({commit[:12]})")
+    if done.enqueued is not None:
+        queued = [target for _, target in done.enqueued.queued]
+        waiting = [target for _, target in done.enqueued.duplicates]
+        if queued:
+            err.print(f"queued the review of {escape(', '.join(queued))} on {done.enqueued.backend} "
+                      f"({escape(done.enqueued.queue)}), its merge after an approval: teleo worker does them")
+        if waiting:
+            err.print(f"the review of {escape(', '.join(waiting))} is already waiting or running (not queued twice)")
+    for line in done.refused:
+        err.print(f"[bold red]error:[/] {escape(line)}")
+    if done.queue_error:
+        err.print(f"[bold red]error:[/] {escape(command)}: pushed, but the review could not be queued: "
+                  f"{escape(done.queue_error)} — teleo review {escape(' '.join(b for b, _ in done.pushed + done.there))} "
+                  "queues it once the queue is reachable")
+    if done.refused or done.queue_error:
+        raise typer.Exit(FAILED)
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> "typer.Exit":

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import FAILED, OutputFormat, console, example, fail, vault_from
+from teleo.cli.common import FAILED, OutputFormat, console, example, fail, proposing_on_shared_main, vault_from
 
 if TYPE_CHECKING:
     from teleo.contrib import Contribution, ContributionOutcome
@@ -210,14 +210,17 @@ def _run(ctx: typer.Context, item: Contribution, output: OutputFormat) -> None:
     from teleo.contrib import ContributionRefused, contribute
 
     vault = vault_from(ctx)
-    try:
-        outcome = contribute(vault, item)
-    except ContributionRefused as exc:
-        fail(str(exc))
-    if output is OutputFormat.json:
-        typer.echo(json.dumps(outcome.model_dump(), ensure_ascii=False, indent=1))
-    else:
-        _print(outcome)
+    with proposing_on_shared_main(vault, "teleo contribute") as made:
+        try:
+            outcome = contribute(vault, item)
+        except ContributionRefused as exc:
+            fail(str(exc))
+        if outcome.branch and outcome.status != "refused":
+            made.append(outcome.branch)
+        if output is OutputFormat.json:
+            typer.echo(json.dumps(outcome.model_dump(), ensure_ascii=False, indent=1))
+        else:
+            _print(outcome)
     if outcome.status == "refused":
         raise typer.Exit(FAILED)
 

@@ -20,6 +20,7 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
+    proposing_on_shared_main,
     vault_from,
 )
 
@@ -201,12 +202,20 @@ def _propose(vault, names: list[str], resolution: str | None, status: str, agent
     from teleo.review.flags import ResolutionRefused, UnknownFlag, propose_resolution
 
     made, refused, code = [], [], 0
-    for name in names:
-        try:
-            made.append(propose_resolution(vault, name, agent=agent, resolution=resolution, target_status=status))
-        except (ResolutionRefused, BranchError) as exc:
-            refused.append({"name": name, "reason": str(exc)})
-            code = max(code, 2 if isinstance(exc, UnknownFlag) else FAILED)
+    with proposing_on_shared_main(vault, "teleo flags resolve --propose") as branches:
+        for name in names:
+            try:
+                made.append(propose_resolution(vault, name, agent=agent, resolution=resolution, target_status=status))
+            except (ResolutionRefused, BranchError) as exc:
+                refused.append({"name": name, "reason": str(exc)})
+                code = max(code, 2 if isinstance(exc, UnknownFlag) else FAILED)
+        branches.extend(p.branch for p in made if p.branch and p.status != "already resolved")
+        _print_proposals(made, refused, output)
+    if code:
+        raise typer.Exit(code)
+
+
+def _print_proposals(made: list, refused: list[dict], output: OutputFormat) -> None:
     if output is OutputFormat.json:
         typer.echo(json.dumps({"proposals": [p.model_dump() for p in made], "refused": refused}, ensure_ascii=False,
                               indent=1))
@@ -218,8 +227,6 @@ def _propose(vault, names: list[str], resolution: str | None, status: str, agent
             console.print("[dim]the evaluator reviews it (teleo review), teleo merge lands it; the flag stays open until then[/]")
         for row in refused:
             err_console.print(f"[bold red]error:[/] {escape(row['reason'])}; nothing written")
-    if code:
-        raise typer.Exit(code)
 
 
 def _print_resolution(outcome) -> None:

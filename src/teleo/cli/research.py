@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import FAILED, OutputFormat, console, example, fail, vault_from
+from teleo.cli.common import FAILED, OutputFormat, console, example, fail, proposing_on_shared_main, vault_from
 
 
 def register(app: typer.Typer) -> None:
@@ -43,12 +43,18 @@ def research(
     from teleo.research import ResearchBusy, ResearchError, research as run_research
 
     vault = vault_from(ctx, None)
-    try:
-        outcome = run_research(vault, agent, date=date, provider=provider, model=model)
-    except ResearchBusy as exc:
-        fail(str(exc), FAILED)
-    except ResearchError as exc:
-        fail(str(exc), FAILED)
+    with proposing_on_shared_main(vault, "teleo research") as made:
+        try:
+            outcome = run_research(vault, agent, date=date, provider=provider, model=model)
+        except ResearchBusy as exc:
+            fail(str(exc), FAILED)
+        except ResearchError as exc:
+            fail(str(exc), FAILED)
+        made.append(outcome.branch)
+        _print(outcome, output)
+
+
+def _print(outcome, output: OutputFormat) -> None:
     if output is OutputFormat.json:
         typer.echo(json.dumps(outcome.model_dump(), indent=1))
         return

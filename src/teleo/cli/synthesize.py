@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from teleo.cli.common import OutputFormat, console, example, fail, vault_from
+from teleo.cli.common import OutputFormat, console, example, fail, proposing_on_shared_main, vault_from
 
 
 def register(app: typer.Typer) -> None:
@@ -43,10 +43,17 @@ def synthesize(
     from teleo.vault import ConfigError
 
     vault = vault_from(ctx, None)
-    try:
-        outcome = propose_synthesis(vault, entry, provider=provider, model=model)
-    except (SynthesisError, ConfigError, ProviderError) as exc:
-        fail(str(exc))
+    with proposing_on_shared_main(vault, "teleo synthesize") as made:
+        try:
+            outcome = propose_synthesis(vault, entry, provider=provider, model=model)
+        except (SynthesisError, ConfigError, ProviderError) as exc:
+            fail(str(exc))
+        if outcome.branch:
+            made.append(outcome.branch)
+        _print(outcome, output)
+
+
+def _print(outcome, output: OutputFormat) -> None:
     if output is OutputFormat.json:
         typer.echo(json.dumps(outcome.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return

@@ -37,10 +37,10 @@ class Enqueued:
 
 
 def enqueue_stages(vault: Vault, settings: PipelineSettings, stages: Iterable[str], *,
-                   sources: list[str] | None = None, limit: int | None = None,
+                   sources: list[str] | None = None, limit: int | None = None, branches: list[str] | None = None,
                    queue: JobQueue | None = None) -> Enqueued:
     """Enqueue `stages` (extract, review, merge): every unprocessed source (or `sources`), every open
-    proposal's review (or merge); each job carrying the stages after it."""
+    proposal's review (or merge; `branches`: these proposals only); each job carrying the stages after it."""
     stages = tuple(s for s in stages if s in ("extract", "review", "merge"))
     own = queue is None
     queue = queue or open_queue(vault, settings)
@@ -51,7 +51,7 @@ def enqueue_stages(vault: Vault, settings: PipelineSettings, stages: Iterable[st
         if "review" in stages or "merge" in stages:
             # every open proposal: reviewed (then merged when approved), or only merged when review is not asked
             kind = "review" if "review" in stages else "merge"
-            for branch in open_branches(vault, settings):
+            for branch in branches if branches is not None else open_branches(vault, settings):
                 _add(queue, report, kind, branch, _after(stages, kind))
     finally:
         if own:

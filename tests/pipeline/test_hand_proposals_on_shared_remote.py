@@ -1,0 +1,104 @@
+"""Proposal branches made by hand on a host whose main follows a shared remote (`[pipeline] remote`).
+
+`teleo flags resolve --propose`, `teleo contribute` (and `teleo research`, `teleo synthesize`) committed their
+branch on the clone alone: the workers of the other hosts, which read the remote, never saw it. Now the
+branch forks from the remote's main and is pushed with the workers' compare-and-swap; on the postgres backend
+its review is enqueued (its merge after it) and a worker on another host merges it into the remote's main.
+The real command line on clones of a bare remote with real git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from test_commands_on_shared_main import _another_host_moves_main, _hosts, git, teleo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contrib"))
+from test_contribute import DESCRIPTION, NEW_TITLE  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def _contribute(host: Path, **env: str) -> "subprocess.CompletedProcess":  # noqa: F821
+    return teleo(host, "contribute", "claim", "--as", "alice", "--domain", "health", "--title", NEW_TITLE,
+                 "--description", DESCRIPTION, "--format", "json", env=env)
+
+
+def test_a_hand_proposal_forks_from_the_remotes_main_and_is_pushed_there(tmp_path):
+    remote, (host0, host1), flag = _hosts(tmp_path)
+    theirs = _another_host_moves_main(host1, 0)
+    proposed = teleo(host0, "flags", "resolve", flag, "--propose", "--note", "re-read: still holds")
+    assert proposed.returncode == 0, proposed.stdout + proposed.stderr
+    branch = next(line.split()[-2] for line in proposed.stdout.splitlines() if line.startswith("proposed"))
+    assert git(remote, "rev-parse", f"refs/heads/{branch}") == git(host0, "rev-parse", branch)
+    assert git(remote, "rev-parse", f"{branch}^") == theirs  # forked from the main host 1 had moved
+    assert f"pushed {branch} to origin" in proposed.stderr
+    made = _contribute(host0)
+    assert made.returncode == 0, made.stdout + made.stderr
+    contrib = json.loads(made.stdout)["branch"]
+    assert git(remote, "rev-parse", f"refs/heads/{contrib}") == json.loads(made.stdout)["commit"]
+    again = _contribute(host0)  # already proposed: the remote holds it, nothing pushed, still exit 0
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "already proposed"
+    assert "pushed" not in again.stderr
+
+
+def test_a_refused_push_is_one_line_and_keeps_the_local_branch(tmp_path):
+    """Host 1 proposed the same contribution first: host 0's branch of that name cannot be pushed."""
+    remote, (host0, host1), _ = _hosts(tmp_path)
+    first = _contribute(host1)
+    assert first.returncode == 0, first.stderr
+    branch, theirs = json.loads(first.stdout)["branch"], json.loads(first.stdout)["commit"]
+    second = _contribute(host0, GIT_AUTHOR_DATE="2030-01-01T00:00:00Z")  # another commit of the same name
+    assert second.returncode == 1, second.stdout + second.stderr
+    ours = json.loads(second.stdout)["commit"]
+    assert ours != theirs
+    errors = [line for line in second.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"{branch} ({ours[:12]}) was not pushed to origin" in errors[0], second.stderr
+    assert f"holds {branch} at {theirs[:12]}" in errors[0] and "kept on this clone" in errors[0]
+    assert git(host0, "rev-parse", branch) == ours  # intact
+    assert git(remote, "rev-parse", f"refs/heads/{branch}") == theirs
+    assert "Traceback" not in second.stderr
+
+
+def test_without_a_remote_nothing_is_pushed(sample_vault):
+    from conftest import git_init
+
+    git_init(sample_vault)
+    made = _contribute(sample_vault)
+    assert made.returncode == 0, made.stderr
+    assert "pushed" not in made.stderr and git(sample_vault, "remote") == ""
+
+
+def test_on_postgres_the_review_is_enqueued_and_a_worker_on_another_host_merges_it(tmp_path, pg_dsn):
+    """The hand proposal flows through review and merge like a worker's: `teleo worker --drain` on host 1
+    reviews it and merges it into the remote's main; host 0's `teleo merge` enqueues instead of merging."""
+    env = {"TELEO_PG_DSN": pg_dsn}
+    remote, (host0, host1), flag = _hosts(tmp_path, 'backend = "postgres"\n')
+    assert teleo(host0, "queue", "init", env=env).returncode == 0
+    proposed = teleo(host0, "flags", "resolve", flag, "--propose", "--note", "re-read: still holds", env=env)
+    assert proposed.returncode == 0, proposed.stdout + proposed.stderr
+    branch = next(line.split()[-2] for line in proposed.stdout.splitlines() if line.startswith("proposed"))
+    assert f"queued the review of {branch} on postgres" in proposed.stderr
+    status = json.loads(teleo(host0, "queue", "status", "--format", "json", env=env).stdout)
+    assert [(j["kind"], j["target"], j["state"]) for j in status["jobs"]] == [("review", branch, "pending")]
+    drained = teleo(host1, "worker", "--drain", env=env)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    status = json.loads(teleo(host0, "queue", "status", "--format", "json", env=env).stdout)
+    done = {(j["kind"], j["target"]): (j["state"], j.get("status")) for j in status["jobs"]}
+    assert done[("review", branch)] == ("done", "approved"), status["jobs"]
+    assert done[("merge", branch)] == ("done", "merged"), status["jobs"]
+    assert f"refs/heads/{branch}" not in git(remote, "for-each-ref", "refs/heads/")  # merged, deleted
+    resolved = git(remote, "show", f"main:{_flag_path(host1, flag)}")
+    assert "status: resolved" in resolved and "re-read: still holds" in resolved
+
+
+def _flag_path(host: Path, flag: str) -> str:
+    from teleo.cascade import read_flags
+    from teleo.vault import Vault
+
+    found = [f for f in read_flags(Vault.open(host))[0] if f.id == flag]
+    return found[0].path
