@@ -26,9 +26,11 @@ fresh database):
   Target: ≥ 85 % at 8 workers on PostgreSQL (exit 1 when it fails).
 - **job p50/p95**: a job's time from its start to its end in the job table, less the model's
   latency (the engine's and git's cost per job: context, proposal, commit, and on postgres the
-  fetch and the leased push); **between**: per job, the time a worker slot spent outside any job
+  fetch and the leased push — a push that runs beside the worker's next job, `pipeline.turn`);
+  **cadence**: per worker, the time from one job's start to its next job's start, less the
+  model's latency, p50 — the serial cost per job that bounds the throughput; **between**: per job, the time a worker slot spent outside any job
   during the steady part (workers × steady − the jobs' durations, ÷ sources: taking the next job,
-  recording the last one, the uneven end).
+  recording the last one, the uneven end; below zero when pushes overlap the next jobs).
 - **enqueue → start** p50/p95, measured apart with jobs arriving one at a time: on postgres, idle
   `teleo worker`s on the two hosts (largest worker count) take a job enqueued by another process
   (LISTEN/NOTIFY); on sqlite a new source is taken by a new `teleo extract` (enqueue, fork the
@@ -400,12 +402,17 @@ def figures(backend: str, workers: int, sources: int, latency: float, launched: 
     took = last - launched
     durations = [j["finished"] - j["started"] for j in timeline]
     between = (workers * (last - first) - sum(durations)) / sources
+    starts: dict = {}
+    for job in timeline:
+        starts.setdefault(job["worker"], []).append(job["started"])
+    cadence = [b - a for found in starts.values() for a, b in zip(sorted(found), sorted(found)[1:])]
     return {"backend": backend, "workers": workers, "sources": sources, "ideal_s": round(ideal, 3),
             "startup_s": round(first - launched, 3), "steady_s": round(last - first, 3), "from_launch_s": round(took, 3),
             "tail_s": round(exited - last, 3), "share_of_ideal": round(ideal / took, 4),
             "steady_share": round(ideal / (last - first), 4) if last > first else None,
             "job_p50_ms": round(1000 * (percentile(durations, 50) - latency), 1),
             "job_p95_ms": round(1000 * (percentile(durations, 95) - latency), 1),
+            "cadence_p50_ms": round(1000 * (percentile(cadence, 50) - latency), 1),
             "between_ms": round(1000 * between, 1), "cpu_s": round(cpu, 2),
             "cpu_per_job_ms": round(1000 * cpu / sources, 1), "load": round(load, 2)}
 
@@ -470,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     print("postgres = 2 hosts (clones of one bare remote; 1 worker: one host), `teleo worker --drain` each, "
           "every branch pushed leased; from launch = host processes started → last job finished")
     print(f"{'backend':>8} {'workers':>7} {'hosts':>5} {'ideal s':>7} {'startup':>7} {'steady':>7} {'total s':>7} "
-          f"{'share':>6} {'steady':>6} {'tail':>5} {'job p50':>7} {'job p95':>7} {'between':>7} {'cpu s':>6} {'db cpu':>6}"
+          f"{'share':>6} {'steady':>6} {'tail':>5} {'job p50':>7} {'job p95':>7} {'cadence':>7} {'between':>7} {'cpu s':>6} {'db cpu':>6}"
           f" {'cpu/job':>7} {'cores':>5}  every pass (load)")
     for r in rows:
         every = " ".join(f"{x['share_of_ideal'] * 100:.1f}% ({x['load']:.1f})" for x in passes[r["backend"]][r["workers"]])
@@ -478,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         db = f"{r['db_cpu_s']:.1f}" if r.get("db_cpu_s") is not None else "-"
         print(f"{r['backend']:>8} {r['workers']:>7} {r['hosts']:>5} {r['ideal_s']:>7.2f} {r['startup_s']:>7.2f} "
               f"{r['steady_s']:>7.2f} {r['from_launch_s']:>7.2f} {r['share_of_ideal'] * 100:>5.1f}% {steady} "
-              f"{r['tail_s']:>5.2f} {r['job_p50_ms']:>5.0f}ms {r['job_p95_ms']:>5.0f}ms {r['between_ms']:>5.0f}ms "
+              f"{r['tail_s']:>5.2f} {r['job_p50_ms']:>5.0f}ms {r['job_p95_ms']:>5.0f}ms {r['cadence_p50_ms']:>5.0f}ms {r['between_ms']:>5.0f}ms "
               f"{r['cpu_s']:>6.1f} {db:>6} {r['cpu_per_job_ms']:>5.0f}ms {cores(r):>5.2f}  {every}")
     print("cpu/job = the run's CPU (hosts, workers, git on both sides, PostgreSQL's server) ÷ sources, start-up "
           "included; cores = that CPU ÷ the time from launch (what the run kept busy of the machine's "

@@ -100,3 +100,27 @@ def serve_entry(root: str, settings, extract, factory, concurrency: int = 1) -> 
 
     sys.exit(serve(Vault.open(root), settings, concurrency=concurrency, drain=True,
                    spec=WorkerSpec(provider_factory=factory, extract=extract)))
+
+
+@dataclass
+class MarkingFactory:
+    """The vault's own (offline) model, leaving `model-<n>` in `marks` as it starts its n-th call in the
+    worker process."""
+
+    marks: str
+
+    def __call__(self, vault):
+        from teleo.llm import provider_from_config
+
+        inner, marks, calls = provider_from_config(vault, None, None), Path(self.marks), []
+
+        class Marking:
+            def extract(self, request):
+                calls.append(request.source_path)
+                (marks / f"model-{len(calls)}").mkdir()
+                return inner.extract(request)
+
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+        return Marking()

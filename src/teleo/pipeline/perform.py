@@ -43,6 +43,8 @@ class Runtime:
     extract: Callable | None = None
     """Replaces `pipeline.job.extract_source` on a single host (tests and benches); same signature."""
     settings: Any = None
+    turn: Any = None
+    """The worker process's `pipeline.turn.Turn` (None: one job at a time, nothing handed over)."""
     _provider: Any = None
     _remote: Any = False
     _forge: Any = None
@@ -104,7 +106,7 @@ def _extract(vault: Vault, source: str, runtime: Runtime, then: tuple[str, ...])
     if remote is not None:
         from teleo.pipeline.remote import extract_on_remote
 
-        outcome = extract_on_remote(vault, source, remote=remote, **options)
+        outcome = extract_on_remote(vault, source, remote=remote, turn=runtime.turn, **options)
     else:
         extract = runtime.extract
         if extract is None:

@@ -37,7 +37,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -178,7 +178,7 @@ def make_app(settings: Any, runtime: Any = None) -> "procrastinate.App":
                                  min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
     retry = AttemptsRetry(settings.max_attempts, settings.backoff_s, settings.max_backoff_s)
-    kept = _Kept(settings.dsn)
+    kept = _KeptPerThread(settings.dsn)
     for kind, name in TASKS.items():
         app.task(name=name, queue=QUEUE, pass_context=True, retry=retry)(_task_body(kind, runtime, settings, kept))
 
@@ -243,14 +243,30 @@ class _Kept:
                     raise
 
 
+class _KeptPerThread:
+    """A `_Kept` connection per thread: a worker process has two jobs in hand (`pipeline.turn`), and one
+    job's outcome and follow-ups (a transaction) must not share a session with the other's."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._mine = threading.local()
+
+    def use(self, write: Any) -> None:
+        kept = getattr(self._mine, "kept", None)
+        if kept is None:
+            kept = self._mine.kept = _Kept(self.dsn)
+        kept.use(write)
+
+
 JOB_TIMED_OUT_EXIT = 3
 """A worker process's exit code after a job outlived `timeout_s` (`teleo worker` starts it again)."""
 
 
-def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None):
+def _task_body(kind: str, runtime: Any, settings: Any, kept: Any = None):
     """The synchronous function Procrastinate runs (in a thread, beside the worker's heartbeat),
-    bounded by `settings.timeout_s` (`_time_limit`)."""
-    kept = kept or _Kept(settings.dsn)
+    bounded by `settings.timeout_s` (`_time_limit`), holding the process's turn (`pipeline.turn`)
+    while it runs the job — an extraction gives it up for its push."""
+    kept = kept or _KeptPerThread(settings.dsn)
 
     def run(context: Any, target: str, then: list[str] | None = None, version: str = "") -> dict:
         from teleo.pipeline.perform import perform
@@ -258,7 +274,8 @@ def _task_body(kind: str, runtime: Any, settings: Any, kept: _Kept | None = None
         if runtime is None:
             raise JobFailed("this process enqueues jobs; it runs none (start `teleo worker`)")
         job_id = context.job.id
-        with _time_limit(settings, context.job, kind, target):
+        turn = getattr(runtime, "turn", None)
+        with _time_limit(settings, context.job, kind, target), (turn.job() if turn else nullcontext()):
             done = perform(runtime.vault, kind, target, runtime, then=tuple(then or ()))
 
         def write(conn: Any) -> None:

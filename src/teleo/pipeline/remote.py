@@ -44,10 +44,13 @@ never a commit left on this clone's main alone in silence.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pygit2
+
 from teleo.pipeline.job import JobOutcome, extract_source, relative_source
+from teleo.pipeline.turn import Turn
 from teleo.pipeline.workers import PipelineSettings
 from teleo.repo.branches import branch_head, find_proposal, is_merged, proposal_branches
 from teleo.repo.discover import open_repository, vault_prefix
@@ -102,10 +105,11 @@ def _required(vault: Vault, remote: Remote | None) -> Remote:
 
 
 def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote | None = None,
-                      **options) -> JobOutcome:
+                      turn: Turn | None = None, **options) -> JobOutcome:
     """Extract one source into a proposal branch on the shared remote (module doc); `options` go to `extract_source`.
 
-    Raises `RemoteConflict` (retryable) when another worker's push won, `RemoteError` when the
+    `turn`: the worker process's turn (`pipeline.turn`), given up for the push so that the process
+    may start its next job meanwhile, taken back when the push lost its lease. Raises `RemoteConflict` (retryable) when another worker's push won, `RemoteError` when the
     remote cannot be reached after its retries; bad input is a failed outcome, as with `extract_source`."""
     remote = _required(vault, remote)
     try:
@@ -122,16 +126,16 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     for branch, head in ((b, remote.head(b)) for b in proposal_branches(rel)):
         if head is not None:
             set_local(repo, branch, head)  # another source's proposal holds that name on the remote
-    left = _publish_unpushed(vault, remote, rel)
+    left = _publish_unpushed(vault, remote, rel, turn)
     if left is not None:
         return left
     outcome = extract_source(vault, rel, base=base, **options)
     if outcome.status in ("proposed", "null") and outcome.branch and outcome.commit:
-        merged = _publish(remote, outcome.branch, outcome.commit, rel)
+        merged = _publish(remote, outcome.branch, outcome.commit, rel, turn)
         if merged is not None:
             return _already(rel, merged)
     elif outcome.status == "skipped":  # another process of this clone committed it first: publish theirs
-        return _publish_unpushed(vault, remote, rel) or outcome
+        return _publish_unpushed(vault, remote, rel, turn) or outcome
     return outcome
 
 
@@ -143,21 +147,21 @@ def _read_by_extraction(rel: str) -> tuple[str, ...]:
     return MAIN, f"{first}*"
 
 
-def _publish_unpushed(vault: Vault, remote: Remote, rel: str) -> JobOutcome | None:
+def _publish_unpushed(vault: Vault, remote: Remote, rel: str, turn: Turn | None = None) -> JobOutcome | None:
     """Push the clone's open proposal of `rel` the remote lacks (made here, its worker killed before the push)."""
     branch, existing, is_open = find_proposal(remote.repo, rel, base=remote.tracking(MAIN))
     if existing is None or not is_open or remote.head(branch) == existing.head:
         return None
-    merged = _publish(remote, branch, existing.head, rel)
+    prefix = vault_prefix(remote.repo, vault.root)  # read before the push: the turn may be gone after it
+    merged = _publish(remote, branch, existing.head, rel, turn)
     if merged is not None:
         return _already(rel, merged)
-    prefix = vault_prefix(remote.repo, vault.root)
     files = sorted(path[len(prefix):] for path in existing.files if path.startswith(prefix))
     return JobOutcome(source=rel, status="null" if files == [rel] else "proposed", branch=branch,
                       commit=existing.head, agent=existing.agent, domain=existing.domain, files=files)
 
 
-def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord | None:
+def _publish(remote: Remote, branch: str, commit: str, rel: str, turn: Turn | None = None) -> SourceRecord | None:
     """Push a new proposal branch, leased on its absence *and* on the remote's main being the tip
     the job found the source not done on; on a lost race, the clone's copy is dropped.
 
@@ -168,17 +172,27 @@ def _publish(remote: Remote, branch: str, commit: str, rel: str) -> SourceRecord
     fetched again: when it names the source, the branch is a duplicate of merged work — not
     pushed, the merge's record returned; else the push is tried again on the new tip. A quiet
     main costs nothing more than the push (where reading main again after every push cost a
-    fetch and a history read per job, issue 18.6)."""
+    fetch and a history read per job, issue 18.6).
+
+    The first push runs after the job let go of its `turn` (the process's next job runs meanwhile)
+    and through a repository object of its own: it reads nothing the next job may be changing. A
+    lost lease takes the turn back before the clone is read or written again."""
     main_ref = f"refs/heads/{MAIN}"
     for attempt in range(1, MERGE_ROUNDS + 1):
         tip = remote.head(MAIN)
         updates = [RefUpdate(f"refs/heads/{branch}", commit, expected=None)]
         if tip is not None:
             updates.append(RefUpdate(main_ref, tip, expected=tip))  # a lease only: never written
+        pusher = remote
+        if turn is not None and attempt == 1:
+            pusher = replace(remote, repo=pygit2.Repository(remote.repo.path))
+            turn.let_go()
         try:
-            remote.push(updates)
+            pusher.push(updates)
             return None
         except RemoteConflict as exc:
+            if turn is not None:
+                turn.resume()
             if exc.lost != (main_ref,):
                 drop_local(remote.repo, branch, commit)  # the retry must see the winner's branch, not this one
                 raise

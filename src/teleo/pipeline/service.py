@@ -7,9 +7,11 @@ Procrastinate's worker in N processes forked from it (they share what was made; 
 parent, and one that stops on its own is restarted — also one whose job outlived `[pipeline]
 timeout_s`: a thread cannot be stopped, so that process ends once the attempt is recorded).
 
-Each worker process runs one job at a time: the job's body runs in a thread while the event loop
-beats the worker's heartbeat and listens for new jobs (PostgreSQL `LISTEN/NOTIFY`, polling as the
-fallback). A worker SIGKILLed mid-job stops beating; after `stall_seconds` the periodic stall task
+Each worker process runs one job at a time — except that an extraction's closing push runs beside
+the process's next job (`pipeline.turn`: the job gives up its turn for the push, and the process
+takes its next job then; its own job is finished in the database only once the push landed). A
+job's body runs in a thread while the event loop beats the worker's heartbeat and listens for new
+jobs (PostgreSQL `LISTEN/NOTIFY`, polling as the fallback). A worker SIGKILLed mid-job stops beating; after `stall_seconds` the periodic stall task
 of another worker (or of this one, restarted) retries its job (`pg.retry_stalled_jobs`).
 
 **Stopping.** SIGTERM or SIGINT stops gracefully: no new job is taken, the job in hand finishes and
@@ -82,6 +84,7 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
     from procrastinate.worker import Worker
 
     from teleo.pipeline.pg import QUEUE, make_app
+    from teleo.pipeline.turn import JOBS_IN_HAND, FetchGate, Turn
 
     stop = asyncio.Event()
     current: list[Any] = []
@@ -95,16 +98,20 @@ async def _worker_loop(settings: PipelineSettings, runtime: Any, drain: bool) ->
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     app = make_app(settings, runtime)
+    gate = FetchGate(app, stop)  # a job is taken when the last one lets go of its turn
+    runtime.turn = Turn(on_free=gate.freed)
     beat = max(0.5, min(10.0, settings.stall_seconds / 3))
     name = f"{socket.gethostname()}:{os.getpid()}:{runtime.number}"
     failures = 0
     while not stop.is_set():
         try:
             async with app.open_async():
-                worker = Worker(app, queues=[QUEUE], name=name, concurrency=1, wait=not drain,
+                gate.reset()
+                worker = Worker(app, queues=[QUEUE], name=name, concurrency=JOBS_IN_HAND, wait=not drain,
                                 install_signal_handlers=False, update_heartbeat_interval=beat,
                                 stalled_worker_timeout=settings.stall_seconds, listen_notify=True,
-                                fetch_job_polling_interval=max(0.2, min(5.0, settings.poll_s * 20)))
+                                fetch_job_polling_interval=max(0.2, min(5.0, settings.poll_s * 20)),
+                                worker_middleware=[gate.around_job])
                 current[:] = [worker]
                 if stop.is_set():
                     break
