@@ -109,8 +109,9 @@ def extract_on_remote(vault: Vault, source_path: str | Path, *, remote: Remote |
     """Extract one source into a proposal branch on the shared remote (module doc); `options` go to `extract_source`.
 
     `turn`: the worker process's turn (`pipeline.turn`), given up for the push so that the process
-    may start its next job meanwhile, taken back when the push lost its lease. Raises `RemoteConflict` (retryable) when another worker's push won, `RemoteError` when the
-    remote cannot be reached after its retries; bad input is a failed outcome, as with `extract_source`."""
+    may start its next job meanwhile, taken back when the push lost its lease. Raises
+    `RemoteConflict` (retryable) when another worker's push won, `RemoteError` when the remote
+    cannot be reached after its retries; bad input is a failed outcome, as with `extract_source`."""
     remote = _required(vault, remote)
     try:
         rel = relative_source(vault, source_path)
