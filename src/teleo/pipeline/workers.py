@@ -63,7 +63,8 @@ class PipelineSettings:
     tick_s: float = 0.1
     """How often the supervisor checks its workers, timeouts and expired leases."""
     remote: str = ""
-    """The git remote the hosts share (`teleo.pipeline.remote`); empty: one host, nothing pushed."""
+    """The git remote the hosts share (`teleo.pipeline.remote`); empty: one host, nothing pushed. With
+    `[forge]` it is `[forge] remote` (the default on postgres; another is refused: `_forge_is_the_remote`)."""
     remote_attempts: int = 4
     """Tries of a fetch or push that does not reach the remote before the job fails with git's message."""
     remote_backoff_s: float = 0.5
