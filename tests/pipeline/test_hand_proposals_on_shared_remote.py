@@ -102,3 +102,42 @@ def _flag_path(host: Path, flag: str) -> str:
 
     found = [f for f in read_flags(Vault.open(host))[0] if f.id == flag]
     return found[0].path
+
+
+def test_on_postgres_with_a_remote_review_and_merge_enqueue_instead_of_running_on_the_clone(tmp_path, pg_dsn):
+    """`teleo review` / `teleo merge` on host 0 enqueue the jobs of the remote's open proposals and print them; the
+    clone gets no verdict and no merge of its own. What a job cannot carry is refused in one line, and so is a
+    branch the remote does not hold. A worker on host 1 then merges the contribution into the remote's main."""
+    env = {"TELEO_PG_DSN": pg_dsn}
+    remote, (host0, host1), _ = _hosts(tmp_path, 'backend = "postgres"\n')
+    assert teleo(host0, "queue", "init", env=env).returncode == 0
+    made = _contribute(host1, **env)  # pushed, its review queued
+    assert made.returncode == 0, made.stdout + made.stderr
+    branch = json.loads(made.stdout)["branch"]
+    tip = git(remote, "rev-parse", "main")
+    reviewed = teleo(host0, "review", "--format", "json", env=env)
+    assert reviewed.returncode == 0, reviewed.stdout + reviewed.stderr
+    enqueued = json.loads(reviewed.stdout)["enqueued"]
+    assert enqueued["queued"] == [] and enqueued["duplicates"] == [{"kind": "review", "target": branch}]
+    merged = teleo(host0, "merge", env=env)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "queued 1 merge job on postgres" in merged.stdout
+    assert git(host0, "for-each-ref", "refs/teleo/verdicts/") == ""  # nothing ran on the clone
+    assert git(host0, "rev-parse", "main") == tip == git(remote, "rev-parse", "main")
+    for command in (["merge", "--no-cascade"], ["review", "--as", "leo"], ["review", "-p", "offline"]):
+        refused = teleo(host0, *command, env=env)
+        lines = refused.stderr.strip().splitlines()
+        assert refused.returncode == 2 and len(lines) == 1, (command, refused.stderr)
+        assert 'backend = "postgres" with remote = \'origin\'' in lines[0] and command[1] in lines[0], lines
+    unknown = teleo(host0, "review", "contrib/nobody/no-such-claim", env=env)
+    assert unknown.returncode == 1 and "no open proposal on the shared remote" in unknown.stderr, unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    status = json.loads(teleo(host0, "queue", "status", "--format", "json", env=env).stdout)
+    assert sorted((j["kind"], j["target"]) for j in status["jobs"]) == [("merge", branch), ("review", branch)]
+    drained = teleo(host1, "worker", "--drain", env=env)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    status = json.loads(teleo(host0, "queue", "status", "--format", "json", env=env).stdout)
+    assert status["counts"]["pending"] == status["counts"]["running"] == status["counts"]["failed"] == 0, status
+    assert "merged" in {j.get("status") for j in status["jobs"] if j["kind"] == "merge"}, status["jobs"]
+    assert f"refs/heads/{branch}" not in git(remote, "for-each-ref", "refs/heads/")
+    assert json.loads(made.stdout)["files"][0] in git(remote, "ls-tree", "-r", "--name-only", "main")

@@ -16,6 +16,7 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
+    queue_instead_on_shared_remote,
     refuse_local_stage,
     vault_from,
 )
@@ -67,11 +68,14 @@ def review(
     unknown = [a for a in as_agent or [] if a not in vault.config.agents]
     if unknown:
         fail(f"unknown agent(s): {', '.join(unknown)} (agents: {', '.join(sorted(vault.config.agents))})")
+    branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
+    queue_instead_on_shared_remote(vault, "review", branches, output, {
+        "--as": bool(as_agent), "--again": again, "--max-fixes": max_fixes != 2, "--provider": provider is not None,
+        "--model": model is not None})
     try:
         reviewer = reviewer_from_config(vault, provider, model)
     except ConfigError as exc:
         fail(str(exc))
-    branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
     try:
         with _progress(output is OutputFormat.text) as step:
             outcomes = review_all(vault, branches, reviewer=reviewer, reviewers=as_agent or None, again=again,
