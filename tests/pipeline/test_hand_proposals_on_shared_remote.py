@@ -10,12 +10,12 @@ The real command line on clones of a bare remote with real git.
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_commands_on_shared_main import _another_host_moves_main, _hosts, git, teleo
+from test_commands_on_shared_main import ENV, _another_host_moves_main, _hosts, git, teleo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contrib"))
 from test_contribute import DESCRIPTION, NEW_TITLE  # noqa: E402
@@ -23,7 +23,7 @@ from test_contribute import DESCRIPTION, NEW_TITLE  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def _contribute(host: Path, **env: str) -> "subprocess.CompletedProcess":  # noqa: F821
+def _contribute(host: Path, **env: str) -> subprocess.CompletedProcess:
     return teleo(host, "contribute", "claim", "--as", "alice", "--domain", "health", "--title", NEW_TITLE,
                  "--description", DESCRIPTION, "--format", "json", env=env)
 
@@ -96,12 +96,39 @@ def test_on_postgres_the_review_is_enqueued_and_a_worker_on_another_host_merges_
     assert "status: resolved" in resolved and "re-read: still holds" in resolved
 
 
-def _flag_path(host: Path, flag: str) -> str:
+def _flag(host: Path, flag: str):
     from teleo.cascade import read_flags
     from teleo.vault import Vault
 
-    found = [f for f in read_flags(Vault.open(host))[0] if f.id == flag]
-    return found[0].path
+    return next(f for f in read_flags(Vault.open(host))[0] if f.id == flag)
+
+
+def _flag_path(host: Path, flag: str) -> str:
+    return _flag(host, flag).path
+
+
+def test_the_mcp_tool_resolve_flag_pushes_its_proposal_too(tmp_path, monkeypatch):
+    """`resolve_flag` over MCP on host 0 (in process): the branch forks from the remote's main and is pushed;
+    the answer says so under `shared_remote`."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mcp_server"))
+    from mcp_helpers import call
+
+    from teleo.mcp.server import build_server
+    from teleo.mcp.tools import VaultTools
+    from teleo.vault import Vault
+
+    remote, (host0, host1), flag = _hosts(tmp_path)
+    theirs = _another_host_moves_main(host1, 0)
+    for key, value in ENV.items():  # the in-process commit's identity
+        monkeypatch.setenv(key, value)
+    server = build_server(VaultTools(Vault.open(host0), agent=_flag(host0, flag).agent, watch=False))
+    result = call(server, "resolve_flag", {"flag": flag, "note": "re-read: still holds"})
+    assert not result.is_error, result.content
+    made = result.structured_content
+    assert made["shared_remote"]["pushed"] == [{"branch": made["branch"], "commit": made["commit"]}]
+    assert made["shared_remote"]["refused"] == []
+    assert git(remote, "rev-parse", f"refs/heads/{made['branch']}") == made["commit"]
+    assert git(remote, "rev-parse", f"{made['branch']}^") == theirs
 
 
 def test_on_postgres_with_a_remote_review_and_merge_enqueue_instead_of_running_on_the_clone(tmp_path, pg_dsn):

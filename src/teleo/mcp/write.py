@@ -24,6 +24,12 @@ Every write goes through the library entry point the command line uses, so the s
   `teleo merge` lands it, after which the flag is resolved on main. A retry returns the open
   proposal; a flag pointing at a note outside the agent's territory is refused.
 
+On a host whose main follows a shared remote (`[pipeline] remote`), `propose_*`, `enrich_claim`,
+`challenge_claim` and `resolve_flag` first bring main to the remote's tip, then push their branch with the
+workers' compare-and-swap and, on the postgres backend, enqueue its review (`pipeline.hand_proposals`, as
+`teleo contribute` does); the answer says what became of it under `shared_remote`. `review_proposal` stores
+its verdict on this clone only.
+
 Over HTTP (`teleo mcp --http`, `/mcp` in `teleo serve`) every write tool needs the write token;
 over stdio the person who started the server is the one writing, as with the command line.
 """
@@ -117,16 +123,47 @@ def propose(tools: VaultTools, agent: str, source: str, draft: ExtractionResult)
         if open_branch is not None:
             raise Refusal(f"{path} has an open proposal on {open_branch['branch']} (head {open_branch['head'][:12]}): "
                           "it must be reviewed and merged before another proposal from this source")
+        shared = _follow_shared_main(tools)
         status = _status(tools, path)
         outcome = extract_source(tools.vault, path, provider=DraftProvider(agent, draft),
                                  force=status not in (None, "", "unprocessed"))
+        published = _publish(shared, outcome.branch if outcome.status in ("proposed", "null") else None)
     dropped = [d.model_dump() for d in outcome.dropped]
     if outcome.status not in ("proposed", "null"):
         raise Refusal(f"nothing proposed from {path}: {outcome.error}")
     return {"branch": outcome.branch, "commit": outcome.commit, "agent": outcome.agent, "domain": outcome.domain,
             "claims": outcome.claims, "enrichments": outcome.enrichments, "files": outcome.files,
             "dropped": dropped, "next": "the proposal waits for review (review_proposal by the evaluator and peers), "
-                                        "then teleo merge"}
+                                        "then teleo merge", **published}
+
+
+def _follow_shared_main(tools: VaultTools) -> Any:
+    """On a host whose main follows a shared remote (`[pipeline] remote`): main brought to the remote's tip
+    before a proposal is made (`pipeline.remote.follow_shared_main`); None otherwise (no pipeline import)."""
+    vault = tools.vault
+    if not (vault.config.pipeline.get("remote") or vault.config.forge):
+        return None
+    from teleo.pipeline.remote import follow_shared_main
+    from teleo.repo.remote import RemoteError
+
+    try:
+        shared = follow_shared_main(vault)
+    except (RemoteError, ValueError) as exc:
+        raise Refusal(f"nothing written: this clone's main follows the shared remote ([pipeline] remote) and could "
+                      f"not be brought up to it: {exc}") from None
+    if shared is not None:
+        vault.forget()
+    return shared
+
+
+def _publish(shared: Any, branch: str | None) -> dict[str, Any]:
+    """The proposal pushed to the shared remote and its review enqueued (`pipeline.hand_proposals`), as
+    `shared_remote` in the tool's answer (a refused push is said there; the branch stays on this clone)."""
+    if shared is None or not branch:
+        return {}
+    from teleo.pipeline.hand_proposals import publish_proposals
+
+    return {"shared_remote": publish_proposals(shared, [branch], command="teleo mcp").as_json()}
 
 
 def review_as(tools: VaultTools, agent: str, proposal: str, answer: ReviewAnswer, head: str | None) -> dict[str, Any]:
@@ -284,10 +321,12 @@ def resolve_as(tools: VaultTools, agent: str, flag: str, note: str | None, statu
     from teleo.review.flags import ResolutionRefused, propose_resolution
 
     with tools._write_lock:
+        shared = _follow_shared_main(tools)
         try:
             made = propose_resolution(tools.vault, flag, agent=agent, resolution=note, target_status=status)
         except (ResolutionRefused, BranchError) as exc:
             raise Refusal(str(exc)) from None
+        published = _publish(shared, made.branch if made.status != "already resolved" else None)
     following = {
         "proposed": "the resolution waits for the evaluator's review (review_proposal), then teleo merge; the flag "
                     "stays open until it is merged",
@@ -295,7 +334,7 @@ def resolve_as(tools: VaultTools, agent: str, flag: str, note: str | None, statu
                             "(review_proposal), then teleo merge; nothing new was written",
         "already resolved": "nothing to do: the flag is resolved on main",
     }[made.status]
-    return {**made.model_dump(), "agent": agent, "next": following}
+    return {**made.model_dump(), "agent": agent, "next": following, **published}
 
 
 def _source_path(tools: VaultTools, source: str) -> str:

@@ -40,6 +40,12 @@ class PublishedProposals:
     queue_error: str = ""
     """Why the review jobs could not be enqueued (the branches are on the remote all the same)."""
 
+    def as_json(self) -> dict:
+        return {"remote": self.remote, "pushed": [{"branch": b, "commit": c} for b, c in self.pushed],
+                "already_there": [{"branch": b, "commit": c} for b, c in self.there], "refused": self.refused,
+                "enqueued": self.enqueued.as_json() if self.enqueued is not None else None,
+                "queue_error": self.queue_error}
+
 
 def publish_proposals(shared: SharedMain, branches: list[str], *, command: str = "this command",
                       settings: PipelineSettings | None = None) -> PublishedProposals:
