@@ -149,16 +149,10 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
     if not _shared_remote_possible(vault):
         yield
         return
-    from teleo.pipeline.remote import follow_shared_main, publish_shared_main
+    from teleo.pipeline.remote import publish_shared_main
     from teleo.repo.remote import RemoteError
 
-    try:
-        shared = follow_shared_main(vault)
-    except (RemoteError, ValueError) as exc:
-        fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
-             f"could not be brought up to it: {exc}", code=FAILED)
-    if shared is not None:
-        vault.forget()  # main and its working tree may have moved
+    shared = _follow_shared_main(vault, command)
     try:
         yield
     finally:
@@ -176,6 +170,22 @@ def _shared_remote_possible(vault: Vault) -> bool:
     return bool(vault.config.pipeline.get("remote") or vault.config.forge)
 
 
+def _follow_shared_main(vault: Vault, command: str):
+    """`pipeline.remote.follow_shared_main` before a command writes: its `SharedMain` (None without a shared
+    remote), or one line and exit 1 when the remote cannot be reached — nothing written yet."""
+    from teleo.pipeline.remote import follow_shared_main
+    from teleo.repo.remote import RemoteError
+
+    try:
+        shared = follow_shared_main(vault)
+    except (RemoteError, ValueError) as exc:
+        fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
+             f"could not be brought up to it: {exc}", code=FAILED)
+    if shared is not None:
+        vault.forget()  # main and its working tree may have moved
+    return shared
+
+
 @contextmanager
 def proposing_on_shared_main(vault: Vault, command: str) -> Iterator[list[str]]:
     """Around a command that makes proposal branches by hand (`teleo research`, `contribute`, `synthesize`,
@@ -188,16 +198,7 @@ def proposing_on_shared_main(vault: Vault, command: str) -> Iterator[list[str]]:
     if not _shared_remote_possible(vault):
         yield made
         return
-    from teleo.pipeline.remote import follow_shared_main
-    from teleo.repo.remote import RemoteError
-
-    try:
-        shared = follow_shared_main(vault)
-    except (RemoteError, ValueError) as exc:
-        fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
-             f"could not be brought up to it: {exc}", code=FAILED)
-    if shared is not None:
-        vault.forget()
+    shared = _follow_shared_main(vault, command)
     try:
         yield made
     finally:
