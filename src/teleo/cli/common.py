@@ -93,60 +93,13 @@ def refuse_local_stage(vault, stage: str) -> None:
         fail(str(exc))
 
 
-def queue_instead_on_shared_remote(vault, stage: str, branches: list[str] | None, output: OutputFormat,
-                                   unsupported: dict[str, bool]) -> None:
-    """`teleo review` / `teleo merge` on the postgres backend with a shared remote: enqueue the stage's jobs
-    (every open proposal of the remote, or `branches`) for `teleo worker`s, print them and exit 0 — as
-    `teleo run` / `teleo extract` enqueue extraction — instead of running on this clone (whose merge the
-    next follow would drop). `unsupported`: options given that a job cannot carry, refused in one line.
-    Returns at once on any other configuration."""
-    if not _shared_remote_possible(vault):
-        return
-    from teleo.pipeline.workers import PipelineSettings
-
-    try:
-        settings = PipelineSettings.from_vault(vault)
-    except ValueError as exc:
-        fail(str(exc))
-    if settings.backend != "postgres" or not settings.remote:
-        return
-    where = f'[pipeline] backend = "postgres" with remote = {settings.remote!r}'
-    given = [name for name, on in unsupported.items() if on]
-    if given:
-        fail(f"teleo {stage}: {given[0]} cannot go through the queue ({where}: teleo {stage} enqueues the {stage} "
-             f"jobs and teleo worker runs them with its own settings) — run it without {given[0]}")
-    from teleo.pipeline.enqueue import enqueue_stages, open_branches
-    from teleo.pipeline.queue import QueueError
-    from teleo.repo.remote import RemoteError
-
-    try:
-        open_ones = open_branches(vault, settings)
-        missing = [b for b in branches or [] if b not in open_ones]
-        if missing:
-            fail(f"teleo {stage}: {missing[0]} is no open proposal on the shared remote {settings.remote!r} ({where}): "
-                 f"nothing queued — a branch of this clone is pushed first (git push {settings.remote} {missing[0]})",
-                 code=FAILED)
-        done = enqueue_stages(vault, settings, (stage,), branches=branches if branches is not None else open_ones)
-    except (QueueError, RemoteError) as exc:
-        fail(f"teleo {stage}: nothing queued ({where}): {exc}", code=FAILED)
-    if output is OutputFormat.json:
-        import json
-
-        typer.echo(json.dumps({"enqueued": done.as_json()}, ensure_ascii=False, indent=1))
-    else:
-        from teleo.cli.extract import print_enqueued
-
-        print_enqueued(done)
-    raise typer.Exit(0)
-
-
 @contextmanager
 def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
     """Around a command that commits on main: on a host whose main follows a shared remote
     (`[pipeline] remote`), main is first brought to the remote's tip and what the command committed is
     pushed after it by compare-and-swap (`pipeline.remote.follow_shared_main`, `publish_shared_main`;
     docs/deploy.md). Without a shared remote nothing changes. Failures are one line naming the setting."""
-    if not _shared_remote_possible(vault):
+    if not shared_remote_possible(vault):
         yield
         return
     from teleo.pipeline.remote import publish_shared_main
@@ -165,7 +118,7 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
                 _console("err_console").print(f"pushed to {shared.remote.name}/main ({tip[:12]})")
 
 
-def _shared_remote_possible(vault: Vault) -> bool:
+def shared_remote_possible(vault: Vault) -> bool:
     """Whether teleo.toml can name a shared remote at all; when not, `teleo.pipeline` is not imported (~0.4 s)."""
     return bool(vault.config.pipeline.get("remote") or vault.config.forge)
 
@@ -195,7 +148,7 @@ def proposing_on_shared_main(vault: Vault, command: str) -> Iterator[list[str]]:
     (`pipeline.hand_proposals`; docs/deploy.md). Without a shared remote nothing changes. A push refused
     is one line and exit 1, the clone's branch kept."""
     made: list[str] = []
-    if not _shared_remote_possible(vault):
+    if not shared_remote_possible(vault):
         yield made
         return
     shared = _follow_shared_main(vault, command)

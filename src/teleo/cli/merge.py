@@ -16,7 +16,6 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
-    queue_instead_on_shared_remote,
     refuse_local_stage,
     vault_from,
 )
@@ -59,6 +58,8 @@ def merge(
     refuse_local_stage(vault, "merge")
     branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
     if not dry_run:  # a dry run changes nothing: it judges this clone's proposals on its main
+        from teleo.cli.queued import queue_instead_on_shared_remote
+
         queue_instead_on_shared_remote(vault, "merge", branches, output, {"--no-cascade": no_cascade})
     try:
         if dry_run:

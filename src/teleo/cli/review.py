@@ -16,7 +16,6 @@ from teleo.cli.common import (
     err_console,
     example,
     fail,
-    queue_instead_on_shared_remote,
     refuse_local_stage,
     vault_from,
 )
@@ -69,6 +68,8 @@ def review(
     if unknown:
         fail(f"unknown agent(s): {', '.join(unknown)} (agents: {', '.join(sorted(vault.config.agents))})")
     branches = [p.removeprefix("refs/heads/") for p in proposals] if proposals else None
+    from teleo.cli.queued import queue_instead_on_shared_remote
+
     queue_instead_on_shared_remote(vault, "review", branches, output, {
         "--as": bool(as_agent), "--again": again, "--max-fixes": max_fixes != 2, "--provider": provider is not None,
         "--model": model is not None})
