@@ -27,8 +27,9 @@ fresh database):
 - **job p50/p95**: a job's time from its start to its end in the job table, less the model's
   latency (the engine's and git's cost per job: context, proposal, commit, and on postgres the
   fetch and the leased push — a push that runs beside the worker's next job, `pipeline.turn`);
-  **cadence**: per worker, the time from one job's start to its next job's start, less the
-  model's latency, p50 — the serial cost per job that bounds the throughput; **between**: per job, the time a worker slot spent outside any job
+  **cadence**: workers × steady ÷ sources, less the model's latency — the mean time a worker
+  spends per job beyond the model between its first job's start and the last job's end, the
+  serial cost that bounds the throughput (a push beside the next job is not in it); **between**: per job, the time a worker slot spent outside any job
   during the steady part (workers × steady − the jobs' durations, ÷ sources: taking the next job,
   recording the last one, the uneven end; below zero when pushes overlap the next jobs).
 - **enqueue → start** p50/p95, measured apart with jobs arriving one at a time: on postgres, idle
@@ -402,17 +403,13 @@ def figures(backend: str, workers: int, sources: int, latency: float, launched: 
     took = last - launched
     durations = [j["finished"] - j["started"] for j in timeline]
     between = (workers * (last - first) - sum(durations)) / sources
-    starts: dict = {}
-    for job in timeline:
-        starts.setdefault(job["worker"], []).append(job["started"])
-    cadence = [b - a for found in starts.values() for a, b in zip(sorted(found), sorted(found)[1:])]
     return {"backend": backend, "workers": workers, "sources": sources, "ideal_s": round(ideal, 3),
             "startup_s": round(first - launched, 3), "steady_s": round(last - first, 3), "from_launch_s": round(took, 3),
             "tail_s": round(exited - last, 3), "share_of_ideal": round(ideal / took, 4),
             "steady_share": round(ideal / (last - first), 4) if last > first else None,
             "job_p50_ms": round(1000 * (percentile(durations, 50) - latency), 1),
             "job_p95_ms": round(1000 * (percentile(durations, 95) - latency), 1),
-            "cadence_p50_ms": round(1000 * (percentile(cadence, 50) - latency), 1),
+            "cadence_ms": round(1000 * (workers * (last - first) / sources - latency), 1),
             "between_ms": round(1000 * between, 1), "cpu_s": round(cpu, 2),
             "cpu_per_job_ms": round(1000 * cpu / sources, 1), "load": round(load, 2)}
 
@@ -485,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         db = f"{r['db_cpu_s']:.1f}" if r.get("db_cpu_s") is not None else "-"
         print(f"{r['backend']:>8} {r['workers']:>7} {r['hosts']:>5} {r['ideal_s']:>7.2f} {r['startup_s']:>7.2f} "
               f"{r['steady_s']:>7.2f} {r['from_launch_s']:>7.2f} {r['share_of_ideal'] * 100:>5.1f}% {steady} "
-              f"{r['tail_s']:>5.2f} {r['job_p50_ms']:>5.0f}ms {r['job_p95_ms']:>5.0f}ms {r['cadence_p50_ms']:>5.0f}ms {r['between_ms']:>5.0f}ms "
+              f"{r['tail_s']:>5.2f} {r['job_p50_ms']:>5.0f}ms {r['job_p95_ms']:>5.0f}ms {r['cadence_ms']:>5.0f}ms {r['between_ms']:>5.0f}ms "
               f"{r['cpu_s']:>6.1f} {db:>6} {r['cpu_per_job_ms']:>5.0f}ms {cores(r):>5.2f}  {every}")
     print("cpu/job = the run's CPU (hosts, workers, git on both sides, PostgreSQL's server) ÷ sources, start-up "
           "included; cores = that CPU ÷ the time from launch (what the run kept busy of the machine's "
