@@ -65,6 +65,8 @@ def serve(vault: Vault, settings: PipelineSettings, *, concurrency: int = 1, dra
     check_database(settings.dsn)  # QueueUnavailable: the caller prints its one line
     if spec.extract is None:
         from teleo.pipeline.job import extract_source  # noqa: F401 - the imports are the point
+    import procrastinate.worker  # noqa: F401 - imported once here, not by every forked worker
+    import teleo.pipeline.turn  # noqa: F401
     warm_up(vault)
     from teleo.index import close_shared
 
