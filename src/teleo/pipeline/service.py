@@ -166,6 +166,8 @@ def _supervise(vault: Vault, settings: PipelineSettings, concurrency: int, drain
         process = ctx.Process(target=_child, args=(vault, settings, number, drain, spec), name=f"teleo-worker-{number}")
         process.start()
         procs[number] = process
+        if stopping["now"]:  # the stop came while it started, before `on_signal` could see it in `procs`
+            os.kill(process.pid, signal.SIGTERM)
 
     def on_signal(signum: int, _frame: Any) -> None:
         stopping["now"] = True
@@ -186,12 +188,14 @@ def _supervise(vault: Vault, settings: PipelineSettings, concurrency: int, drain
                 process.join()
                 del procs[number]
                 timed_out = process.exitcode == JOB_TIMED_OUT_EXIT  # its job is retried: the worker goes on
-                if process.exitcode not in (0, None) and (drain or stopping["now"]) and not timed_out:
+                stopped = stopping["now"] and process.exitcode == -signal.SIGTERM  # our SIGTERM before its handler
+                if process.exitcode not in (0, None) and (drain or stopping["now"]) and not timed_out and not stopped:
                     code = 1
                 if not stopping["now"] and (not drain or timed_out):
                     log.warning("worker %d exited (code %s); starting it again", number, process.exitcode)
                     time.sleep(RESTART_PAUSE_S)
-                    start(number)
+                    if not stopping["now"]:  # a stop during the pause: no new worker nobody would stop
+                        start(number)
         return code
     finally:
         for sig, handler in previous.items():
