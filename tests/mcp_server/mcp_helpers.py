@@ -81,7 +81,7 @@ def _mcp_http_child(vault: Path, log_path: Path, args: tuple[str, ...], env: dic
     """One `teleo mcp --http` child: its /mcp URL once healthy, None when it exited because its port was taken."""
     import httpx
 
-    from teleo.web.launch import free_port
+    from teleo.web.launch import free_port, stop_process
 
     port = free_port()
     command = [sys.executable, "-m", "teleo.cli.app", "--vault", str(vault), "mcp", "--http", "--port", str(port), *args]
@@ -107,12 +107,7 @@ def _mcp_http_child(vault: Path, log_path: Path, args: tuple[str, ...], env: dic
                 time.sleep(0.05)
             yield None if taken else f"http://127.0.0.1:{port}/mcp"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def http_call(url: str, tool: str, arguments: dict[str, Any] | None = None, headers: dict[str, str] | None = None):

@@ -75,7 +75,7 @@ def serve_process(
                 yield Served(base=base, port=port, startup_s=startup)
                 return
             finally:
-                _stop(process)
+                stop_process(process)
 
 
 def _port_taken(log_path: Path) -> bool:
@@ -83,7 +83,8 @@ def _port_taken(log_path: Path) -> bool:
     return "already in use" in _tail(log_path).lower()
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, 10 s to go, then SIGKILL; always reaped."""
     if process.poll() is None:
         process.terminate()
     try:
