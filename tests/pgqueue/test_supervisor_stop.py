@@ -12,7 +12,12 @@ import os
 import signal
 from types import SimpleNamespace
 
-from teleo.pipeline import service
+import pytest
+
+pytest.importorskip("procrastinate", reason="the supervisor reads its workers' exit codes from teleo.pipeline.pg: "
+                    "install the postgres extra (pip install -e '.[test,postgres]')")
+
+from teleo.pipeline import service  # noqa: E402 - after the skip
 
 
 class FakeProcess:
