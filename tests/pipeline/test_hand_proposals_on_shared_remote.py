@@ -23,9 +23,9 @@ from test_contribute import DESCRIPTION, NEW_TITLE  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def _contribute(host: Path, **env: str) -> subprocess.CompletedProcess:
+def _contribute(host: Path, description: str = DESCRIPTION, **env: str) -> subprocess.CompletedProcess:
     return teleo(host, "contribute", "claim", "--as", "alice", "--domain", "health", "--title", NEW_TITLE,
-                 "--description", DESCRIPTION, "--format", "json", env=env)
+                 "--description", description, "--format", "json", env=env)
 
 
 def test_a_hand_proposal_forks_from_the_remotes_main_and_is_pushed_there(tmp_path):
@@ -52,7 +52,9 @@ def test_a_refused_push_is_one_line_and_keeps_the_local_branch(tmp_path):
     first = _contribute(host1)
     assert first.returncode == 0, first.stderr
     branch, theirs = json.loads(first.stdout)["branch"], json.loads(first.stdout)["commit"]
-    second = _contribute(host0, GIT_AUTHOR_DATE="2030-01-01T00:00:00Z")  # another commit of the same name
+    # Another commit under the same branch name: other text (Teleo stamps its commits with the current
+    # second, so the same text committed within the same second on both hosts would be the same commit).
+    second = _contribute(host0, description=DESCRIPTION.rstrip(".") + ", as host 0 words it.")
     assert second.returncode == 1, second.stdout + second.stderr
     ours = json.loads(second.stdout)["commit"]
     assert ours != theirs
