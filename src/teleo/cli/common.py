@@ -99,7 +99,7 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
     (`[pipeline] remote`), main is first brought to the remote's tip and what the command committed is
     pushed after it by compare-and-swap (`pipeline.remote.follow_shared_main`, `publish_shared_main`;
     docs/deploy.md). Without a shared remote nothing changes. Failures are one line naming the setting."""
-    if not shared_remote_possible(vault):
+    if not vault.config.may_follow_shared_remote():
         yield
         return
     from teleo.pipeline.remote import publish_shared_main
@@ -118,11 +118,6 @@ def committing_on_main(vault: Vault, command: str) -> Iterator[None]:
                 _console("err_console").print(f"pushed to {shared.remote.name}/main ({tip[:12]})")
 
 
-def shared_remote_possible(vault: Vault) -> bool:
-    """Whether teleo.toml can name a shared remote at all; when not, `teleo.pipeline` is not imported (~0.4 s)."""
-    return bool(vault.config.pipeline.get("remote") or vault.config.forge)
-
-
 def _follow_shared_main(vault: Vault, command: str):
     """`pipeline.remote.follow_shared_main` before a command writes: its `SharedMain` (None without a shared
     remote), or one line and exit 1 when the remote cannot be reached — nothing written yet."""
@@ -134,8 +129,6 @@ def _follow_shared_main(vault: Vault, command: str):
     except (RemoteError, ValueError) as exc:
         fail(f"{command}: nothing written — this clone's main follows the shared remote ([pipeline] remote) and "
              f"could not be brought up to it: {exc}", code=FAILED)
-    if shared is not None:
-        vault.forget()  # main and its working tree may have moved
     return shared
 
 
@@ -148,7 +141,7 @@ def proposing_on_shared_main(vault: Vault, command: str) -> Iterator[list[str]]:
     (`pipeline.hand_proposals`; docs/deploy.md). Without a shared remote nothing changes. A push refused
     is one line and exit 1, the clone's branch kept."""
     made: list[str] = []
-    if not shared_remote_possible(vault):
+    if not vault.config.may_follow_shared_remote():
         yield made
         return
     shared = _follow_shared_main(vault, command)

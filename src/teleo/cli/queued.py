@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from teleo.cli.common import FAILED, OutputFormat, shared_remote_possible, fail
+from teleo.cli.common import FAILED, OutputFormat, fail
 from teleo.cli.extract import print_enqueued
 
 
@@ -17,7 +17,7 @@ def queue_instead_on_shared_remote(vault, stage: str, branches: list[str] | None
     `teleo run` / `teleo extract` enqueue extraction — instead of running on this clone (whose merge the
     next follow would drop). `unsupported`: options given that a job cannot carry, refused in one line.
     Returns at once on any other configuration."""
-    if not shared_remote_possible(vault):
+    if not vault.config.may_follow_shared_remote():
         return
     from teleo.pipeline.workers import PipelineSettings
 

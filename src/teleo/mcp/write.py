@@ -140,20 +140,16 @@ def propose(tools: VaultTools, agent: str, source: str, draft: ExtractionResult)
 def _follow_shared_main(tools: VaultTools) -> Any:
     """On a host whose main follows a shared remote (`[pipeline] remote`): main brought to the remote's tip
     before a proposal is made (`pipeline.remote.follow_shared_main`); None otherwise (no pipeline import)."""
-    vault = tools.vault
-    if not (vault.config.pipeline.get("remote") or vault.config.forge):
+    if not tools.vault.config.may_follow_shared_remote():
         return None
     from teleo.pipeline.remote import follow_shared_main
     from teleo.repo.remote import RemoteError
 
     try:
-        shared = follow_shared_main(vault)
+        return follow_shared_main(tools.vault)
     except (RemoteError, ValueError) as exc:
         raise Refusal(f"nothing written: this clone's main follows the shared remote ([pipeline] remote) and could "
                       f"not be brought up to it: {exc}") from None
-    if shared is not None:
-        vault.forget()
-    return shared
 
 
 def _publish(shared: Any, branch: str | None) -> dict[str, Any]:

@@ -433,6 +433,7 @@ def follow_shared_main(vault: Vault) -> SharedMain | None:
     if remote is None:
         return None
     publish_main(vault, remote=remote)
+    vault.forget()  # main and its working tree may have moved
     return SharedMain(vault=vault, remote=remote, before=branch_head(remote.repo, MAIN))
 
 

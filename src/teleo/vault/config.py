@@ -68,6 +68,11 @@ class Config(BaseModel):
     forge: dict[str, Any] = Field(default_factory=dict)
     """The `[forge]` table (GitHub or Forgejo/Gitea), validated by `teleo.forge.settings`."""
 
+    def may_follow_shared_remote(self) -> bool:
+        """Whether teleo.toml can name a shared remote at all (`[pipeline] remote`, or `[forge]`, whose
+        repository is the hosts' shared remote). When not, commands never import `teleo.pipeline` (~0.4 s)."""
+        return bool(self.pipeline.get("remote") or self.forge)
+
     def agent_for_domain(self, domain: str | None) -> str:
         """The agent that owns `domain`; the evaluator for anything else."""
         if domain and domain in self.domains:
