@@ -37,10 +37,6 @@ STALE_ROUNDS = 3
 """Rounds of a merge job whose API call met a moved head (each from a new fetch)."""
 
 
-def forge_configured(vault: Vault) -> bool:
-    return bool(vault.config.forge)
-
-
 def make_forge_client(vault: Vault, *, transport: Any = None) -> Any:
     """The forge client of `[forge]` (`ForgeConfigError` naming the variable when its token is not set)."""
     from teleo.forge.settings import ForgeSettings
